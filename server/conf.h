@@ -1,0 +1,114 @@
+/*
+ * conf.h - the server configuration.
+ *
+ * One table (conf.c) drives libconfig parsing, bounds, defaults, the
+ * command-line overrides and --print-config. A loaded struct tp_conf is
+ * immutable: the server holds a const pointer; SIGHUP builds a new one and swaps
+ * it in. Errors name the file and line and stop the start (or the reload).
+ */
+#ifndef TP_CONF_H
+#define TP_CONF_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "proto.h"
+
+#define TP_CONF_MAX_LISTEN   32
+#define TP_CONF_MAX_ADDRS    16
+#define TP_CONF_MAX_CIDRS    128
+#define TP_CONF_MAX_SECRETS  8
+
+enum tp_listen_proto { TP_LISTEN_UDP = 1, TP_LISTEN_TCP, TP_LISTEN_TLS, TP_LISTEN_DTLS };
+
+struct tp_listen {
+	uint8_t proto;            /* enum tp_listen_proto */
+	struct tp_addr addr;      /* may be a wildcard (0.0.0.0 / ::) */
+};
+
+/* external-ip = "PUBLIC" or "PUBLIC/PRIVATE" (1:1 NAT, one per family). */
+struct tp_external_ip {
+	struct tp_addr pub;
+	struct tp_addr priv;      /* family 0 when not given: applies to the whole family */
+};
+
+struct tp_cidr {
+	struct tp_addr net;       /* port unused */
+	uint8_t prefix;
+};
+
+struct tp_user {
+	char *name;
+	char *password;           /* NULL when only a key was given */
+	uint8_t key_md5[16];      /* MD5(name:realm:OpaqueString(password)) or the given key */
+	uint8_t key_sha256[32];   /* only when password != NULL */
+	bool has_sha256;
+};
+
+struct tp_conf {
+	char *path;                               /* NULL: the embedded default */
+
+	struct tp_listen listen[TP_CONF_MAX_LISTEN];
+	size_t nlisten;
+	struct tp_external_ip external[TP_CONF_MAX_ADDRS];
+	size_t nexternal;
+	struct tp_addr relay_ip[TP_CONF_MAX_ADDRS]; /* empty: chosen at start (see server) */
+	size_t nrelay_ip;
+	uint16_t min_port, max_port;
+
+	char *realm;
+	char *software;                           /* "" disables SOFTWARE */
+	int log_level;
+
+	struct tp_user *users;
+	size_t nusers;
+	char *secrets[TP_CONF_MAX_SECRETS];       /* TURN REST API shared secrets */
+	size_t nsecrets;
+	bool demo_user;                           /* no users/secrets: make one at start */
+
+	uint32_t nonce_lifetime;                  /* s */
+	uint32_t default_lifetime, max_lifetime;  /* s */
+	uint32_t user_quota, total_quota;         /* allocations; 0 = unlimited */
+	uint32_t max_permissions, max_channels;   /* per allocation */
+	uint32_t unauth_rate, unauth_burst;       /* unauthenticated requests/s per source */
+
+	struct tp_cidr allowed_peers[TP_CONF_MAX_CIDRS];
+	size_t nallowed_peers;
+	struct tp_cidr denied_peers[TP_CONF_MAX_CIDRS];
+	size_t ndenied_peers;
+
+	bool mobility;                            /* RFC 8016 */
+};
+
+/* Command-line overrides (NULL / 0 = not given). */
+struct tp_conf_overrides {
+	const char *listen[TP_CONF_MAX_LISTEN];
+	size_t nlisten;
+	const char *realm;
+	const char *external_ip[TP_CONF_MAX_ADDRS];
+	size_t nexternal_ip;
+	const char *log_level;
+};
+
+/*
+ * Load path (NULL: the embedded defaults only), apply overrides, validate.
+ * Returns 0 and a new conf in *out, or -1 with a message naming file and line in
+ * err ("turnpike.conf:12: max-port: 70000 is out of range 1024..65535").
+ */
+int tp_conf_load(const char *path, const struct tp_conf_overrides *ov, struct tp_conf **out,
+                 char *err, size_t errlen);
+void tp_conf_free(struct tp_conf *c);
+
+/* Write the effective configuration in libconfig syntax (loadable again), every
+ * option with its value; secrets and passwords shown as "<hidden>". */
+void tp_conf_print(const struct tp_conf *c, FILE *f);
+
+/* Find a static user by name (length-delimited); NULL if none. */
+const struct tp_user *tp_conf_user(const struct tp_conf *c, const char *name, size_t len);
+
+bool tp_cidr_match(const struct tp_cidr *c, const struct tp_addr *a);
+int tp_cidr_parse(struct tp_cidr *c, const char *s);   /* "10.0.0.0/8", "::1", "fc00::/7" */
+
+#endif
