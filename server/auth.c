@@ -1,0 +1,303 @@
+/*
+ * auth.c - long-term credential mechanism and stateless nonces.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <sodium.h>
+
+#include "auth.h"
+
+#define NONCE_COOKIE "obMatJos2"
+/* Security features (RFC 8489 §18.1): password algorithms | username anonymity,
+ * the 24 bits 0xC00000 in base64. */
+#define NONCE_FEATURES "wAAA"
+#define NONCE_PREFIX_LEN 13
+#define NONCE_MAC_LEN 12
+#define NONCE_BIN_LEN (4 + NONCE_MAC_LEN)
+
+static const uint16_t server_algs[] = { TP_PWALG_MD5, TP_PWALG_SHA256 };
+
+static void nonce_mac(const struct tp_srv *s, const struct tp_5tuple *ft, uint32_t expiry,
+                      uint8_t mac[NONCE_MAC_LEN])
+{
+	uint8_t full[crypto_auth_hmacsha256_BYTES];
+	crypto_auth_hmacsha256_state st;
+	uint8_t e[4] = { (uint8_t)(expiry >> 24), (uint8_t)(expiry >> 16), (uint8_t)(expiry >> 8),
+	                 (uint8_t)expiry };
+
+	crypto_auth_hmacsha256_init(&st, s->nonce_key, sizeof(s->nonce_key));
+	crypto_auth_hmacsha256_update(&st, e, sizeof(e));
+	crypto_auth_hmacsha256_update(&st, &ft->transport, 1);
+	crypto_auth_hmacsha256_update(&st, (const uint8_t *)&ft->client, sizeof(ft->client));
+	crypto_auth_hmacsha256_final(&st, full);
+	memcpy(mac, full, NONCE_MAC_LEN);
+}
+
+/* Writes a NUL-terminated nonce of at most 64 bytes. */
+static void nonce_make(const struct tp_srv *s, const struct tp_5tuple *ft, char out[64])
+{
+	uint8_t bin[NONCE_BIN_LEN];
+	uint32_t expiry = (uint32_t)time(NULL) + s->conf->nonce_lifetime;
+
+	bin[0] = (uint8_t)(expiry >> 24);
+	bin[1] = (uint8_t)(expiry >> 16);
+	bin[2] = (uint8_t)(expiry >> 8);
+	bin[3] = (uint8_t)expiry;
+	nonce_mac(s, ft, expiry, bin + 4);
+	memcpy(out, NONCE_COOKIE NONCE_FEATURES, NONCE_PREFIX_LEN);
+	sodium_bin2base64(out + NONCE_PREFIX_LEN, 64 - NONCE_PREFIX_LEN, bin, sizeof(bin),
+	                  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+}
+
+/* 0: valid; 1: ours but expired (438); -1: not ours or forged (438 as well). */
+static int nonce_check(const struct tp_srv *s, const struct tp_5tuple *ft, const char *n,
+                       size_t len)
+{
+	uint8_t bin[NONCE_BIN_LEN], mac[NONCE_MAC_LEN];
+	size_t blen;
+	uint32_t expiry;
+
+	if (len <= NONCE_PREFIX_LEN || len > 64 ||
+	    memcmp(n, NONCE_COOKIE NONCE_FEATURES, NONCE_PREFIX_LEN) != 0)
+		return -1;
+	if (sodium_base642bin(bin, sizeof(bin), n + NONCE_PREFIX_LEN, len - NONCE_PREFIX_LEN,
+	                      NULL, &blen, NULL, sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
+	    blen != sizeof(bin))
+		return -1;
+	expiry = (uint32_t)bin[0] << 24 | (uint32_t)bin[1] << 16 | (uint32_t)bin[2] << 8 | bin[3];
+	nonce_mac(s, ft, expiry, mac);
+	if (sodium_memcmp(mac, bin + 4, NONCE_MAC_LEN) != 0)
+		return -1;
+	return (uint64_t)time(NULL) > expiry ? 1 : 0;
+}
+
+int tp_auth_put_challenge(struct tp_srv *s, const struct tp_5tuple *ft, struct tp_stun_wr *w)
+{
+	char nonce[64];
+
+	nonce_make(s, ft, nonce);
+	tp_stun_put_str(w, TP_ATTR_REALM, s->conf->realm, strlen(s->conf->realm));
+	tp_stun_put_str(w, TP_ATTR_NONCE, nonce, strlen(nonce));
+	return tp_stun_put_pw_algs(w, server_algs, 2);
+}
+
+int tp_auth_put_integrity(const struct tp_auth *a, struct tp_stun_wr *w)
+{
+	if (a->mi256)
+		return tp_stun_put_mi256(w, a->key, a->key_len, a->mi256_len);
+	return tp_stun_put_mi(w, a->key, a->key_len);
+}
+
+/* RFC 8489 §9.2.4: PASSWORD-ALGORITHMS must repeat ours exactly, PASSWORD-ALGORITHM
+ * must be one of them; neither means MD5; one without the other is an error. */
+static int pick_alg(const struct tp_stun_msg *m, uint16_t *alg)
+{
+	const struct tp_stun_attr *algs = tp_stun_find(m, TP_ATTR_PASSWORD_ALGORITHMS);
+	const struct tp_stun_attr *one = tp_stun_find(m, TP_ATTR_PASSWORD_ALGORITHM);
+	uint16_t got[8];
+	size_t n;
+
+	if (!algs && !one) {
+		*alg = TP_PWALG_MD5;
+		return 0;
+	}
+	if (!algs || !one)
+		return -1;
+	n = tp_attr_pw_algs(algs, got, 8);
+	if (n != 2 || got[0] != server_algs[0] || got[1] != server_algs[1])
+		return -1;
+	*alg = tp_attr_pw_alg(one);
+	return *alg == TP_PWALG_MD5 || *alg == TP_PWALG_SHA256 ? 0 : -1;
+}
+
+static bool user_key(const struct tp_user *u, uint16_t alg, struct tp_auth *a)
+{
+	if (alg == TP_PWALG_SHA256) {
+		if (!u->has_sha256)
+			return false;
+		memcpy(a->key, u->key_sha256, 32);
+		a->key_len = 32;
+	} else {
+		memcpy(a->key, u->key_md5, 16);
+		a->key_len = 16;
+	}
+	return true;
+}
+
+/* A static user (or the demo user) by name or by USERHASH. */
+static const struct tp_user *find_static(struct tp_srv *s, const struct tp_stun_msg *m)
+{
+	const struct tp_conf *c = s->conf;
+	const struct tp_stun_attr *un = tp_stun_find(m, TP_ATTR_USERNAME);
+	const struct tp_stun_attr *uh = tp_stun_find(m, TP_ATTR_USERHASH);
+	size_t rlen = strlen(c->realm);
+
+	if (un) {
+		const char *name;
+		size_t len;
+
+		tp_attr_str(un, &name, &len);
+		if (s->demo.name && strlen(s->demo.name) == len && memcmp(s->demo.name, name, len) == 0)
+			return &s->demo;
+		return tp_conf_user(c, name, len);
+	}
+	if (!uh)
+		return NULL;
+	for (size_t i = 0; i <= c->nusers; i++) {
+		const struct tp_user *u = i < c->nusers ? &c->users[i] : &s->demo;
+		uint8_t h[32];
+
+		if (!u->name)
+			continue;
+		tp_userhash(u->name, strlen(u->name), c->realm, rlen, h);
+		if (sodium_memcmp(h, uh->val, 32) == 0)
+			return u;
+	}
+	return NULL;
+}
+
+static enum tp_perr verify(const struct tp_stun_msg *m, const struct tp_auth *a)
+{
+	return a->mi256 ? tp_stun_verify_mi256(m, a->key, a->key_len)
+	                : tp_stun_verify_mi(m, a->key, a->key_len);
+}
+
+/* TURN REST API: "<expiry>[:<user>]", password base64(HMAC-SHA1(secret, username)). */
+static int rest_auth(struct tp_srv *s, const struct tp_stun_msg *m, const char *name,
+                     size_t len, uint16_t alg, struct tp_auth *a, const char **why)
+{
+	const struct tp_conf *c = s->conf;
+	unsigned long long expiry = 0;
+	size_t i = 0;
+
+	for (; i < len && name[i] >= '0' && name[i] <= '9'; i++) {
+		if (expiry > 100000000000ULL)
+			return 401;
+		expiry = expiry * 10 + (unsigned)(name[i] - '0');
+	}
+	if (i == 0 || (i < len && name[i] != ':')) {
+		*why = "unknown user";
+		return 401;
+	}
+	if (expiry < (unsigned long long)time(NULL)) {
+		*why = "REST credential expired (check the client's clock and the TTL)";
+		return 401;
+	}
+	for (size_t k = 0; k < c->nsecrets; k++) {
+		uint8_t mac[EVP_MAX_MD_SIZE];
+		unsigned maclen = 0;
+		char pass[64];
+
+		if (!HMAC(EVP_sha1(), c->secrets[k], (int)strlen(c->secrets[k]),
+		          (const uint8_t *)name, len, mac, &maclen))
+			continue;
+		sodium_bin2base64(pass, sizeof(pass), mac, maclen, sodium_base64_VARIANT_ORIGINAL);
+		if (tp_key_long_term(alg, name, len, c->realm, strlen(c->realm), pass, strlen(pass),
+		                     a->key, &a->key_len) != TP_P_OK)
+			continue;
+		if (verify(m, a) == TP_P_OK)
+			return 0;
+	}
+	*why = "wrong credentials (REST)";
+	return 401;
+}
+
+int tp_auth_request(struct tp_srv *s, const struct tp_5tuple *ft, const struct tp_stun_msg *m,
+                    struct tp_auth *a, const char **why)
+{
+	const struct tp_conf *c = s->conf;
+	const struct tp_stun_attr *un = tp_stun_find(m, TP_ATTR_USERNAME);
+	const struct tp_stun_attr *uh = tp_stun_find(m, TP_ATTR_USERHASH);
+	const struct tp_stun_attr *realm = tp_stun_find(m, TP_ATTR_REALM);
+	const struct tp_stun_attr *nonce = tp_stun_find(m, TP_ATTR_NONCE);
+	const struct tp_user *u;
+	const char *str;
+	size_t len;
+	int rc;
+
+	memset(a, 0, sizeof(*a));
+	if (m->mi < 0 && m->mi256 < 0) {
+		*why = "no credentials";
+		return 401;
+	}
+	if ((!un && !uh) || !realm || !nonce) {
+		*why = "USERNAME/USERHASH, REALM or NONCE missing";
+		return 400;
+	}
+	if (pick_alg(m, &a->alg) != 0) {
+		*why = "PASSWORD-ALGORITHM(S) inconsistent with ours";
+		return 400;
+	}
+	tp_attr_str(nonce, &str, &len);
+	rc = nonce_check(s, ft, str, len);
+	if (rc != 0) {
+		*why = rc > 0 ? "nonce expired" : "nonce not ours";
+		return 438;
+	}
+	tp_attr_str(realm, &str, &len);
+	if (len != strlen(c->realm) || memcmp(str, c->realm, len) != 0) {
+		*why = "wrong realm";
+		return 401;
+	}
+	a->mi256 = m->mi256 >= 0;
+	if (a->mi256)
+		a->mi256_len = m->attrs[m->mi256].len;
+
+	u = find_static(s, m);
+	if (u) {
+		if (!user_key(u, a->alg, a)) {
+			*why = "user has only an MD5 key but SHA-256 was chosen";
+			return 401;
+		}
+		if (verify(m, a) != TP_P_OK) {
+			*why = "wrong password";
+			return 401;
+		}
+		a->user_len = strlen(u->name);
+		memcpy(a->user, u->name, a->user_len + 1);
+	} else {
+		if (!un || c->nsecrets == 0) {
+			*why = "unknown user";
+			return 401;
+		}
+		tp_attr_str(un, &str, &len);
+		rc = rest_auth(s, m, str, len, a->alg, a, why);
+		if (rc)
+			return rc;
+		memcpy(a->user, str, len);
+		a->user[len] = '\0';
+		a->user_len = len;
+	}
+	/* quotas count the person: for REST names, the part after the ':' */
+	const char *colon = memchr(a->user, ':', a->user_len);
+
+	a->quota_user = colon && !u ? colon + 1 : a->user;
+	a->quota_len = a->user_len - (size_t)(a->quota_user - a->user);
+	return 0;
+}
+
+int tp_auth_make_demo(struct tp_srv *s)
+{
+	static char demo_name[] = "demo";
+	uint8_t rnd[12];
+	size_t klen;
+
+	randombytes_buf(rnd, sizeof(rnd));
+	sodium_bin2base64(s->demo_pass, sizeof(s->demo_pass), rnd, sizeof(rnd),
+	                  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	s->demo.name = demo_name;
+	s->demo.password = s->demo_pass;
+	if (tp_key_long_term(TP_PWALG_MD5, "demo", 4, s->conf->realm, strlen(s->conf->realm),
+	                     s->demo_pass, strlen(s->demo_pass), s->demo.key_md5, &klen) != TP_P_OK ||
+	    tp_key_long_term(TP_PWALG_SHA256, "demo", 4, s->conf->realm, strlen(s->conf->realm),
+	                     s->demo_pass, strlen(s->demo_pass), s->demo.key_sha256,
+	                     &klen) != TP_P_OK)
+		return -EINVAL;
+	s->demo.has_sha256 = true;
+	return 0;
+}

@@ -1,0 +1,275 @@
+/*
+ * relay_udp.c - UDP relay sockets (RFC 8656 §10, §11).
+ *
+ * Peer data is received TP_RELAY_HEADROOM bytes into the server's receive
+ * buffer, so the ChannelData header or the Data indication prefix is written in
+ * front of it and the whole goes to the client in one send, without a copy.
+ * ICMP errors (IP_RECVERR) for peers with a permission become Data indications
+ * with an ICMP attribute. Nothing here ever tears an allocation down: a send
+ * error towards one peer is counted and the allocation carries on.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <linux/errqueue.h>
+#include <sodium.h>
+
+#include "relay.h"
+
+#define READ_BUDGET 64
+
+static void relay_readable(evutil_socket_t fd, short ev, void *arg);
+
+int tp_relay_open(struct tp_alloc *a, struct tp_relay *r, const struct tp_addr *ip,
+                  uint16_t port)
+{
+	struct sockaddr_storage ss;
+	struct tp_addr addr = *ip;
+	int one = 1, fd, err;
+	unsigned sl;
+
+	addr.port = port;
+	fd = socket(ip->family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (ip->family == AF_INET6) {
+		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_RECVERR, &one, sizeof(one));
+	} else {
+		(void)setsockopt(fd, IPPROTO_IP, IP_RECVERR, &one, sizeof(one));
+	}
+	sl = tp_addr_to_sa(&addr, &ss);
+	if (bind(fd, (struct sockaddr *)&ss, sl) != 0) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	r->a = a;
+	r->fd = fd;
+	r->addr = addr;
+	r->df = false;
+	event_assign(&r->ev, a->s->base, fd, EV_READ | EV_PERSIST, relay_readable, r);
+	event_add(&r->ev, NULL);
+	return 0;
+}
+
+void tp_relay_close(struct tp_relay *r)
+{
+	if (r->fd < 0)
+		return;
+	event_del(&r->ev);
+	close(r->fd);
+	r->fd = -1;
+}
+
+/* Toggle the DF bit only when it changes (RFC 8656 §11: DONT-FRAGMENT). */
+static void set_df(struct tp_relay *r, bool df)
+{
+	int v;
+
+	if (r->df == df)
+		return;
+	if (r->addr.family == AF_INET6) {
+		v = df ? 1 : 0;
+		(void)setsockopt(r->fd, IPPROTO_IPV6, IPV6_DONTFRAG, &v, sizeof(v));
+	} else {
+		v = df ? IP_PMTUDISC_DO : IP_PMTUDISC_DONT;
+		(void)setsockopt(r->fd, IPPROTO_IP, IP_MTU_DISCOVER, &v, sizeof(v));
+	}
+	r->df = df;
+}
+
+int tp_relay_send(struct tp_alloc *a, const struct tp_addr *peer, const uint8_t *data,
+                  size_t len, bool df)
+{
+	struct tp_relay *r = tp_alloc_relay_for(a, peer);
+	struct sockaddr_storage ss;
+	unsigned sl;
+
+	if (!r)
+		return -EAFNOSUPPORT;
+	set_df(r, df);
+	sl = tp_addr_to_sa(peer, &ss);
+	if (sendto(r->fd, data, len, 0, (struct sockaddr *)&ss, sl) < 0) {
+		int err = errno;
+
+		/* ENETUNREACH, EHOSTUNREACH, ECONNREFUSED (an earlier ICMP), EMSGSIZE:
+		 * count it; the allocation and its other peers carry on. */
+		a->send_errors++;
+		a->s->stats.send_errors++;
+		if (err == EAGAIN || err == ENOBUFS)
+			a->s->stats.drop_too_big++;
+		return -err;
+	}
+	a->tx_pkts++;
+	a->tx_bytes += len;
+	a->s->stats.relay_tx_pkts++;
+	a->s->stats.relay_tx_bytes += len;
+	return 0;
+}
+
+/*
+ * Write a Data indication prefix (header, XOR-PEER-ADDRESS, DATA header) that
+ * ends exactly at data, pad the data, and return where the message starts and
+ * its length. With icmp, no DATA attribute: an ICMP attribute instead.
+ */
+static uint8_t *data_indication(const struct tp_addr *peer, uint8_t *data, size_t len,
+                                const struct tp_icmp *icmp, size_t *out_len)
+{
+	uint8_t pre[TP_RELAY_HEADROOM];
+	uint8_t tid[TP_STUN_TID_LEN];
+	struct tp_stun_wr w;
+	size_t plen, pad = (4 - (len & 3)) & 3, total;
+	uint8_t *start;
+
+	randombytes_buf(tid, sizeof(tid));
+	tp_stun_wr_init(&w, pre, sizeof(pre), TP_METHOD_DATA, TP_CLASS_INDICATION, tid);
+	tp_stun_put_addr(&w, TP_ATTR_XOR_PEER_ADDRESS, peer);
+	if (icmp) {
+		tp_stun_put_icmp(&w, icmp);
+		long n = tp_stun_wr_finish(&w);
+
+		if (n < 0)
+			return NULL;
+		start = data - n;
+		memcpy(start, pre, (size_t)n);
+		*out_len = (size_t)n;
+		return start;
+	}
+	if (tp_stun_wr_finish(&w) < 0 || w.len + 4 > sizeof(pre))
+		return NULL;
+	plen = w.len + 4;
+	pre[w.len] = (uint8_t)(TP_ATTR_DATA >> 8);
+	pre[w.len + 1] = (uint8_t)TP_ATTR_DATA;
+	pre[w.len + 2] = (uint8_t)(len >> 8);
+	pre[w.len + 3] = (uint8_t)len;
+	total = plen + len + pad;
+	pre[2] = (uint8_t)((total - TP_STUN_HDR_LEN) >> 8);
+	pre[3] = (uint8_t)(total - TP_STUN_HDR_LEN);
+	start = data - plen;
+	memcpy(start, pre, plen);
+	memset(data + len, 0, pad);
+	*out_len = total;
+	return start;
+}
+
+static void to_client(struct tp_alloc *a, const struct tp_addr *peer, uint8_t *data,
+                      size_t len)
+{
+	const struct tp_chan *ch = tp_chan_by_peer(a, peer);
+	struct tp_sink *sink = a->sink;
+	uint8_t *msg;
+	size_t mlen;
+
+	if (ch) {
+		size_t pad = sink->stream ? (4 - (len & 3)) & 3 : 0;
+
+		msg = data - TP_CHAN_HDR_LEN;
+		tp_chan_put_header(msg, ch->num, (uint16_t)len);
+		memset(data + len, 0, pad);
+		mlen = TP_CHAN_HDR_LEN + len + pad;
+	} else {
+		msg = data_indication(peer, data, len, NULL, &mlen);
+		if (!msg)
+			return;
+	}
+	if (sink->send(sink, &a->ft.local, &a->ft.client, msg, mlen) == 0) {
+		a->rx_pkts++;
+		a->rx_bytes += len;
+		a->s->stats.relay_rx_pkts++;
+		a->s->stats.relay_rx_bytes += len;
+	}
+}
+
+/* RFC 8656 §11.5: ICMPv4 types 3 and 11, ICMPv6 types 1, 2 and 3 are passed on. */
+static void drain_errors(struct tp_relay *r)
+{
+	struct tp_alloc *a = r->a;
+	uint8_t ctl[512], dummy[64];
+
+	for (int i = 0; i < READ_BUDGET; i++) {
+		struct sockaddr_storage ss;
+		struct iovec iov = { dummy, sizeof(dummy) };
+		struct msghdr mh = { .msg_name = &ss, .msg_namelen = sizeof(ss),
+		                     .msg_iov = &iov, .msg_iovlen = 1,
+		                     .msg_control = ctl, .msg_controllen = sizeof(ctl) };
+
+		if (recvmsg(r->fd, &mh, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
+			return;
+		for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
+			struct sock_extended_err ee;
+			struct tp_addr peer;
+			struct tp_icmp icmp;
+			bool v6 = cm->cmsg_level == IPPROTO_IPV6 && cm->cmsg_type == IPV6_RECVERR;
+			bool v4 = cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_RECVERR;
+
+			if (!v4 && !v6)
+				continue;
+			memcpy(&ee, CMSG_DATA(cm), sizeof(ee));
+			if (ee.ee_origin != SO_EE_ORIGIN_ICMP && ee.ee_origin != SO_EE_ORIGIN_ICMP6)
+				continue;
+			if (tp_addr_from_sa(&peer, (struct sockaddr *)&ss) != 0)
+				continue;
+			a->icmp_rx++;
+			a->s->stats.icmp_rx++;
+			if (v4 ? (ee.ee_type != 3 && ee.ee_type != 11)
+			       : (ee.ee_type < 1 || ee.ee_type > 3))
+				continue;
+			if (!tp_perm_ok(a, &peer))
+				continue;
+			icmp.type = ee.ee_type;
+			icmp.code = ee.ee_code;
+			/* error data: the next-hop MTU for "fragmentation needed" and
+			 * "packet too big", else zero (RFC 8656 §18.13) */
+			icmp.data = ((v4 && ee.ee_type == 3 && ee.ee_code == 4) ||
+			             (v6 && ee.ee_type == 2)) ? ee.ee_info : 0;
+
+			uint8_t *data = a->s->rxbuf + TP_RELAY_HEADROOM;
+			size_t mlen;
+			uint8_t *msg = data_indication(&peer, data, 0, &icmp, &mlen);
+
+			if (msg)
+				a->sink->send(a->sink, &a->ft.local, &a->ft.client, msg, mlen);
+		}
+	}
+}
+
+static void relay_readable(evutil_socket_t fd, short ev, void *arg)
+{
+	struct tp_relay *r = arg;
+	struct tp_alloc *a = r->a;
+	struct tp_srv *s = a->s;
+	uint8_t *data = s->rxbuf + TP_RELAY_HEADROOM;
+	/* room for the data plus 3 bytes of padding; ChannelData length is 16 bits */
+	size_t cap = sizeof(s->rxbuf) - TP_RELAY_HEADROOM - 4;
+
+	(void)ev;
+	for (int i = 0; i < READ_BUDGET; i++) {
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof(ss);
+		struct tp_addr peer;
+		ssize_t n = recvfrom(fd, data, cap, 0, (struct sockaddr *)&ss, &sl);
+
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				break;
+			if (errno == EINTR)
+				continue;
+			/* a pending ICMP error surfaced as ECONNREFUSED & co */
+			drain_errors(r);
+			continue;
+		}
+		if (tp_addr_from_sa(&peer, (struct sockaddr *)&ss) != 0)
+			continue;
+		if (!tp_perm_ok(a, &peer)) {
+			s->stats.drop_no_perm++;
+			continue;
+		}
+		to_client(a, &peer, data, (size_t)n);
+		if (a->sink == NULL)
+			break;
+	}
+}

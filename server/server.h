@@ -1,0 +1,134 @@
+/*
+ * server.h - the server's shared internal types.
+ *
+ * One struct tp_srv per event loop. It owns the listeners, the allocation
+ * tables and the relay port pool; it borrows the configuration (const, swapped
+ * whole on reload). Nothing here is global: a second loop (issue: fast path)
+ * is a second struct tp_srv with SO_REUSEPORT listeners.
+ */
+#ifndef TP_SERVER_H
+#define TP_SERVER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <event2/event.h>
+
+#include "conf.h"
+#include "log.h"
+#include "peerpol.h"
+#include "proto.h"
+
+#define TP_MAX_DGRAM 65536     /* receive buffer for one datagram */
+#define TP_REPLY_MAX 1500      /* every reply we build fits in one MTU */
+
+struct tp_srv;
+struct tp_alloc;
+struct tp_udp_listener;
+struct tp_user_count;
+
+/*
+ * Where replies and relayed data for a client go. A UDP listener is one sink
+ * for all its clients; a stream connection (TCP/TLS) is a sink of its own.
+ * The local address is the server address the client talks to (the 5-tuple's
+ * server side), so wildcard UDP listeners reply from the right address.
+ */
+struct tp_sink {
+	/* returns 0 or a negative errno */
+	int (*send)(struct tp_sink *s, const struct tp_addr *local, const struct tp_addr *to,
+	            const uint8_t *buf, size_t len);
+	uint8_t transport;         /* TP_LISTEN_* */
+	bool stream;               /* ChannelData must be padded */
+};
+
+/* The 5-tuple of a client (transport, client address, server address). */
+struct tp_5tuple {
+	struct tp_addr client;
+	struct tp_addr local;
+	uint8_t transport;
+};
+
+/* Counters. Drops are counted, never logged per packet. */
+struct tp_stats {
+	uint64_t rx_msgs, tx_msgs;
+	uint64_t drop_malformed, drop_not_stun, drop_rate, drop_no_alloc;
+	uint64_t drop_no_perm, drop_policy, drop_too_big;
+	uint64_t relay_tx_pkts, relay_tx_bytes, relay_rx_pkts, relay_rx_bytes;
+	uint64_t send_errors, icmp_rx;
+	uint64_t allocs_created, allocs_deleted, allocs_live;
+	uint64_t err[700];         /* error responses by code */
+};
+
+/* Token buckets for unauthenticated requests: a fixed table indexed by a keyed
+ * hash of the source IP, so no memory per client. */
+#define TP_RATE_SLOTS 4096
+struct tp_rate_slot {
+	uint32_t last_ms;
+	uint32_t tokens_milli;
+};
+
+/* Relay port pool for one relay IP: a bitmap of ports in use or reserved. */
+struct tp_portpool {
+	struct tp_addr ip;
+	uint8_t used[8192];
+};
+
+/* A reservation made by EVEN-PORT with the R bit (RFC 8656 §7.2). */
+struct tp_reservation {
+	uint64_t token;
+	uint16_t port;
+	uint8_t family;
+	time_t expires;
+};
+#define TP_MAX_RESERVATIONS 256
+
+struct tp_srv {
+	struct event_base *base;
+	const struct tp_conf *conf;           /* borrowed; swapped on reload */
+
+	/* own addresses for the peer policy (interfaces, relay, external, listeners) */
+	struct tp_addr self_addrs[64];
+	struct tp_peerpol_self self;
+
+	/* relay addresses actually used, one per family (0: none) */
+	struct tp_addr relay4, relay6;
+	struct tp_portpool *pool4, *pool6;
+	struct tp_reservation resv[TP_MAX_RESERVATIONS];
+
+	/* allocations by 5-tuple and by mobility ticket */
+	struct tp_alloc **tab;
+	size_t tab_size, nallocs;
+	struct tp_alloc **ttab;               /* ticket table, same size */
+	struct tp_user_count **utab;          /* allocations per user, for quotas */
+	size_t utab_size;
+
+	uint8_t hash_key[16];                 /* crypto_shorthash key */
+	uint8_t nonce_key[32];                /* HMAC key for stateless nonces */
+	uint8_t ticket_key[32];               /* mobility tickets */
+	char demo_pass[24];                   /* generated demo password, or "" */
+
+	struct tp_rate_slot rate[TP_RATE_SLOTS];
+	struct tp_stats stats;
+
+	struct tp_udp_listener *udp[TP_CONF_MAX_LISTEN];
+	size_t nudp;
+	struct tp_listen listen[TP_CONF_MAX_LISTEN]; /* bound addresses (ports resolved) */
+	struct tp_user demo;                  /* the generated demo user, when used */
+
+	uint8_t rxbuf[TP_MAX_DGRAM];          /* shared receive buffer (one loop) */
+};
+
+/* Current time in seconds (monotonic) and milliseconds, from the loop's cache. */
+time_t tp_now(const struct tp_srv *s);
+uint64_t tp_now_ms(const struct tp_srv *s);
+
+/* --- dispatch.c --- */
+/* One datagram (or stream frame) from a client. */
+void tp_dispatch(struct tp_srv *s, struct tp_sink *sink, const struct tp_5tuple *ft,
+                 const uint8_t *b, size_t n);
+
+/* --- ratelimit (dispatch.c) --- */
+bool tp_rate_allow(struct tp_srv *s, const struct tp_addr *src);
+
+#endif

@@ -1,0 +1,403 @@
+/*
+ * turn.c - the TURN methods (RFC 8656 §7-§12, RFC 6156, RFC 8016 mobility):
+ * Allocate, Refresh, CreatePermission, ChannelBind, Send indications and
+ * ChannelData from clients. Policy and protocol only: sockets are in
+ * relay_udp.c, state in alloc.c, credentials in auth.c.
+ */
+#include <string.h>
+
+#include "alloc.h"
+#include "dispatch.h"
+#include "relay.h"
+
+void tp_public_addr(const struct tp_srv *s, const struct tp_addr *in, struct tp_addr *out)
+{
+	const struct tp_conf *c = s->conf;
+
+	*out = *in;
+	for (size_t i = 0; i < c->nexternal; i++) {
+		const struct tp_external_ip *e = &c->external[i];
+
+		if (e->pub.family != in->family)
+			continue;
+		if (e->priv.family && !tp_addr_ip_eq(&e->priv, in))
+			continue;
+		memcpy(out->ip, e->pub.ip, sizeof(out->ip));
+		return;
+	}
+}
+
+static uint32_t clamp_lifetime(const struct tp_conf *c, const struct tp_stun_msg *m)
+{
+	const struct tp_stun_attr *lt = tp_stun_find(m, TP_ATTR_LIFETIME);
+	uint32_t v;
+
+	if (!lt)
+		return c->default_lifetime;
+	v = tp_attr_u32(lt);
+	if (v == 0)
+		return 0;
+	if (v < c->default_lifetime)
+		return c->default_lifetime;
+	return v > c->max_lifetime ? c->max_lifetime : v;
+}
+
+static uint32_t remaining(const struct tp_alloc *a)
+{
+	time_t now = tp_now(a->s);
+
+	return a->expires > now ? (uint32_t)(a->expires - now) : 0;
+}
+
+static void allocate_reply(struct tp_req *rq, struct tp_alloc *a)
+{
+	tp_req_begin(rq);
+	for (int i = 0; i < a->nrelay; i++) {
+		struct tp_addr pub;
+
+		tp_public_addr(rq->s, &a->relay[i].addr, &pub);
+		tp_stun_put_addr(&rq->w, TP_ATTR_XOR_RELAYED_ADDRESS, &pub);
+	}
+	tp_stun_put_u32(&rq->w, TP_ATTR_LIFETIME, remaining(a));
+	if (a->resv_token)
+		tp_stun_put_u64(&rq->w, TP_ATTR_RESERVATION_TOKEN, a->resv_token);
+	tp_stun_put_addr(&rq->w, TP_ATTR_XOR_MAPPED_ADDRESS, &a->mapped);
+	if (a->addr_err4)
+		tp_stun_put_addr_error(&rq->w, TP_STUN_FAMILY_IPV4, a->addr_err4,
+		                       tp_error_reason(a->addr_err4));
+	if (a->addr_err6)
+		tp_stun_put_addr_error(&rq->w, TP_STUN_FAMILY_IPV6, a->addr_err6,
+		                       tp_error_reason(a->addr_err6));
+	if (a->has_ticket)
+		tp_stun_put(&rq->w, TP_ATTR_MOBILITY_TICKET, a->ticket, TP_TICKET_LEN);
+	tp_req_send(rq);
+}
+
+static bool same_user(const struct tp_req *rq, const struct tp_alloc *a)
+{
+	return strlen(a->user) == rq->auth.user_len &&
+	       memcmp(a->user, rq->auth.user, rq->auth.user_len) == 0;
+}
+
+/* RFC 8656 §7.2 and RFC 6156 §4.2. */
+static int allocate(struct tp_req *rq, struct tp_alloc *a)
+{
+	struct tp_srv *s = rq->s;
+	const struct tp_stun_msg *m = rq->m;
+	const struct tp_stun_attr *rt = tp_stun_find(m, TP_ATTR_REQUESTED_TRANSPORT);
+	const struct tp_stun_attr *rf = tp_stun_find(m, TP_ATTR_REQUESTED_ADDRESS_FAMILY);
+	const struct tp_stun_attr *af = tp_stun_find(m, TP_ATTR_ADDITIONAL_ADDRESS_FAMILY);
+	const struct tp_stun_attr *ep = tp_stun_find(m, TP_ATTR_EVEN_PORT);
+	const struct tp_stun_attr *tok = tp_stun_find(m, TP_ATTR_RESERVATION_TOKEN);
+	struct tp_alloc_req r = { .ft = rq->ft, .sink = rq->sink, .tid = m->tid };
+	struct tp_alloc_res res;
+	int rc;
+
+	if (a) {
+		/* a retransmission of the Allocate that made it gets the same answer */
+		if (memcmp(a->alloc_tid, m->tid, TP_STUN_TID_LEN) == 0 && same_user(rq, a)) {
+			allocate_reply(rq, a);
+			return 0;
+		}
+		return tp_req_fail(rq, 437, "5-tuple already has an allocation");
+	}
+	if (!rt)
+		return tp_req_fail(rq, 400, "REQUESTED-TRANSPORT missing");
+	if (tp_attr_transport(rt) != TP_TRANSPORT_UDP)
+		return tp_req_fail(rq, 442, tp_attr_transport(rt) == TP_TRANSPORT_TCP
+		                                    ? "TCP relays need a TCP or TLS control connection"
+		                                    : "only UDP and TCP relays exist");
+	if (tok && ep)
+		return tp_req_fail(rq, 400, "RESERVATION-TOKEN with EVEN-PORT");
+	if (tok && (rf || af))
+		return tp_req_fail(rq, 400, "RESERVATION-TOKEN with an address family");
+	if (rf && af)
+		return tp_req_fail(rq, 400, "REQUESTED- and ADDITIONAL-ADDRESS-FAMILY together");
+
+	if (rf) {
+		r.want4 = tp_attr_family(rf) == TP_STUN_FAMILY_IPV4;
+		r.want6 = !r.want4;
+		if ((r.want4 && !s->pool4) || (r.want6 && !s->pool6))
+			return tp_req_fail(rq, 440, "no relay address of that family");
+	} else {
+		r.want4 = true;
+		r.want6 = af != NULL;
+		if (!s->pool4 && !r.want6)
+			return tp_req_fail(rq, 440, "no IPv4 relay address");
+	}
+	if (ep) {
+		r.even_port = true;
+		r.reserve_next = tp_attr_even_port_r(ep);
+	}
+	if (tok) {
+		r.has_token = true;
+		r.token = tp_attr_u64(tok);
+	}
+	r.user = rq->auth.user;
+	r.user_len = rq->auth.user_len;
+	r.quota_user = rq->auth.quota_user;
+	r.quota_user_len = rq->auth.quota_len;
+	r.lifetime = clamp_lifetime(s->conf, m);
+	if (r.lifetime == 0)
+		r.lifetime = s->conf->default_lifetime;
+	r.mobility = s->conf->mobility && tp_stun_find(m, TP_ATTR_MOBILITY_TICKET);
+
+	rc = tp_alloc_create(s, &r, &a, &res);
+	if (rc)
+		return tp_req_fail(rq, (uint16_t)rc,
+		                   rc == 486 ? "allocation quota reached"
+		                   : rc == 440 ? "no relay address of that family"
+		                               : "no relay port free (or token unknown)");
+	a->resv_token = res.reserved ? res.token : 0;
+	a->addr_err4 = r.want4 ? res.err4 : 0;
+	a->addr_err6 = r.want6 ? res.err6 : 0;
+	tp_alloc_logctx(a, &rq->log);
+	tp_info(&rq->log, "turn: allocation created, lifetime %u s%s%s", r.lifetime,
+	        a->nrelay == 2 ? ", dual-stack" : "", a->has_ticket ? ", mobile" : "");
+	allocate_reply(rq, a);
+	return 0;
+}
+
+/* RFC 8656 §7.3; RFC 8016 §3.2 for a Refresh that moves a mobile allocation. */
+static int refresh(struct tp_req *rq, struct tp_alloc *a)
+{
+	struct tp_srv *s = rq->s;
+	const struct tp_stun_msg *m = rq->m;
+	const struct tp_stun_attr *rf = tp_stun_find(m, TP_ATTR_REQUESTED_ADDRESS_FAMILY);
+	const struct tp_stun_attr *tk = tp_stun_find(m, TP_ATTR_MOBILITY_TICKET);
+	uint32_t lifetime;
+
+	if (!a && tk && s->conf->mobility) {
+		a = tp_alloc_find_ticket(s, tk->val, tk->len);
+		if (!a)
+			return tp_req_fail(rq, 405, "mobility ticket unknown or already used");
+		if (!same_user(rq, a))
+			return tp_req_fail(rq, 441, "mobility ticket belongs to another user");
+		if (a->ft.transport != rq->ft->transport)
+			return tp_req_fail(rq, 405, "mobility across transports");
+		struct tp_logctx old;
+
+		tp_alloc_logctx(a, &old);
+		tp_info(&old, "turn: allocation moves (mobility)");
+		tp_alloc_move(a, rq->ft, rq->sink);
+		tp_alloc_new_ticket(a); /* the used ticket cannot be replayed */
+	}
+	if (!a)
+		return tp_req_fail(rq, 437, "no allocation for this 5-tuple");
+	if (!same_user(rq, a))
+		return tp_req_fail(rq, 441, "allocation belongs to another user");
+	tp_alloc_logctx(a, &rq->log);
+	if (rf) {
+		int fam = tp_attr_family(rf) == TP_STUN_FAMILY_IPV6 ? AF_INET6 : AF_INET;
+		bool have = false;
+
+		for (int i = 0; i < a->nrelay; i++)
+			have |= a->relay[i].addr.family == fam;
+		if (!have)
+			return tp_req_fail(rq, 443, "allocation has no relay of that family");
+	}
+	lifetime = clamp_lifetime(s->conf, m);
+	tp_req_begin(rq);
+	tp_stun_put_u32(&rq->w, TP_ATTR_LIFETIME, lifetime);
+	if (a->has_ticket && lifetime)
+		tp_stun_put(&rq->w, TP_ATTR_MOBILITY_TICKET, a->ticket, TP_TICKET_LEN);
+	if (lifetime == 0) {
+		tp_info(&rq->log, "turn: allocation deleted by client (%llu pkts out, %llu in)",
+		        (unsigned long long)a->tx_pkts, (unsigned long long)a->rx_pkts);
+		rq->log.relay = NULL;
+		rq->log.user = NULL;
+		tp_alloc_free(a);
+	} else {
+		tp_alloc_set_lifetime(a, lifetime);
+		tp_debug(&rq->log, "turn: refreshed for %u s", lifetime);
+	}
+	tp_req_send(rq);
+	return 0;
+}
+
+/* 0 if the peer may be relayed to from a, else the error (443 or 403). */
+static int peer_allowed(struct tp_req *rq, struct tp_alloc *a, const struct tp_addr *peer,
+                        bool check_port, const char **why)
+{
+	enum tp_peer_verdict v;
+
+	if (!tp_alloc_relay_for(a, peer)) {
+		*why = "peer address family differs from the relay's";
+		return 443;
+	}
+	v = tp_peer_check(rq->s->conf, &rq->s->self, peer, check_port);
+	if (v != TP_PEER_OK) {
+		*why = tp_peer_verdict_str(v);
+		return 403;
+	}
+	return 0;
+}
+
+/* RFC 8656 §9: all addresses are checked before any permission is installed. */
+static int create_permission(struct tp_req *rq, struct tp_alloc *a)
+{
+	const struct tp_stun_attr *pa = NULL;
+	struct tp_addr peers[TP_STUN_MAX_ATTRS];
+	size_t n = 0;
+	const char *why;
+	int rc;
+
+	while ((pa = tp_stun_find_next(rq->m, TP_ATTR_XOR_PEER_ADDRESS, pa)) != NULL) {
+		tp_attr_addr(rq->m, pa, &peers[n]);
+		rc = peer_allowed(rq, a, &peers[n], false, &why);
+		if (rc) {
+			char buf[64];
+
+			tp_addr_fmt(&peers[n], buf, sizeof(buf));
+			tp_info(&rq->log, "turn: permission for %s refused: %s", buf, why);
+			return tp_req_fail(rq, (uint16_t)rc, why);
+		}
+		n++;
+	}
+	if (n == 0)
+		return tp_req_fail(rq, 400, "XOR-PEER-ADDRESS missing");
+	for (size_t i = 0; i < n; i++)
+		if (tp_perm_install(a, &peers[i]) != 0)
+			return tp_req_fail(rq, 508, "too many permissions on this allocation");
+	tp_req_begin(rq);
+	tp_req_send(rq);
+	return 0;
+}
+
+/* RFC 8656 §11. */
+static int channel_bind(struct tp_req *rq, struct tp_alloc *a)
+{
+	const struct tp_stun_attr *cn = tp_stun_find(rq->m, TP_ATTR_CHANNEL_NUMBER);
+	const struct tp_stun_attr *pa = tp_stun_find(rq->m, TP_ATTR_XOR_PEER_ADDRESS);
+	struct tp_addr peer;
+	const char *why;
+	uint16_t num;
+	int rc;
+
+	if (!cn || !pa)
+		return tp_req_fail(rq, 400, "CHANNEL-NUMBER or XOR-PEER-ADDRESS missing");
+	num = tp_attr_channel(cn);
+	if (!tp_chan_valid(num))
+		return tp_req_fail(rq, 400, "channel number outside 0x4000-0x4FFF");
+	tp_attr_addr(rq->m, pa, &peer);
+	rc = peer_allowed(rq, a, &peer, true, &why);
+	if (rc)
+		return tp_req_fail(rq, (uint16_t)rc, why);
+	rc = tp_chan_bind(a, num, &peer);
+	if (rc)
+		return tp_req_fail(rq, (uint16_t)rc,
+		                   rc == 400 ? "channel or peer already bound otherwise"
+		                             : "too many channels on this allocation");
+	if (tp_perm_install(a, &peer) != 0)
+		return tp_req_fail(rq, 508, "too many permissions on this allocation");
+	tp_req_begin(rq);
+	tp_req_send(rq);
+	return 0;
+}
+
+void tp_turn_request(struct tp_req *rq)
+{
+	struct tp_srv *s = rq->s;
+	const struct tp_stun_msg *m = rq->m;
+	struct tp_alloc *a;
+	const char *why = "";
+	int rc;
+
+	/* unauthenticated answers are capped per source (no reflection) */
+	if (m->mi < 0 && m->mi256 < 0 && !tp_rate_allow(s, &rq->ft->client))
+		return;
+	rc = tp_auth_request(s, rq->ft, m, &rq->auth, &why);
+	if (rc) {
+		if (m->mi < 0 && m->mi256 < 0)
+			tp_req_fail(rq, (uint16_t)rc, why);
+		else if (tp_rate_allow(s, &rq->ft->client))
+			tp_req_fail(rq, (uint16_t)rc, why);
+		return;
+	}
+	rq->authed = true;
+	rq->log.user = rq->auth.user;
+	if (m->nunknown) {
+		tp_req_fail(rq, 420, "unknown comprehension-required attribute");
+		return;
+	}
+	a = tp_alloc_find(s, rq->ft);
+	switch (m->method) {
+	case TP_METHOD_ALLOCATE:
+		allocate(rq, a);
+		return;
+	case TP_METHOD_REFRESH:
+		refresh(rq, a);
+		return;
+	}
+	if (!a) {
+		tp_req_fail(rq, 437, "no allocation for this 5-tuple");
+		return;
+	}
+	if (!same_user(rq, a)) {
+		tp_req_fail(rq, 441, "allocation belongs to another user");
+		return;
+	}
+	tp_alloc_logctx(a, &rq->log);
+	if (m->method == TP_METHOD_CREATE_PERMISSION)
+		create_permission(rq, a);
+	else
+		channel_bind(rq, a);
+}
+
+/* RFC 8656 §10.2: anything wrong with a Send indication drops it silently. */
+void tp_turn_send_indication(struct tp_srv *s, const struct tp_5tuple *ft,
+                             const struct tp_stun_msg *m)
+{
+	struct tp_alloc *a = tp_alloc_find(s, ft);
+	const struct tp_stun_attr *pa, *data;
+	struct tp_addr peer;
+
+	if (!a) {
+		s->stats.drop_no_alloc++;
+		return;
+	}
+	pa = tp_stun_find(m, TP_ATTR_XOR_PEER_ADDRESS);
+	data = tp_stun_find(m, TP_ATTR_DATA);
+	if (!pa || !data || m->nunknown) {
+		s->stats.drop_malformed++;
+		return;
+	}
+	tp_attr_addr(m, pa, &peer);
+	if (!tp_perm_ok(a, &peer)) {
+		s->stats.drop_no_perm++;
+		return;
+	}
+	/* checked again on every Send: a reload may have changed the policy, and
+	 * the port matters here (never into our own listeners) */
+	if (tp_peer_check(s->conf, &s->self, &peer, true) != TP_PEER_OK) {
+		s->stats.drop_policy++;
+		return;
+	}
+	tp_relay_send(a, &peer, data->val, data->len,
+	              tp_stun_find(m, TP_ATTR_DONT_FRAGMENT) != NULL);
+}
+
+/* RFC 8656 §12.4. */
+void tp_turn_chandata(struct tp_srv *s, const struct tp_5tuple *ft, const uint8_t *b, size_t n)
+{
+	struct tp_alloc *a = tp_alloc_find(s, ft);
+	const struct tp_chan *ch;
+	const uint8_t *data;
+	uint16_t num;
+	size_t len;
+
+	if (!a) {
+		s->stats.drop_no_alloc++;
+		return;
+	}
+	if (tp_chan_decode(b, n, &num, &data, &len) != TP_P_OK) {
+		s->stats.drop_malformed++;
+		return;
+	}
+	ch = tp_chan_by_num(a, num);
+	if (!ch || !tp_perm_ok(a, &ch->peer)) {
+		s->stats.drop_no_perm++;
+		return;
+	}
+	tp_relay_send(a, &ch->peer, data, len, false);
+}
