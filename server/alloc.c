@@ -13,6 +13,7 @@
 #include "alloc.h"
 #include "ports.h"
 #include "relay.h"
+#include "relay_tcp.h"
 
 struct tp_user_count {
 	struct tp_user_count *next;
@@ -298,6 +299,28 @@ static int add_reservation(struct tp_srv *s, uint8_t family, uint16_t port, uint
 	return -ENOSPC;
 }
 
+/* One relay endpoint: a UDP socket, or a TCP listener for RFC 6062. */
+static int open_one(struct tp_alloc *a, const struct tp_alloc_req *r, const struct tp_addr *ip,
+                    uint16_t port)
+{
+	struct tp_relay *rl = &a->relay[a->nrelay];
+
+	if (r->tcp) {
+		struct tp_addr addr = *ip;
+		int rc;
+
+		addr.port = port;
+		rc = tp_tcp_relay_open(a, &addr);
+		if (rc == 0) {
+			rl->a = a;
+			rl->addr = addr;
+			rl->fd = -1;
+		}
+		return rc;
+	}
+	return tp_relay_open(a, rl, ip, port);
+}
+
 /*
  * Open the relay socket of one family. With a reserved port, bind exactly it;
  * otherwise take ports from the pool until one binds (another process may hold
@@ -315,7 +338,7 @@ static int open_family(struct tp_srv *s, struct tp_alloc *a, const struct tp_all
 	if (!pool)
 		return 440;
 	if (reserved)
-		return tp_relay_open(a, &a->relay[a->nrelay], &pool->ip, reserved) == 0
+		return open_one(a, r, &pool->ip, reserved) == 0
 		               ? (a->nrelay++, 0)
 		               : 508;
 	while (nfailed < sizeof(failed) / sizeof(failed[0])) {
@@ -324,7 +347,7 @@ static int open_family(struct tp_srv *s, struct tp_alloc *a, const struct tp_all
 		if (tp_port_take(pool, c->min_port, c->max_port, r->even_port, r->reserve_next,
 		                 &port) != 0)
 			break;
-		rc = tp_relay_open(a, &a->relay[a->nrelay], &pool->ip, port);
+		rc = open_one(a, r, &pool->ip, port);
 		if (rc == 0) {
 			a->nrelay++;
 			if (r->reserve_next) {
@@ -422,8 +445,14 @@ int tp_alloc_create(struct tp_srv *s, const struct tp_alloc_req *r, struct tp_al
 	return 0;
 
 fail:
-	for (int i = 0; i < a->nrelay; i++)
+	tp_tcp_relay_close(a);
+	for (int i = 0; i < a->nrelay; i++) {
+		struct tp_portpool *p = a->relay[i].addr.family == AF_INET6 ? s->pool6 : s->pool4;
+
 		tp_relay_close(&a->relay[i]);
+		if (p)
+			tp_port_release(p, a->relay[i].addr.port);
+	}
 	uc_put(s, a->uc);
 	free(a->user);
 	free(a);
@@ -438,6 +467,7 @@ void tp_alloc_free(struct tp_alloc *a)
 	if (a->has_ticket)
 		ttab_remove(s, a);
 	evtimer_del(&a->timer);
+	tp_tcp_relay_close(a);
 	for (int i = 0; i < a->nrelay; i++) {
 		struct tp_portpool *p = a->relay[i].addr.family == AF_INET6 ? s->pool6 : s->pool4;
 

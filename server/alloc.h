@@ -40,6 +40,7 @@ struct tp_relay {
 };
 
 struct tp_user_count;
+struct tp_tcp_relay;
 
 struct tp_alloc {
 	struct tp_alloc *next;   /* 5-tuple table chain */
@@ -49,6 +50,7 @@ struct tp_alloc {
 	struct tp_5tuple ft;
 	struct tp_relay relay[2];
 	uint8_t nrelay;
+	struct tp_tcp_relay *tcp;  /* owned: RFC 6062 relay (then relay[0].fd is -1) */
 	bool has_ticket;
 	uint8_t ticket[TP_TICKET_LEN];
 	uint8_t alloc_tid[TP_STUN_TID_LEN]; /* the Allocate transaction, for retransmits */
@@ -84,6 +86,7 @@ struct tp_alloc_req {
 	bool has_token;
 	uint64_t token;          /* RESERVATION-TOKEN to redeem */
 	bool mobility;
+	bool tcp;                /* REQUESTED-TRANSPORT TCP (RFC 6062) */
 };
 
 /* Result of a create: per family, 0 or the error for that family (440, 508). */

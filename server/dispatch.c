@@ -98,13 +98,81 @@ int tp_req_fail(struct tp_req *rq, uint16_t code, const char *why)
 	return code;
 }
 
-/* ---- Binding (RFC 8489 §3, RFC 3489 for classic clients) ---- */
+/* ---- Binding (RFC 8489 §3, RFC 3489 for classic clients, RFC 5780) ---- */
+
+/* RFC 5780 §6.1: a server without a second address does not understand
+ * CHANGE-REQUEST (with a flag set) or RESPONSE-PORT: 420. */
+static bool nat_unsupported(struct tp_req *rq, const struct tp_stun_attr *cr,
+                            const struct tp_stun_attr *rp)
+{
+	uint16_t t[2];
+	size_t n = 0;
+
+	if (cr && tp_attr_change_flags(cr) & (TP_CHANGE_IP | TP_CHANGE_PORT))
+		t[n++] = TP_ATTR_CHANGE_REQUEST;
+	if (rp)
+		t[n++] = TP_ATTR_RESPONSE_PORT;
+	if (!n)
+		return false;
+	rq->s->stats.err[420]++;
+	tp_stun_wr_reply(&rq->w, rq->out, sizeof(rq->out), rq->m, TP_CLASS_ERROR);
+	tp_stun_put_error(&rq->w, 420, tp_error_reason(420));
+	tp_stun_put_unknown(&rq->w, t, n);
+	finish_and_send(rq, false);
+	return true;
+}
+
+/*
+ * RFC 5780 §6.1 on one of the four sockets: answer from the socket the
+ * CHANGE-REQUEST flags select, to RESPONSE-PORT on the client's own IP (never
+ * another host), with OTHER-ADDRESS and RESPONSE-ORIGIN, and PADDING of the
+ * request's size at most. The answer is never larger than the request plus the
+ * fixed attributes, so none of this amplifies.
+ */
+static void binding_nat(struct tp_req *rq, const struct tp_stun_attr *cr,
+                        const struct tp_stun_attr *rp)
+{
+	struct tp_srv *s = rq->s;
+	const struct tp_stun_msg *m = rq->m;
+	const struct tp_stun_attr *pad = tp_stun_find(m, TP_ATTR_PADDING);
+	unsigned role = rq->sink->nat_role - 1u, out_role = role;
+	uint32_t flags = cr ? tp_attr_change_flags(cr) : 0;
+	struct tp_addr to = rq->ft->client, origin, other;
+	long n;
+
+	if (flags & TP_CHANGE_IP)
+		out_role ^= 2u;
+	if (flags & TP_CHANGE_PORT)
+		out_role ^= 1u;
+	if (rp)
+		to.port = tp_attr_response_port(rp);
+	tp_public_addr(s, &s->nat_addr[out_role], &origin);
+	tp_public_addr(s, &s->nat_addr[role ^ 3u], &other);
+	tp_req_begin(rq);
+	tp_stun_put_addr(&rq->w, TP_ATTR_XOR_MAPPED_ADDRESS, &rq->ft->client);
+	tp_stun_put_addr(&rq->w, TP_ATTR_RESPONSE_ORIGIN, &origin);
+	tp_stun_put_addr(&rq->w, TP_ATTR_OTHER_ADDRESS, &other);
+	if (pad && !rp) {
+		size_t fixed = rq->w.len + 4 + (m->has_fingerprint ? 8 : 0);
+		size_t room = m->len > fixed ? m->len - fixed : 0;
+
+		tp_stun_put_padding(&rq->w, (pad->len < room ? pad->len : room) & ~3u);
+	}
+	if (m->has_fingerprint)
+		tp_stun_put_fingerprint(&rq->w);
+	n = tp_stun_wr_finish(&rq->w);
+	if (n < 0)
+		return;
+	s->stats.tx_msgs++;
+	s->nat[out_role]->send(s->nat[out_role], &s->nat_addr[out_role], &to, rq->out, (size_t)n);
+}
 
 static void binding(struct tp_req *rq)
 {
 	const struct tp_stun_msg *m = rq->m;
 	const struct tp_conf *c = rq->s->conf;
 	const struct tp_stun_attr *cr = tp_stun_find(m, TP_ATTR_CHANGE_REQUEST);
+	const struct tp_stun_attr *rp = tp_stun_find(m, TP_ATTR_RESPONSE_PORT);
 	size_t swlen = strlen(c->software), before;
 
 	if (!tp_rate_allow(rq->s, &rq->ft->client))
@@ -113,17 +181,12 @@ static void binding(struct tp_req *rq)
 		tp_req_fail(rq, 420, "unknown comprehension-required attribute");
 		return;
 	}
-	/* RFC 5780 §6.1: without a second address, CHANGE-REQUEST is not understood */
-	if (cr && tp_attr_change_flags(cr) & (TP_CHANGE_IP | TP_CHANGE_PORT)) {
-		rq->s->stats.err[420]++;
-		tp_stun_wr_reply(&rq->w, rq->out, sizeof(rq->out), m, TP_CLASS_ERROR);
-		tp_stun_put_error(&rq->w, 420, tp_error_reason(420));
-		uint16_t t = TP_ATTR_CHANGE_REQUEST;
-
-		tp_stun_put_unknown(&rq->w, &t, 1);
-		finish_and_send(rq, false);
+	if (rq->sink->nat_role && !m->classic) {
+		binding_nat(rq, cr, rp);
 		return;
 	}
+	if (nat_unsupported(rq, cr, rp))
+		return;
 	tp_req_begin(rq);
 	tp_stun_put_addr(&rq->w, m->classic ? TP_ATTR_MAPPED_ADDRESS : TP_ATTR_XOR_MAPPED_ADDRESS,
 	                 &rq->ft->client);
@@ -155,12 +218,9 @@ static void request(struct tp_srv *s, struct tp_sink *sink, const struct tp_5tup
 	case TP_METHOD_REFRESH:
 	case TP_METHOD_CREATE_PERMISSION:
 	case TP_METHOD_CHANNEL_BIND:
-		tp_turn_request(&rq);
-		break;
 	case TP_METHOD_CONNECT:
 	case TP_METHOD_CONNECTION_BIND:
-		if (tp_rate_allow(s, &ft->client))
-			tp_req_fail(&rq, 400, "TCP relay (RFC 6062) needs a TCP or TLS control connection");
+		tp_turn_request(&rq);
 		break;
 	default:
 		if (tp_rate_allow(s, &ft->client))

@@ -189,6 +189,11 @@ void tp_udp_close(struct tp_udp_listener *l)
 	free(l);
 }
 
+struct tp_sink *tp_udp_sink(struct tp_udp_listener *l)
+{
+	return &l->sink;
+}
+
 const struct tp_addr *tp_udp_addr(const struct tp_udp_listener *l)
 {
 	return &l->addr;

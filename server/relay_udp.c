@@ -89,8 +89,8 @@ int tp_relay_send(struct tp_alloc *a, const struct tp_addr *peer, const uint8_t 
 	struct sockaddr_storage ss;
 	unsigned sl;
 
-	if (!r)
-		return -EAFNOSUPPORT;
+	if (!r || r->fd < 0)
+		return -EAFNOSUPPORT; /* no UDP socket of that family (or a TCP allocation) */
 	set_df(r, df);
 	sl = tp_addr_to_sa(peer, &ss);
 	if (sendto(r->fd, data, len, 0, (struct sockaddr *)&ss, sl) < 0) {

@@ -26,6 +26,10 @@
 struct tp_srv;
 struct tp_alloc;
 struct tp_udp_listener;
+struct tp_tcp_listener;
+struct tp_dtls_listener;
+struct tp_conn;
+struct tp_peer_conn;
 struct tp_user_count;
 
 /*
@@ -40,6 +44,7 @@ struct tp_sink {
 	            const uint8_t *buf, size_t len);
 	uint8_t transport;         /* TP_LISTEN_* */
 	bool stream;               /* ChannelData must be padded */
+	uint8_t nat_role;          /* RFC 5780: 0 none, else 1 + index in tp_srv.nat */
 };
 
 /* The 5-tuple of a client (transport, client address, server address). */
@@ -56,6 +61,7 @@ struct tp_stats {
 	uint64_t drop_no_perm, drop_policy, drop_too_big;
 	uint64_t relay_tx_pkts, relay_tx_bytes, relay_rx_pkts, relay_rx_bytes;
 	uint64_t send_errors, icmp_rx;
+	uint64_t drop_slow, conn_timeouts, conn_refused;
 	uint64_t allocs_created, allocs_deleted, allocs_live;
 	uint64_t err[700];         /* error responses by code */
 };
@@ -113,8 +119,27 @@ struct tp_srv {
 
 	struct tp_udp_listener *udp[TP_CONF_MAX_LISTEN];
 	size_t nudp;
+	struct tp_tcp_listener *tcp[TP_CONF_MAX_LISTEN];
+	size_t ntcp;
+	struct tp_dtls_listener *dtls[TP_CONF_MAX_LISTEN];
+	size_t ndtls;
 	struct tp_listen listen[TP_CONF_MAX_LISTEN]; /* bound addresses (ports resolved) */
+	size_t nlisten;
+	struct ssl_ctx_st *tls_ctx;           /* owned; NULL without a certificate */
+	struct ssl_ctx_st *dtls_ctx;          /* owned */
+
+	/* stream connections */
+	struct tp_conn *conns;
+	size_t nconns;
+	uint16_t conn_per_ip[TP_RATE_SLOTS];  /* by keyed hash of the source IP */
+	/* RFC 6062 */
+	struct tp_peer_conn *pconns;          /* every peer connection, by CONNECTION-ID */
+	struct tp_sink *pipe_sink;            /* ConnectionBind done on this sink ... */
+	struct tp_peer_conn *pipe_pc;         /* ... for this peer connection */
 	struct tp_user demo;                  /* the generated demo user, when used */
+	/* RFC 5780: the four UDP sockets (A:P1, A:P2, B:P1, B:P2) when nat-discovery */
+	struct tp_sink *nat[4];
+	struct tp_addr nat_addr[4];
 
 	uint8_t rxbuf[TP_MAX_DGRAM];          /* shared receive buffer (one loop) */
 };

@@ -14,6 +14,8 @@
 
 #include "alloc.h"
 #include "auth.h"
+#include "listen_dtls.h"
+#include "listen_tcp.h"
 #include "listen_udp.h"
 #include "ports.h"
 #include "srv.h"
@@ -148,11 +150,15 @@ static void collect_self(struct tp_srv *s)
 		if (c->external[i].priv.family)
 			add_self(s, &c->external[i].priv);
 	}
+	if (c->other_ip.family)
+		add_self(s, &c->other_ip);
 	if (s->relay4.family)
 		add_self(s, &s->relay4);
 	if (s->relay6.family)
 		add_self(s, &s->relay6);
 }
+
+static const char *proto_names[] = { "?", "udp", "tcp", "tls", "dtls" };
 
 static int open_listeners(struct tp_srv *s, char *err, size_t errlen)
 {
@@ -160,25 +166,110 @@ static int open_listeners(struct tp_srv *s, char *err, size_t errlen)
 
 	for (size_t i = 0; i < c->nlisten; i++) {
 		const struct tp_listen *l = &c->listen[i];
+		const struct tp_addr *bound;
 		char a[64];
 		int rc;
 
 		tp_addr_fmt(&l->addr, a, sizeof(a));
-		if (l->proto != TP_LISTEN_UDP) {
-			snprintf(err, errlen, "listen %s: only udp listeners exist in this version", a);
+		switch (l->proto) {
+		case TP_LISTEN_UDP:
+			rc = tp_udp_listen(s, &l->addr, &s->udp[s->nudp]);
+			bound = rc ? NULL : tp_udp_addr(s->udp[s->nudp++]);
+			break;
+		case TP_LISTEN_TLS:
+			if (!s->tls_ctx) {
+				snprintf(err, errlen, "listen tls %s: set tls-cert (and tls-key)", a);
+				return -EINVAL;
+			}
+			/* fall through */
+		case TP_LISTEN_TCP:
+			rc = tp_tcp_listen(s, &l->addr, l->proto == TP_LISTEN_TLS, &s->tcp[s->ntcp]);
+			bound = rc ? NULL : tp_tcp_addr(s->tcp[s->ntcp++]);
+			break;
+		case TP_LISTEN_DTLS:
+			if (!s->dtls_ctx) {
+				snprintf(err, errlen, "listen dtls %s: set tls-cert (and tls-key)", a);
+				return -EINVAL;
+			}
+			rc = tp_dtls_listen(s, &l->addr, &s->dtls[s->ndtls]);
+			bound = rc ? NULL : tp_dtls_addr(s->dtls[s->ndtls++]);
+			break;
+		default:
+			snprintf(err, errlen, "listen %s: unknown transport", a);
 			return -EINVAL;
 		}
-		rc = tp_udp_listen(s, &l->addr, &s->udp[s->nudp]);
 		if (rc) {
-			snprintf(err, errlen, "listen udp %s: %s", a, strerror(-rc));
+			snprintf(err, errlen, "listen %s %s: %s", proto_names[l->proto], a,
+			         strerror(-rc));
 			return rc;
 		}
-		s->listen[s->nudp].proto = l->proto;
-		s->listen[s->nudp].addr = *tp_udp_addr(s->udp[s->nudp]);
-		s->nudp++;
+		s->listen[s->nlisten].proto = l->proto;
+		s->listen[s->nlisten].addr = *bound;
+		s->nlisten++;
 	}
 	s->self.listen = s->listen;
-	s->self.nlisten = s->nudp;
+	s->self.nlisten = s->nlisten;
+	return 0;
+}
+
+/*
+ * RFC 5780: the primary address A:P1 is the first UDP listener on a specific
+ * address; other-ip B (same family) and other-port P2 give the three more
+ * sockets A:P2, B:P1 and B:P2.
+ */
+static int open_nat(struct tp_srv *s, char *err, size_t errlen)
+{
+	const struct tp_conf *c = s->conf;
+	struct tp_udp_listener *prim = NULL;
+	struct tp_addr addrs[4];
+	char a[64];
+
+	if (!c->nat_discovery)
+		return 0;
+	for (size_t i = 0; i < s->nudp && !prim; i++)
+		if (!is_zero(tp_udp_addr(s->udp[i])))
+			prim = s->udp[i];
+	if (!prim) {
+		snprintf(err, errlen, "nat-discovery needs a udp listener on a specific address "
+		                      "(not 0.0.0.0 or ::)");
+		return -EINVAL;
+	}
+	addrs[0] = *tp_udp_addr(prim);
+	tp_addr_fmt(&addrs[0], a, sizeof(a));
+	if (c->other_ip.family != addrs[0].family || tp_addr_ip_eq(&c->other_ip, &addrs[0])) {
+		snprintf(err, errlen, "nat-discovery needs other-ip: a second address of the same "
+		                      "family as %s (RFC 5780 behaviour discovery needs two)", a);
+		return -EINVAL;
+	}
+	addrs[1] = addrs[0];
+	addrs[1].port = c->other_port ? c->other_port : (uint16_t)(addrs[0].port + 1);
+	if (addrs[1].port == addrs[0].port) {
+		snprintf(err, errlen, "nat-discovery: other-port must differ from %u", addrs[0].port);
+		return -EINVAL;
+	}
+	addrs[2] = c->other_ip;
+	addrs[2].port = addrs[0].port;
+	addrs[3] = c->other_ip;
+	addrs[3].port = addrs[1].port;
+	s->nat[0] = tp_udp_sink(prim);
+	for (int k = 1; k < 4; k++) {
+		int rc = tp_udp_listen(s, &addrs[k], &s->udp[s->nudp]);
+
+		if (rc) {
+			tp_addr_fmt(&addrs[k], a, sizeof(a));
+			snprintf(err, errlen, "nat-discovery: listen udp %s: %s", a, strerror(-rc));
+			return rc;
+		}
+		s->nat[k] = tp_udp_sink(s->udp[s->nudp]);
+		s->listen[s->nlisten].proto = TP_LISTEN_UDP;
+		s->listen[s->nlisten++].addr = addrs[k];
+		s->nudp++;
+	}
+	for (int k = 0; k < 4; k++) {
+		s->nat[k]->nat_role = (uint8_t)(k + 1);
+		s->nat_addr[k] = addrs[k];
+	}
+	s->self.nlisten = s->nlisten;
 	return 0;
 }
 
@@ -215,7 +306,16 @@ struct tp_srv *tp_srv_create(struct event_base *base, const struct tp_conf *c, c
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
-	if (open_listeners(s, err, errlen) != 0)
+	if (c->tls_cert && c->tls_cert[0]) {
+		s->tls_ctx = tp_tls_ctx_new(c, false, err, errlen);
+		if (!s->tls_ctx)
+			goto fail;
+		s->dtls_ctx = tp_tls_ctx_new(c, true, err, errlen);
+		if (!s->dtls_ctx)
+			goto fail;
+		tp_dtls_ctx_setup(s->dtls_ctx);
+	}
+	if (open_listeners(s, err, errlen) != 0 || open_nat(s, err, errlen) != 0)
 		goto fail;
 	make_pools(s);
 	if (!s->pool4 && !s->pool6) {
@@ -237,9 +337,16 @@ void tp_srv_free(struct tp_srv *s)
 {
 	if (!s)
 		return;
+	tp_conn_close_all(s);       /* frees the allocations of stream clients */
 	tp_alloc_tables_free(s);
 	for (size_t i = 0; i < s->nudp; i++)
 		tp_udp_close(s->udp[i]);
+	for (size_t i = 0; i < s->ntcp; i++)
+		tp_tcp_close(s->tcp[i]);
+	for (size_t i = 0; i < s->ndtls; i++)
+		tp_dtls_close(s->dtls[i]);
+	SSL_CTX_free(s->tls_ctx);
+	SSL_CTX_free(s->dtls_ctx);
 	tp_portpool_free(s->pool4);
 	tp_portpool_free(s->pool6);
 	sodium_memzero(s->nonce_key, sizeof(s->nonce_key));
@@ -264,6 +371,25 @@ int tp_srv_reload(struct tp_srv *s, const struct tp_conf *c)
 		memset(&s->demo, 0, sizeof(s->demo));
 		s->demo_pass[0] = '\0';
 	}
+	if (c->tls_cert && c->tls_cert[0]) {
+		char err[256];
+		SSL_CTX *ctx = tp_tls_ctx_new(c, false, err, sizeof(err));
+
+		SSL_CTX *dctx = ctx ? tp_tls_ctx_new(c, true, err, sizeof(err)) : NULL;
+
+		/* live sessions keep the context they started with */
+		if (ctx && dctx) {
+			tp_dtls_ctx_setup(dctx);
+			SSL_CTX_free(s->tls_ctx);
+			SSL_CTX_free(s->dtls_ctx);
+			s->tls_ctx = ctx;
+			s->dtls_ctx = dctx;
+			tp_info(NULL, "reload: TLS certificate reloaded from %s", c->tls_cert);
+		} else {
+			SSL_CTX_free(ctx);
+			tp_err(NULL, "reload: keeping the old certificate: %s", err);
+		}
+	}
 	collect_self(s);
 	tp_alloc_recheck_policy(s);
 	return 0;
@@ -271,12 +397,13 @@ int tp_srv_reload(struct tp_srv *s, const struct tp_conf *c)
 
 void tp_srv_describe(const struct tp_srv *s)
 {
-	char a[64], b[256] = "";
+	char a[64], b[1024] = "";
 	size_t off = 0;
 
-	for (size_t i = 0; i < s->nudp && off < sizeof(b) - 70; i++) {
+	for (size_t i = 0; i < s->nlisten && off < sizeof(b) - 70; i++) {
 		tp_addr_fmt(&s->listen[i].addr, a, sizeof(a));
-		off += (size_t)snprintf(b + off, sizeof(b) - off, "%sudp %s", i ? ", " : "", a);
+		off += (size_t)snprintf(b + off, sizeof(b) - off, "%s%s %s", i ? ", " : "",
+		                        proto_names[s->listen[i].proto], a);
 	}
 	tp_info(NULL, "turnpike %s listening on %s", TP_VERSION, b);
 	if (s->pool4) {

@@ -9,6 +9,7 @@
 #include "alloc.h"
 #include "dispatch.h"
 #include "relay.h"
+#include "relay_tcp.h"
 
 void tp_public_addr(const struct tp_srv *s, const struct tp_addr *in, struct tp_addr *out)
 {
@@ -103,10 +104,17 @@ static int allocate(struct tp_req *rq, struct tp_alloc *a)
 	}
 	if (!rt)
 		return tp_req_fail(rq, 400, "REQUESTED-TRANSPORT missing");
-	if (tp_attr_transport(rt) != TP_TRANSPORT_UDP)
-		return tp_req_fail(rq, 442, tp_attr_transport(rt) == TP_TRANSPORT_TCP
-		                                    ? "TCP relays need a TCP or TLS control connection"
-		                                    : "only UDP and TCP relays exist");
+	if (tp_attr_transport(rt) == TP_TRANSPORT_TCP) {
+		/* RFC 6062 §5.1 */
+		if (!rq->sink->stream)
+			return tp_req_fail(rq, 442, "TCP relays need a TCP or TLS control connection");
+		if (ep || tok || tp_stun_find(m, TP_ATTR_DONT_FRAGMENT) || af)
+			return tp_req_fail(rq, 400, "EVEN-PORT, RESERVATION-TOKEN, DONT-FRAGMENT or "
+			                            "two families with a TCP relay");
+		r.tcp = true;
+	} else if (tp_attr_transport(rt) != TP_TRANSPORT_UDP) {
+		return tp_req_fail(rq, 442, "only UDP and TCP relays exist");
+	}
 	if (tok && ep)
 		return tp_req_fail(rq, 400, "RESERVATION-TOKEN with EVEN-PORT");
 	if (tok && (rf || af))
@@ -328,6 +336,9 @@ void tp_turn_request(struct tp_req *rq)
 	case TP_METHOD_REFRESH:
 		refresh(rq, a);
 		return;
+	case TP_METHOD_CONNECTION_BIND:
+		tp_tcp_connection_bind(rq);
+		return;
 	}
 	if (!a) {
 		tp_req_fail(rq, 437, "no allocation for this 5-tuple");
@@ -340,6 +351,10 @@ void tp_turn_request(struct tp_req *rq)
 	tp_alloc_logctx(a, &rq->log);
 	if (m->method == TP_METHOD_CREATE_PERMISSION)
 		create_permission(rq, a);
+	else if (m->method == TP_METHOD_CONNECT)
+		tp_tcp_connect(rq, a);
+	else if (a->tcp)
+		tp_req_fail(rq, 400, "ChannelBind on a TCP allocation");
 	else
 		channel_bind(rq, a);
 }

@@ -1,0 +1,360 @@
+/*
+ * listen_dtls.c - TURN over DTLS 1.2 (RFC 7350) on a UDP socket.
+ *
+ * One UDP socket serves every DTLS client; each client address gets a session
+ * with its own SSL object over memory BIOs (OpenSSL 3.0 has no datagram
+ * memory BIO, so each received datagram is written whole into the read BIO and
+ * everything OpenSSL writes is sent as one datagram). A session is created
+ * only for a ClientHello, within the unauthenticated-request cap and a cap on
+ * sessions; the stateless cookie exchange (HelloVerifyRequest, keyed by the
+ * client address) keeps the first answer small, so DTLS cannot amplify. Each
+ * decrypted record is one STUN or ChannelData message for tp_dispatch.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <event2/event_struct.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <sodium.h>
+
+#include "alloc.h"
+#include "listen_dtls.h"
+
+#define READ_BUDGET 64
+#define DTLS_MTU 1200
+#define SESS_TAB 1024   /* buckets; chains grow past it */
+
+struct tp_dtls_sess {
+	struct tp_sink sink;          /* first: the session is the client's sink */
+	struct tp_dtls_sess *next;    /* bucket chain */
+	struct tp_dtls_listener *l;   /* borrowed */
+	SSL *ssl;                     /* owned */
+	BIO *rbio, *wbio;             /* owned by ssl */
+	struct event timer;           /* handshake retransmits and idle */
+	struct tp_5tuple ft;
+	time_t last_rx;
+	bool established;
+};
+
+struct tp_dtls_listener {
+	struct tp_srv *s;             /* borrowed */
+	struct event ev;
+	struct tp_addr addr;
+	int fd;
+	size_t nsess;
+	struct tp_dtls_sess *tab[SESS_TAB];
+};
+
+static void sess_free(struct tp_dtls_sess *d);
+
+static size_t bucket(const struct tp_dtls_listener *l, const struct tp_addr *a)
+{
+	uint8_t h[crypto_shorthash_BYTES];
+
+	crypto_shorthash(h, (const uint8_t *)a, sizeof(*a), l->s->hash_key);
+	return ((size_t)h[0] << 8 | h[1]) % SESS_TAB;
+}
+
+static struct tp_dtls_sess *find(struct tp_dtls_listener *l, const struct tp_addr *a)
+{
+	for (struct tp_dtls_sess *d = l->tab[bucket(l, a)]; d; d = d->next)
+		if (tp_addr_eq(&d->ft.client, a))
+			return d;
+	return NULL;
+}
+
+/* Send what OpenSSL wrote, one datagram per flush. */
+static void flush(struct tp_dtls_sess *d)
+{
+	struct sockaddr_storage ss;
+	unsigned sl = tp_addr_to_sa(&d->ft.client, &ss);
+	uint8_t buf[4096];
+	int n;
+
+	while ((n = BIO_read(d->wbio, buf, sizeof(buf))) > 0)
+		(void)sendto(d->l->fd, buf, (size_t)n, MSG_DONTWAIT, (struct sockaddr *)&ss, sl);
+}
+
+static void arm_timer(struct tp_dtls_sess *d)
+{
+	struct timeval tv;
+
+	if (!d->established && DTLSv1_get_timeout(d->ssl, &tv) == 1) {
+		evtimer_add(&d->timer, &tv);
+		return;
+	}
+	tv.tv_sec = d->established ? d->l->s->conf->idle_timeout : d->l->s->conf->handshake_timeout;
+	tv.tv_usec = 0;
+	evtimer_add(&d->timer, &tv);
+}
+
+static void timer_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct tp_dtls_sess *d = arg;
+	struct tp_srv *s = d->l->s;
+	time_t limit = d->established ? s->conf->idle_timeout : s->conf->handshake_timeout;
+
+	(void)fd;
+	(void)ev;
+	if (tp_now(s) - d->last_rx >= limit) {
+		s->stats.conn_timeouts++;
+		sess_free(d);
+		return;
+	}
+	if (!d->established && DTLSv1_handle_timeout(d->ssl) < 0) {
+		sess_free(d);
+		return;
+	}
+	flush(d);
+	arm_timer(d);
+}
+
+static int dtls_send(struct tp_sink *sink, const struct tp_addr *local, const struct tp_addr *to,
+                     const uint8_t *buf, size_t len)
+{
+	struct tp_dtls_sess *d = (struct tp_dtls_sess *)sink;
+
+	(void)local;
+	(void)to;
+	if (!d->established)
+		return -ENOTCONN;
+	if (SSL_write(d->ssl, buf, (int)len) <= 0) {
+		ERR_clear_error();
+		return -EIO;
+	}
+	flush(d);
+	return 0;
+}
+
+/* Cookies: HMAC(server key, client address), checked without state. */
+static int cookie_make(SSL *ssl, unsigned char *cookie, unsigned int *len)
+{
+	struct tp_dtls_sess *d = SSL_get_app_data(ssl);
+	uint8_t mac[crypto_auth_hmacsha256_BYTES];
+
+	crypto_auth_hmacsha256_state st;
+	crypto_auth_hmacsha256_init(&st, d->l->s->nonce_key, sizeof(d->l->s->nonce_key));
+	crypto_auth_hmacsha256_update(&st, (const uint8_t *)"dtls", 4);
+	crypto_auth_hmacsha256_update(&st, (const uint8_t *)&d->ft.client, sizeof(d->ft.client));
+	crypto_auth_hmacsha256_final(&st, mac);
+	memcpy(cookie, mac, 16);
+	*len = 16;
+	return 1;
+}
+
+static int cookie_check(SSL *ssl, const unsigned char *cookie, unsigned int len)
+{
+	unsigned char want[16];
+	unsigned int wlen;
+
+	if (len != 16 || !cookie_make(ssl, want, &wlen))
+		return 0;
+	return CRYPTO_memcmp(cookie, want, 16) == 0;
+}
+
+static struct tp_dtls_sess *sess_new(struct tp_dtls_listener *l, const struct tp_5tuple *ft)
+{
+	struct tp_srv *s = l->s;
+	struct tp_dtls_sess *d;
+	size_t b;
+
+	if (!s->dtls_ctx || (s->conf->max_connections && s->nconns >= s->conf->max_connections))
+		return NULL;
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		return NULL;
+	d->ssl = SSL_new(s->dtls_ctx);
+	d->rbio = BIO_new(BIO_s_mem());
+	d->wbio = BIO_new(BIO_s_mem());
+	if (!d->ssl || !d->rbio || !d->wbio) {
+		SSL_free(d->ssl);
+		BIO_free(d->rbio);
+		BIO_free(d->wbio);
+		free(d);
+		return NULL;
+	}
+	BIO_set_mem_eof_return(d->rbio, -1);
+	SSL_set_bio(d->ssl, d->rbio, d->wbio);
+	SSL_set_app_data(d->ssl, d);
+	SSL_set_options(d->ssl, SSL_OP_COOKIE_EXCHANGE | SSL_OP_NO_QUERY_MTU);
+	SSL_set_mtu(d->ssl, DTLS_MTU);
+	SSL_set_accept_state(d->ssl);
+	d->sink.send = dtls_send;
+	d->sink.transport = TP_LISTEN_DTLS;
+	d->l = l;
+	d->ft = *ft;
+	d->last_rx = tp_now(s);
+	evtimer_assign(&d->timer, s->base, timer_cb, d);
+	b = bucket(l, &ft->client);
+	d->next = l->tab[b];
+	l->tab[b] = d;
+	l->nsess++;
+	s->nconns++;
+	return d;
+}
+
+/* A session ending deletes the allocation it carried. */
+static void sess_free(struct tp_dtls_sess *d)
+{
+	struct tp_dtls_listener *l = d->l;
+	struct tp_alloc *a = tp_alloc_find(l->s, &d->ft);
+	struct tp_dtls_sess **pp = &l->tab[bucket(l, &d->ft.client)];
+
+	if (a && a->sink == &d->sink)
+		tp_alloc_free(a);
+	for (; *pp; pp = &(*pp)->next)
+		if (*pp == d) {
+			*pp = d->next;
+			break;
+		}
+	evtimer_del(&d->timer);
+	SSL_free(d->ssl);
+	l->nsess--;
+	l->s->nconns--;
+	free(d);
+}
+
+static void datagram(struct tp_dtls_listener *l, const struct tp_5tuple *ft, uint8_t *b, size_t n)
+{
+	struct tp_srv *s = l->s;
+	struct tp_dtls_sess *d = find(l, &ft->client);
+	uint8_t plain[TP_MAX_DGRAM];
+	int r;
+
+	if (!d) {
+		/* only a handshake record starts a session (RFC 7983: 20..63 is DTLS) */
+		if (n < 13 || b[0] != 22 || !tp_rate_allow(s, &ft->client))
+			return;
+		d = sess_new(l, ft);
+		if (!d) {
+			s->stats.conn_refused++;
+			return;
+		}
+	}
+	d->last_rx = tp_now(s);
+	if (BIO_write(d->rbio, b, (int)n) != (int)n)
+		return;
+	if (!d->established) {
+		r = SSL_do_handshake(d->ssl);
+		flush(d);
+		if (r == 1) {
+			d->established = true;
+		} else {
+			int e = SSL_get_error(d->ssl, r);
+
+			ERR_clear_error();
+			if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) {
+				sess_free(d);
+				return;
+			}
+			arm_timer(d);
+			return;
+		}
+		arm_timer(d);
+	}
+	while ((r = SSL_read(d->ssl, plain, sizeof(plain))) > 0) {
+		tp_dispatch(s, &d->sink, &d->ft, plain, (size_t)r);
+		if (find(l, &ft->client) != d)
+			return; /* the session went away while dispatching */
+	}
+	int e = SSL_get_error(d->ssl, r);
+
+	ERR_clear_error();
+	flush(d);
+	if (e == SSL_ERROR_ZERO_RETURN || (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE))
+		sess_free(d); /* close_notify or a fatal alert */
+}
+
+static void readable(evutil_socket_t fd, short ev, void *arg)
+{
+	struct tp_dtls_listener *l = arg;
+	struct tp_srv *s = l->s;
+
+	(void)ev;
+	for (int i = 0; i < READ_BUDGET; i++) {
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof(ss);
+		struct tp_5tuple ft = { .transport = TP_LISTEN_DTLS, .local = l->addr };
+		ssize_t n = recvfrom(fd, s->rxbuf, sizeof(s->rxbuf), MSG_DONTWAIT,
+		                     (struct sockaddr *)&ss, &sl);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (tp_addr_from_sa(&ft.client, (struct sockaddr *)&ss) != 0)
+			continue;
+		datagram(l, &ft, s->rxbuf, (size_t)n);
+	}
+}
+
+int tp_dtls_listen(struct tp_srv *s, const struct tp_addr *addr, struct tp_dtls_listener **out)
+{
+	struct tp_dtls_listener *l;
+	struct sockaddr_storage ss;
+	unsigned sl = tp_addr_to_sa(addr, &ss);
+	int one = 1, fd, err;
+
+	if (!s->dtls_ctx)
+		return -ENOKEY;
+	fd = socket(addr->family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (addr->family == AF_INET6)
+		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&ss, sl) != 0) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	l = calloc(1, sizeof(*l));
+	if (!l) {
+		close(fd);
+		return -ENOMEM;
+	}
+	l->s = s;
+	l->fd = fd;
+	l->addr = *addr;
+	if (addr->port == 0) {
+		socklen_t len = sizeof(ss);
+
+		if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0)
+			tp_addr_from_sa(&l->addr, (struct sockaddr *)&ss);
+	}
+	event_assign(&l->ev, s->base, fd, EV_READ | EV_PERSIST, readable, l);
+	event_add(&l->ev, NULL);
+	*out = l;
+	return 0;
+}
+
+void tp_dtls_close(struct tp_dtls_listener *l)
+{
+	if (!l)
+		return;
+	for (size_t b = 0; b < SESS_TAB; b++)
+		while (l->tab[b])
+			sess_free(l->tab[b]);
+	event_del(&l->ev);
+	close(l->fd);
+	free(l);
+}
+
+const struct tp_addr *tp_dtls_addr(const struct tp_dtls_listener *l)
+{
+	return &l->addr;
+}
+
+void tp_dtls_ctx_setup(SSL_CTX *ctx)
+{
+	SSL_CTX_set_cookie_generate_cb(ctx, cookie_make);
+	SSL_CTX_set_cookie_verify_cb(ctx, cookie_check);
+	SSL_CTX_set_read_ahead(ctx, 1);
+}

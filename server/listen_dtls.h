@@ -1,0 +1,21 @@
+/*
+ * listen_dtls.h - TURN over DTLS 1.2 (RFC 7350).
+ */
+#ifndef TP_LISTEN_DTLS_H
+#define TP_LISTEN_DTLS_H
+
+#include <openssl/ssl.h>
+
+#include "server.h"
+
+struct tp_dtls_listener;
+
+/* -ENOKEY without a DTLS context (tls-cert unset). */
+int tp_dtls_listen(struct tp_srv *s, const struct tp_addr *addr, struct tp_dtls_listener **out);
+/* Ends every session (and the allocations they carry). */
+void tp_dtls_close(struct tp_dtls_listener *l);
+const struct tp_addr *tp_dtls_addr(const struct tp_dtls_listener *l);
+/* Cookie callbacks and options on a context made by tp_tls_ctx_new(..., true, ...). */
+void tp_dtls_ctx_setup(SSL_CTX *ctx);
+
+#endif

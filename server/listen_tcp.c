@@ -1,0 +1,441 @@
+/*
+ * listen_tcp.c - TURN over TCP and TLS on one listener.
+ *
+ * A new connection is watched with MSG_PEEK until its first byte arrives
+ * (within the handshake timeout): 0x16 makes it TLS (an OpenSSL socket
+ * bufferevent, ALPN "stun.turn"/"stun.nat-discovery" when offered), a STUN or
+ * ChannelData first byte makes it plain TURN, anything else closes it. Frames
+ * are cut with tp_frame_peek on the input evbuffer; a framing error closes
+ * that connection only.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <openssl/err.h>
+#include <sodium.h>
+
+#include "alloc.h"
+#include "listen_tcp.h"
+#include "relay_tcp.h"
+
+#define FRAME_MAX (TP_MAX_DGRAM + TP_STUN_HDR_LEN)
+#define FRAMES_PER_WAKEUP 64
+
+struct tp_tcp_listener {
+	struct tp_srv *s;             /* borrowed */
+	struct evconnlistener *lev;
+	struct tp_addr addr;
+	bool tls;                     /* tls: listener (plain TURN still detected) */
+};
+
+struct tp_conn {
+	struct tp_sink sink;          /* first: the sink is the connection */
+	struct tp_srv *s;             /* borrowed */
+	struct tp_conn *prev, *next;  /* s->conns */
+	struct tp_tcp_listener *l;    /* borrowed */
+	struct bufferevent *bev;      /* NULL while detecting */
+	struct event *detect;         /* first-byte wait */
+	struct tp_5tuple ft;
+	uint16_t ipslot;
+	bool established;             /* a first frame arrived: idle timeout applies */
+	int fd;
+};
+
+static void conn_close(struct tp_conn *c);
+
+static uint16_t ip_slot(const struct tp_srv *s, const struct tp_addr *a)
+{
+	uint8_t h[crypto_shorthash_BYTES];
+
+	crypto_shorthash(h, a->ip, a->family == AF_INET6 ? 16 : 4, s->hash_key);
+	return (uint16_t)(((unsigned)h[0] << 8 | h[1]) % TP_RATE_SLOTS);
+}
+
+struct tp_conn *tp_conn_from_sink(struct tp_sink *sink)
+{
+	return sink && sink->stream ? (struct tp_conn *)sink : NULL;
+}
+
+/* ---- TLS context ---- */
+
+static int alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outlen,
+                       const unsigned char *in, unsigned inlen, void *arg)
+{
+	static const char *ours[] = { "stun.turn", "stun.nat-discovery" };
+
+	(void)ssl;
+	(void)arg;
+	for (size_t k = 0; k < 2; k++)
+		for (unsigned i = 0; i < inlen;) {
+			unsigned n = in[i];
+
+			if (i + 1 + n > inlen)
+				break;
+			if (n == strlen(ours[k]) && memcmp(in + i + 1, ours[k], n) == 0) {
+				*out = in + i + 1;
+				*outlen = (unsigned char)n;
+				return SSL_TLSEXT_ERR_OK;
+			}
+			i += 1 + n;
+		}
+	/* a client offering other protocols (or none) is still served */
+	return SSL_TLSEXT_ERR_NOACK;
+}
+
+SSL_CTX *tp_tls_ctx_new(const struct tp_conf *c, bool dtls, char *err, size_t errlen)
+{
+	SSL_CTX *ctx;
+
+	if (!c->tls_cert || !c->tls_cert[0])
+		return NULL;
+	ctx = SSL_CTX_new(dtls ? DTLS_server_method() : TLS_server_method());
+	if (!ctx)
+		goto fail;
+	if (dtls) {
+		SSL_CTX_set_min_proto_version(ctx, DTLS1_2_VERSION);
+	} else {
+		SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	}
+	SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
+	                             SSL_OP_CIPHER_SERVER_PREFERENCE);
+	if (!SSL_CTX_set_cipher_list(ctx, "ECDHE+AESGCM:ECDHE+CHACHA20:!aNULL:!eNULL"))
+		goto fail;
+	if (SSL_CTX_use_certificate_chain_file(ctx, c->tls_cert) != 1 ||
+	    SSL_CTX_use_PrivateKey_file(ctx, c->tls_key && c->tls_key[0] ? c->tls_key : c->tls_cert,
+	                                SSL_FILETYPE_PEM) != 1 ||
+	    SSL_CTX_check_private_key(ctx) != 1)
+		goto fail;
+	SSL_CTX_set_alpn_select_cb(ctx, alpn_select, NULL);
+	return ctx;
+fail:
+	snprintf(err, errlen, "TLS: %s (certificate %s)",
+	         ERR_reason_error_string(ERR_get_error()) ? ERR_reason_error_string(ERR_peek_last_error())
+	                                                  : "cannot create context",
+	         c->tls_cert);
+	ERR_clear_error();
+	SSL_CTX_free(ctx);
+	return NULL;
+}
+
+/* ---- sending ---- */
+
+static int conn_send(struct tp_sink *sink, const struct tp_addr *local, const struct tp_addr *to,
+                     const uint8_t *buf, size_t len)
+{
+	struct tp_conn *c = (struct tp_conn *)sink;
+
+	(void)local;
+	(void)to;
+	if (!c->bev)
+		return -ENOTCONN;
+	if (evbuffer_get_length(bufferevent_get_output(c->bev)) > c->s->conf->stream_buffer) {
+		/* a slow reader: drop instead of growing server memory */
+		c->s->stats.drop_slow++;
+		return -ENOBUFS;
+	}
+	return bufferevent_write(c->bev, buf, len) == 0 ? 0 : -ENOMEM;
+}
+
+/* ---- reading ---- */
+
+static void conn_read(struct bufferevent *bev, void *arg)
+{
+	struct tp_conn *c = arg;
+	struct tp_srv *s = c->s;
+	struct evbuffer *in = bufferevent_get_input(bev);
+
+	for (int i = 0; i < FRAMES_PER_WAKEUP; i++) {
+		size_t avail = evbuffer_get_length(in), flen;
+		enum tp_frame_kind kind;
+		enum tp_perr e;
+		uint8_t *p;
+
+		if (avail < 4)
+			return;
+		p = evbuffer_pullup(in, 4);
+		e = tp_frame_peek(p, 4, FRAME_MAX, &flen, &kind);
+		if (e != TP_P_OK && e != TP_P_NEED_MORE) {
+			struct tp_logctx ctx = { .transport = c->ft.transport == TP_LISTEN_TLS ? "tls" : "tcp",
+			                         .client = &c->ft.client };
+
+			s->stats.drop_malformed++;
+			tp_info(&ctx, "stream: framing error (%s): closing", tp_perr_str(e));
+			conn_close(c);
+			return;
+		}
+		if (avail < flen)
+			return;
+		p = evbuffer_pullup(in, (ssize_t)flen);
+		if (!p) {
+			conn_close(c);
+			return;
+		}
+		if (!c->established) {
+			struct timeval idle = { .tv_sec = s->conf->idle_timeout };
+
+			c->established = true;
+			bufferevent_set_timeouts(bev, &idle, NULL);
+		}
+		tp_dispatch(s, &c->sink, &c->ft, p, flen);
+		evbuffer_drain(in, flen);
+		if (tp_tcp_pipe_pending(s, &c->sink)) {
+			/* ConnectionBind succeeded: the rest is raw data for the peer */
+			struct bufferevent *b = tp_conn_detach(c);
+
+			tp_tcp_pipe_start(s, b);
+			return;
+		}
+	}
+	/* budget spent with data left: come back on the next loop iteration */
+	if (evbuffer_get_length(in) >= 4)
+		bufferevent_trigger(bev, EV_READ, BEV_TRIG_DEFER_CALLBACKS);
+}
+
+static void conn_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct tp_conn *c = arg;
+
+	(void)bev;
+	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)) {
+		if (what & BEV_EVENT_TIMEOUT)
+			c->s->stats.conn_timeouts++;
+		conn_close(c);
+	}
+}
+
+static void start_stream(struct tp_conn *c, bool tls)
+{
+	struct tp_srv *s = c->s;
+	struct timeval hs = { .tv_sec = s->conf->handshake_timeout };
+
+	if (tls) {
+		SSL *ssl = SSL_new(s->tls_ctx);
+
+		if (!ssl) {
+			conn_close(c);
+			return;
+		}
+		c->bev = bufferevent_openssl_socket_new(s->base, c->fd, ssl,
+		                                        BUFFEREVENT_SSL_ACCEPTING,
+		                                        BEV_OPT_CLOSE_ON_FREE);
+		c->ft.transport = TP_LISTEN_TLS;
+		c->sink.transport = TP_LISTEN_TLS;
+	} else {
+		c->bev = bufferevent_socket_new(s->base, c->fd, BEV_OPT_CLOSE_ON_FREE);
+	}
+	if (!c->bev) {
+		conn_close(c);
+		return;
+	}
+	c->fd = -1; /* owned by the bufferevent now */
+	bufferevent_setcb(c->bev, conn_read, NULL, conn_event, c);
+	/* the handshake must finish and a first frame arrive within the handshake
+	 * timeout; the idle timeout takes over after the first frame */
+	bufferevent_set_timeouts(c->bev, &hs, NULL);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+}
+
+static void detect_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct tp_conn *c = arg;
+	uint8_t b;
+	ssize_t n;
+
+	if (ev & EV_TIMEOUT) {
+		c->s->stats.conn_timeouts++;
+		conn_close(c);
+		return;
+	}
+	n = recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+		event_add(c->detect, NULL);
+		return;
+	}
+	event_free(c->detect);
+	c->detect = NULL;
+	if (n <= 0) {
+		conn_close(c);
+		return;
+	}
+	if (b == 0x16 && c->l->tls && c->s->tls_ctx) {
+		start_stream(c, true);
+	} else if (b <= 3 || (b >= 0x40 && b <= 0x4F)) {
+		start_stream(c, false);
+	} else {
+		c->s->stats.drop_not_stun++;
+		conn_close(c);
+	}
+}
+
+static void accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa,
+                      int salen, void *arg)
+{
+	struct tp_tcp_listener *l = arg;
+	struct tp_srv *s = l->s;
+	const struct tp_conf *cf = s->conf;
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	struct tp_conn *c;
+	struct tp_addr client;
+	struct timeval hs = { .tv_sec = cf->handshake_timeout };
+	uint16_t slot;
+
+	(void)lev;
+	(void)salen;
+	if (tp_addr_from_sa(&client, sa) != 0) {
+		close(fd);
+		return;
+	}
+	slot = ip_slot(s, &client);
+	if ((cf->max_connections && s->nconns >= cf->max_connections) ||
+	    (cf->max_connections_per_ip && s->conn_per_ip[slot] >= cf->max_connections_per_ip)) {
+		s->stats.conn_refused++;
+		close(fd);
+		return;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		close(fd);
+		return;
+	}
+	c->sink.send = conn_send;
+	c->sink.transport = TP_LISTEN_TCP;
+	c->sink.stream = true;
+	c->s = s;
+	c->l = l;
+	c->fd = fd;
+	c->ipslot = slot;
+	c->ft.transport = TP_LISTEN_TCP;
+	c->ft.client = client;
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) != 0 ||
+	    tp_addr_from_sa(&c->ft.local, (struct sockaddr *)&ss) != 0)
+		c->ft.local = l->addr;
+	evutil_make_socket_nonblocking(fd);
+	c->next = s->conns;
+	if (s->conns)
+		s->conns->prev = c;
+	s->conns = c;
+	s->nconns++;
+	s->conn_per_ip[slot]++;
+	c->detect = event_new(s->base, fd, EV_READ, detect_cb, c);
+	if (!c->detect || event_add(c->detect, &hs) != 0)
+		conn_close(c);
+}
+
+static void unlink_conn(struct tp_conn *c)
+{
+	struct tp_srv *s = c->s;
+
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		s->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	s->nconns--;
+	s->conn_per_ip[c->ipslot]--;
+}
+
+/* Closing a control connection deletes its allocation (RFC 8656 §3.1). */
+static void conn_close(struct tp_conn *c)
+{
+	struct tp_alloc *a = tp_alloc_find(c->s, &c->ft);
+
+	if (a && a->sink == &c->sink)
+		tp_alloc_free(a);
+	tp_tcp_conn_gone(c->s, &c->sink);
+	unlink_conn(c);
+	if (c->detect)
+		event_free(c->detect);
+	if (c->bev)
+		bufferevent_free(c->bev);
+	else if (c->fd >= 0)
+		close(c->fd);
+	free(c);
+}
+
+struct bufferevent *tp_conn_detach(struct tp_conn *c)
+{
+	struct bufferevent *b = c->bev;
+
+	c->bev = NULL;
+	c->fd = -1;
+	bufferevent_setcb(b, NULL, NULL, NULL, NULL);
+	unlink_conn(c);
+	if (c->detect)
+		event_free(c->detect);
+	free(c);
+	return b;
+}
+
+void tp_conn_close_all(struct tp_srv *s)
+{
+	while (s->conns)
+		conn_close(s->conns);
+}
+
+/* ---- listeners ---- */
+
+int tp_tcp_listen(struct tp_srv *s, const struct tp_addr *addr, bool tls,
+                  struct tp_tcp_listener **out)
+{
+	struct tp_tcp_listener *l = calloc(1, sizeof(*l));
+	struct sockaddr_storage ss;
+	unsigned sl = tp_addr_to_sa(addr, &ss);
+	int fd, one = 1;
+
+	if (!l)
+		return -ENOMEM;
+	fd = socket(addr->family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		goto fail;
+	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (addr->family == AF_INET6)
+		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&ss, sl) != 0 || listen(fd, 1024) != 0)
+		goto fail;
+	l->lev = evconnlistener_new(s->base, accept_cb, l, LEV_OPT_CLOSE_ON_FREE, -1, fd);
+	if (!l->lev)
+		goto fail;
+	l->s = s;
+	l->addr = *addr;
+	l->tls = tls;
+	if (addr->port == 0) {
+		socklen_t len = sizeof(ss);
+
+		if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0)
+			tp_addr_from_sa(&l->addr, (struct sockaddr *)&ss);
+	}
+	*out = l;
+	return 0;
+fail: {
+	int err = -errno;
+
+	if (fd >= 0 && !l->lev)
+		close(fd);
+	free(l);
+	return err ? err : -EINVAL;
+}
+}
+
+void tp_tcp_close(struct tp_tcp_listener *l)
+{
+	if (!l)
+		return;
+	evconnlistener_free(l->lev);
+	free(l);
+}
+
+const struct tp_addr *tp_tcp_addr(const struct tp_tcp_listener *l)
+{
+	return &l->addr;
+}

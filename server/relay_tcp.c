@@ -1,0 +1,474 @@
+/*
+ * relay_tcp.c - TCP relays (RFC 6062).
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <sodium.h>
+
+#include "alloc.h"
+#include "relay_tcp.h"
+
+#define BIND_TIMEOUT 30        /* RFC 6062 §5.3/§5.4 */
+#define CONNECT_TIMEOUT 30
+
+struct tp_peer_conn {
+	struct tp_peer_conn *next;    /* the allocation's list */
+	struct tp_peer_conn *snext;   /* the server's list (CONNECTION-ID lookup) */
+	struct tp_srv *s;             /* borrowed */
+	struct tp_alloc *a;           /* borrowed: the allocation outlives its conns */
+	struct bufferevent *peer;     /* owned */
+	struct bufferevent *client;   /* owned once bound */
+	struct event *timer;          /* owned: connect / bind deadline */
+	struct tp_addr peer_addr;
+	uint32_t id;
+	bool connecting;              /* a Connect is waiting for the outcome */
+	/* what the delayed Connect answer needs */
+	uint8_t tid[TP_STUN_TID_LEN];
+	uint8_t key[TP_KEY_MAX];
+	uint8_t key_len, mi256_len;
+	bool mi256, fingerprint;
+};
+
+struct tp_tcp_relay {
+	struct evconnlistener *lev;
+	struct tp_peer_conn *conns;
+};
+
+/* ---- bookkeeping ---- */
+
+static struct tp_peer_conn *find_id(struct tp_srv *s, uint32_t id)
+{
+	for (struct tp_peer_conn *pc = s->pconns; pc; pc = pc->snext)
+		if (pc->id == id)
+			return pc;
+	return NULL;
+}
+
+static void pc_free(struct tp_peer_conn *pc)
+{
+	struct tp_srv *s = pc->s;
+	struct tp_peer_conn **pp;
+
+	for (pp = &pc->a->tcp->conns; *pp; pp = &(*pp)->next)
+		if (*pp == pc) {
+			*pp = pc->next;
+			break;
+		}
+	for (pp = &s->pconns; *pp; pp = &(*pp)->snext)
+		if (*pp == pc) {
+			*pp = pc->snext;
+			break;
+		}
+	if (s->pipe_pc == pc) {
+		s->pipe_pc = NULL;
+		s->pipe_sink = NULL;
+	}
+	if (pc->timer)
+		event_free(pc->timer);
+	if (pc->peer)
+		bufferevent_free(pc->peer);
+	if (pc->client)
+		bufferevent_free(pc->client);
+	free(pc);
+}
+
+static void deadline_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct tp_peer_conn *pc = arg;
+	struct tp_logctx ctx;
+
+	(void)fd;
+	(void)ev;
+	tp_alloc_logctx(pc->a, &ctx);
+	tp_info(&ctx, "tcp relay: connection %u not bound within %d s: closed", pc->id,
+	        BIND_TIMEOUT);
+	pc_free(pc);
+}
+
+static struct tp_peer_conn *pc_new(struct tp_alloc *a, struct bufferevent *peer,
+                                   const struct tp_addr *addr)
+{
+	struct tp_srv *s = a->s;
+	struct tp_peer_conn *pc = calloc(1, sizeof(*pc));
+	struct timeval tv = { .tv_sec = BIND_TIMEOUT };
+
+	if (!pc)
+		return NULL;
+	pc->s = s;
+	pc->a = a;
+	pc->peer = peer;
+	pc->peer_addr = *addr;
+	do
+		pc->id = randombytes_random();
+	while (pc->id == 0 || find_id(s, pc->id));
+	pc->timer = evtimer_new(s->base, deadline_cb, pc);
+	if (!pc->timer) {
+		free(pc);
+		return NULL;
+	}
+	evtimer_add(pc->timer, &tv);
+	pc->next = a->tcp->conns;
+	a->tcp->conns = pc;
+	pc->snext = s->pconns;
+	s->pconns = pc;
+	return pc;
+}
+
+/* ---- the pipe ---- */
+
+static void pipe_read(struct bufferevent *from, void *arg);
+
+static void pipe_drained(struct bufferevent *to, void *arg)
+{
+	struct tp_peer_conn *pc = arg;
+	struct bufferevent *from = to == pc->peer ? pc->client : pc->peer;
+
+	bufferevent_setwatermark(to, EV_WRITE, 0, 0);
+	bufferevent_enable(from, EV_READ);
+}
+
+static void pipe_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct tp_peer_conn *pc = arg;
+
+	(void)bev;
+	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT))
+		pc_free(pc);
+}
+
+static void pipe_read(struct bufferevent *from, void *arg)
+{
+	struct tp_peer_conn *pc = arg;
+	struct bufferevent *to = from == pc->peer ? pc->client : pc->peer;
+	struct evbuffer *in = bufferevent_get_input(from);
+	struct evbuffer *out = bufferevent_get_output(to);
+	size_t limit = pc->s->conf->stream_buffer;
+	size_t n = evbuffer_get_length(in);
+
+	if (from == pc->peer) {
+		pc->a->rx_bytes += n;
+		pc->s->stats.relay_rx_bytes += n;
+	} else {
+		pc->a->tx_bytes += n;
+		pc->s->stats.relay_tx_bytes += n;
+	}
+	evbuffer_add_buffer(out, in);
+	if (evbuffer_get_length(out) >= limit) {
+		/* a slow reader on 'to': stop reading 'from' until it drains */
+		bufferevent_disable(from, EV_READ);
+		bufferevent_setwatermark(to, EV_WRITE, limit / 2, 0);
+	}
+}
+
+static void pipe_setup(struct tp_peer_conn *pc)
+{
+	size_t limit = pc->s->conf->stream_buffer;
+
+	bufferevent_setcb(pc->peer, pipe_read, pipe_drained, pipe_event, pc);
+	bufferevent_setcb(pc->client, pipe_read, pipe_drained, pipe_event, pc);
+	bufferevent_setwatermark(pc->peer, EV_READ, 0, limit);
+	bufferevent_setwatermark(pc->client, EV_READ, 0, limit);
+	bufferevent_set_timeouts(pc->peer, NULL, NULL);
+	bufferevent_set_timeouts(pc->client, NULL, NULL);
+	bufferevent_enable(pc->peer, EV_READ | EV_WRITE);
+	bufferevent_enable(pc->client, EV_READ | EV_WRITE);
+	/* bytes that came with or after ConnectionBind, and peer bytes held back */
+	if (evbuffer_get_length(bufferevent_get_input(pc->client)))
+		pipe_read(pc->client, pc);
+	if (evbuffer_get_length(bufferevent_get_input(pc->peer)))
+		pipe_read(pc->peer, pc);
+}
+
+bool tp_tcp_pipe_pending(const struct tp_srv *s, const struct tp_sink *sink)
+{
+	return s->pipe_pc && s->pipe_sink == sink;
+}
+
+/* ---- incoming peer connections ---- */
+
+static void held_event(struct bufferevent *bev, short what, void *arg)
+{
+	(void)bev;
+	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))
+		pc_free(arg);
+}
+
+static void send_attempt(struct tp_peer_conn *pc)
+{
+	struct tp_alloc *a = pc->a;
+	uint8_t buf[128], tid[TP_STUN_TID_LEN];
+	struct tp_stun_wr w;
+	long n;
+
+	randombytes_buf(tid, sizeof(tid));
+	tp_stun_wr_init(&w, buf, sizeof(buf), TP_METHOD_CONNECTION_ATTEMPT, TP_CLASS_INDICATION,
+	                tid);
+	tp_stun_put_u32(&w, TP_ATTR_CONNECTION_ID, pc->id);
+	tp_stun_put_addr(&w, TP_ATTR_XOR_PEER_ADDRESS, &pc->peer_addr);
+	n = tp_stun_wr_finish(&w);
+	if (n > 0)
+		a->sink->send(a->sink, &a->ft.local, &a->ft.client, buf, (size_t)n);
+}
+
+static void relay_accept(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa,
+                         int salen, void *arg)
+{
+	struct tp_alloc *a = arg;
+	struct tp_srv *s = a->s;
+	struct tp_addr peer;
+	struct bufferevent *bev;
+	struct tp_peer_conn *pc;
+
+	(void)lev;
+	(void)salen;
+	if (tp_addr_from_sa(&peer, sa) != 0 || !tp_perm_ok(a, &peer) ||
+	    tp_peer_check(s->conf, &s->self, &peer, false) != TP_PEER_OK) {
+		s->stats.drop_no_perm++;
+		close(fd);
+		return;
+	}
+	evutil_make_socket_nonblocking(fd);
+	bev = bufferevent_socket_new(s->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (!bev) {
+		close(fd);
+		return;
+	}
+	pc = pc_new(a, bev, &peer);
+	if (!pc) {
+		bufferevent_free(bev);
+		return;
+	}
+	/* hold the peer's bytes until the client binds (no reading yet) */
+	bufferevent_setcb(bev, NULL, NULL, held_event, pc);
+	bufferevent_enable(bev, EV_WRITE);
+	send_attempt(pc);
+}
+
+int tp_tcp_relay_open(struct tp_alloc *a, const struct tp_addr *addr)
+{
+	struct sockaddr_storage ss;
+	unsigned sl = tp_addr_to_sa(addr, &ss);
+	int fd, one = 1, err;
+
+	a->tcp = calloc(1, sizeof(*a->tcp));
+	if (!a->tcp)
+		return -ENOMEM;
+	fd = socket(addr->family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		goto fail;
+	/* SO_REUSEPORT: outgoing Connects bind the same relayed address */
+	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+	if (addr->family == AF_INET6)
+		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&ss, sl) != 0 || listen(fd, 64) != 0)
+		goto fail;
+	a->tcp->lev = evconnlistener_new(a->s->base, relay_accept, a, LEV_OPT_CLOSE_ON_FREE, -1, fd);
+	if (!a->tcp->lev)
+		goto fail;
+	return 0;
+fail:
+	err = errno ? -errno : -ENOMEM;
+	if (fd >= 0)
+		close(fd);
+	free(a->tcp);
+	a->tcp = NULL;
+	return err;
+}
+
+void tp_tcp_relay_close(struct tp_alloc *a)
+{
+	if (!a->tcp)
+		return;
+	while (a->tcp->conns)
+		pc_free(a->tcp->conns);
+	evconnlistener_free(a->tcp->lev);
+	free(a->tcp);
+	a->tcp = NULL;
+}
+
+/* ---- Connect (RFC 6062 §5.2) ---- */
+
+static void connect_reply(struct tp_peer_conn *pc, uint16_t code)
+{
+	struct tp_alloc *a = pc->a;
+	const struct tp_conf *c = pc->s->conf;
+	uint8_t buf[256];
+	struct tp_stun_wr w;
+	long n;
+
+	tp_stun_wr_init(&w, buf, sizeof(buf), TP_METHOD_CONNECT,
+	                code ? TP_CLASS_ERROR : TP_CLASS_SUCCESS, pc->tid);
+	if (code) {
+		tp_stun_put_error(&w, code, tp_error_reason(code));
+		pc->s->stats.err[code]++;
+	} else {
+		tp_stun_put_u32(&w, TP_ATTR_CONNECTION_ID, pc->id);
+		if (c->software[0])
+			tp_stun_put_str(&w, TP_ATTR_SOFTWARE, c->software, strlen(c->software));
+	}
+	if (pc->mi256)
+		tp_stun_put_mi256(&w, pc->key, pc->key_len, pc->mi256_len);
+	else
+		tp_stun_put_mi(&w, pc->key, pc->key_len);
+	if (pc->fingerprint)
+		tp_stun_put_fingerprint(&w);
+	n = tp_stun_wr_finish(&w);
+	if (n > 0)
+		a->sink->send(a->sink, &a->ft.local, &a->ft.client, buf, (size_t)n);
+}
+
+static void connect_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct tp_peer_conn *pc = arg;
+	struct tp_logctx ctx;
+	char pa[64];
+
+	tp_alloc_logctx(pc->a, &ctx);
+	tp_addr_fmt(&pc->peer_addr, pa, sizeof(pa));
+	if (what & BEV_EVENT_CONNECTED) {
+		struct timeval tv = { .tv_sec = BIND_TIMEOUT };
+
+		pc->connecting = false;
+		bufferevent_set_timeouts(bev, NULL, NULL);
+		bufferevent_setcb(bev, NULL, NULL, held_event, pc);
+		bufferevent_disable(bev, EV_READ);
+		evtimer_add(pc->timer, &tv);
+		tp_perm_install(pc->a, &pc->peer_addr);
+		tp_info(&ctx, "tcp relay: connected to %s (connection %u)", pa, pc->id);
+		connect_reply(pc, 0);
+		return;
+	}
+	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)) {
+		tp_info(&ctx, "tcp relay: connect to %s failed", pa);
+		connect_reply(pc, 447);
+		pc_free(pc);
+	}
+}
+
+int tp_tcp_connect(struct tp_req *rq, struct tp_alloc *a)
+{
+	struct tp_srv *s = rq->s;
+	const struct tp_stun_attr *pa = tp_stun_find(rq->m, TP_ATTR_XOR_PEER_ADDRESS);
+	struct tp_addr peer, local;
+	struct sockaddr_storage ss;
+	struct bufferevent *bev;
+	struct tp_peer_conn *pc;
+	struct timeval tv = { .tv_sec = CONNECT_TIMEOUT };
+	enum tp_peer_verdict v;
+	int fd, one = 1;
+	unsigned sl;
+
+	if (!a->tcp)
+		return tp_req_fail(rq, 400, "Connect on a UDP allocation");
+	if (!pa)
+		return tp_req_fail(rq, 400, "XOR-PEER-ADDRESS missing");
+	tp_attr_addr(rq->m, pa, &peer);
+	if (peer.family != a->relay[0].addr.family)
+		return tp_req_fail(rq, 443, "peer address family differs from the relay's");
+	v = tp_peer_check(s->conf, &s->self, &peer, true);
+	if (v != TP_PEER_OK)
+		return tp_req_fail(rq, 403, tp_peer_verdict_str(v));
+	for (struct tp_peer_conn *c = a->tcp->conns; c; c = c->next)
+		if (tp_addr_eq(&c->peer_addr, &peer))
+			return tp_req_fail(rq, 446, "a connection to this peer exists");
+
+	fd = socket(peer.family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return tp_req_fail(rq, 447, "cannot create a socket");
+	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+	local = a->relay[0].addr;
+	sl = tp_addr_to_sa(&local, &ss);
+	if (bind(fd, (struct sockaddr *)&ss, sl) != 0) {
+		close(fd);
+		return tp_req_fail(rq, 447, "cannot bind the relayed address");
+	}
+	bev = bufferevent_socket_new(s->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (!bev) {
+		close(fd);
+		return tp_req_fail(rq, 447, "out of memory");
+	}
+	pc = pc_new(a, bev, &peer);
+	if (!pc) {
+		bufferevent_free(bev);
+		return tp_req_fail(rq, 447, "out of memory");
+	}
+	pc->connecting = true;
+	memcpy(pc->tid, rq->m->tid, TP_STUN_TID_LEN);
+	memcpy(pc->key, rq->auth.key, rq->auth.key_len);
+	pc->key_len = (uint8_t)rq->auth.key_len;
+	pc->mi256 = rq->auth.mi256;
+	pc->mi256_len = (uint8_t)rq->auth.mi256_len;
+	pc->fingerprint = rq->m->has_fingerprint;
+	evtimer_del(pc->timer); /* the connect timeout applies until connected */
+	bufferevent_setcb(bev, NULL, NULL, connect_event, pc);
+	bufferevent_set_timeouts(bev, NULL, &tv);
+	sl = tp_addr_to_sa(&peer, &ss);
+	if (bufferevent_socket_connect(bev, (struct sockaddr *)&ss, (int)sl) != 0) {
+		pc_free(pc);
+		return tp_req_fail(rq, 447, "connect failed at once");
+	}
+	return 0; /* answered when the connection completes */
+}
+
+/* ---- ConnectionBind (RFC 6062 §5.4) ---- */
+
+int tp_tcp_connection_bind(struct tp_req *rq)
+{
+	struct tp_srv *s = rq->s;
+	const struct tp_stun_attr *ci = tp_stun_find(rq->m, TP_ATTR_CONNECTION_ID);
+	struct tp_peer_conn *pc;
+
+	if (!rq->sink->stream)
+		return tp_req_fail(rq, 400, "ConnectionBind needs a TCP or TLS connection");
+	if (!ci)
+		return tp_req_fail(rq, 400, "CONNECTION-ID missing");
+	if (tp_alloc_find(s, rq->ft))
+		return tp_req_fail(rq, 400, "this connection carries an allocation");
+	pc = find_id(s, tp_attr_u32(ci));
+	if (!pc || pc->client || pc->connecting)
+		return tp_req_fail(rq, 400, "unknown or already bound CONNECTION-ID");
+	if (strcmp(pc->a->user, rq->auth.user) != 0)
+		return tp_req_fail(rq, 441, "CONNECTION-ID belongs to another user");
+	tp_req_begin(rq);
+	tp_req_send(rq);
+	s->pipe_sink = rq->sink;
+	s->pipe_pc = pc;
+	return 0;
+}
+
+void tp_tcp_pipe_start(struct tp_srv *s, struct bufferevent *client)
+{
+	struct tp_peer_conn *pc = s->pipe_pc;
+	struct tp_logctx ctx;
+
+	s->pipe_pc = NULL;
+	s->pipe_sink = NULL;
+	if (!pc) {
+		bufferevent_free(client);
+		return;
+	}
+	pc->client = client;
+	evtimer_del(pc->timer);
+	tp_alloc_logctx(pc->a, &ctx);
+	tp_info(&ctx, "tcp relay: connection %u bound", pc->id);
+	pipe_setup(pc);
+}
+
+void tp_tcp_conn_gone(struct tp_srv *s, struct tp_sink *sink)
+{
+	if (s->pipe_sink == sink) {
+		s->pipe_sink = NULL;
+		s->pipe_pc = NULL;
+	}
+}
