@@ -62,7 +62,7 @@ struct tp_conf {
 	char *software;                           /* "" disables SOFTWARE */
 	int log_level;
 
-	struct tp_user *users;
+	struct tp_user *users;                    /* sorted by name (tp_conf_user) */
 	size_t nusers;
 	char *secrets[TP_CONF_MAX_SECRETS];       /* TURN REST API shared secrets */
 	size_t nsecrets;
@@ -80,6 +80,21 @@ struct tp_conf {
 	size_t ndenied_peers;
 
 	bool mobility;                            /* RFC 8016 */
+
+	/* streams: TCP, TLS, DTLS (issue 4) */
+	char *tls_cert;                           /* PEM, chain included; NULL/"": no TLS */
+	char *tls_key;                            /* PEM; NULL/"": in tls_cert */
+	uint32_t max_connections;                 /* total stream/DTLS clients; 0 = unlimited */
+	uint32_t max_connections_per_ip;          /* per source address; 0 = unlimited */
+	uint32_t handshake_timeout;               /* s: TLS/DTLS handshake and first frame */
+	uint32_t idle_timeout;                    /* s: silence that ends a connection */
+	uint32_t stream_buffer;                   /* bytes queued per connection before
+	                                             reading pauses / data is dropped */
+
+	/* RFC 5780 NAT behaviour discovery (issue 6) */
+	bool nat_discovery;
+	struct tp_addr other_ip;                  /* family 0 when unset */
+	uint16_t other_port;                      /* 0: primary port + 1 */
 };
 
 /* Command-line overrides (NULL / 0 = not given). */
@@ -101,14 +116,25 @@ int tp_conf_load(const char *path, const struct tp_conf_overrides *ov, struct tp
                  char *err, size_t errlen);
 void tp_conf_free(struct tp_conf *c);
 
-/* Write the effective configuration in libconfig syntax (loadable again), every
- * option with its value; secrets and passwords shown as "<hidden>". */
+/* Write the effective configuration in libconfig syntax, every option with its
+ * documentation, default and value. tp_conf_print shows passwords, keys and
+ * shared secrets as "<hidden>"; tp_conf_load refuses that placeholder (a printed
+ * config with credentials must be edited before it loads again, rather than
+ * loading with "<hidden>" as a password). With TP_CONF_SHOW_SECRETS,
+ * tp_conf_write prints them (keys as "0x..."), and the output loads back to an
+ * identical configuration. */
+#define TP_CONF_SHOW_SECRETS 1u
 void tp_conf_print(const struct tp_conf *c, FILE *f);
+void tp_conf_write(const struct tp_conf *c, FILE *f, unsigned flags);
 
 /* Find a static user by name (length-delimited); NULL if none. */
 const struct tp_user *tp_conf_user(const struct tp_conf *c, const char *name, size_t len);
 
+/* Implemented in peerpol.c. tp_cidr_match compares within one family only (an
+ * IPv4 range never matches an IPv6 address; peerpol handles embedded IPv4). */
 bool tp_cidr_match(const struct tp_cidr *c, const struct tp_addr *a);
-int tp_cidr_parse(struct tp_cidr *c, const char *s);   /* "10.0.0.0/8", "::1", "fc00::/7" */
+/* "10.0.0.0/8", "::1" (a /128), "fc00::/7". 0, -EINVAL (syntax) or -ERANGE (bits
+ * set past the prefix, e.g. "10.0.0.1/8"). */
+int tp_cidr_parse(struct tp_cidr *c, const char *s);
 
 #endif

@@ -1,0 +1,1002 @@
+/*
+ * conf.c - the configuration: one table (opts[] below) drives libconfig
+ * parsing, type and bound checks, the defaults, the command-line overrides and
+ * --print-config.
+ *
+ * Loading: the defaults (each option's libconfig literal from the table) are
+ * parsed and applied through the same code as a file, then the file, then the
+ * command-line overrides; a final pass checks what spans options (min-port <=
+ * max-port, default-lifetime <= max-lifetime) and computes the users' keys with
+ * the final realm. Every error is fatal and names file and line:
+ *   turnpike.conf:12: max-port: 70000 is out of range (expected 1024..65535)
+ *
+ * Printing writes libconfig that loads again. Passwords, keys and shared
+ * secrets are printed as "<hidden>" unless TP_CONF_SHOW_SECRETS is given, and
+ * the loader refuses that placeholder, so a printed config with credentials
+ * cannot be loaded back by mistake with the placeholder as a password.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <sys/socket.h>
+
+#include <libconfig.h>
+
+#include "conf.h"
+#include "log.h"
+
+#ifndef TP_VERSION
+#define TP_VERSION "0.0.0"
+#endif
+
+#define MAX_USERS 100000
+#define HIDDEN "<hidden>"
+
+enum opt_type {
+	T_U32,          /* uint32_t, bounds min..max */
+	T_PORT,         /* uint16_t, bounds min..max */
+	T_BOOL,
+	T_STR,          /* char *, length min..max bytes */
+	T_LOGLEVEL,     /* int, from "error" "warn" "info" "debug" */
+	T_LISTEN,       /* struct tp_listen[], min..max entries */
+	T_EXTERNAL,     /* struct tp_external_ip[] */
+	T_ADDRS,        /* struct tp_addr[] (IP only) */
+	T_CIDRS,        /* struct tp_cidr[] */
+	T_SECRETS,      /* char *[] */
+	T_USERS,        /* struct tp_user * (malloc'd), a list of groups */
+};
+
+struct opt {
+	const char *name;
+	enum opt_type type;
+	size_t off;             /* the value (lists: the array) */
+	size_t cnt_off;         /* lists: the size_t count */
+	long long min, max;     /* see enum opt_type */
+	const char *def;        /* the default, in libconfig syntax */
+	const char *doc;
+};
+
+#define F(field) offsetof(struct tp_conf, field)
+
+static const struct opt opts[] = {
+	{ "listen", T_LISTEN, F(listen), F(nlisten), 1, TP_CONF_MAX_LISTEN,
+	  "[ \"udp:0.0.0.0:3478\", \"udp:[::]:3478\" ]",
+	  "listening transport addresses, \"PROTO:ADDR:PORT\": PROTO udp (when omitted), tcp, "
+	  "tls or dtls; PORT 3478 (5349 for tls and dtls) when omitted" },
+	{ "external-ip", T_EXTERNAL, F(external), F(nexternal), 0, TP_CONF_MAX_ADDRS, "[ ]",
+	  "public addresses behind a 1:1 NAT: \"PUBLIC\" (at most one per family) or "
+	  "\"PUBLIC/PRIVATE\"" },
+	{ "relay-ip", T_ADDRS, F(relay_ip), F(nrelay_ip), 0, TP_CONF_MAX_ADDRS, "[ ]",
+	  "addresses relay sockets bind to; empty: chosen by the server at start" },
+	{ "min-port", T_PORT, F(min_port), 0, 1024, 65535, "49152",
+	  "lower end of the relay port range" },
+	{ "max-port", T_PORT, F(max_port), 0, 1024, 65535, "65535",
+	  "upper end of the relay port range (>= min-port)" },
+	{ "realm", T_STR, F(realm), 0, 1, TP_MAX_REALM, "\"turnpike\"",
+	  "the REALM of long-term credentials" },
+	{ "software", T_STR, F(software), 0, 0, TP_MAX_SOFTWARE, "\"turnpike/" TP_VERSION "\"",
+	  "the SOFTWARE attribute sent; \"\" sends none" },
+	{ "log-level", T_LOGLEVEL, F(log_level), 0, 0, 0, "\"info\"",
+	  "error, warn, info or debug" },
+	{ "users", T_USERS, F(users), F(nusers), 0, MAX_USERS, "( )",
+	  "static users: ( { name = \"alice\"; password = \"secret\"; }, "
+	  "{ name = \"bob\"; key = \"0x<32 hex digits: MD5(name:realm:password)>\"; } )" },
+	{ "static-auth-secret", T_SECRETS, F(secrets), F(nsecrets), 0, TP_CONF_MAX_SECRETS, "[ ]",
+	  "TURN REST API shared secrets; several allow rotation" },
+	{ "demo-user", T_BOOL, F(demo_user), 0, 0, 0, "true",
+	  "with no users and no secrets, make a demo credential at start (and log it)" },
+	{ "nonce-lifetime", T_U32, F(nonce_lifetime), 0, 60, 86400, "600",
+	  "seconds a NONCE stays valid" },
+	{ "default-lifetime", T_U32, F(default_lifetime), 0, 60, 86400, "600",
+	  "allocation lifetime (s) when the client asks for none (<= max-lifetime)" },
+	{ "max-lifetime", T_U32, F(max_lifetime), 0, 60, 86400, "3600",
+	  "longest allocation lifetime (s) granted" },
+	{ "user-quota", T_U32, F(user_quota), 0, 0, 1000000, "100",
+	  "allocations per user; 0 = unlimited" },
+	{ "total-quota", T_U32, F(total_quota), 0, 0, 1000000, "10000",
+	  "allocations in all; 0 = unlimited" },
+	{ "max-permissions", T_U32, F(max_permissions), 0, 1, 65535, "128",
+	  "permissions per allocation" },
+	{ "max-channels", T_U32, F(max_channels), 0, 1, 4096, "128",
+	  "channels per allocation" },
+	{ "unauth-rate", T_U32, F(unauth_rate), 0, 0, 1000000, "50",
+	  "unauthenticated requests per second per source address; 0 = unlimited" },
+	{ "unauth-burst", T_U32, F(unauth_burst), 0, 1, 1000000, "100",
+	  "burst of unauthenticated requests per source address" },
+	{ "allowed-peer", T_CIDRS, F(allowed_peers), F(nallowed_peers), 0, TP_CONF_MAX_CIDRS, "[ ]",
+	  "peer ranges opened despite the built-in deny list (e.g. \"10.0.0.0/8\")" },
+	{ "denied-peer", T_CIDRS, F(denied_peers), F(ndenied_peers), 0, TP_CONF_MAX_CIDRS, "[ ]",
+	  "peer ranges refused; beats allowed-peer" },
+	{ "mobility", T_BOOL, F(mobility), 0, 0, 0, "false",
+	  "RFC 8016 mobility (MOBILITY-TICKET)" },
+};
+
+#define NOPTS (sizeof(opts) / sizeof(opts[0]))
+
+enum { FROM_DEFAULT, FROM_FILE, FROM_CMDLINE };
+
+/* The state of one load. */
+struct ld {
+	struct tp_conf *c;
+	char *err;
+	size_t errlen;
+	const char *origin;                     /* the file, or "command line" ... */
+	const config_setting_t *src[NOPTS];     /* where a file set the option */
+	uint8_t from[NOPTS];
+};
+
+static void *field(struct tp_conf *c, const struct opt *o)
+{
+	return (char *)c + o->off;
+}
+
+static size_t *count(struct tp_conf *c, const struct opt *o)
+{
+	return (size_t *)(void *)((char *)c + o->cnt_off);
+}
+
+static const struct opt *find_opt(const char *name)
+{
+	for (size_t i = 0; i < NOPTS; i++)
+		if (strcmp(opts[i].name, name) == 0)
+			return &opts[i];
+	return NULL;
+}
+
+/* "FILE:LINE: OPTION: message". Always returns -1. */
+__attribute__((format(printf, 4, 5)))
+static int fail(struct ld *ld, const config_setting_t *s, const char *opt, const char *fmt, ...)
+{
+	const char *file = s ? config_setting_source_file(s) : NULL;
+	size_t n = 0;
+	int r;
+	va_list ap;
+
+	if (!ld->err || ld->errlen == 0)
+		return -1;
+	if (!file)
+		file = ld->origin;
+	if (s && config_setting_source_line(s) > 0)
+		r = snprintf(ld->err, ld->errlen, "%s:%u: ", file, config_setting_source_line(s));
+	else
+		r = snprintf(ld->err, ld->errlen, "%s: ", file);
+	n = r < 0 ? 0 : (size_t)r;
+	if (opt && n < ld->errlen) {
+		r = snprintf(ld->err + n, ld->errlen - n, "%s: ", opt);
+		n += r < 0 ? 0 : (size_t)r;
+	}
+	if (n < ld->errlen) {
+		va_start(ap, fmt);
+		vsnprintf(ld->err + n, ld->errlen - n, fmt, ap);
+		va_end(ap);
+	}
+	return -1;
+}
+
+static const char *type_name(const config_setting_t *s)
+{
+	switch (config_setting_type(s)) {
+	case CONFIG_TYPE_GROUP:
+		return "a group";
+	case CONFIG_TYPE_INT:
+	case CONFIG_TYPE_INT64:
+		return "an integer";
+	case CONFIG_TYPE_FLOAT:
+		return "a float";
+	case CONFIG_TYPE_STRING:
+		return "a string";
+	case CONFIG_TYPE_BOOL:
+		return "a boolean";
+	case CONFIG_TYPE_ARRAY:
+		return "an array";
+	case CONFIG_TYPE_LIST:
+		return "a list";
+	}
+	return "nothing";
+}
+
+/* ---- addresses ------------------------------------------------------ */
+
+/* An IP address with no port. */
+static const char *parse_ip(struct tp_addr *a, const char *s)
+{
+	if (tp_addr_parse(a, s, 0) != 0)
+		return "not an IP address";
+	if (a->port != 0)
+		return "a port is not expected here";
+	return NULL;
+}
+
+static const char *parse_listen(struct tp_listen *l, const char *s)
+{
+	static const struct {
+		const char *prefix;
+		uint8_t proto;
+		uint16_t port;
+	} protos[] = {
+		{ "udp:", TP_LISTEN_UDP, 3478 },
+		{ "tcp:", TP_LISTEN_TCP, 3478 },
+		{ "tls:", TP_LISTEN_TLS, 5349 },
+		{ "dtls:", TP_LISTEN_DTLS, 5349 },
+	};
+	uint16_t port = 3478;
+
+	memset(l, 0, sizeof(*l));
+	l->proto = TP_LISTEN_UDP;
+	for (size_t i = 0; i < sizeof(protos) / sizeof(protos[0]); i++) {
+		size_t n = strlen(protos[i].prefix);
+		if (strncmp(s, protos[i].prefix, n) == 0) {
+			l->proto = protos[i].proto;
+			port = protos[i].port;
+			s += n;
+			break;
+		}
+	}
+	if (tp_addr_parse(&l->addr, s, port) != 0 || l->addr.port == 0)
+		return "not a listening address (expected \"PROTO:ADDR:PORT\", PROTO one of "
+		       "udp tcp tls dtls)";
+	return NULL;
+}
+
+static const char *parse_external(struct tp_external_ip *e, const char *s)
+{
+	char pub[64];
+	const char *slash = strchr(s, '/');
+	size_t n = slash ? (size_t)(slash - s) : strlen(s);
+	const char *why;
+
+	memset(e, 0, sizeof(*e));
+	if (n >= sizeof(pub))
+		return "not an IP address (expected \"PUBLIC\" or \"PUBLIC/PRIVATE\")";
+	memcpy(pub, s, n);
+	pub[n] = '\0';
+	if ((why = parse_ip(&e->pub, pub)) != NULL)
+		return "not an IP address (expected \"PUBLIC\" or \"PUBLIC/PRIVATE\")";
+	if (!slash)
+		return NULL;
+	if ((why = parse_ip(&e->priv, slash + 1)) != NULL)
+		return "bad private address (expected \"PUBLIC\" or \"PUBLIC/PRIVATE\")";
+	if (e->priv.family != e->pub.family)
+		return "public and private addresses of different families";
+	return NULL;
+}
+
+/* ---- applying one value ------------------------------------------- */
+
+static void clear_list(struct tp_conf *c, const struct opt *o)
+{
+	size_t *n = count(c, o);
+
+	if (o->type == T_SECRETS) {
+		char **v = field(c, o);
+		for (size_t i = 0; i < *n; i++) {
+			free(v[i]);
+			v[i] = NULL;
+		}
+	}
+	*n = 0;
+}
+
+static int hidden_check(struct ld *ld, const config_setting_t *s, const char *opt,
+                        const char *what, const char *v)
+{
+	if (strcmp(v, HIDDEN) == 0)
+		return fail(ld, s, opt, "%s is the \"" HIDDEN "\" placeholder that --print-config "
+		            "writes (expected the real value)", what);
+	return 0;
+}
+
+/* Parse string v into the next slot of list option o. s: where, for errors. */
+static int add_list_elem(struct ld *ld, const struct opt *o, const char *v,
+                         const config_setting_t *s)
+{
+	struct tp_conf *c = ld->c;
+	size_t *n = count(c, o);
+	const char *why = NULL;
+
+	if (*n >= (size_t)o->max)
+		return fail(ld, s, o->name, "too many entries (expected at most %lld)", o->max);
+
+	switch (o->type) {
+	case T_LISTEN:
+		why = parse_listen(&((struct tp_listen *)field(c, o))[*n], v);
+		break;
+	case T_ADDRS:
+		why = parse_ip(&((struct tp_addr *)field(c, o))[*n], v);
+		if (why)
+			why = "not an IP address (expected e.g. \"192.0.2.1\" or \"2001:db8::1\")";
+		break;
+	case T_CIDRS: {
+		int r = tp_cidr_parse(&((struct tp_cidr *)field(c, o))[*n], v);
+		if (r == -ERANGE)
+			why = "bits set past the prefix length (expected a network address, "
+			      "e.g. \"10.0.0.0/8\")";
+		else if (r)
+			why = "not an address range (expected e.g. \"10.0.0.0/8\" or \"fc00::/7\")";
+		break;
+	}
+	case T_EXTERNAL: {
+		struct tp_external_ip *e = field(c, o);
+		why = parse_external(&e[*n], v);
+		for (size_t i = 0; !why && i < *n; i++) {
+			if (e[i].pub.family != e[*n].pub.family)
+				continue;
+			if (!e[i].priv.family && !e[*n].priv.family)
+				why = "a second address of this family without a private part "
+				      "(expected at most one per family)";
+			else if (e[i].priv.family && e[*n].priv.family &&
+			         memcmp(e[i].priv.ip, e[*n].priv.ip, 16) == 0)
+				why = "this private address is already mapped";
+		}
+		break;
+	}
+	case T_SECRETS: {
+		char **sv = field(c, o);
+		if (*v == '\0')
+			why = "an empty secret (expected a non-empty string)";
+		else if (hidden_check(ld, s, o->name, "the secret", v))
+			return -1;
+		else if (!(sv[*n] = strdup(v)))
+			return fail(ld, s, o->name, "out of memory");
+		break;
+	}
+	default:
+		why = "internal error: not a list";
+	}
+	if (why)
+		return fail(ld, s, o->name, "\"%s\": %s", v, why);
+	(*n)++;
+	return 0;
+}
+
+static int parse_key(uint8_t key[16], const char *s)
+{
+	if (strncmp(s, "0x", 2) != 0 && strncmp(s, "0X", 2) != 0)
+		return -1;
+	s += 2;
+	if (strlen(s) != 32)
+		return -1;
+	for (int i = 0; i < 16; i++) {
+		unsigned v = 0;
+		for (int j = 0; j < 2; j++) {
+			char ch = s[2 * i + j];
+			v <<= 4;
+			if (ch >= '0' && ch <= '9')
+				v |= (unsigned)(ch - '0');
+			else if (ch >= 'a' && ch <= 'f')
+				v |= (unsigned)(ch - 'a' + 10);
+			else if (ch >= 'A' && ch <= 'F')
+				v |= (unsigned)(ch - 'A' + 10);
+			else
+				return -1;
+		}
+		key[i] = (uint8_t)v;
+	}
+	return 0;
+}
+
+/* One { name = ...; password = ... | key = ...; } group into u. */
+static int apply_user(struct ld *ld, const struct opt *o, const config_setting_t *g,
+                      struct tp_user *u)
+{
+	const config_setting_t *name = NULL, *pass = NULL, *key = NULL;
+
+	if (config_setting_type(g) != CONFIG_TYPE_GROUP)
+		return fail(ld, g, o->name, "wrong type: %s (expected a group { name = ...; "
+		            "password = ...; })", type_name(g));
+	for (int i = 0; i < config_setting_length(g); i++) {
+		const config_setting_t *m = config_setting_get_elem(g, (unsigned)i);
+		const char *mn = config_setting_name(m);
+		const config_setting_t **slot = !strcmp(mn, "name") ? &name :
+		                                !strcmp(mn, "password") ? &pass :
+		                                !strcmp(mn, "key") ? &key : NULL;
+		if (!slot)
+			return fail(ld, m, o->name, "unknown option \"%s\" in a user (expected "
+			            "name, password or key)", mn);
+		if (config_setting_type(m) != CONFIG_TYPE_STRING)
+			return fail(ld, m, o->name, "%s: wrong type: %s (expected a string)", mn,
+			            type_name(m));
+		*slot = m;
+	}
+	if (!name || !*config_setting_get_string(name))
+		return fail(ld, g, o->name, "a user without a name (expected name = \"...\")");
+	const char *nm = config_setting_get_string(name);
+	if (strlen(nm) > TP_MAX_USERNAME)
+		return fail(ld, name, o->name, "\"%.32s...\": name too long (expected at most %d "
+		            "bytes)", nm, TP_MAX_USERNAME);
+	if (pass && key)
+		return fail(ld, key, o->name, "\"%s\": key and password are exclusive (expected "
+		            "one of them)", nm);
+	if (!pass && !key)
+		return fail(ld, g, o->name, "\"%s\": no password and no key (expected one of "
+		            "them)", nm);
+	if (!(u->name = strdup(nm)))
+		return fail(ld, g, o->name, "out of memory");
+	if (pass) {
+		const char *pw = config_setting_get_string(pass);
+		if (!*pw)
+			return fail(ld, pass, o->name, "\"%s\": empty password", nm);
+		if (hidden_check(ld, pass, o->name, "the password", pw))
+			return -1;
+		if (!(u->password = strdup(pw)))
+			return fail(ld, g, o->name, "out of memory");
+	} else {
+		const char *k = config_setting_get_string(key);
+		if (hidden_check(ld, key, o->name, "the key", k))
+			return -1;
+		if (parse_key(u->key_md5, k))
+			return fail(ld, key, o->name, "\"%s\": bad key (expected \"0x\" and 32 hex "
+			            "digits: MD5(name:realm:password))", nm);
+	}
+	return 0;
+}
+
+static void free_users(struct tp_conf *c)
+{
+	for (size_t i = 0; i < c->nusers; i++) {
+		free(c->users[i].name);
+		if (c->users[i].password) {
+			size_t n = strlen(c->users[i].password);
+			memset(c->users[i].password, 0, n);
+			free(c->users[i].password);
+		}
+	}
+	if (c->users)
+		memset(c->users, 0, c->nusers * sizeof(*c->users));
+	free(c->users);
+	c->users = NULL;
+	c->nusers = 0;
+}
+
+static int apply_users(struct ld *ld, const struct opt *o, const config_setting_t *s)
+{
+	struct tp_conf *c = ld->c;
+	int n = config_setting_length(s);
+
+	if (config_setting_type(s) != CONFIG_TYPE_LIST &&
+	    !(config_setting_type(s) == CONFIG_TYPE_ARRAY && n == 0))
+		return fail(ld, s, o->name, "wrong type: %s (expected a list of groups: "
+		            "( { name = ...; password = ...; }, ... ))", type_name(s));
+	if (n > o->max)
+		return fail(ld, s, o->name, "too many entries (expected at most %lld)", o->max);
+	free_users(c);
+	if (n == 0)
+		return 0;
+	if (!(c->users = calloc((size_t)n, sizeof(*c->users))))
+		return fail(ld, s, o->name, "out of memory");
+	for (int i = 0; i < n; i++) {
+		/* Counted first, so that tp_conf_free frees a half-made entry. */
+		c->nusers++;
+		if (apply_user(ld, o, config_setting_get_elem(s, (unsigned)i), &c->users[i]))
+			return -1;
+	}
+	return 0;
+}
+
+static int apply_string(struct ld *ld, const struct opt *o, const config_setting_t *s,
+                        const char *v)
+{
+	char **dst = field(ld->c, o);
+	size_t n = strlen(v);
+
+	if (o->type == T_LOGLEVEL) {
+		int lv = tp_log_level_parse(v);
+		if (lv < 0)
+			return fail(ld, s, o->name, "\"%s\" is not a log level (expected error, "
+			            "warn, info or debug)", v);
+		*(int *)field(ld->c, o) = lv;
+		return 0;
+	}
+	if (n < (size_t)o->min)
+		return fail(ld, s, o->name, "empty (expected a non-empty string)");
+	if (n > (size_t)o->max)
+		return fail(ld, s, o->name, "%zu bytes long (expected at most %lld)", n, o->max);
+	free(*dst);
+	if (!(*dst = strdup(v)))
+		return fail(ld, s, o->name, "out of memory");
+	return 0;
+}
+
+/* Apply setting s to option o. */
+static int apply(struct ld *ld, const struct opt *o, const config_setting_t *s)
+{
+	int t = config_setting_type(s);
+	void *f = field(ld->c, o);
+
+	switch (o->type) {
+	case T_U32:
+	case T_PORT: {
+		if (t != CONFIG_TYPE_INT && t != CONFIG_TYPE_INT64)
+			return fail(ld, s, o->name, "wrong type: %s (expected an integer %lld..%lld)",
+			            type_name(s), o->min, o->max);
+		long long v = config_setting_get_int64(s);
+		if (v < o->min || v > o->max)
+			return fail(ld, s, o->name, "%lld is out of range (expected %lld..%lld)", v,
+			            o->min, o->max);
+		if (o->type == T_PORT)
+			*(uint16_t *)f = (uint16_t)v;
+		else
+			*(uint32_t *)f = (uint32_t)v;
+		return 0;
+	}
+	case T_BOOL:
+		if (t != CONFIG_TYPE_BOOL)
+			return fail(ld, s, o->name, "wrong type: %s (expected true or false)",
+			            type_name(s));
+		*(bool *)f = config_setting_get_bool(s) != 0;
+		return 0;
+	case T_STR:
+	case T_LOGLEVEL:
+		if (t != CONFIG_TYPE_STRING)
+			return fail(ld, s, o->name, "wrong type: %s (expected a string)", type_name(s));
+		return apply_string(ld, o, s, config_setting_get_string(s));
+	case T_USERS:
+		return apply_users(ld, o, s);
+	default:
+		break;
+	}
+
+	/* The lists of strings. */
+	if (t != CONFIG_TYPE_ARRAY && t != CONFIG_TYPE_LIST)
+		return fail(ld, s, o->name, "wrong type: %s (expected a list of strings "
+		            "[ \"...\", ... ])", type_name(s));
+	clear_list(ld->c, o);
+	for (int i = 0; i < config_setting_length(s); i++) {
+		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+		if (config_setting_type(e) != CONFIG_TYPE_STRING)
+			return fail(ld, e, o->name, "wrong type: %s in the list (expected a string)",
+			            type_name(e));
+		if (add_list_elem(ld, o, config_setting_get_string(e), e))
+			return -1;
+	}
+	if (*count(ld->c, o) < (size_t)o->min)
+		return fail(ld, s, o->name, "empty (expected at least %lld entries)", o->min);
+	return 0;
+}
+
+/* Apply every setting of a parsed document; unknown names are errors. */
+static int apply_root(struct ld *ld, const config_t *cfg, uint8_t from)
+{
+	const config_setting_t *root = config_root_setting(cfg);
+
+	for (int i = 0; i < config_setting_length(root); i++) {
+		const config_setting_t *s = config_setting_get_elem(root, (unsigned)i);
+		const char *name = config_setting_name(s);
+		const struct opt *o = find_opt(name);
+		if (!o)
+			return fail(ld, s, name, "unknown option");
+		if (apply(ld, o, s))
+			return -1;
+		ld->from[o - opts] = from;
+		ld->src[o - opts] = from == FROM_FILE ? s : NULL;
+	}
+	return 0;
+}
+
+/* ---- loading -------------------------------------------------------- */
+
+static int read_doc(struct ld *ld, config_t *cfg, const char *path)
+{
+	FILE *fp;
+	int ok;
+
+	config_set_options(cfg, config_get_options(cfg) & ~CONFIG_OPTION_AUTOCONVERT);
+	if (!path) {
+		/* The defaults: "name = literal;" for every option. */
+		char doc[4096];
+		size_t n = 0;
+		for (size_t i = 0; i < NOPTS; i++) {
+			int r = snprintf(doc + n, sizeof(doc) - n, "%s = %s;\n", opts[i].name,
+			                 opts[i].def);
+			if (r < 0 || (size_t)r >= sizeof(doc) - n)
+				return fail(ld, NULL, NULL, "internal error: defaults too long");
+			n += (size_t)r;
+		}
+		ok = config_read_string(cfg, doc);
+	} else {
+		if (!(fp = fopen(path, "r")))
+			return fail(ld, NULL, NULL, "%s", strerror(errno));
+		char dir[4096];
+		const char *slash = strrchr(path, '/');
+		if (slash && (size_t)(slash - path) < sizeof(dir)) {
+			memcpy(dir, path, (size_t)(slash - path));
+			dir[slash - path] = '\0';
+			config_set_include_dir(cfg, dir[0] ? dir : "/");
+		}
+		ok = config_read(cfg, fp);
+		fclose(fp);
+	}
+	if (!ok) {
+		const char *file = config_error_file(cfg) ? config_error_file(cfg) : ld->origin;
+		if (ld->err && ld->errlen)
+			snprintf(ld->err, ld->errlen, "%s:%d: %s", file, config_error_line(cfg),
+			         config_error_text(cfg));
+		return -1;
+	}
+	return 0;
+}
+
+static int apply_overrides(struct ld *ld, const struct tp_conf_overrides *ov)
+{
+	static const struct {
+		const char *name;
+		size_t list_off, n_off, str_off;
+	} lists[] = {
+		{ "listen", offsetof(struct tp_conf_overrides, listen),
+		  offsetof(struct tp_conf_overrides, nlisten), 0 },
+		{ "external-ip", offsetof(struct tp_conf_overrides, external_ip),
+		  offsetof(struct tp_conf_overrides, nexternal_ip), 0 },
+	};
+
+	ld->origin = "command line";
+	for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
+		const struct opt *o = find_opt(lists[i].name);
+		const char *const *v = (const char *const *)(const void *)
+		                       ((const char *)ov + lists[i].list_off);
+		size_t n = *(const size_t *)(const void *)((const char *)ov + lists[i].n_off);
+		if (n == 0)
+			continue;
+		clear_list(ld->c, o);
+		for (size_t j = 0; j < n; j++)
+			if (add_list_elem(ld, o, v[j], NULL))
+				return -1;
+		ld->from[o - opts] = FROM_CMDLINE;
+		ld->src[o - opts] = NULL;
+	}
+	if (ov->realm) {
+		const struct opt *o = find_opt("realm");
+		if (apply_string(ld, o, NULL, ov->realm))
+			return -1;
+		ld->from[o - opts] = FROM_CMDLINE;
+		ld->src[o - opts] = NULL;
+	}
+	if (ov->log_level) {
+		const struct opt *o = find_opt("log-level");
+		if (apply_string(ld, o, NULL, ov->log_level))
+			return -1;
+		ld->from[o - opts] = FROM_CMDLINE;
+		ld->src[o - opts] = NULL;
+	}
+	return 0;
+}
+
+/* Error at option o's origin (its line in the file, or the command line). */
+__attribute__((format(printf, 3, 4)))
+static int fail_at(struct ld *ld, const struct opt *o, const char *fmt, ...)
+{
+	size_t i = (size_t)(o - opts);
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	ld->origin = ld->from[i] == FROM_CMDLINE ? "command line" :
+	             ld->from[i] == FROM_DEFAULT ? "built-in default" : ld->c->path;
+	return fail(ld, ld->src[i], o->name, "%s", msg);
+}
+
+/* Of two options, the one a user set (file or command line), preferring b. */
+static const struct opt *blame(const struct ld *ld, const char *a, const char *b)
+{
+	const struct opt *oa = find_opt(a), *ob = find_opt(b);
+
+	return ld->from[ob - opts] != FROM_DEFAULT || ld->from[oa - opts] == FROM_DEFAULT ? ob : oa;
+}
+
+static int user_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct tp_user *)a)->name, ((const struct tp_user *)b)->name);
+}
+
+static int finish_users(struct ld *ld)
+{
+	struct tp_conf *c = ld->c;
+	const struct opt *o = find_opt("users");
+	const config_setting_t *list = ld->src[o - opts];
+
+	for (size_t i = 0; i < c->nusers; i++) {
+		struct tp_user *u = &c->users[i];
+		const config_setting_t *where = list ? config_setting_get_elem(list, (unsigned)i)
+		                                     : NULL;
+		uint8_t key[TP_KEY_MAX];
+		size_t klen;
+		enum tp_perr e;
+
+		if (!u->password)
+			continue;
+		e = tp_key_long_term(TP_PWALG_MD5, u->name, strlen(u->name), c->realm,
+		                     strlen(c->realm), u->password, strlen(u->password), key, &klen);
+		if (e == TP_P_OK && klen == sizeof(u->key_md5))
+			memcpy(u->key_md5, key, sizeof(u->key_md5));
+		if (e == TP_P_OK)
+			e = tp_key_long_term(TP_PWALG_SHA256, u->name, strlen(u->name), c->realm,
+			                     strlen(c->realm), u->password, strlen(u->password),
+			                     key, &klen);
+		if (e != TP_P_OK || klen != sizeof(u->key_sha256)) {
+			ld->origin = c->path;
+			return fail(ld, where, o->name, "\"%s\": unusable password or realm: %s",
+			            u->name, e != TP_P_OK ? tp_perr_str(e) : "bad key length");
+		}
+		memcpy(u->key_sha256, key, sizeof(u->key_sha256));
+		u->has_sha256 = true;
+		memset(key, 0, sizeof(key));
+	}
+	if (c->nusers > 1)
+		qsort(c->users, c->nusers, sizeof(*c->users), user_cmp);
+	for (size_t i = 1; i < c->nusers; i++) {
+		if (strcmp(c->users[i - 1].name, c->users[i].name) != 0)
+			continue;
+		/* Find the second occurrence in the file for the line. */
+		const config_setting_t *where = NULL;
+		int seen = 0;
+		for (int j = 0; list && j < config_setting_length(list) && !where; j++) {
+			const config_setting_t *g = config_setting_get_elem(list, (unsigned)j);
+			const char *nm = NULL;
+			if (config_setting_lookup_string(g, "name", &nm) &&
+			    strcmp(nm, c->users[i].name) == 0 && seen++)
+				where = g;
+		}
+		ld->origin = c->path;
+		return fail(ld, where, o->name, "\"%s\": a second user of this name",
+		            c->users[i].name);
+	}
+	return 0;
+}
+
+static int finish(struct ld *ld)
+{
+	struct tp_conf *c = ld->c;
+
+	if (c->min_port > c->max_port)
+		return fail_at(ld, blame(ld, "min-port", "max-port"),
+		               "min-port %u > max-port %u (expected min-port <= max-port)",
+		               c->min_port, c->max_port);
+	if (c->default_lifetime > c->max_lifetime)
+		return fail_at(ld, blame(ld, "default-lifetime", "max-lifetime"),
+		               "default-lifetime %u > max-lifetime %u (expected default-lifetime "
+		               "<= max-lifetime)", c->default_lifetime, c->max_lifetime);
+	return finish_users(ld);
+}
+
+int tp_conf_load(const char *path, const struct tp_conf_overrides *ov, struct tp_conf **out,
+                 char *err, size_t errlen)
+{
+	struct ld ld = { .err = err, .errlen = errlen, .origin = "built-in default" };
+	config_t defs, file;
+	int ret = -1;
+
+	*out = NULL;
+	if (err && errlen)
+		err[0] = '\0';
+	config_init(&defs);
+	config_init(&file);
+	if (!(ld.c = calloc(1, sizeof(*ld.c)))) {
+		fail(&ld, NULL, NULL, "out of memory");
+		goto out;
+	}
+	if (read_doc(&ld, &defs, NULL) || apply_root(&ld, &defs, FROM_DEFAULT))
+		goto out;
+	if (path) {
+		ld.origin = path;
+		if (!(ld.c->path = strdup(path))) {
+			fail(&ld, NULL, NULL, "out of memory");
+			goto out;
+		}
+		if (read_doc(&ld, &file, path) || apply_root(&ld, &file, FROM_FILE))
+			goto out;
+	}
+	if (ov && apply_overrides(&ld, ov))
+		goto out;
+	ld.origin = path ? path : "built-in default";
+	if (finish(&ld))
+		goto out;
+	*out = ld.c;
+	ld.c = NULL;
+	ret = 0;
+out:
+	tp_conf_free(ld.c);
+	config_destroy(&file);
+	config_destroy(&defs);
+	return ret;
+}
+
+void tp_conf_free(struct tp_conf *c)
+{
+	if (!c)
+		return;
+	free_users(c);
+	for (size_t i = 0; i < c->nsecrets; i++) {
+		memset(c->secrets[i], 0, strlen(c->secrets[i]));
+		free(c->secrets[i]);
+	}
+	free(c->realm);
+	free(c->software);
+	free(c->path);
+	free(c);
+}
+
+/* ---- lookup ---------------------------------------------------------- */
+
+static int name_cmp(const char *name, size_t len, const char *s)
+{
+	size_t sl = strlen(s);
+	int r = memcmp(name, s, len < sl ? len : sl);
+
+	if (r)
+		return r;
+	return len < sl ? -1 : len > sl ? 1 : 0;
+}
+
+const struct tp_user *tp_conf_user(const struct tp_conf *c, const char *name, size_t len)
+{
+	size_t lo = 0, hi = c->nusers;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int r = name_cmp(name, len, c->users[mid].name);
+		if (r == 0)
+			return &c->users[mid];
+		if (r < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return NULL;
+}
+
+/* ---- printing -------------------------------------------------------- */
+
+/* A libconfig string literal. */
+static void print_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+		if (ch == '"' || ch == '\\')
+			fprintf(f, "\\%c", ch);
+		else if (ch < 0x20 || ch == 0x7f)
+			fprintf(f, "\\x%02x", ch);
+		else
+			fputc(ch, f);
+	}
+	fputc('"', f);
+}
+
+static void fmt_ip(const struct tp_addr *a, char *b, size_t cap)
+{
+	if (!inet_ntop(a->family == AF_INET ? AF_INET : AF_INET6, a->ip, b, (socklen_t)cap))
+		snprintf(b, cap, "?");
+}
+
+static void print_elem(FILE *f, const struct tp_conf *c, const struct opt *o, size_t i,
+                       unsigned flags)
+{
+	static const char *const pnames[] = { "?", "udp", "tcp", "tls", "dtls" };
+	char ip[INET6_ADDRSTRLEN], ip2[INET6_ADDRSTRLEN], b[160];
+	const void *v = (const char *)c + o->off;
+
+	switch (o->type) {
+	case T_LISTEN: {
+		const struct tp_listen *l = &((const struct tp_listen *)v)[i];
+		fmt_ip(&l->addr, ip, sizeof(ip));
+		snprintf(b, sizeof(b), l->addr.family == AF_INET6 ? "%s:[%s]:%u" : "%s:%s:%u",
+		         pnames[l->proto <= TP_LISTEN_DTLS ? l->proto : 0], ip, l->addr.port);
+		break;
+	}
+	case T_EXTERNAL: {
+		const struct tp_external_ip *e = &((const struct tp_external_ip *)v)[i];
+		fmt_ip(&e->pub, ip, sizeof(ip));
+		if (e->priv.family) {
+			fmt_ip(&e->priv, ip2, sizeof(ip2));
+			snprintf(b, sizeof(b), "%s/%s", ip, ip2);
+		} else {
+			snprintf(b, sizeof(b), "%s", ip);
+		}
+		break;
+	}
+	case T_ADDRS:
+		fmt_ip(&((const struct tp_addr *)v)[i], b, sizeof(b));
+		break;
+	case T_CIDRS: {
+		const struct tp_cidr *r = &((const struct tp_cidr *)v)[i];
+		fmt_ip(&r->net, ip, sizeof(ip));
+		snprintf(b, sizeof(b), "%s/%u", ip, r->prefix);
+		break;
+	}
+	case T_SECRETS:
+		print_str(f, flags & TP_CONF_SHOW_SECRETS ? ((char *const *)v)[i] : HIDDEN);
+		return;
+	default:
+		snprintf(b, sizeof(b), "?");
+	}
+	print_str(f, b);
+}
+
+static void print_users(FILE *f, const struct tp_conf *c, unsigned flags)
+{
+	if (c->nusers == 0) {
+		fputs("( )", f);
+		return;
+	}
+	fputs("(\n", f);
+	for (size_t i = 0; i < c->nusers; i++) {
+		const struct tp_user *u = &c->users[i];
+		fputs("\t{ name = ", f);
+		print_str(f, u->name);
+		if (u->password) {
+			fputs("; password = ", f);
+			print_str(f, flags & TP_CONF_SHOW_SECRETS ? u->password : HIDDEN);
+		} else {
+			char hex[35] = "0x";
+			for (int k = 0; k < 16; k++)
+				snprintf(hex + 2 + 2 * k, 3, "%02x", u->key_md5[k]);
+			fputs("; key = ", f);
+			print_str(f, flags & TP_CONF_SHOW_SECRETS ? hex : HIDDEN);
+		}
+		fprintf(f, "; }%s\n", i + 1 < c->nusers ? "," : "");
+	}
+	fputs(")", f);
+}
+
+static void print_value(FILE *f, const struct tp_conf *c, const struct opt *o, unsigned flags)
+{
+	const void *v = (const char *)c + o->off;
+
+	switch (o->type) {
+	case T_U32:
+		fprintf(f, "%u", *(const uint32_t *)v);
+		return;
+	case T_PORT:
+		fprintf(f, "%u", *(const uint16_t *)v);
+		return;
+	case T_BOOL:
+		fputs(*(const bool *)v ? "true" : "false", f);
+		return;
+	case T_STR:
+		print_str(f, *(char *const *)v ? *(char *const *)v : "");
+		return;
+	case T_LOGLEVEL:
+		print_str(f, tp_log_level_name(*(const int *)v));
+		return;
+	case T_USERS:
+		print_users(f, c, flags);
+		return;
+	default:
+		break;
+	}
+	size_t n = *(const size_t *)(const void *)((const char *)c + o->cnt_off);
+	if (n == 0) {
+		fputs("[ ]", f);
+		return;
+	}
+	fputs("[ ", f);
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			fputs(", ", f);
+		print_elem(f, c, o, i, flags);
+	}
+	fputs(" ]", f);
+}
+
+void tp_conf_write(const struct tp_conf *c, FILE *f, unsigned flags)
+{
+	fprintf(f, "# turnpike %s configuration%s%s\n", TP_VERSION,
+	        c->path ? " loaded from " : " (built-in defaults)", c->path ? c->path : "");
+	if (!(flags & TP_CONF_SHOW_SECRETS))
+		fputs("# Passwords, keys and secrets are shown as \"" HIDDEN "\": replace them "
+		      "before loading this file.\n", f);
+	for (size_t i = 0; i < NOPTS; i++) {
+		const struct opt *o = &opts[i];
+		fprintf(f, "\n# %s\n# default: %s\n%s = ", o->doc, o->def, o->name);
+		print_value(f, c, o, flags);
+		fputs(";\n", f);
+	}
+}
+
+void tp_conf_print(const struct tp_conf *c, FILE *f)
+{
+	tp_conf_write(c, f, 0);
+}
