@@ -990,7 +990,10 @@ void tp_conf_write(const struct tp_conf *c, FILE *f, unsigned flags)
 		      "before loading this file.\n", f);
 	for (size_t i = 0; i < NOPTS; i++) {
 		const struct opt *o = &opts[i];
-		fprintf(f, "\n# %s\n# default: %s\n%s = ", o->doc, o->def, o->name);
+		fprintf(f, "\n# %s\n# default: %s", o->doc, o->def);
+		if (o->type == T_U32 || o->type == T_PORT)
+			fprintf(f, " (range %lld..%lld)", o->min, o->max);
+		fprintf(f, "\n%s = ", o->name);
 		print_value(f, c, o, flags);
 		fputs(";\n", f);
 	}

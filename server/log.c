@@ -22,6 +22,8 @@ atomic_int tp_log_level = TP_LOG_INFO;
 
 #define LINE_MAX_LEN 2048
 #define MSG_MAX_LEN  1536
+#define CTX_MAX_LEN  768     /* the [...] block; a long user name is cut */
+#define USER_MAX_LEN 128     /* bytes of a user name shown */
 
 static const char *const level_names[] = { "error", "warn", "info", "debug" };
 static const char level_letters[] = "EWID";
@@ -132,17 +134,23 @@ static void put_ctx(struct line *l, const struct tp_logctx *c)
 	}
 	if (c->user) {
 		puts_(l, any ? " user=" : "user=");
-		put_clean(l, c->user, c->user_len ? c->user_len : strlen(c->user), true);
+		size_t n = c->user_len ? c->user_len : strnlen(c->user, USER_MAX_LEN + 1);
+		put_clean(l, c->user, n > USER_MAX_LEN ? USER_MAX_LEN : n, true);
+		if (n > USER_MAX_LEN)
+			puts_(l, "...");
 	}
-	puts_(l, "]");
+	if (l->full && l->len > l->cap - 4)
+		l->len = l->cap - 4;    /* cut: close the block all the same */
+	puts_(l, l->full ? "...]" : "]");
 }
 
 void tp_log_write(int level, const struct tp_logctx *ctx, const char *fmt, ...)
 {
 	char buf[LINE_MAX_LEN];
 	char msg[MSG_MAX_LEN];
-	/* Room for the ellipsis and the newline is kept out of the line's cap. */
-	struct line l = { buf, sizeof(buf) - 4, 0, false };
+	char cbuf[CTX_MAX_LEN];
+	struct line cl = { cbuf, sizeof(cbuf), 0, false };
+	struct line l;
 	va_list ap;
 	int n;
 
@@ -157,18 +165,19 @@ void tp_log_write(int level, const struct tp_logctx *ctx, const char *fmt, ...)
 	if (n < 0)
 		n = snprintf(msg, sizeof(msg), "(bad log format)");
 
+	/* The context first, so that a long message is what gets cut. */
+	put_ctx(&cl, ctx);
+	l = (struct line){ buf, sizeof(buf) - 4 - cl.len, 0, false };
 	put_time(&l);
 	char lv[3] = { ' ', level_letters[level], ' ' };
 	put(&l, lv, sizeof(lv));
 	put_clean(&l, msg, (size_t)n < sizeof(msg) ? (size_t)n : sizeof(msg) - 1, false);
-	if ((size_t)n >= sizeof(msg))
-		l.full = true;
-	put_ctx(&l, ctx);
-
-	if (l.full) {
+	if ((size_t)n >= sizeof(msg) || l.full) {
 		memcpy(buf + l.len, "...", 3);
 		l.len += 3;
 	}
+	memcpy(buf + l.len, cbuf, cl.len);
+	l.len += cl.len;
 	buf[l.len++] = '\n';
 
 	const char *p = buf;
