@@ -111,6 +111,28 @@ static const struct opt opts[] = {
 	  "peer ranges refused; beats allowed-peer" },
 	{ "mobility", T_BOOL, F(mobility), 0, 0, 0, "false",
 	  "RFC 8016 mobility (MOBILITY-TICKET)" },
+	{ "tls-cert", T_STR, F(tls_cert), 0, 0, 4096, "\"\"",
+	  "PEM certificate file (chain included) for tls: and dtls: listeners; \"\": no TLS" },
+	{ "tls-key", T_STR, F(tls_key), 0, 0, 4096, "\"\"",
+	  "PEM private key file; \"\": the key is in tls-cert" },
+	{ "max-connections", T_U32, F(max_connections), 0, 0, 1000000, "10000",
+	  "TCP, TLS and DTLS clients in all; 0 = unlimited" },
+	{ "max-connections-per-ip", T_U32, F(max_connections_per_ip), 0, 0, 1000000, "64",
+	  "TCP and TLS connections per source address; 0 = unlimited" },
+	{ "handshake-timeout", T_U32, F(handshake_timeout), 0, 1, 300, "10",
+	  "seconds for a TLS/DTLS handshake and a first message (against slowloris)" },
+	{ "idle-timeout", T_U32, F(idle_timeout), 0, 10, 86400, "660",
+	  "seconds of silence that end a TCP/TLS/DTLS connection" },
+	{ "stream-buffer", T_U32, F(stream_buffer), 0, 4096, 16777216, "262144",
+	  "bytes queued towards a slow stream reader before relayed UDP data is dropped "
+	  "(and, on TCP relays, reading from the other side pauses)" },
+	{ "nat-discovery", T_BOOL, F(nat_discovery), 0, 0, 0, "false",
+	  "RFC 5780 NAT behaviour discovery: answer CHANGE-REQUEST from a second address and "
+	  "port (needs other-ip and a udp listener on a specific address)" },
+	{ "other-ip", T_ADDRS, F(other_ip), F(nother_ip), 0, 1, "[ ]",
+	  "RFC 5780: the server's second IP address (same family as the first udp listener)" },
+	{ "other-port", T_PORT, F(other_port), 0, 0, 65535, "0",
+	  "RFC 5780: the second port; 0 = the first udp listener's port + 1" },
 };
 
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))
@@ -202,6 +224,7 @@ static const char *type_name(const config_setting_t *s)
 /* An IP address with no port. */
 static const char *parse_ip(struct tp_addr *a, const char *s)
 {
+	memset(a, 0, sizeof(*a));
 	if (tp_addr_parse(a, s, 0) != 0)
 		return "not an IP address";
 	if (a->port != 0)

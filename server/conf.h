@@ -93,7 +93,8 @@ struct tp_conf {
 
 	/* RFC 5780 NAT behaviour discovery (issue 6) */
 	bool nat_discovery;
-	struct tp_addr other_ip;                  /* family 0 when unset */
+	struct tp_addr other_ip[1];               /* the second address (nother_ip 0: unset) */
+	size_t nother_ip;
 	uint16_t other_port;                      /* 0: primary port + 1 */
 };
 

@@ -3,7 +3,13 @@
  *
  * A wildcard listener learns each datagram's destination address (IP_PKTINFO /
  * IPV6_RECVPKTINFO) so the 5-tuple is exact and replies leave from the address
- * the client used. Reads are bounded per wakeup.
+ * the client used.
+ *
+ * Fast path: datagrams come in with recvmmsg, RX_BATCH at a time (a bounded
+ * number of batches per wakeup); everything sent to clients — replies and
+ * relayed peer data — is copied into a transmit queue and leaves with one
+ * sendmmsg when the loop has run the callbacks that are ready (a low-priority
+ * flush event), or earlier when the queue is full.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -17,15 +23,35 @@
 
 #include "listen_udp.h"
 
-#define READ_BUDGET 64
+#define RX_BATCH 32
+#define RX_BATCHES 4               /* per wakeup: at most 128 datagrams */
+#define RX_SLOT (TP_MAX_DGRAM)
+#define TX_BATCH 64
+#define TX_ARENA (256 * 1024)
+#define CTL_LEN CMSG_SPACE(sizeof(struct in6_pktinfo))
 
 struct tp_udp_listener {
 	struct tp_sink sink;       /* first: the sink is the listener */
 	struct tp_srv *s;          /* borrowed */
 	struct event ev;
+	struct event flush_ev;
 	struct tp_addr addr;
 	bool wildcard;
+	bool flush_pending;
 	int fd;
+	/* transmit queue */
+	unsigned ntx;
+	size_t arena_used;
+	struct mmsghdr txm[TX_BATCH];
+	struct iovec txiov[TX_BATCH];
+	struct sockaddr_storage txaddr[TX_BATCH];
+	union {
+		struct cmsghdr align;
+		uint8_t b[CTL_LEN];
+	} txctl[TX_BATCH];
+	uint8_t *arena;            /* owned, TX_ARENA bytes */
+	/* receive batch */
+	uint8_t *rx;               /* owned, RX_BATCH * RX_SLOT bytes (touched as used) */
 };
 
 static bool is_wildcard(const struct tp_addr *a)
@@ -35,29 +61,77 @@ static bool is_wildcard(const struct tp_addr *a)
 	return memcmp(a->ip, zero, a->family == AF_INET6 ? 16 : 4) == 0;
 }
 
+/* Send everything queued, in as few sendmmsg calls as the kernel allows. */
+static void flush(struct tp_udp_listener *l)
+{
+	unsigned done = 0;
+
+	while (done < l->ntx) {
+		int n = sendmmsg(l->fd, l->txm + done, l->ntx - done, MSG_DONTWAIT);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			/* EAGAIN (socket buffer full) or a per-datagram error: skip one and
+			 * go on; the rest of the batch still has a chance */
+			l->s->stats.send_errors++;
+			done++;
+			continue;
+		}
+		done += (unsigned)n;
+	}
+	l->ntx = 0;
+	l->arena_used = 0;
+}
+
+static void flush_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct tp_udp_listener *l = arg;
+
+	(void)fd;
+	(void)ev;
+	l->flush_pending = false;
+	flush(l);
+}
+
 static int udp_send(struct tp_sink *sink, const struct tp_addr *local, const struct tp_addr *to,
                     const uint8_t *buf, size_t len)
 {
 	struct tp_udp_listener *l = (struct tp_udp_listener *)sink;
-	struct sockaddr_storage ss;
-	union {
-		struct cmsghdr align;
-		uint8_t b[CMSG_SPACE(sizeof(struct in6_pktinfo))];
-	} ctl;
-	struct iovec iov = { (void *)buf, len };
-	struct msghdr mh = { .msg_name = &ss, .msg_iov = &iov, .msg_iovlen = 1 };
+	struct sockaddr_storage *ss;
+	struct msghdr *mh;
+	unsigned i;
 
-	mh.msg_namelen = tp_addr_to_sa(to, &ss);
+	if (len > TX_ARENA)
+		return -EMSGSIZE;
+	if (l->ntx == TX_BATCH || l->arena_used + len > TX_ARENA)
+		flush(l);
+	i = l->ntx++;
+	memcpy(l->arena + l->arena_used, buf, len);
+	l->txiov[i].iov_base = l->arena + l->arena_used;
+	l->txiov[i].iov_len = len;
+	l->arena_used += (len + 15) & ~(size_t)15;
+	ss = &l->txaddr[i];
+	mh = &l->txm[i].msg_hdr;
+	memset(mh, 0, sizeof(*mh));
+	mh->msg_name = ss;
+	mh->msg_namelen = tp_addr_to_sa(to, ss);
+	mh->msg_iov = &l->txiov[i];
+	mh->msg_iovlen = 1;
+	if (!l->flush_pending) {
+		l->flush_pending = true;
+		event_active(&l->flush_ev, EV_TIMEOUT, 0);
+	}
 	if (l->wildcard && local && local->family == l->addr.family) {
-		memset(&ctl, 0, sizeof(ctl));
-		mh.msg_control = ctl.b;
+		memset(l->txctl[i].b, 0, CTL_LEN);
+		mh->msg_control = l->txctl[i].b;
 		struct cmsghdr *cm;
 
 		if (local->family == AF_INET) {
 			struct in_pktinfo pi = { 0 };
 
-			mh.msg_controllen = CMSG_SPACE(sizeof(pi));
-			cm = CMSG_FIRSTHDR(&mh);
+			mh->msg_controllen = CMSG_SPACE(sizeof(pi));
+			cm = CMSG_FIRSTHDR(mh);
 			cm->cmsg_level = IPPROTO_IP;
 			cm->cmsg_type = IP_PKTINFO;
 			cm->cmsg_len = CMSG_LEN(sizeof(pi));
@@ -66,8 +140,8 @@ static int udp_send(struct tp_sink *sink, const struct tp_addr *local, const str
 		} else {
 			struct in6_pktinfo pi = { 0 };
 
-			mh.msg_controllen = CMSG_SPACE(sizeof(pi));
-			cm = CMSG_FIRSTHDR(&mh);
+			mh->msg_controllen = CMSG_SPACE(sizeof(pi));
+			cm = CMSG_FIRSTHDR(mh);
 			cm->cmsg_level = IPPROTO_IPV6;
 			cm->cmsg_type = IPV6_PKTINFO;
 			cm->cmsg_len = CMSG_LEN(sizeof(pi));
@@ -75,8 +149,6 @@ static int udp_send(struct tp_sink *sink, const struct tp_addr *local, const str
 			memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
 		}
 	}
-	if (sendmsg(l->fd, &mh, MSG_DONTWAIT) < 0)
-		return -errno;
 	return 0;
 }
 
@@ -105,31 +177,46 @@ static void udp_readable(evutil_socket_t fd, short ev, void *arg)
 {
 	struct tp_udp_listener *l = arg;
 	struct tp_srv *s = l->s;
+	struct mmsghdr mm[RX_BATCH];
+	struct iovec iov[RX_BATCH];
+	struct sockaddr_storage ss[RX_BATCH];
+	union {
+		struct cmsghdr align;
+		uint8_t b[CTL_LEN + 64];
+	} ctl[RX_BATCH];
 
 	(void)ev;
-	for (int i = 0; i < READ_BUDGET; i++) {
-		struct sockaddr_storage ss;
-		uint8_t ctl[CMSG_SPACE(sizeof(struct in6_pktinfo)) + 64];
-		struct iovec iov = { s->rxbuf, sizeof(s->rxbuf) };
-		struct msghdr mh = { .msg_name = &ss, .msg_namelen = sizeof(ss), .msg_iov = &iov,
-		                     .msg_iovlen = 1, .msg_control = ctl,
-		                     .msg_controllen = sizeof(ctl) };
-		struct tp_5tuple ft = { .transport = TP_LISTEN_UDP };
-		ssize_t n = recvmsg(fd, &mh, MSG_DONTWAIT);
+	for (int b = 0; b < RX_BATCHES; b++) {
+		int n;
 
-		if (n < 0) {
-			if (errno == EINTR)
+		for (int i = 0; i < RX_BATCH; i++) {
+			iov[i].iov_base = l->rx + (size_t)i * RX_SLOT;
+			iov[i].iov_len = RX_SLOT;
+			mm[i].msg_hdr = (struct msghdr){ .msg_name = &ss[i], .msg_namelen = sizeof(ss[i]),
+			                                 .msg_iov = &iov[i], .msg_iovlen = 1,
+			                                 .msg_control = ctl[i].b,
+			                                 .msg_controllen = sizeof(ctl[i].b) };
+		}
+		n = recvmmsg(fd, mm, RX_BATCH, MSG_DONTWAIT, NULL);
+		if (n <= 0) {
+			if (n < 0 && errno == EINTR)
 				continue;
 			break;
 		}
-		if (mh.msg_flags & MSG_TRUNC) {
-			s->stats.drop_too_big++;
-			continue;
+		for (int i = 0; i < n; i++) {
+			struct tp_5tuple ft = { .transport = TP_LISTEN_UDP };
+
+			if (mm[i].msg_hdr.msg_flags & MSG_TRUNC) {
+				s->stats.drop_too_big++;
+				continue;
+			}
+			if (tp_addr_from_sa(&ft.client, (struct sockaddr *)&ss[i]) != 0)
+				continue;
+			local_from_cmsg(l, &mm[i].msg_hdr, &ft.local);
+			tp_dispatch(s, &l->sink, &ft, iov[i].iov_base, mm[i].msg_len);
 		}
-		if (tp_addr_from_sa(&ft.client, (struct sockaddr *)&ss) != 0)
-			continue;
-		local_from_cmsg(l, &mh, &ft.local);
-		tp_dispatch(s, &l->sink, &ft, s->rxbuf, (size_t)n);
+		if (n < RX_BATCH)
+			break;
 	}
 }
 
@@ -157,7 +244,16 @@ int tp_udp_listen(struct tp_srv *s, const struct tp_addr *addr, struct tp_udp_li
 		return err;
 	}
 	l = calloc(1, sizeof(*l));
-	if (!l) {
+	if (l) {
+		l->arena = malloc(TX_ARENA);
+		l->rx = malloc((size_t)RX_BATCH * RX_SLOT);
+	}
+	if (!l || !l->arena || !l->rx) {
+		if (l) {
+			free(l->arena);
+			free(l->rx);
+		}
+		free(l);
 		close(fd);
 		return -ENOMEM;
 	}
@@ -176,6 +272,7 @@ int tp_udp_listen(struct tp_srv *s, const struct tp_addr *addr, struct tp_udp_li
 	}
 	event_assign(&l->ev, s->base, fd, EV_READ | EV_PERSIST, udp_readable, l);
 	event_add(&l->ev, NULL);
+	event_assign(&l->flush_ev, s->base, -1, 0, flush_cb, l);
 	*out = l;
 	return 0;
 }
@@ -184,8 +281,12 @@ void tp_udp_close(struct tp_udp_listener *l)
 {
 	if (!l)
 		return;
+	flush(l);
 	event_del(&l->ev);
+	event_del(&l->flush_ev);
 	close(l->fd);
+	free(l->arena);
+	free(l->rx);
 	free(l);
 }
 

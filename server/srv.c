@@ -150,8 +150,8 @@ static void collect_self(struct tp_srv *s)
 		if (c->external[i].priv.family)
 			add_self(s, &c->external[i].priv);
 	}
-	if (c->other_ip.family)
-		add_self(s, &c->other_ip);
+	if (c->nother_ip)
+		add_self(s, &c->other_ip[0]);
 	if (s->relay4.family)
 		add_self(s, &s->relay4);
 	if (s->relay6.family)
@@ -236,7 +236,8 @@ static int open_nat(struct tp_srv *s, char *err, size_t errlen)
 	}
 	addrs[0] = *tp_udp_addr(prim);
 	tp_addr_fmt(&addrs[0], a, sizeof(a));
-	if (c->other_ip.family != addrs[0].family || tp_addr_ip_eq(&c->other_ip, &addrs[0])) {
+	if (!c->nother_ip || c->other_ip[0].family != addrs[0].family ||
+	    tp_addr_ip_eq(&c->other_ip[0], &addrs[0])) {
 		snprintf(err, errlen, "nat-discovery needs other-ip: a second address of the same "
 		                      "family as %s (RFC 5780 behaviour discovery needs two)", a);
 		return -EINVAL;
@@ -247,9 +248,9 @@ static int open_nat(struct tp_srv *s, char *err, size_t errlen)
 		snprintf(err, errlen, "nat-discovery: other-port must differ from %u", addrs[0].port);
 		return -EINVAL;
 	}
-	addrs[2] = c->other_ip;
+	addrs[2] = c->other_ip[0];
 	addrs[2].port = addrs[0].port;
-	addrs[3] = c->other_ip;
+	addrs[3] = c->other_ip[0];
 	addrs[3].port = addrs[1].port;
 	s->nat[0] = tp_udp_sink(prim);
 	for (int k = 1; k < 4; k++) {
