@@ -93,7 +93,15 @@ static bool conf_eq(const struct tp_conf *a, const struct tp_conf *b)
 	          a->max_channels == b->max_channels && a->unauth_rate == b->unauth_rate &&
 	          a->unauth_burst == b->unauth_burst &&
 	          a->nallowed_peers == b->nallowed_peers &&
-	          a->ndenied_peers == b->ndenied_peers && a->mobility == b->mobility;
+	          a->ndenied_peers == b->ndenied_peers && a->mobility == b->mobility &&
+	          str_eq(a->tls_cert, b->tls_cert) && str_eq(a->tls_key, b->tls_key) &&
+	          a->max_connections == b->max_connections &&
+	          a->max_connections_per_ip == b->max_connections_per_ip &&
+	          a->handshake_timeout == b->handshake_timeout &&
+	          a->idle_timeout == b->idle_timeout && a->stream_buffer == b->stream_buffer &&
+	          a->nat_discovery == b->nat_discovery && a->nother_ip == b->nother_ip &&
+	          a->other_port == b->other_port &&
+	          (a->nother_ip == 0 || same_addr(&a->other_ip[0], &b->other_ip[0]));
 
 	for (size_t i = 0; eq && i < a->nlisten; i++)
 		eq = a->listen[i].proto == b->listen[i].proto &&
@@ -203,7 +211,17 @@ static const char full_conf[] =
 	"unauth-burst = 7;\n"
 	"allowed-peer = [ \"127.0.0.0/8\", \"fd00::/8\", \"10.1.2.3\" ];\n"
 	"denied-peer = [ \"10.9.0.0/16\" ];\n"
-	"mobility = true;\n";
+	"mobility = true;\n"
+	"tls-cert = \"/etc/turnpike/cert.pem\";\n"
+	"tls-key = \"/etc/turnpike/key.pem\";\n"
+	"max-connections = 20;\n"
+	"max-connections-per-ip = 0;\n"
+	"handshake-timeout = 5;\n"
+	"idle-timeout = 100;\n"
+	"stream-buffer = 65536;\n"
+	"nat-discovery = true;\n"
+	"other-ip = [ \"192.0.2.2\" ];\n"
+	"other-port = 3479;\n";
 
 static void check_key(const struct tp_user *u, const char *realm)
 {
@@ -302,6 +320,17 @@ static void test_full(void)
 	CHECK_EQ(c->ndenied_peers, 1);
 	CHECK_EQ(c->denied_peers[0].prefix, 16);
 	CHECK(c->mobility);
+	CHECK(str_eq(c->tls_cert, "/etc/turnpike/cert.pem"));
+	CHECK(str_eq(c->tls_key, "/etc/turnpike/key.pem"));
+	CHECK_EQ(c->max_connections, 20);
+	CHECK_EQ(c->max_connections_per_ip, 0);
+	CHECK_EQ(c->handshake_timeout, 5);
+	CHECK_EQ(c->idle_timeout, 100);
+	CHECK_EQ(c->stream_buffer, 65536);
+	CHECK(c->nat_discovery);
+	CHECK_EQ(c->nother_ip, 1);
+	CHECK(addr_is(&c->other_ip[0], "192.0.2.2", 0));
+	CHECK_EQ(c->other_port, 3479);
 	tp_conf_free(c);
 }
 
@@ -332,6 +361,8 @@ static const struct ecase errors[] = {
 	{ "max-lifetime = 10;\n", ":1: max-lifetime: 10 is out of range (expected 60..86400)" },
 	{ "max-channels = 5000;\n", ":1: max-channels: 5000 is out of range" },
 	{ "unauth-burst = 0;\n", ":1: unauth-burst: 0 is out of range" },
+	{ "other-ip = [ \"192.0.2.2\", \"192.0.2.3\" ];\n",
+	  ":1: other-ip: too many entries (expected at most 1)" },
 	{ "user-quota = -1;\n", ":1: user-quota: -1 is out of range" },
 	{ "log-level = \"verbose\";\n", ":1: log-level: \"verbose\" is not a log level" },
 	{ "realm = \"\";\n", ":1: realm: empty" },
@@ -580,7 +611,9 @@ static void test_shipped(void)
 		"log-level", "users", "static-auth-secret", "demo-user", "nonce-lifetime",
 		"default-lifetime", "max-lifetime", "user-quota", "total-quota", "max-permissions",
 		"max-channels", "unauth-rate", "unauth-burst", "allowed-peer", "denied-peer",
-		"mobility",
+		"mobility", "tls-cert", "tls-key", "max-connections", "max-connections-per-ip",
+		"handshake-timeout", "idle-timeout", "stream-buffer", "nat-discovery", "other-ip",
+		"other-port",
 	};
 	const char *path = TP_VECTORS_DIR "/../../conf/turnpike.conf";
 	char err[512] = "";
