@@ -8,8 +8,12 @@
  * discard, ORCHID, ...), every IPv4-in-IPv6 form of a denied IPv4 address
  * (mapped ::ffff:0:0/96, compatible ::/96, NAT64 64:ff9b::/96 and
  * 64:ff9b:1::/48, 6to4 2002::/16, Teredo 2001::/32 server and client), and the
- * server's own addresses. denied-peer beats allowed-peer beats the built-in
- * list. The server's own listening transport addresses (ip and port) are always
+ * server's own addresses. IPv4-mapped and IPv4-compatible peers are refused
+ * outright, even for a public IPv4 address (the relay has an IPv4 socket for
+ * that), and so is every IPv6 address outside 2000::/3 but 64:ff9b::/96.
+ * allowed-peer matches mapped, compatible and NAT64 peers by their embedded
+ * IPv4 too; denied-peer also matches 6to4 and Teredo embedded addresses.
+ * denied-peer beats allowed-peer beats the built-in list. The server's own listening transport addresses (ip and port) are always
  * refused: relaying into our own listener would loop.
  */
 #ifndef TP_PEERPOL_H
