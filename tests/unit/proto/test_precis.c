@@ -204,8 +204,6 @@ static void test_bounds(void)
 	CHECK_EQ(n, 3072);
 }
 
-/* ---- optional: Unicode NormalizationTest.txt (see the top comment) ---- */
-
 static size_t put_utf8(char *p, unsigned long c)
 {
 	if (c < 0x80) {
@@ -227,6 +225,48 @@ static size_t put_utf8(char *p, unsigned long c)
 	p[3] = (char)(0x80 | (c & 0x3F));
 	return 4;
 }
+
+/*
+ * Deterministic random strings over code points picked to exercise composition,
+ * reordering, Hangul and context rules (plus random bytes): the function must
+ * not fail on its own output, and preparing twice must give the same bytes
+ * (NFC and the space mapping are idempotent).
+ */
+static void test_idempotent(void)
+{
+	static const uint32_t pool[] = {
+		'a', 'e', 'l', 's', ' ', 0x00A0, 0x00C5, 0x00E9, 0x01D5, 0x0301, 0x0308,
+		0x0323, 0x0304, 0x0345, 0x0958, 0x093C, 0x094D, 0x0915, 0x1100, 0x1161,
+		0x11A8, 0x11C3, 0xAC00, 0x200C, 0x200D, 0x0628, 0x0627, 0x064B, 0x00B7,
+		0x0375, 0x03B1, 0x1F80, 0x0F73, 0x0F71, 0x0F72, 0x1D15E, 0x1D165,
+		0x1D16E, 0x2126, 0x212B, 0x3099, 0x304B, 0x30FB, 0x05D0, 0x05F3,
+	};
+	uint32_t seed = 12345;
+	char in[64], res[256], res2[256];
+	size_t n, n2, len;
+	int ok = 0, same = 0;
+
+	for (int it = 0; it < 20000; it++) {
+		len = 0;
+		for (int k = 0; k < 10; k++) {
+			seed = seed * 1103515245u + 12345u;
+			if ((seed >> 16) % 50 == 0)
+				in[len++] = (char)(seed >> 8); /* a random byte */
+			else
+				len += put_utf8(in + len, pool[(seed >> 16) % (sizeof(pool) / sizeof(pool[0]))]);
+		}
+		if (tp_precis_opaque(in, len, res, sizeof(res), &n) != TP_P_OK)
+			continue;
+		ok++;
+		if (tp_precis_opaque(res, n, res2, sizeof(res2), &n2) == TP_P_OK &&
+		    n2 == n && memcmp(res, res2, n) == 0)
+			same++;
+	}
+	CHECK(ok > 1000);
+	CHECK_EQ(same, ok);
+}
+
+/* ---- optional: Unicode NormalizationTest.txt (see the top comment) ---- */
 
 /* Parses one ';'-terminated field of hex code points into UTF-8. */
 static const char *field(const char *s, char *buf, size_t *len)
@@ -297,6 +337,7 @@ int main(void)
 	test_context();
 	test_bad_utf8();
 	test_bounds();
+	test_idempotent();
 	if (nt && *nt)
 		test_normalization_file(nt);
 	TP_TEST_END();
