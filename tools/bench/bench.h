@@ -1,0 +1,250 @@
+/*
+ * bench.h - tp-bench, the Turnpike load generator: shared declarations.
+ *
+ * Every loop in the bench is bounded by a count and by a deadline; all traffic
+ * goes to 127.0.0.0/8.
+ */
+#ifndef TP_BENCH_H
+#define TP_BENCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <netinet/in.h>
+
+#include "proto.h"
+
+/* ------------------------------------------------------------------ */
+/* Clock, sockets, addresses (net.c)                                  */
+/* ------------------------------------------------------------------ */
+
+uint64_t tp_bench_now(void);                      /* CLOCK_MONOTONIC, ns */
+void tp_bench_sleep_ms(unsigned ms);
+/* The i-th source address of a block: 127.<block>.x.y, y never 0 or 255. */
+void tp_bench_src_addr(struct sockaddr_in *sa, uint8_t block, uint32_t i, uint16_t port);
+/* A non-blocking UDP socket bound to src (NULL: 127.0.0.1:0), connected to dst if
+ * dst is non-NULL, with large buffers. Returns the fd or a negative errno. */
+int tp_bench_udp(const struct sockaddr_in *src, const struct sockaddr_in *dst);
+/* A port on 127.0.0.1 that was free a moment ago. */
+int tp_bench_free_port(void);
+int tp_bench_local_port(int fd);
+
+/* ------------------------------------------------------------------ */
+/* Latency samples (lat.c)                                            */
+/* ------------------------------------------------------------------ */
+
+struct tp_lat {
+	uint32_t *ns;       /* samples in ns (saturated at ~4.29 s) */
+	size_t n, cap;
+	bool sorted;
+};
+int tp_lat_init(struct tp_lat *l, size_t cap);
+void tp_lat_free(struct tp_lat *l);
+void tp_lat_add(struct tp_lat *l, uint64_t ns);
+/* The q-quantile (0..1) in microseconds; NaN when empty. */
+double tp_lat_us(struct tp_lat *l, double q);
+
+/* ------------------------------------------------------------------ */
+/* Server process statistics (procstat.c)                             */
+/* ------------------------------------------------------------------ */
+
+struct tp_procstat {
+	uint64_t cpu_ns;    /* utime + stime of all threads */
+	uint64_t rss_kb;    /* VmRSS */
+	bool ok;
+};
+int tp_procstat_read(pid_t pid, struct tp_procstat *ps);
+
+/* ------------------------------------------------------------------ */
+/* Targets: the servers under test (target.c, coturn.c)               */
+/* ------------------------------------------------------------------ */
+
+enum tp_target_kind { TP_T_TURNPIKE, TP_T_COTURN, TP_T_FORWARDER, TP_T__COUNT };
+
+struct tp_target {
+	enum tp_target_kind kind;
+	const char *name;
+	struct sockaddr_in addr;  /* where clients send */
+	pid_t pid;                /* 0: unknown (no CPU/RSS figures) */
+	bool started;             /* we started it: we stop it */
+	char dir[64];             /* temp dir with config and log */
+	/* forwarder only: channel i goes to peer i % npeers */
+	unsigned fwd_pairs;
+};
+
+struct tp_bench_opts;
+struct tp_echo;
+
+int tp_target_turnpike(struct tp_target *t, const char *path, const struct tp_bench_opts *o);
+int tp_target_coturn(struct tp_target *t, const char *path, const struct tp_bench_opts *o);
+int tp_target_forwarder(struct tp_target *t, const char *path, const struct tp_echo *e,
+                        unsigned pairs);
+int tp_target_external(struct tp_target *t, const char *hostport, pid_t pid);
+void tp_target_stop(struct tp_target *t);
+/* Shared by the starters: fork+exec argv with stdout/stderr to log; 0 or -errno. */
+int tp_target_spawn(struct tp_target *t, char *const argv[], const char *log);
+/* Wait until a Binding request is answered, up to ms. 0 or -ETIMEDOUT. */
+int tp_target_wait_ready(struct tp_target *t, unsigned ms);
+int tp_target_mkdir(struct tp_target *t);
+
+/* ------------------------------------------------------------------ */
+/* STUN client helpers (client.c)                                     */
+/* ------------------------------------------------------------------ */
+
+struct tp_sess {
+	char realm[TP_MAX_REALM + 1];
+	size_t realm_len;
+	char nonce[TP_MAX_NONCE + 1];
+	size_t nonce_len;
+	uint8_t key[TP_KEY_MAX];
+	size_t key_len;
+	bool authed;              /* realm and nonce known */
+};
+
+struct tp_req {
+	uint16_t method;
+	int64_t lifetime;         /* < 0: no LIFETIME */
+	const struct tp_addr *peer;
+	uint16_t chan;            /* 0: no CHANNEL-NUMBER */
+	bool auth;                /* add credentials if the session has a nonce */
+};
+
+extern const char *tp_bench_user, *tp_bench_pass;
+
+/* Build a request into buf; returns its length or a negative errno. */
+long tp_req_build(uint8_t *buf, size_t cap, const struct tp_req *r, const uint8_t tid[12],
+                  const struct tp_sess *s);
+/* Read a response: 0 success, the STUN error code, or -1 (not ours / malformed).
+ * On 401 and 438 the session takes the REALM and NONCE offered. */
+int tp_resp_read(const uint8_t *b, size_t n, const uint8_t tid[12], struct tp_sess *s,
+                 struct tp_addr *relayed);
+void tp_tid_make(uint8_t tid[12], uint64_t a, uint32_t b);
+/* A Send indication to peer carrying len bytes; *data_off receives the offset of the
+ * data in buf. Returns the length or a negative errno. */
+long tp_send_ind_build(uint8_t *buf, size_t cap, const struct tp_addr *peer, size_t len,
+                       size_t *data_off);
+/* A blocking transaction on a connected fd (retransmits, follows 401/438 once).
+ * Returns as tp_resp_read, or -ETIMEDOUT. */
+int tp_transact(int fd, struct tp_sess *s, const struct tp_req *r, struct tp_addr *relayed);
+
+/* ------------------------------------------------------------------ */
+/* The packet engine (engine.c): timestamped probes over connected    */
+/* sockets, closed loop (a window per flow) or open loop (a rate).    */
+/* ------------------------------------------------------------------ */
+
+enum tp_flow_kind { TP_F_BINDING, TP_F_CHANDATA, TP_F_SEND };
+
+struct tp_flow {
+	int fd;
+	enum tp_flow_kind kind;
+	uint8_t tmpl[1600];
+	size_t len;
+	size_t ts_off;            /* 8-byte send time (ns) written here */
+	unsigned out;             /* in flight */
+	uint64_t last_rx;
+};
+
+struct tp_eng_cfg {
+	double rate;              /* datagrams/s sent in all; 0: closed loop */
+	unsigned window;          /* closed loop: in flight per flow */
+	double secs;
+};
+
+struct tp_eng_res {
+	uint64_t sent, recv;
+	double secs;
+	struct tp_lat lat;
+};
+
+int tp_engine_run(struct tp_flow *f, size_t n, const struct tp_eng_cfg *c,
+                  struct tp_eng_res *r);
+
+/* ------------------------------------------------------------------ */
+/* Echo peers (echo.c): a thread answering every datagram to its source */
+/* ------------------------------------------------------------------ */
+
+struct tp_echo {
+	unsigned n;
+	int fd[16];
+	struct tp_addr addr[16];
+	struct tp_echo_priv *priv;
+};
+int tp_echo_start(struct tp_echo *e, unsigned n);
+void tp_echo_stop(struct tp_echo *e);
+
+/* ------------------------------------------------------------------ */
+/* Scripted clients (script.c): many concurrent sessions stepping      */
+/* through a list of requests, each from its own source address.      */
+/* ------------------------------------------------------------------ */
+
+enum tp_step {
+	TP_S_BINDING,         /* Binding: success */
+	TP_S_ALLOC_401,       /* Allocate without credentials: expects 401 */
+	TP_S_ALLOC,           /* Allocate (credentials after the 401) */
+	TP_S_PERM,            /* CreatePermission to the session's peer */
+	TP_S_CHAN,            /* ChannelBind 0x4000 to the peer */
+	TP_S_REFRESH0,        /* Refresh LIFETIME=0 */
+};
+
+struct tp_script {
+	const enum tp_step *steps;
+	size_t nsteps;
+	uint8_t block;            /* source addresses 127.<block>.x.y */
+	uint32_t first;           /* index of the first source */
+	uint64_t count;           /* scripts to run (bounded) */
+	double secs;              /* and a deadline */
+	unsigned conc;            /* sessions at once */
+	uint16_t *ports;          /* if non-NULL: [count] source ports, 0 = choose and store */
+	struct tp_addr peer;
+};
+
+struct tp_script_res {
+	uint64_t done, failed;
+	double secs;
+	uint16_t last_err;
+};
+
+int tp_script_run(const struct tp_target *t, const struct tp_script *s, struct tp_script_res *r);
+
+/* ------------------------------------------------------------------ */
+/* Measurements (load_*.c) and the table (report.c)                   */
+/* ------------------------------------------------------------------ */
+
+struct tp_bench_opts {
+	double secs;              /* per throughput measurement */
+	double bind_rate;         /* fixed-rate Binding, requests/s */
+	double relay_rate;        /* fixed-rate relaying, packets/s through the server */
+	unsigned relay_allocs;
+	unsigned window;
+	unsigned conc;
+	uint32_t mem_allocs[4];
+	unsigned nmem_allocs;
+	uint32_t unauth;
+	unsigned coturn_threads;
+	bool quick, markdown;
+	unsigned what;            /* TP_M_* */
+};
+
+enum {
+	TP_M_BINDING = 1 << 0,
+	TP_M_ALLOC = 1 << 1,
+	TP_M_RELAY = 1 << 2,
+	TP_M_MEM = 1 << 3,
+	TP_M_FWD = 1 << 4,
+};
+
+/* A row of the table: one value per target, NaN where not measured. */
+enum tp_row_flags { TP_R_LOWER = 1, TP_R_HIGHER = 2, TP_R_INT = 4 };
+
+void tp_report_set(const char *metric, const char *unit, unsigned flags,
+                   enum tp_target_kind k, double v);
+void tp_report_print(bool markdown);
+void tp_report_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+void tp_load_binding(struct tp_target *t, const struct tp_bench_opts *o);
+void tp_load_alloc(struct tp_target *t, const struct tp_bench_opts *o);
+void tp_load_relay(struct tp_target *t, const struct tp_bench_opts *o, struct tp_echo *e);
+void tp_load_mem(struct tp_target *t, const struct tp_bench_opts *o);
+
+#endif
