@@ -34,8 +34,6 @@ static int setup(struct relay *rl)
 		struct tp_req alloc = { .method = TP_METHOD_ALLOCATE, .lifetime = 3600, .auth = true };
 		struct tp_req perm = { .method = TP_METHOD_CREATE_PERMISSION, .lifetime = -1,
 		                       .peer = peer, .auth = true };
-		struct tp_req bind = { .method = TP_METHOD_CHANNEL_BIND, .lifetime = -1,
-		                       .peer = peer, .chan = TP_CHAN_MIN, .auth = true };
 		struct sockaddr_in src;
 		int rc;
 
@@ -49,14 +47,29 @@ static int setup(struct relay *rl)
 		}
 		rl->chan[i] = TP_CHAN_MIN;
 		if ((rc = tp_transact(rl->fd[i], &rl->sess[i], &alloc, NULL)) != 0 ||
-		    (rc = tp_transact(rl->fd[i], &rl->sess[i], &perm, NULL)) != 0 ||
-		    (rc = tp_transact(rl->fd[i], &rl->sess[i], &bind, NULL)) != 0) {
+		    (rc = tp_transact(rl->fd[i], &rl->sess[i], &perm, NULL)) != 0) {
 			fprintf(stderr, "tp-bench: %s: relay setup %u failed: %d\n", rl->t->name, i,
 			        rc);
 			close(rl->fd[i]);
 			rl->fd[i] = -1;
 			return rc < 0 ? rc : -EPROTO;
 		}
+	}
+	return 0;
+}
+
+/* Channels come after the Send runs: with a channel bound, the server answers
+ * with ChannelData instead of Data indications (RFC 8656 §11.5). */
+static int bind_channels(struct relay *rl)
+{
+	for (unsigned i = 0; i < rl->n && rl->t->kind != TP_T_FORWARDER; i++) {
+		struct tp_req bind = { .method = TP_METHOD_CHANNEL_BIND, .lifetime = -1,
+		                       .peer = &rl->e->addr[i % rl->e->n], .chan = TP_CHAN_MIN,
+		                       .auth = true };
+		int rc = tp_transact(rl->fd[i], &rl->sess[i], &bind, NULL);
+
+		if (rc != 0)
+			return rc < 0 ? rc : -EPROTO;
 	}
 	return 0;
 }
@@ -154,9 +167,13 @@ void tp_load_relay(struct tp_target *t, const struct tp_bench_opts *o, struct tp
 		tp_report_note("%s: relay setup failed (%d): no relay figures", t->name, err);
 		goto out;
 	}
-	for (int kind = TP_F_CHANDATA; kind <= TP_F_SEND; kind++) {
+	for (int kind = TP_F_SEND; kind >= TP_F_CHANDATA; kind--) {
 		if (kind == TP_F_SEND && t->kind == TP_T_FORWARDER)
+			continue;
+		if (kind == TP_F_CHANDATA && (err = bind_channels(rl)) != 0) {
+			tp_report_note("%s: ChannelBind failed (%d)", t->name, err);
 			break;
+		}
 		for (size_t s = 0; s < 2; s++) {
 			run(rl, o, (enum tp_flow_kind)kind, sizes[s], 0);
 			if (o->relay_rate > 0)

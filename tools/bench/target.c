@@ -175,10 +175,32 @@ int tp_target_external(struct tp_target *t, const char *hostport, pid_t pid)
 	return tp_target_wait_ready(t, 3000);
 }
 
+/* The temp dir holds only files the bench or the server wrote: remove them,
+ * unless TP_BENCH_KEEP is set (to read the servers' logs). */
+static void clean_dir(struct tp_target *t)
+{
+	static const char *const names[] = { "turnpike.conf", "turnpike.log", "turnserver.conf",
+		                             "turnserver.pid", "coturn.log", "coturn.stdout",
+		                             "turndb", "forwarder.log" };
+	char path[160];
+
+	if (!t->dir[0] || getenv("TP_BENCH_KEEP"))
+		return;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", t->dir, names[i]);
+		(void)unlink(path);
+	}
+	if (rmdir(t->dir) != 0)
+		fprintf(stderr, "tp-bench: left %s behind\n", t->dir);
+	t->dir[0] = '\0';
+}
+
 void tp_target_stop(struct tp_target *t)
 {
-	if (!t->started || t->pid <= 0)
+	if (!t->started || t->pid <= 0) {
+		clean_dir(t);
 		return;
+	}
 	kill(t->pid, SIGTERM);
 	for (int i = 0; i < 50; i++) {
 		if (waitpid(t->pid, NULL, WNOHANG) == t->pid)
@@ -189,4 +211,5 @@ void tp_target_stop(struct tp_target *t)
 	waitpid(t->pid, NULL, 0);
 out:
 	t->started = false;
+	clean_dir(t);
 }
