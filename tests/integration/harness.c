@@ -439,6 +439,11 @@ void th_a_even(struct th_attrs *a, bool r)
 
 void th_a_chan(struct th_attrs *a, uint16_t chan)
 {
+	/* the encoder refuses numbers outside 0x4000-0x4FFF: write those raw */
+	if (!tp_chan_valid(chan)) {
+		add(a, TP_ATTR_CHANNEL_NUMBER, TH_U32)->u32 = (uint32_t)chan << 16;
+		return;
+	}
 	add(a, TP_ATTR_CHANNEL_NUMBER, TH_CHAN)->u32 = chan;
 }
 
