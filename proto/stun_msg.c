@@ -358,13 +358,13 @@ enum tp_perr tp_stun_decode(struct tp_stun_msg *m, const uint8_t *b, size_t n,
 		}
 		if (at == TP_ATTR_FINGERPRINT) {
 			/* must be last; it covers everything before it */
-			if ((size_t)(end - p) != 8) {
-				*why = "attribute after FINGERPRINT";
-				return TP_P_FINGERPRINT_NOT_LAST;
-			}
 			if (alen != 4) {
 				*why = "FINGERPRINT length is not 4";
 				return TP_P_BAD_ATTR_LEN;
+			}
+			if ((size_t)(end - p) != 8) {
+				*why = "attribute after FINGERPRINT";
+				return TP_P_FINGERPRINT_NOT_LAST;
 			}
 			if ((tp_crc32(b, (size_t)(p - b)) ^ TP_FINGERPRINT_XOR) != rd_u32(p + 4)) {
 				*why = "FINGERPRINT CRC mismatch";
