@@ -2,6 +2,7 @@
  * srv.c - a server instance on one event loop: listeners, relay addresses, the
  * server's own addresses (for the peer policy), keys, and reload.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <ifaddrs.h>
 #include <net/if.h>
@@ -408,11 +409,11 @@ void tp_srv_describe(const struct tp_srv *s)
 	}
 	tp_info(NULL, "turnpike %s listening on %s", TP_VERSION, b);
 	if (s->pool4) {
-		tp_addr_fmt(&s->relay4, a, sizeof(a));
+		inet_ntop(AF_INET, s->relay4.ip, a, sizeof(a));
 		tp_info(NULL, "relay IPv4 %s ports %u-%u", a, s->conf->min_port, s->conf->max_port);
 	}
 	if (s->pool6) {
-		tp_addr_fmt(&s->relay6, a, sizeof(a));
+		inet_ntop(AF_INET6, s->relay6.ip, a, sizeof(a));
 		tp_info(NULL, "relay IPv6 %s ports %u-%u", a, s->conf->min_port, s->conf->max_port);
 	}
 	if (s->demo.name)
