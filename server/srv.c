@@ -339,14 +339,16 @@ void tp_srv_free(struct tp_srv *s)
 {
 	if (!s)
 		return;
-	tp_conn_close_all(s);       /* frees the allocations of stream clients */
+	/* sessions and connections first: closing them frees their allocations,
+	 * which needs the allocation tables */
+	tp_conn_close_all(s);
+	for (size_t i = 0; i < s->ndtls; i++)
+		tp_dtls_close(s->dtls[i]);
 	tp_alloc_tables_free(s);
 	for (size_t i = 0; i < s->nudp; i++)
 		tp_udp_close(s->udp[i]);
 	for (size_t i = 0; i < s->ntcp; i++)
 		tp_tcp_close(s->tcp[i]);
-	for (size_t i = 0; i < s->ndtls; i++)
-		tp_dtls_close(s->dtls[i]);
 	SSL_CTX_free(s->tls_ctx);
 	SSL_CTX_free(s->dtls_ctx);
 	tp_portpool_free(s->pool4);
