@@ -1,0 +1,265 @@
+#!/usr/bin/env python3
+"""turnpike-probe against turnpike on loopback (ctest: tools/probe/loopback).
+
+usage: test_loopback.py TURNPIKE TURNPIKE_PROBE
+
+Starts the server with temporary configurations on free 127.0.0.1 ports and
+checks the probe's JSON (docs/PROBE.md) with the json module:
+  1. loopback peers allowed, RFC 5780 on, TCP/TLS/DTLS listeners: srflx =
+     127.0.0.1, no NAT, TURN works on every transport, relay RTT numbers;
+  2. --audit with loopback and private peers allowed: flagged insecure;
+  3. --audit with the default peer policy: secure, and the relay test reports
+     the 403 as the secure default (exit code still 0);
+  4. a wrong password: exit 1 with the 401 hint; 5. no server: exit 1, quickly.
+"""
+import json
+import os
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+
+TURNPIKE, PROBE = sys.argv[1], sys.argv[2]
+TMP = tempfile.mkdtemp(prefix="tp-probe-")
+FAILS = []
+
+
+def check(cond, what):
+    print(("ok   " if cond else "FAIL ") + what)
+    if not cond:
+        FAILS.append(what)
+
+
+def free_port(kind=socket.SOCK_DGRAM, also_next=True):
+    """A port free for UDP and TCP (and port+1 too, for RFC 5780's other port)."""
+    for _ in range(200):
+        s = socket.socket(socket.AF_INET, kind)
+        s.bind(("127.0.0.1", 0))
+        p = s.getsockname()[1]
+        s.close()
+        if p > 65000:
+            continue
+        ok = True
+        for q in ([p, p + 1] if also_next else [p]):
+            for k in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
+                t = socket.socket(socket.AF_INET, k)
+                try:
+                    t.bind(("127.0.0.1", q))
+                except OSError:
+                    ok = False
+                t.close()
+        if ok:
+            return p
+    raise SystemExit("no free port")
+
+
+def make_cert():
+    cert = os.path.join(TMP, "cert.pem")
+    r = subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                        "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1",
+                        "-subj", "/CN=localhost", "-keyout", cert, "-out", cert + ".crt"],
+                       capture_output=True)
+    if r.returncode != 0:
+        return None
+    with open(cert, "a") as f, open(cert + ".crt") as c:
+        f.write(c.read())
+    return cert
+
+
+def stun_ready(port, deadline=5.0):
+    req = struct.pack("!HHI12s", 1, 0, 0x2112A442, os.urandom(12))
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.settimeout(0.2)
+    end = time.time() + deadline
+    try:
+        while time.time() < end:
+            try:
+                s.sendto(req, ("127.0.0.1", port))
+                s.recvfrom(2048)
+                return True
+            except OSError:
+                time.sleep(0.1)
+    finally:
+        s.close()
+    return False
+
+
+class Server:
+    def __init__(self, name, lines):
+        self.conf = os.path.join(TMP, name + ".conf")
+        with open(self.conf, "w") as f:
+            f.write("\n".join(lines) + "\nlog-level = \"warn\";\n")
+        self.log = open(os.path.join(TMP, name + ".log"), "w")
+        self.p = subprocess.Popen([TURNPIKE, "-c", self.conf], stdout=self.log,
+                                  stderr=subprocess.STDOUT)
+
+    def stop(self):
+        self.p.terminate()
+        try:
+            self.p.wait(5)
+        except subprocess.TimeoutExpired:
+            self.p.kill()
+            self.p.wait()
+        self.log.close()
+        with open(self.log.name) as f:
+            text = f.read()
+        if text.strip():
+            print("--- server log (%s) ---\n%s" % (os.path.basename(self.log.name), text[-2000:]))
+
+
+def probe(args, timeout=60):
+    t0 = time.time()
+    r = subprocess.run([PROBE, "--json", "--skip-lifetime"] + args, capture_output=True,
+                       text=True, timeout=timeout)
+    took = time.time() - t0
+    try:
+        doc = json.loads(r.stdout)
+    except ValueError:
+        print("stdout:", r.stdout[-3000:], "stderr:", r.stderr[-2000:])
+        doc = None
+    return r.returncode, doc, took
+
+
+def turn_entry(doc, transport, port):
+    for t in doc["turn"]:
+        if t["transport"] == transport and t["port"] == port:
+            return t
+    return None
+
+
+USER = ['users = ( { name = "alice"; password = "s3cret"; } );', "demo-user = false;"]
+
+
+def scenario_full(cert):
+    p, p2 = free_port(), free_port()
+    listen = ['"udp:127.0.0.1:%d"' % p]
+    if cert:
+        listen += ['"tcp:127.0.0.1:%d"' % p, '"tls:127.0.0.1:%d"' % p2, '"dtls:127.0.0.1:%d"' % p2]
+    lines = USER + ["listen = [ %s ];" % ", ".join(listen),
+                    'allowed-peer = [ "127.0.0.0/8" ];',
+                    "nat-discovery = true;", 'other-ip = [ "127.0.0.2" ];']
+    if cert:
+        lines.append('tls-cert = "%s";' % cert)
+    srv = Server("full", lines)
+    try:
+        check(stun_ready(p), "server 1 answers Binding on 127.0.0.1:%d" % p)
+        rc, doc, took = probe(["--user", "alice", "--pass", "s3cret", "--ports", "%d,%d" % (p, p2),
+                               "127.0.0.1:%d" % p])
+        check(doc is not None, "probe printed one JSON document")
+        if doc is None:
+            return
+        print(json.dumps(doc, indent=1)[:6000])
+        check(doc["schema"] == "turnpike-probe/1", "schema turnpike-probe/1")
+        check(rc == 0 and doc["exit_code"] == 0 and doc["ok"] is True, "exit code 0")
+        check(took < 25, "finished within the default budget (%.1f s)" % took)
+        b = [x for x in doc["stun"]["bindings"] if x["ok"]]
+        check(doc["stun"]["ok"] and len(b) >= 1, "a Binding answer")
+        check(all(x["mapped"].startswith("127.0.0.1:") for x in b), "srflx address is 127.0.0.1")
+        check(all(x["behind_nat"] is False for x in b), "no NAT on loopback")
+        nat = doc["nat"]
+        check(nat["rfc5780"] is True, "RFC 5780 detected (OTHER-ADDRESS)")
+        check(nat["other_address"] == "127.0.0.2:%d" % (p + 1), "OTHER-ADDRESS 127.0.0.2:%d" % (p + 1))
+        check(nat["mapping"]["behavior"] == "none", "mapping: none")
+        check(nat["filtering"]["behavior"] == "endpoint-independent", "filtering: open (no NAT)")
+        check(nat["lifetime"]["status"] == "skipped", "lifetime skipped")
+        u = turn_entry(doc, "udp", p)
+        check(u is not None and u["ok"] and u["relayed"].startswith("127.0.0.1:"), "TURN UDP works")
+        if cert:
+            for tr, port in (("tcp", p), ("tls", p2), ("dtls", p2)):
+                e = turn_entry(doc, tr, port)
+                check(e is not None and e["ok"], "TURN over %s on %d works" % (tr, port))
+                if tr in ("tls", "dtls") and e:
+                    check(e["tls"] and "NOT verified" in e["tls"], "%s: self-signed certificate reported" % tr)
+        r = doc["relay"]
+        check(r["status"] == "ok", "relay status ok")
+        rtt = r.get("rtt_ms") or {}
+        check(rtt.get("received", 0) > 0 and 0 < rtt["min"] <= min(rtt["avg"], rtt["p95"]) + 1e-9,
+              "RTT min/avg/p95 present and ordered")
+        tp = r.get("throughput") or {}
+        check(tp.get("packets_received", 0) > 0 and tp.get("mbit_per_s", 0) > 0, "throughput measured")
+        check(doc["audit"]["verdict"] == "not-requested", "no audit without --audit")
+    finally:
+        srv.stop()
+
+
+def scenario_audit(name, peers, want, relay_status):
+    p = free_port()
+    lines = USER + ['listen = [ "udp:127.0.0.1:%d" ];' % p]
+    if peers:
+        lines.append("allowed-peer = [ %s ];" % ", ".join('"%s"' % x for x in peers))
+    srv = Server(name, lines)
+    try:
+        check(stun_ready(p), "server (%s) answers Binding" % name)
+        rc, doc, took = probe(["--audit", "--user", "alice", "--pass", "s3cret", "--ports", str(p),
+                               "127.0.0.1:%d" % p])
+        if doc is None:
+            check(False, "probe JSON (%s)" % name)
+            return
+        a = doc["audit"]
+        for c in a["checks"]:
+            print("   %-24s %-8s %s" % (c["peer"], c["accepted"], c["note"]))
+        check(rc == 0, "%s: exit code 0 (STUN and TURN UDP work)" % name)
+        check(a["ran"] and a["verdict"] == want, "%s: audit verdict %s (got %s)" % (name, want, a["verdict"]))
+        acc = {c["peer"]: c["accepted"] for c in a["checks"]}
+        if want == "insecure":
+            check(acc["127.0.0.1"] is True and acc["10.0.0.1"] is True, "loopback and private accepted")
+            check(acc["169.254.169.254"] is False, "metadata still refused")
+        else:
+            check(all(v is not True for v in acc.values()), "nothing accepted")
+            check(acc["127.0.0.1"] is False and acc["::ffff:127.0.0.1"] in (False, None), "loopback forms refused")
+        check(doc["relay"]["status"] == relay_status, "%s: relay status %s (got %s: %s)" % (
+            name, relay_status, doc["relay"]["status"], doc["relay"]["note"]))
+        if relay_status == "refused":
+            check("secure default" in doc["relay"]["note"], "403 reported as the secure default")
+    finally:
+        srv.stop()
+
+
+def scenario_wrong_password():
+    p = free_port()
+    srv = Server("wrongpw", USER + ['listen = [ "udp:127.0.0.1:%d" ];' % p])
+    try:
+        check(stun_ready(p), "server (wrong password) answers Binding")
+        rc, doc, _ = probe(["--user", "alice", "--pass", "nope", "--ports", str(p), "127.0.0.1:%d" % p])
+        u = turn_entry(doc, "udp", p) if doc else None
+        check(rc == 1, "wrong password: exit 1")
+        check(doc["stun"]["ok"] is True, "STUN still works")
+        check(u and u["error_code"] == 401 and "wrong user, password" in (u["hint"] or ""),
+              "401 with the credentials hint")
+    finally:
+        srv.stop()
+
+
+def scenario_no_server():
+    p = free_port()
+    rc, doc, took = probe(["--timeout", "6", "--ports", str(p), "127.0.0.1:%d" % p])
+    check(rc == 1 and doc and doc["stun"]["ok"] is False, "no server: exit 1, STUN not ok")
+    check(took < 12, "no server: bounded (%.1f s)" % took)
+    check(doc and all(not t["ok"] and not t["reachable"] and "not reachable" in (t["hint"] or "")
+                      for t in doc["turn"] if t["transport"] != "dtls"),
+          "no server: every transport reported not reachable, with a hint")
+
+
+def main():
+    cert = make_cert()
+    if not cert:
+        print("note: openssl could not make a certificate; TLS/DTLS not tested")
+    scenario_full(cert)
+    scenario_audit("audit-insecure", ["127.0.0.0/8", "10.0.0.0/8", "172.16.0.0/12",
+                                      "192.168.0.0/16"], "insecure", "ok")
+    scenario_audit("audit-default", None, "secure", "refused")
+    scenario_wrong_password()
+    scenario_no_server()
+    if FAILS:
+        print("\n%d check(s) failed:" % len(FAILS))
+        for f in FAILS:
+            print("  " + f)
+        return 1
+    print("\nall checks passed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
