@@ -64,7 +64,8 @@ static const struct opt opts[] = {
 	{ "listen", T_LISTEN, F(listen), F(nlisten), 1, TP_CONF_MAX_LISTEN,
 	  "[ \"udp:0.0.0.0:3478\", \"udp:[::]:3478\" ]",
 	  "listening transport addresses, \"PROTO:ADDR:PORT\": PROTO udp (when omitted), tcp, "
-	  "tls or dtls; PORT 3478 (5349 for tls and dtls) when omitted" },
+	  "tls, dtls, or ws (WebSocket signaling rooms); PORT 3478 (5349 for tls and dtls, "
+	  "8080 for ws) when omitted" },
 	{ "external-ip", T_EXTERNAL, F(external), F(nexternal), 0, TP_CONF_MAX_ADDRS, "[ ]",
 	  "public addresses behind a 1:1 NAT: \"PUBLIC\" (at most one per family) or "
 	  "\"PUBLIC/PRIVATE\"" },
@@ -133,6 +134,8 @@ static const struct opt opts[] = {
 	  "RFC 5780: the server's second IP address (same family as the first udp listener)" },
 	{ "other-port", T_PORT, F(other_port), 0, 0, 65535, "0",
 	  "RFC 5780: the second port; 0 = the first udp listener's port + 1" },
+	{ "signal-token", T_STR, F(signal_token), 0, 0, 256, "\"\"",
+	  "ws: listeners: a peer must join with ?token=<this> (\"\": anyone may join a room)" },
 };
 
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))
@@ -243,6 +246,7 @@ static const char *parse_listen(struct tp_listen *l, const char *s)
 		{ "tcp:", TP_LISTEN_TCP, 3478 },
 		{ "tls:", TP_LISTEN_TLS, 5349 },
 		{ "dtls:", TP_LISTEN_DTLS, 5349 },
+		{ "ws:", TP_LISTEN_WS, 8080 },
 	};
 	uint16_t port = 3478;
 
@@ -259,7 +263,7 @@ static const char *parse_listen(struct tp_listen *l, const char *s)
 	}
 	if (tp_addr_parse(&l->addr, s, port) != 0 || l->addr.port == 0)
 		return "not a listening address (expected \"PROTO:ADDR:PORT\", PROTO one of "
-		       "udp tcp tls dtls)";
+		       "udp tcp tls dtls ws)";
 	return NULL;
 }
 
@@ -904,7 +908,7 @@ static void fmt_ip(const struct tp_addr *a, char *b, size_t cap)
 static void print_elem(FILE *f, const struct tp_conf *c, const struct opt *o, size_t i,
                        unsigned flags)
 {
-	static const char *const pnames[] = { "?", "udp", "tcp", "tls", "dtls" };
+	static const char *const pnames[] = { "?", "udp", "tcp", "tls", "dtls", "ws" };
 	char ip[INET6_ADDRSTRLEN], ip2[INET6_ADDRSTRLEN], b[160];
 	const void *v = (const char *)c + o->off;
 
@@ -913,7 +917,7 @@ static void print_elem(FILE *f, const struct tp_conf *c, const struct opt *o, si
 		const struct tp_listen *l = &((const struct tp_listen *)v)[i];
 		fmt_ip(&l->addr, ip, sizeof(ip));
 		snprintf(b, sizeof(b), l->addr.family == AF_INET6 ? "%s:[%s]:%u" : "%s:%s:%u",
-		         pnames[l->proto <= TP_LISTEN_DTLS ? l->proto : 0], ip, l->addr.port);
+		         pnames[l->proto <= TP_LISTEN_WS ? l->proto : 0], ip, l->addr.port);
 		break;
 	}
 	case T_EXTERNAL: {

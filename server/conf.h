@@ -21,7 +21,10 @@
 #define TP_CONF_MAX_CIDRS    128
 #define TP_CONF_MAX_SECRETS  8
 
-enum tp_listen_proto { TP_LISTEN_UDP = 1, TP_LISTEN_TCP, TP_LISTEN_TLS, TP_LISTEN_DTLS };
+enum tp_listen_proto {
+	TP_LISTEN_UDP = 1, TP_LISTEN_TCP, TP_LISTEN_TLS, TP_LISTEN_DTLS,
+	TP_LISTEN_WS,             /* WebSocket signaling rooms (signal_ws.c) */
+};
 
 struct tp_listen {
 	uint8_t proto;            /* enum tp_listen_proto */
@@ -96,6 +99,9 @@ struct tp_conf {
 	struct tp_addr other_ip[1];               /* the second address (nother_ip 0: unset) */
 	size_t nother_ip;
 	uint16_t other_port;                      /* 0: primary port + 1 */
+
+	/* WebSocket signaling (ws: listeners) */
+	char *signal_token;                       /* "": no check */
 };
 
 /* Command-line overrides (NULL / 0 = not given). */

@@ -28,6 +28,7 @@ struct tp_alloc;
 struct tp_udp_listener;
 struct tp_tcp_listener;
 struct tp_dtls_listener;
+struct tp_ws;
 struct tp_conn;
 struct tp_peer_conn;
 struct tp_user_count;
@@ -123,6 +124,8 @@ struct tp_srv {
 	size_t ntcp;
 	struct tp_dtls_listener *dtls[TP_CONF_MAX_LISTEN];
 	size_t ndtls;
+	struct tp_ws *ws[TP_CONF_MAX_LISTEN];  /* signaling rooms */
+	size_t nws;
 	struct tp_listen listen[TP_CONF_MAX_LISTEN]; /* bound addresses (ports resolved) */
 	size_t nlisten;
 	struct ssl_ctx_st *tls_ctx;           /* owned; NULL without a certificate */

@@ -19,6 +19,7 @@
 #include "listen_tcp.h"
 #include "listen_udp.h"
 #include "ports.h"
+#include "signal_ws.h"
 #include "srv.h"
 
 time_t tp_now(const struct tp_srv *s)
@@ -159,7 +160,7 @@ static void collect_self(struct tp_srv *s)
 		add_self(s, &s->relay6);
 }
 
-static const char *proto_names[] = { "?", "udp", "tcp", "tls", "dtls" };
+static const char *proto_names[] = { "?", "udp", "tcp", "tls", "dtls", "ws" };
 
 static int open_listeners(struct tp_srv *s, char *err, size_t errlen)
 {
@@ -168,6 +169,7 @@ static int open_listeners(struct tp_srv *s, char *err, size_t errlen)
 	for (size_t i = 0; i < c->nlisten; i++) {
 		const struct tp_listen *l = &c->listen[i];
 		const struct tp_addr *bound;
+		struct tp_addr ws_addr;
 		char a[64];
 		int rc;
 
@@ -195,6 +197,18 @@ static int open_listeners(struct tp_srv *s, char *err, size_t errlen)
 			rc = tp_dtls_listen(s, &l->addr, &s->dtls[s->ndtls]);
 			bound = rc ? NULL : tp_dtls_addr(s->dtls[s->ndtls++]);
 			break;
+		case TP_LISTEN_WS: {
+			struct tp_ws_opts o = { .token = c->signal_token,
+			                        .max_conns = c->max_connections };
+
+			rc = tp_ws_listen(s->base, &l->addr, &o, &s->ws[s->nws]);
+			if (!rc) {
+				ws_addr = l->addr;
+				ws_addr.port = tp_ws_port(s->ws[s->nws++]);
+				bound = &ws_addr;
+			}
+			break;
+		}
 		default:
 			snprintf(err, errlen, "listen %s: unknown transport", a);
 			return -EINVAL;
@@ -349,6 +363,8 @@ void tp_srv_free(struct tp_srv *s)
 		tp_udp_close(s->udp[i]);
 	for (size_t i = 0; i < s->ntcp; i++)
 		tp_tcp_close(s->tcp[i]);
+	for (size_t i = 0; i < s->nws; i++)
+		tp_ws_free(s->ws[i]);
 	SSL_CTX_free(s->tls_ctx);
 	SSL_CTX_free(s->dtls_ctx);
 	tp_portpool_free(s->pool4);
