@@ -1,0 +1,265 @@
+/*
+ * test_signal_ws.c - server/signal_ws.c on its own event_base (in a thread),
+ * driven by blocking client sockets on 127.0.0.1: the upgrade (RFC 6455 §1.3
+ * example key), forwarding and queueing between the two peers of a room,
+ * fragmentation, a third peer refused, the token check, protocol and size
+ * errors, ping/pong, the close handshake and the idle timeout.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <event2/thread.h>
+
+#include "signal_ws.h"
+#include "tp_test.h"
+
+static struct event_base *base;
+
+static void *loop(void *arg)
+{
+	(void)arg;
+	event_base_loop(base, EVLOOP_NO_EXIT_ON_EMPTY);
+	return NULL;
+}
+
+static int dial(uint16_t port)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(port) };
+	struct timeval tv = { 3, 0 };
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Sends the upgrade for path; returns the HTTP status and the head in buf. */
+static int upgrade(int fd, const char *path, char *buf, size_t cap)
+{
+	char req[512];
+	size_t n = 0;
+	int len;
+
+	len = snprintf(req, sizeof(req),
+	               "GET %s HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+	               "Connection: keep-alive, Upgrade\r\n"
+	               "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+	               "Sec-WebSocket-Version: 13\r\n\r\n", path);
+	if (write(fd, req, (size_t)len) != len)
+		return -1;
+	/* Read byte by byte up to the end of the head, so frames stay unread. */
+	while (n + 1 < cap) {
+		if (read(fd, buf + n, 1) != 1)
+			break;
+		n++;
+		if (n >= 4 && memcmp(buf + n - 4, "\r\n\r\n", 4) == 0)
+			break;
+	}
+	buf[n] = 0;
+	if (n < 12)
+		return -1;
+	return atoi(buf + 9);
+}
+
+static void send_frame(int fd, uint8_t b0, const void *data, size_t n, bool masked)
+{
+	uint8_t h[14], m[4] = { 0x11, 0x22, 0x33, 0x44 }, *p = malloc(n + 1);
+	size_t hl = 2;
+
+	h[0] = b0;
+	if (n < 126) {
+		h[1] = (uint8_t)n;
+	} else {
+		h[1] = 126;
+		h[2] = (uint8_t)(n >> 8);
+		h[3] = (uint8_t)n;
+		hl = 4;
+	}
+	if (masked) {
+		h[1] |= 0x80;
+		memcpy(h + hl, m, 4);
+		hl += 4;
+	}
+	for (size_t i = 0; i < n; i++)
+		p[i] = ((const uint8_t *)data)[i] ^ (masked ? m[i & 3] : 0);
+	if (write(fd, h, hl) != (ssize_t)hl || write(fd, p, n) != (ssize_t)n)
+		fprintf(stderr, "short write\n");
+	free(p);
+}
+
+static bool read_full(int fd, uint8_t *b, size_t n)
+{
+	size_t got = 0;
+
+	while (got < n) {
+		ssize_t r = read(fd, b + got, n - got);
+
+		if (r <= 0)
+			return false;
+		got += (size_t)r;
+	}
+	return true;
+}
+
+/* Reads one server frame: returns the opcode (or -1), payload into buf. */
+static int recv_frame(int fd, uint8_t *buf, size_t cap, size_t *len)
+{
+	uint8_t h[8];
+	size_t n;
+
+	if (!read_full(fd, h, 2))
+		return -1;
+	if (h[1] & 0x80)
+		return -2; /* servers never mask */
+	n = h[1] & 0x7f;
+	if (n == 126) {
+		if (!read_full(fd, h, 2))
+			return -1;
+		n = (size_t)h[0] << 8 | h[1];
+	} else if (n == 127) {
+		return -3;
+	}
+	if (n > cap || !read_full(fd, buf, n))
+		return -1;
+	*len = n;
+	return h[0] & 0x0f;
+}
+
+/* Next non-ping frame. */
+static int recv_data(int fd, uint8_t *buf, size_t cap, size_t *len)
+{
+	int op;
+
+	do
+		op = recv_frame(fd, buf, cap, len);
+	while (op == 9);
+	return op;
+}
+
+int main(void)
+{
+	struct tp_ws_opts o = { .max_frame = 1024, .max_message = 4096, .idle_timeout_s = 1 };
+	struct tp_ws_opts ot = { .token = "s3cret" };
+	struct tp_ws *ws, *wt;
+	struct tp_addr a;
+	pthread_t th;
+	char head[2048];
+	uint8_t buf[8192];
+	size_t n;
+	int fa, fb, fc;
+	uint16_t port, tport;
+
+	evthread_use_pthreads();
+	base = event_base_new();
+	CHECK(base != NULL);
+	CHECK_EQ(tp_addr_parse(&a, "127.0.0.1:0", 0), 0);
+	CHECK_EQ(tp_ws_listen(base, &a, &o, &ws), 0);
+	CHECK_EQ(tp_ws_listen(base, &a, &ot, &wt), 0);
+	port = tp_ws_port(ws);
+	tport = tp_ws_port(wt);
+	CHECK(port != 0 && tport != 0);
+	pthread_create(&th, NULL, loop, NULL);
+
+	/* Upgrade, with the RFC 6455 example accept value. */
+	fa = dial(port);
+	CHECK_EQ(upgrade(fa, "/room1", head, sizeof(head)), 101);
+	CHECK(strstr(head, "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n") != NULL);
+
+	/* Queued until the second peer joins, then delivered in order. */
+	send_frame(fa, 0x81, "hello", 5, true);
+	send_frame(fa, 0x01, "ab", 2, true);      /* fragmented text */
+	send_frame(fa, 0x89, "pp", 2, true);      /* ping between fragments */
+	CHECK_EQ(recv_data(fa, buf, sizeof(buf), &n), 10);
+	CHECK(n == 2 && memcmp(buf, "pp", 2) == 0);
+	send_frame(fa, 0x80, "cd", 2, true);
+	usleep(100000);
+	fb = dial(port);
+	CHECK_EQ(upgrade(fb, "/room1", head, sizeof(head)), 101);
+	CHECK_EQ(recv_data(fb, buf, sizeof(buf), &n), 1);
+	CHECK(n == 5 && memcmp(buf, "hello", 5) == 0);
+	CHECK_EQ(recv_data(fb, buf, sizeof(buf), &n), 1);
+	CHECK(n == 4 && memcmp(buf, "abcd", 4) == 0);
+
+	/* Forwarded live, binary, the other way; medium length header. */
+	memset(head, 'x', 600);
+	send_frame(fb, 0x82, head, 600, true);
+	CHECK_EQ(recv_data(fa, buf, sizeof(buf), &n), 2);
+	CHECK_EQ(n, 600);
+
+	/* A third peer is refused; another room is independent. */
+	fc = dial(port);
+	CHECK_EQ(upgrade(fc, "/room1", head, sizeof(head)), 409);
+	close(fc);
+	fc = dial(port);
+	CHECK_EQ(upgrade(fc, "/room2", head, sizeof(head)), 101);
+
+	/* Unmasked client frame: close 1002. */
+	send_frame(fc, 0x81, "x", 1, false);
+	CHECK_EQ(recv_data(fc, buf, sizeof(buf), &n), 8);
+	CHECK(n == 2 && buf[0] == 0x03 && buf[1] == 0xea);
+	close(fc);
+
+	/* Oversized frame: close 1009. */
+	fc = dial(port);
+	CHECK_EQ(upgrade(fc, "/room3", head, sizeof(head)), 101);
+	memset(buf, 'y', 2000);
+	send_frame(fc, 0x82, buf, 2000, true);
+	CHECK_EQ(recv_data(fc, buf, sizeof(buf), &n), 8);
+	CHECK(n == 2 && buf[0] == 0x03 && buf[1] == 0xf1);
+	close(fc);
+
+	/* Close handshake: 1000 echoed, then EOF. */
+	send_frame(fa, 0x88, "\x03\xe8", 2, true);
+	CHECK_EQ(recv_data(fa, buf, sizeof(buf), &n), 8);
+	CHECK(n == 2 && buf[0] == 0x03 && buf[1] == 0xe8);
+	CHECK_EQ(read(fa, buf, 1), 0);
+	close(fa);
+
+	/* Idle timeout (1 s): close 1001 for a silent peer. */
+	CHECK_EQ(recv_data(fb, buf, sizeof(buf), &n), 8);
+	CHECK(n == 2 && buf[0] == 0x03 && buf[1] == 0xe9);
+	close(fb);
+
+	/* Token check. */
+	fc = dial(tport);
+	CHECK_EQ(upgrade(fc, "/r", head, sizeof(head)), 403);
+	close(fc);
+	fc = dial(tport);
+	CHECK_EQ(upgrade(fc, "/r?token=wrong!", head, sizeof(head)), 403);
+	close(fc);
+	fc = dial(tport);
+	CHECK_EQ(upgrade(fc, "/r?x=1&token=s3cret", head, sizeof(head)), 101);
+	close(fc);
+
+	/* Not a WebSocket upgrade. */
+	fc = dial(port);
+	CHECK(write(fc, "GET / HTTP/1.1\r\nHost: x\r\n\r\n", 27) == 27);
+	n = (size_t)read(fc, head, sizeof(head) - 1);
+	CHECK(n > 12 && memcmp(head, "HTTP/1.1 400", 12) == 0);
+	close(fc);
+
+	usleep(100000);
+	event_base_loopbreak(base);
+	pthread_join(th, NULL);
+	{
+		struct tp_ws_stats st;
+
+		tp_ws_get_stats(ws, &st);
+		CHECK(st.forwarded >= 1 && st.queued >= 2);
+		CHECK(st.closed_proto >= 1 && st.closed_size >= 1 && st.closed_idle >= 1);
+	}
+	tp_ws_free(ws);
+	tp_ws_free(wt);
+	event_base_free(base);
+	TP_TEST_END();
+}

@@ -1,0 +1,180 @@
+/*
+ * dc.h - dc-client: a WebRTC data-channel peer (libnice ICE, OpenSSL DTLS 1.2,
+ * usrsctp SCTP over DTLS, DCEP) on a GLib main loop, with WebSocket signaling.
+ *
+ * Everything runs on the main loop except usrsctp's callbacks (its own timer
+ * thread): those take dc->ssl_lock to write DTLS records and hand received
+ * messages to the loop through dc->inbox.
+ */
+#ifndef DC_H
+#define DC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <glib.h>
+#include <nice/agent.h>
+#include <openssl/ssl.h>
+
+enum dc_path { DC_PATH_NONE, DC_PATH_DIRECT, DC_PATH_RELAY };
+enum dc_cand { DC_HOST, DC_SRFLX, DC_PRFLX, DC_RELAY, DC_NCAND };
+
+struct dc_opts {
+	bool offer;
+	const char *signal_url;
+	char *stun_host;
+	unsigned stun_port;
+	char *turn_host;
+	unsigned turn_port;
+	const char *turn_transport;     /* "udp", "tcp", "tls" */
+	const char *user, *pass, *turn_secret;
+	bool force_relay;
+	enum dc_path expect;
+	unsigned pings;
+	unsigned ping_interval_ms;
+	unsigned long bulk;
+	unsigned timeout_s;
+	unsigned pause_ms;              /* wait after channel open before pinging */
+	bool json;
+	const char *bind_ip;
+	const char *label;
+};
+
+struct dc_sdp {
+	char ufrag[257], pwd[257];
+	char fingerprint[200];          /* "AB:CD:..." (sha-256) */
+	char setup[16];                 /* actpass, active, passive */
+	unsigned sctp_port;
+	unsigned long max_message_size;
+	GPtrArray *candidates;          /* owned strings "candidate:..." */
+	bool end_of_candidates;
+};
+
+struct dc_side {
+	char type[8];                   /* host srflx prflx relay */
+	char transport[8];              /* udp tcp */
+	char addr[64];
+};
+
+struct dc_msg {                         /* one SCTP message handed to the loop */
+	uint16_t sid;
+	uint32_t ppid;
+	size_t len;
+	uint8_t data[];
+};
+
+struct dc {
+	struct dc_opts o;
+	GMainLoop *loop;
+	int exit_code;
+	bool finished;
+	const char *stage;              /* what we are waiting for now */
+	char err[600];
+
+	/* times, microseconds since t0 (0: not reached) */
+	gint64 t0, t_gathered, t_connected, t_dtls, t_sctp, t_open;
+
+	/* signaling */
+	void *sig;                      /* struct sig (signal.c) */
+	bool sig_lost_after_open;
+
+	/* ICE */
+	NiceAgent *agent;
+	guint stream;
+	bool gathering_done, remote_set, dtls_started;
+	GPtrArray *pending_cands;       /* remote candidates before credentials */
+	unsigned ncand[DC_NCAND];
+	struct dc_sdp remote;
+	struct dc_side sel_local, sel_remote;
+	enum dc_path path;
+
+	/* DTLS */
+	SSL_CTX *ctx;
+	SSL *ssl;
+	GRecMutex ssl_lock;
+	GQueue rx_dgrams;               /* GBytes, fed by ICE, read by the BIO */
+	char fingerprint[200];
+	bool dtls_client, dtls_done;
+	guint dtls_timer;
+
+	/* SCTP and DCEP */
+	struct socket *sock;
+	bool sctp_up, chan_open, peer_done;
+	uint16_t sid;
+	unsigned long max_msg;
+	GMutex inbox_lock;
+	GQueue inbox;                   /* struct dc_msg *, from usrsctp's thread */
+	bool inbox_scheduled, writable_scheduled;
+	GByteArray *partial;            /* message being reassembled (usrsctp thread) */
+	uint32_t partial_ppid;
+
+	/* bench */
+	void *bench;                    /* struct bench (bench.c) */
+};
+
+/* cli.c */
+gint64 dc_now(const struct dc *dc);
+void dc_fail(struct dc *dc, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+void dc_progress(struct dc *dc, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+void dc_finish(struct dc *dc);
+
+/* signal.c */
+int dc_signal_start(struct dc *dc);
+void dc_signal_send(struct dc *dc, const char *type, const char *key, const char *val);
+void dc_signal_send_candidate(struct dc *dc, const char *cand);
+void dc_signal_close(struct dc *dc);
+/* minimal JSON: one string member of a flat object; NULL if absent (caller frees) */
+char *dc_json_get(const char *json, const char *key);
+void dc_json_str(GString *s, const char *v);
+
+/* sdp.c */
+char *dc_sdp_build(struct dc *dc, const char *ufrag, const char *pwd);
+int dc_sdp_parse(struct dc_sdp *s, const char *sdp);
+void dc_sdp_clear(struct dc_sdp *s);
+
+/* ice.c */
+int dc_ice_start(struct dc *dc);
+void dc_ice_remote_description(struct dc *dc);
+void dc_ice_remote_candidate(struct dc *dc, const char *cand);
+void dc_ice_send(struct dc *dc, const void *buf, size_t len);
+void dc_ice_close(struct dc *dc);
+
+/* dtls.c */
+int dc_dtls_init(struct dc *dc);
+void dc_dtls_start(struct dc *dc);
+void dc_dtls_input(struct dc *dc, const void *buf, size_t len);
+int dc_dtls_write(struct dc *dc, const void *buf, size_t len);   /* any thread */
+void dc_dtls_close(struct dc *dc);
+
+/* sctp.c */
+int dc_sctp_start(struct dc *dc);
+void dc_sctp_input(struct dc *dc, const void *buf, size_t len);
+int dc_sctp_send(struct dc *dc, uint32_t ppid, const void *buf, size_t len); /* 0, -EAGAIN */
+void dc_sctp_close(struct dc *dc);
+
+/* dcep.c */
+#define DC_PPID_DCEP 50
+#define DC_PPID_STRING 51
+#define DC_PPID_BINARY 53
+#define DC_PPID_STRING_EMPTY 56
+#define DC_PPID_BINARY_EMPTY 57
+void dc_dcep_sctp_up(struct dc *dc);
+void dc_dcep_input(struct dc *dc, const struct dc_msg *m);
+
+/* bench.c */
+void dc_bench_start(struct dc *dc);
+void dc_bench_message(struct dc *dc, bool text, const uint8_t *buf, size_t len);
+void dc_bench_writable(struct dc *dc);
+void dc_bench_free(struct dc *dc);
+struct dc_bench_stats {
+	unsigned pings_sent, pongs;
+	double rtt_min, rtt_avg, rtt_p95;  /* ms */
+	unsigned long bulk_bytes;
+	double bulk_secs;                  /* 0: not measured */
+};
+void dc_bench_stats(struct dc *dc, struct dc_bench_stats *st);
+
+/* report.c */
+void dc_report(struct dc *dc);
+
+#endif

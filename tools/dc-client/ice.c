@@ -1,0 +1,326 @@
+/*
+ * ice.c - ICE with libnice: gathering (host, STUN, TURN over udp/tcp/tls),
+ * trickled candidates both ways, connectivity checks, the selected pair.
+ * DTLS starts on CONNECTED (READY can come seconds later).
+ */
+#include <netdb.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "dc.h"
+
+static GPtrArray *local_out;   /* candidates waiting for our description to go out */
+static bool desc_sent, local_done_pending;
+
+static const char *type_name(NiceCandidateType t)
+{
+	switch (t) {
+	case NICE_CANDIDATE_TYPE_HOST: return "host";
+	case NICE_CANDIDATE_TYPE_SERVER_REFLEXIVE: return "srflx";
+	case NICE_CANDIDATE_TYPE_PEER_REFLEXIVE: return "prflx";
+	case NICE_CANDIDATE_TYPE_RELAYED: return "relay";
+	}
+	return "?";
+}
+
+static void side_fill(struct dc *dc, struct dc_side *s, const NiceCandidate *c, bool local)
+{
+	char ip[NICE_ADDRESS_STRING_LEN];
+
+	snprintf(s->type, sizeof(s->type), "%s", type_name(c->type));
+	if (local && c->type == NICE_CANDIDATE_TYPE_RELAYED)
+		snprintf(s->transport, sizeof(s->transport), "%s", dc->o.turn_transport);
+	else
+		snprintf(s->transport, sizeof(s->transport), "%s",
+		         c->transport == NICE_CANDIDATE_TRANSPORT_UDP ? "udp" : "tcp");
+	nice_address_to_string(&c->addr, ip);
+	snprintf(s->addr, sizeof(s->addr), strchr(ip, ':') ? "[%s]:%u" : "%s:%u", ip,
+	         nice_address_get_port(&c->addr));
+}
+
+static void send_description(struct dc *dc)
+{
+	gchar *ufrag = NULL, *pwd = NULL;
+	char *sdp;
+
+	nice_agent_get_local_credentials(dc->agent, dc->stream, &ufrag, &pwd);
+	sdp = dc_sdp_build(dc, ufrag, pwd);
+	dc_signal_send(dc, dc->o.offer ? "offer" : "answer", "sdp", sdp);
+	dc_progress(dc, "sent %s", dc->o.offer ? "offer" : "answer");
+	g_free(sdp);
+	g_free(ufrag);
+	g_free(pwd);
+	desc_sent = true;
+	for (guint i = 0; i < local_out->len; i++)
+		dc_signal_send_candidate(dc, g_ptr_array_index(local_out, i));
+	g_ptr_array_set_size(local_out, 0);
+	if (local_done_pending)
+		dc_signal_send_candidate(dc, "");
+}
+
+static void on_new_candidate(NiceAgent *agent, NiceCandidate *c, gpointer p)
+{
+	struct dc *dc = p;
+	gchar *sdp = nice_agent_generate_local_candidate_sdp(agent, c);
+	const char *line = g_str_has_prefix(sdp, "a=") ? sdp + 2 : sdp;
+
+	if (desc_sent)
+		dc_signal_send_candidate(dc, line);
+	else
+		g_ptr_array_add(local_out, g_strdup(line));
+	g_free(sdp);
+}
+
+static void on_gathering_done(NiceAgent *agent, guint stream, gpointer p)
+{
+	struct dc *dc = p;
+	GSList *l = nice_agent_get_local_candidates(agent, stream, 1);
+
+	dc->t_gathered = dc_now(dc);
+	dc->gathering_done = true;
+	for (GSList *i = l; i; i = i->next) {
+		NiceCandidate *c = i->data;
+
+		switch (c->type) {
+		case NICE_CANDIDATE_TYPE_HOST: dc->ncand[DC_HOST]++; break;
+		case NICE_CANDIDATE_TYPE_SERVER_REFLEXIVE: dc->ncand[DC_SRFLX]++; break;
+		case NICE_CANDIDATE_TYPE_PEER_REFLEXIVE: dc->ncand[DC_PRFLX]++; break;
+		case NICE_CANDIDATE_TYPE_RELAYED: dc->ncand[DC_RELAY]++; break;
+		}
+	}
+	g_slist_free_full(l, (GDestroyNotify)nice_candidate_free);
+	dc_progress(dc, "gathering done: host %u srflx %u relay %u", dc->ncand[DC_HOST],
+	            dc->ncand[DC_SRFLX], dc->ncand[DC_RELAY]);
+	if (dc->o.turn_host && dc->ncand[DC_RELAY] == 0) {
+		const char *what = "TURN allocation failed at %s:%u over %s: no relayed candidate "
+		                   "— check user/secret and realm (401 Unauthorized), that the "
+		                   "server is reachable on that transport, and its relay-ip";
+		if (dc->o.force_relay || dc->o.expect == DC_PATH_RELAY) {
+			dc_fail(dc, what, dc->o.turn_host, dc->o.turn_port, dc->o.turn_transport);
+			return;
+		}
+		dc_progress(dc, "warning: no relayed candidate from TURN %s:%u (%s); trying "
+		            "without", dc->o.turn_host, dc->o.turn_port, dc->o.turn_transport);
+	}
+	if (dc->ncand[DC_HOST] + dc->ncand[DC_SRFLX] + dc->ncand[DC_RELAY] == 0) {
+		dc_fail(dc, "gathering produced no candidates (check --bind and the network)");
+		return;
+	}
+	if (desc_sent)
+		dc_signal_send_candidate(dc, "");
+	else
+		local_done_pending = true;
+}
+
+static void on_selected_pair(NiceAgent *agent, guint stream, guint comp, NiceCandidate *l,
+                             NiceCandidate *r, gpointer p)
+{
+	struct dc *dc = p;
+
+	(void)agent;
+	(void)stream;
+	(void)comp;
+	side_fill(dc, &dc->sel_local, l, true);
+	side_fill(dc, &dc->sel_remote, r, false);
+	dc->path = (l->type == NICE_CANDIDATE_TYPE_RELAYED ||
+	            r->type == NICE_CANDIDATE_TYPE_RELAYED) ? DC_PATH_RELAY : DC_PATH_DIRECT;
+	dc_progress(dc, "selected pair: local %s %s %s, remote %s %s %s",
+	            dc->sel_local.type, dc->sel_local.transport, dc->sel_local.addr,
+	            dc->sel_remote.type, dc->sel_remote.transport, dc->sel_remote.addr);
+}
+
+static void on_state(NiceAgent *agent, guint stream, guint comp, guint state, gpointer p)
+{
+	struct dc *dc = p;
+
+	(void)comp;
+	if (state == NICE_COMPONENT_STATE_CONNECTED && !dc->dtls_started) {
+		NiceCandidate *l = NULL, *r = NULL;
+
+		if (!dc->sel_local.type[0] &&
+		    nice_agent_get_selected_pair(agent, stream, 1, &l, &r))
+			on_selected_pair(agent, stream, 1, l, r, dc);
+		dc->t_connected = dc_now(dc);
+		dc_progress(dc, "ICE connected");
+		dc->dtls_started = true;
+		dc_dtls_start(dc);
+	} else if (state == NICE_COMPONENT_STATE_FAILED && !dc->dtls_done) {
+		dc_fail(dc, "ICE connectivity checks failed: no candidate pair worked (local: "
+		        "host %u, srflx %u, relay %u; remote: %u candidates) — check the "
+		        "TURN server (--turn, credentials), NAT/firewall filtering, or try "
+		        "--force-relay", dc->ncand[DC_HOST], dc->ncand[DC_SRFLX],
+		        dc->ncand[DC_RELAY],
+		        dc->remote.candidates ? dc->remote.candidates->len : 0);
+	} else if (state == NICE_COMPONENT_STATE_FAILED) {
+		dc_fail(dc, "ICE: the path failed after the channel was up (consent lost)");
+	}
+}
+
+static void on_recv(NiceAgent *agent, guint stream, guint comp, guint len, gchar *buf,
+                    gpointer p)
+{
+	(void)agent;
+	(void)stream;
+	(void)comp;
+	dc_dtls_input(p, buf, len);
+}
+
+static int resolve(const char *host, char *ip, size_t cap)
+{
+	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_DGRAM }, *res;
+
+	if (getaddrinfo(host, NULL, &hints, &res) != 0)
+		return -1;
+	getnameinfo(res->ai_addr, res->ai_addrlen, ip, (socklen_t)cap, NULL, 0, NI_NUMERICHOST);
+	freeaddrinfo(res);
+	return 0;
+}
+
+/* TURN REST API credentials: "EXPIRY:dc-client", base64(HMAC-SHA1(secret, user)). */
+static void rest_creds(const char *secret, char **user, char **pass)
+{
+	GHmac *h;
+	guint8 dig[20];
+	gsize dl = sizeof(dig);
+
+	*user = g_strdup_printf("%lld:dc-client", (long long)time(NULL) + 86400);
+	h = g_hmac_new(G_CHECKSUM_SHA1, (const guchar *)secret, strlen(secret));
+	g_hmac_update(h, (const guchar *)*user, -1);
+	g_hmac_get_digest(h, dig, &dl);
+	g_hmac_unref(h);
+	*pass = g_base64_encode(dig, dl);
+}
+
+int dc_ice_start(struct dc *dc)
+{
+	struct dc_opts *o = &dc->o;
+	char ip[NI_MAXHOST];
+
+	local_out = g_ptr_array_new_with_free_func(g_free);
+	dc->agent = nice_agent_new_full(NULL, NICE_COMPATIBILITY_RFC5245,
+	                                NICE_AGENT_OPTION_ICE_TRICKLE);
+	g_object_set(dc->agent, "controlling-mode", o->offer, "force-relay", o->force_relay,
+	             "upnp", FALSE, NULL);
+	if (o->bind_ip) {
+		NiceAddress a;
+
+		if (!nice_address_set_from_string(&a, o->bind_ip)) {
+			dc_fail(dc, "--bind %s: not an IP address", o->bind_ip);
+			return -1;
+		}
+		nice_agent_add_local_address(dc->agent, &a);
+	}
+	if (o->stun_host) {
+		if (o->turn_host) {
+			dc_progress(dc, "note: with --turn, the reflexive address comes from the "
+			            "TURN server; --stun is ignored");
+		} else if (resolve(o->stun_host, ip, sizeof(ip)) != 0) {
+			dc_fail(dc, "STUN server %s: cannot resolve", o->stun_host);
+			return -1;
+		} else {
+			g_object_set(dc->agent, "stun-server", ip, "stun-server-port", o->stun_port,
+			             NULL);
+		}
+	}
+	g_signal_connect(dc->agent, "new-candidate-full", G_CALLBACK(on_new_candidate), dc);
+	g_signal_connect(dc->agent, "candidate-gathering-done", G_CALLBACK(on_gathering_done),
+	                 dc);
+	g_signal_connect(dc->agent, "component-state-changed", G_CALLBACK(on_state), dc);
+	g_signal_connect(dc->agent, "new-selected-pair-full", G_CALLBACK(on_selected_pair), dc);
+	dc->stream = nice_agent_add_stream(dc->agent, 1);
+	if (o->turn_host) {
+		NiceRelayType rt = NICE_RELAY_TYPE_TURN_UDP;
+		char *user, *pass;
+
+		if (strcmp(o->turn_transport, "tcp") == 0)
+			rt = NICE_RELAY_TYPE_TURN_TCP;
+		else if (strcmp(o->turn_transport, "tls") == 0)
+			rt = NICE_RELAY_TYPE_TURN_TLS;
+		if (resolve(o->turn_host, ip, sizeof(ip)) != 0) {
+			dc_fail(dc, "TURN server %s: cannot resolve", o->turn_host);
+			return -1;
+		}
+		if (o->turn_secret) {
+			rest_creds(o->turn_secret, &user, &pass);
+		} else {
+			user = g_strdup(o->user);
+			pass = g_strdup(o->pass);
+		}
+		nice_agent_set_relay_info(dc->agent, dc->stream, 1, ip, o->turn_port, user, pass,
+		                          rt);
+		g_free(user);
+		g_free(pass);
+	}
+	nice_agent_attach_recv(dc->agent, dc->stream, 1, g_main_context_default(), on_recv, dc);
+	if (!nice_agent_gather_candidates(dc->agent, dc->stream)) {
+		dc_fail(dc, "gathering could not start (no usable local address%s%s)",
+		        o->bind_ip ? " for --bind " : "", o->bind_ip ? o->bind_ip : "");
+		return -1;
+	}
+	if (o->offer)
+		send_description(dc);
+	return 0;
+}
+
+static void add_remote(struct dc *dc, const char *cand)
+{
+	gchar *line = g_str_has_prefix(cand, "a=") ? g_strdup(cand)
+	                                           : g_strdup_printf("a=%s", cand);
+	NiceCandidate *c = nice_agent_parse_remote_candidate_sdp(dc->agent, dc->stream, line);
+
+	if (!c) {
+		dc_progress(dc, "ignoring a remote candidate libnice cannot use: %s", cand);
+	} else {
+		GSList l = { .data = c, .next = NULL };
+
+		c->component_id = 1;
+		nice_agent_set_remote_candidates(dc->agent, dc->stream, 1, &l);
+		nice_candidate_free(c);
+	}
+	g_free(line);
+}
+
+void dc_ice_remote_description(struct dc *dc)
+{
+	struct dc_sdp *s = &dc->remote;
+
+	dc->remote_set = true;
+	nice_agent_set_remote_credentials(dc->agent, dc->stream, s->ufrag, s->pwd);
+	if (!dc->o.offer)
+		send_description(dc);
+	dc->stage = "ICE connectivity checks";
+	for (guint i = 0; i < s->candidates->len; i++)
+		add_remote(dc, g_ptr_array_index(s->candidates, i));
+	for (guint i = 0; i < dc->pending_cands->len; i++)
+		dc_ice_remote_candidate(dc, g_ptr_array_index(dc->pending_cands, i));
+	g_ptr_array_set_size(dc->pending_cands, 0);
+	if (s->end_of_candidates)
+		nice_agent_peer_candidate_gathering_done(dc->agent, dc->stream);
+}
+
+void dc_ice_remote_candidate(struct dc *dc, const char *cand)
+{
+	if (!dc->remote_set) {
+		g_ptr_array_add(dc->pending_cands, g_strdup(cand));
+		return;
+	}
+	if (!cand[0]) {
+		nice_agent_peer_candidate_gathering_done(dc->agent, dc->stream);
+		return;
+	}
+	add_remote(dc, cand);
+}
+
+void dc_ice_send(struct dc *dc, const void *buf, size_t len)
+{
+	if (dc->agent)
+		nice_agent_send(dc->agent, dc->stream, 1, (guint)len, buf);
+}
+
+void dc_ice_close(struct dc *dc)
+{
+	if (dc->agent)
+		nice_agent_close_async(dc->agent, NULL, NULL);
+}

@@ -1,0 +1,142 @@
+/*
+ * report.c - the result: text lines, or one JSON object with --json, on stdout.
+ */
+#include <stdio.h>
+
+#include "dc.h"
+
+static const char *path_name(enum dc_path p)
+{
+	return p == DC_PATH_DIRECT ? "direct" : p == DC_PATH_RELAY ? "relay" : "none";
+}
+
+static void ms(GString *s, const char *key, gint64 us, bool comma)
+{
+	if (us)
+		g_string_append_printf(s, "\"%s\":%.1f", key, (double)us / 1000.0);
+	else
+		g_string_append_printf(s, "\"%s\":null", key);
+	if (comma)
+		g_string_append_c(s, ',');
+}
+
+static void side_json(GString *s, const struct dc_side *d)
+{
+	g_string_append(s, "{\"type\":");
+	dc_json_str(s, d->type);
+	g_string_append(s, ",\"transport\":");
+	dc_json_str(s, d->transport);
+	g_string_append(s, ",\"addr\":");
+	dc_json_str(s, d->addr);
+	g_string_append_c(s, '}');
+}
+
+static void json(struct dc *dc, const struct dc_bench_stats *b)
+{
+	GString *s = g_string_new("{");
+
+	g_string_append_printf(s, "\"ok\":%s,\"exit\":%d,\"role\":\"%s\",",
+	                       dc->exit_code == 1 ? "false" : "true", dc->exit_code,
+	                       dc->o.offer ? "offer" : "answer");
+	g_string_append_printf(s, "\"path\":\"%s\",\"expect\":%s%s%s,", path_name(dc->path),
+	                       dc->o.expect ? "\"" : "",
+	                       dc->o.expect ? path_name(dc->o.expect) : "null",
+	                       dc->o.expect ? "\"" : "");
+	g_string_append(s, "\"error\":");
+	if (dc->exit_code == 1) {
+		dc_json_str(s, dc->err);
+		g_string_append(s, ",\"stage\":");
+		dc_json_str(s, dc->stage ? dc->stage : "");
+	} else {
+		g_string_append(s, "null,\"stage\":null");
+	}
+	g_string_append_printf(s, ",\"candidates\":{\"host\":%u,\"srflx\":%u,\"prflx\":%u,"
+	                       "\"relay\":%u},", dc->ncand[DC_HOST], dc->ncand[DC_SRFLX],
+	                       dc->ncand[DC_PRFLX], dc->ncand[DC_RELAY]);
+	g_string_append(s, "\"selected\":");
+	if (dc->sel_local.type[0]) {
+		g_string_append(s, "{\"local\":");
+		side_json(s, &dc->sel_local);
+		g_string_append(s, ",\"remote\":");
+		side_json(s, &dc->sel_remote);
+		g_string_append(s, "},");
+	} else {
+		g_string_append(s, "null,");
+	}
+	g_string_append(s, "\"times_ms\":{");
+	ms(s, "gather", dc->t_gathered, true);
+	ms(s, "connect", dc->t_connected, true);
+	ms(s, "dtls", dc->t_dtls, true);
+	ms(s, "sctp", dc->t_sctp, true);
+	ms(s, "open", dc->t_open, false);
+	g_string_append(s, "},");
+	if (b->pongs)
+		g_string_append_printf(s, "\"rtt_ms\":{\"sent\":%u,\"received\":%u,\"min\":%.3f,"
+		                       "\"avg\":%.3f,\"p95\":%.3f},", b->pings_sent, b->pongs,
+		                       b->rtt_min, b->rtt_avg, b->rtt_p95);
+	else
+		g_string_append_printf(s, "\"rtt_ms\":{\"sent\":%u,\"received\":0},",
+		                       b->pings_sent);
+	if (b->bulk_secs)
+		g_string_append_printf(s, "\"bulk\":{\"bytes\":%lu,\"seconds\":%.4f,"
+		                       "\"mbit_s\":%.2f},", b->bulk_bytes, b->bulk_secs,
+		                       (double)b->bulk_bytes * 8 / b->bulk_secs / 1e6);
+	else
+		g_string_append(s, "\"bulk\":null,");
+	g_string_append_printf(s, "\"signaling_lost_after_open\":%s}",
+	                       dc->sig_lost_after_open ? "true" : "false");
+	printf("%s\n", s->str);
+	g_string_free(s, TRUE);
+}
+
+static void t(const char *what, gint64 us)
+{
+	if (us)
+		printf("  %-22s %8.1f ms\n", what, (double)us / 1000.0);
+	else
+		printf("  %-22s        -\n", what);
+}
+
+static void text(struct dc *dc, const struct dc_bench_stats *b)
+{
+	printf("dc-client %s: %s\n", dc->o.offer ? "offer" : "answer",
+	       dc->exit_code == 0 ? "OK" : dc->exit_code == 2 ? "CONNECTED ON ANOTHER PATH"
+	                                                      : "FAILED");
+	if (dc->exit_code == 1)
+		printf("  error (waiting for %s): %s\n", dc->stage ? dc->stage : "?", dc->err);
+	printf("  candidates             host %u, srflx %u, prflx %u, relay %u\n",
+	       dc->ncand[DC_HOST], dc->ncand[DC_SRFLX], dc->ncand[DC_PRFLX], dc->ncand[DC_RELAY]);
+	if (dc->sel_local.type[0])
+		printf("  selected pair          local %s/%s %s <-> remote %s/%s %s\n",
+		       dc->sel_local.type, dc->sel_local.transport, dc->sel_local.addr,
+		       dc->sel_remote.type, dc->sel_remote.transport, dc->sel_remote.addr);
+	printf("  path                   %s%s%s\n", path_name(dc->path),
+	       dc->o.expect ? ", expected " : "", dc->o.expect ? path_name(dc->o.expect) : "");
+	t("gathered", dc->t_gathered);
+	t("ICE connected", dc->t_connected);
+	t("DTLS done", dc->t_dtls);
+	t("SCTP up", dc->t_sctp);
+	t("channel open", dc->t_open);
+	if (b->pongs)
+		printf("  RTT                    min %.3f / avg %.3f / p95 %.3f ms (%u/%u)\n",
+		       b->rtt_min, b->rtt_avg, b->rtt_p95, b->pongs, b->pings_sent);
+	if (b->bulk_secs)
+		printf("  throughput             %lu bytes in %.3f s = %.2f Mbit/s\n",
+		       b->bulk_bytes, b->bulk_secs,
+		       (double)b->bulk_bytes * 8 / b->bulk_secs / 1e6);
+	if (dc->sig_lost_after_open)
+		printf("  signaling              lost after the channel opened (channel kept working)\n");
+}
+
+void dc_report(struct dc *dc)
+{
+	struct dc_bench_stats b;
+
+	dc_bench_stats(dc, &b);
+	if (dc->o.json)
+		json(dc, &b);
+	else
+		text(dc, &b);
+	fflush(stdout);
+	dc_bench_free(dc);
+}

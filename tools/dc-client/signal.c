@@ -1,0 +1,319 @@
+/*
+ * signal.c - the WebSocket signaling client (libsoup-3.0) and its JSON.
+ *
+ * Messages: {"type":"offer"|"answer","sdp":"..."},
+ * {"type":"candidate","candidate":"candidate:...","sdpMid":"0","sdpMLineIndex":0}
+ * (an empty candidate means end-of-candidates), {"type":"bye"}.
+ * Once the data channel is open, losing signaling is reported, not fatal.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <libsoup/soup.h>
+
+#include "dc.h"
+
+struct sig {
+	SoupSession *sess;
+	SoupWebsocketConnection *ws;
+	GPtrArray *outq;       /* texts sent before the connection is up */
+	bool closed;
+};
+
+/* ---- minimal JSON ------------------------------------------------------ */
+
+void dc_json_str(GString *s, const char *v)
+{
+	g_string_append_c(s, '"');
+	for (; *v; v++) {
+		unsigned char ch = (unsigned char)*v;
+
+		switch (ch) {
+		case '"': g_string_append(s, "\\\""); break;
+		case '\\': g_string_append(s, "\\\\"); break;
+		case '\n': g_string_append(s, "\\n"); break;
+		case '\r': g_string_append(s, "\\r"); break;
+		case '\t': g_string_append(s, "\\t"); break;
+		default:
+			if (ch < 0x20)
+				g_string_append_printf(s, "\\u%04x", ch);
+			else
+				g_string_append_c(s, (char)ch);
+		}
+	}
+	g_string_append_c(s, '"');
+}
+
+static const char *skip_ws(const char *p)
+{
+	while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+		p++;
+	return p;
+}
+
+/* Parses a JSON string at p (at the quote); appends to out (may be NULL). */
+static const char *json_string(const char *p, GString *out)
+{
+	if (*p++ != '"')
+		return NULL;
+	while (*p && *p != '"') {
+		if (*p != '\\') {
+			if (out)
+				g_string_append_c(out, *p);
+			p++;
+			continue;
+		}
+		p++;
+		switch (*p) {
+		case 'n': if (out) g_string_append_c(out, '\n'); break;
+		case 'r': if (out) g_string_append_c(out, '\r'); break;
+		case 't': if (out) g_string_append_c(out, '\t'); break;
+		case 'b': if (out) g_string_append_c(out, '\b'); break;
+		case 'f': if (out) g_string_append_c(out, '\f'); break;
+		case '"': case '\\': case '/':
+			if (out)
+				g_string_append_c(out, *p);
+			break;
+		case 'u': {
+			char hex[5] = { 0 };
+			unsigned long cp;
+
+			for (int i = 0; i < 4; i++) {
+				if (!g_ascii_isxdigit(p[1 + i]))
+					return NULL;
+				hex[i] = p[1 + i];
+			}
+			cp = strtoul(hex, NULL, 16);
+			if (out)
+				g_string_append_unichar(out, (gunichar)cp);
+			p += 4;
+			break;
+		}
+		default:
+			return NULL;
+		}
+		p++;
+	}
+	return *p == '"' ? p + 1 : NULL;
+}
+
+/* Skips a scalar (number, true, false, null). */
+static const char *json_scalar(const char *p)
+{
+	while (*p && *p != ',' && *p != '}' && *p != ' ' && *p != '\n' && *p != '\r' &&
+	       *p != '\t')
+		p++;
+	return p;
+}
+
+char *dc_json_get(const char *json, const char *key)
+{
+	const char *p = skip_ws(json);
+	GString *k = g_string_new(NULL);
+	char *res = NULL;
+
+	if (*p++ != '{')
+		goto out;
+	for (;;) {
+		bool match;
+
+		p = skip_ws(p);
+		if (*p == '}')
+			break;
+		g_string_truncate(k, 0);
+		p = json_string(p, k);
+		if (!p)
+			goto out;
+		p = skip_ws(p);
+		if (*p++ != ':')
+			goto out;
+		p = skip_ws(p);
+		match = strcmp(k->str, key) == 0;
+		if (*p == '"') {
+			GString *v = match ? g_string_new(NULL) : NULL;
+
+			p = json_string(p, v);
+			if (match) {
+				if (!p) {
+					g_string_free(v, TRUE);
+					goto out;
+				}
+				res = g_string_free(v, FALSE);
+				goto out;
+			}
+			if (!p)
+				goto out;
+		} else if (*p == '{' || *p == '[') {
+			goto out; /* nested values are not part of our messages */
+		} else {
+			p = json_scalar(p);
+		}
+		p = skip_ws(p);
+		if (*p == ',')
+			p++;
+		else if (*p != '}')
+			goto out;
+	}
+out:
+	g_string_free(k, TRUE);
+	return res;
+}
+
+/* ---- the connection ---------------------------------------------------- */
+
+static void send_text(struct dc *dc, const char *text)
+{
+	struct sig *s = dc->sig;
+
+	if (!s || s->closed)
+		return;
+	if (!s->ws) {
+		g_ptr_array_add(s->outq, g_strdup(text));
+		return;
+	}
+	if (g_getenv("DC_DEBUG_SIGNAL"))
+		dc_progress(dc, "signaling >> %s", text);
+	if (soup_websocket_connection_get_state(s->ws) == SOUP_WEBSOCKET_STATE_OPEN)
+		soup_websocket_connection_send_text(s->ws, text);
+}
+
+void dc_signal_send(struct dc *dc, const char *type, const char *key, const char *val)
+{
+	GString *s = g_string_new("{\"type\":");
+
+	dc_json_str(s, type);
+	if (key) {
+		g_string_append_c(s, ',');
+		dc_json_str(s, key);
+		g_string_append_c(s, ':');
+		dc_json_str(s, val);
+	}
+	g_string_append_c(s, '}');
+	send_text(dc, s->str);
+	g_string_free(s, TRUE);
+}
+
+void dc_signal_send_candidate(struct dc *dc, const char *cand)
+{
+	GString *s = g_string_new("{\"type\":\"candidate\",\"candidate\":");
+
+	dc_json_str(s, cand);
+	g_string_append(s, ",\"sdpMid\":\"0\",\"sdpMLineIndex\":0}");
+	send_text(dc, s->str);
+	g_string_free(s, TRUE);
+}
+
+static void on_message(SoupWebsocketConnection *ws, gint type, GBytes *msg, gpointer p)
+{
+	struct dc *dc = p;
+	gsize n;
+	const char *data = g_bytes_get_data(msg, &n);
+	char *text = g_strndup(data, n), *t;
+
+	(void)ws;
+	(void)type;
+	if (g_getenv("DC_DEBUG_SIGNAL"))
+		dc_progress(dc, "signaling << %s", text);
+	t = dc_json_get(text, "type");
+	if (!t) {
+		dc_progress(dc, "signaling: ignoring a message without \"type\"");
+	} else if (strcmp(t, "offer") == 0 || strcmp(t, "answer") == 0) {
+		char *sdp = dc_json_get(text, "sdp");
+
+		if (strcmp(t, dc->o.offer ? "answer" : "offer") != 0 || !sdp) {
+			dc_progress(dc, "signaling: unexpected %s", t);
+		} else if (dc->remote_set) {
+			dc_progress(dc, "signaling: ignoring a second %s", t);
+		} else if (dc_sdp_parse(&dc->remote, sdp) != 0) {
+			dc_fail(dc, "signaling: the remote %s is not usable SDP for a data channel "
+			        "(needs ice-ufrag, ice-pwd, a sha-256 fingerprint and "
+			        "m=application ... webrtc-datachannel)", t);
+		} else {
+			dc_progress(dc, "signaling: got %s", t);
+			dc_ice_remote_description(dc);
+		}
+		g_free(sdp);
+	} else if (strcmp(t, "candidate") == 0) {
+		char *c = dc_json_get(text, "candidate");
+
+		dc_ice_remote_candidate(dc, c ? c : "");
+		g_free(c);
+	} else if (strcmp(t, "bye") == 0) {
+		dc_progress(dc, "signaling: peer said bye");
+	}
+	g_free(t);
+	g_free(text);
+}
+
+static void on_closed(SoupWebsocketConnection *ws, gpointer p)
+{
+	struct dc *dc = p;
+	struct sig *s = dc->sig;
+
+	(void)ws;
+	s->closed = true;
+	if (dc->finished)
+		return;
+	if (dc->chan_open) {
+		dc->sig_lost_after_open = true;
+		dc_progress(dc, "signaling connection lost after the channel opened; carrying on");
+		return;
+	}
+	dc_fail(dc, "signaling connection to %s closed before the data channel opened "
+	        "(while waiting for %s)", dc->o.signal_url, dc->stage);
+}
+
+static void on_connected(GObject *src, GAsyncResult *res, gpointer p)
+{
+	struct dc *dc = p;
+	struct sig *s = dc->sig;
+	GError *err = NULL;
+
+	s->ws = soup_session_websocket_connect_finish(SOUP_SESSION(src), res, &err);
+	if (!s->ws) {
+		dc_fail(dc, "signaling: cannot connect to %s: %s — check the URL, that the "
+		        "signaling server runs, and the room token", dc->o.signal_url,
+		        err->message);
+		g_error_free(err);
+		return;
+	}
+	soup_websocket_connection_set_keepalive_interval(s->ws, 15);
+	soup_websocket_connection_set_max_incoming_payload_size(s->ws, 1 << 20);
+	g_signal_connect(s->ws, "message", G_CALLBACK(on_message), dc);
+	g_signal_connect(s->ws, "closed", G_CALLBACK(on_closed), dc);
+	dc_progress(dc, "signaling connected to %s", dc->o.signal_url);
+	if (dc->stage && strcmp(dc->stage, "signaling connection") == 0)
+		dc->stage = dc->o.offer ? "the answer" : "the offer";
+	for (guint i = 0; i < s->outq->len; i++)
+		send_text(dc, g_ptr_array_index(s->outq, i));
+	g_ptr_array_set_size(s->outq, 0);
+}
+
+int dc_signal_start(struct dc *dc)
+{
+	struct sig *s = g_new0(struct sig, 1);
+	SoupMessage *msg;
+
+	dc->sig = s;
+	s->outq = g_ptr_array_new_with_free_func(g_free);
+	s->sess = soup_session_new();
+	msg = soup_message_new("GET", dc->o.signal_url);
+	if (!msg) {
+		dc_fail(dc, "signaling: bad URL %s (expected ws://HOST:PORT/ROOM)",
+		        dc->o.signal_url);
+		return -1;
+	}
+	soup_session_websocket_connect_async(s->sess, msg, NULL, NULL, G_PRIORITY_DEFAULT,
+	                                     NULL, on_connected, dc);
+	g_object_unref(msg);
+	return 0;
+}
+
+void dc_signal_close(struct dc *dc)
+{
+	struct sig *s = dc->sig;
+
+	if (s && s->ws && !s->closed &&
+	    soup_websocket_connection_get_state(s->ws) == SOUP_WEBSOCKET_STATE_OPEN)
+		soup_websocket_connection_close(s->ws, SOUP_WEBSOCKET_CLOSE_NORMAL, NULL);
+}
