@@ -10,13 +10,19 @@
 enum tp_perr tp_chan_decode(const uint8_t *b, size_t n, uint16_t *chan,
                             const uint8_t **data, size_t *len)
 {
+	return tp_chan_decode_max(b, n, TP_CHAN_MAX, chan, data, len);
+}
+
+enum tp_perr tp_chan_decode_max(const uint8_t *b, size_t n, uint16_t max, uint16_t *chan,
+                                const uint8_t **data, size_t *len)
+{
 	uint16_t c;
 	size_t l;
 
 	if (n < TP_CHAN_HDR_LEN)
 		return TP_P_CHAN_TRUNCATED;
 	c = rd_u16(b);
-	if (!tp_chan_valid(c))
+	if (c < TP_CHAN_MIN || c > max)
 		return TP_P_CHAN_RANGE;
 	l = rd_u16(b + 2);
 	if (n - TP_CHAN_HDR_LEN < l)

@@ -12,13 +12,19 @@
 enum tp_perr tp_frame_peek(const uint8_t *b, size_t n, size_t max, size_t *frame_len,
                            enum tp_frame_kind *kind)
 {
+	return tp_frame_peek_max(b, n, max, TP_CHAN_MAX, frame_len, kind);
+}
+
+enum tp_perr tp_frame_peek_max(const uint8_t *b, size_t n, size_t max, uint16_t chan_max,
+                               size_t *frame_len, enum tp_frame_kind *kind)
+{
 	size_t len, flen;
 
 	if (n == 0)
 		return TP_P_NEED_MORE;
 	if (b[0] <= 3)
 		*kind = TP_FRAME_STUN;
-	else if (b[0] >= 64 && b[0] <= 79)
+	else if (b[0] >= 64 && b[0] <= (chan_max >> 8))
 		*kind = TP_FRAME_CHANDATA;
 	else
 		return TP_P_NOT_STUN;

@@ -134,6 +134,10 @@ enum tp_pw_alg {
 /* ChannelData (RFC 8656 §12). */
 #define TP_CHAN_MIN 0x4000u
 #define TP_CHAN_MAX 0x4FFFu
+/* RFC 5766 allowed 0x4000-0x7FFF; RFC 8656 took 0x5000-0x7FFF back for RFC 7983
+ * demultiplexing. Some clients (coturn's turnutils_uclient) still draw channel
+ * numbers from the old range: a server may accept it as an option. */
+#define TP_CHAN_MAX_RFC5766 0x7FFFu
 #define TP_CHAN_HDR_LEN 4
 
 /* ------------------------------------------------------------------ */
@@ -425,6 +429,10 @@ static inline bool tp_chan_valid(uint32_t c) { return c >= TP_CHAN_MIN && c <= T
  */
 enum tp_perr tp_chan_decode(const uint8_t *b, size_t n, uint16_t *chan,
                             const uint8_t **data, size_t *len);
+/* The same with the highest channel number accepted given (TP_CHAN_MAX or
+ * TP_CHAN_MAX_RFC5766). */
+enum tp_perr tp_chan_decode_max(const uint8_t *b, size_t n, uint16_t max, uint16_t *chan,
+                                const uint8_t **data, size_t *len);
 /* Write the 4-byte ChannelData header. */
 void tp_chan_put_header(uint8_t hdr[TP_CHAN_HDR_LEN], uint16_t chan, uint16_t len);
 /* Encode header + data (+ zero padding to 4 if pad) into buf; returns the total
@@ -449,6 +457,10 @@ enum tp_frame_kind {
  */
 enum tp_perr tp_frame_peek(const uint8_t *b, size_t n, size_t max, size_t *frame_len,
                            enum tp_frame_kind *kind);
+/* The same with the highest channel number accepted given (first bytes 64..79
+ * for TP_CHAN_MAX, 64..127 for TP_CHAN_MAX_RFC5766). */
+enum tp_perr tp_frame_peek_max(const uint8_t *b, size_t n, size_t max, uint16_t chan_max,
+                               size_t *frame_len, enum tp_frame_kind *kind);
 
 /*
  * A stream framer over a caller-owned buffer: feed it bytes as they arrive, in

@@ -112,6 +112,9 @@ static const struct opt opts[] = {
 	  "peer ranges refused; beats allowed-peer" },
 	{ "mobility", T_BOOL, F(mobility), 0, 0, 0, "false",
 	  "RFC 8016 mobility (MOBILITY-TICKET)" },
+	{ "legacy-channels", T_BOOL, F(legacy_channels), 0, 0, 0, "false",
+	  "accept channel numbers 0x5000-0x7FFF (RFC 5766's range, which RFC 8656 withdrew; "
+	  "coturn's turnutils_uclient still uses it)" },
 	{ "tls-cert", T_STR, F(tls_cert), 0, 0, 4096, "\"\"",
 	  "PEM certificate file (chain included) for tls: and dtls: listeners; \"\": no TLS" },
 	{ "tls-key", T_STR, F(tls_key), 0, 0, 4096, "\"\"",

@@ -83,6 +83,7 @@ struct tp_conf {
 	size_t ndenied_peers;
 
 	bool mobility;                            /* RFC 8016 */
+	bool legacy_channels;                     /* accept RFC 5766's 0x4000-0x7FFF */
 
 	/* streams: TCP, TLS, DTLS (issue 4) */
 	char *tls_cert;                           /* PEM, chain included; NULL/"": no TLS */

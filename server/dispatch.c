@@ -272,7 +272,7 @@ void tp_dispatch(struct tp_srv *s, struct tp_sink *sink, const struct tp_5tuple 
 		s->stats.drop_not_stun++;
 		return;
 	}
-	if (b[0] >= 0x40 && b[0] <= 0x4F) {
+	if (b[0] >= 0x40 && b[0] <= (s->conf->legacy_channels ? 0x7F : 0x4F)) {
 		tp_turn_chandata(s, ft, b, n);
 		return;
 	}

@@ -162,7 +162,9 @@ static void conn_read(struct bufferevent *bev, void *arg)
 		if (avail < 4)
 			return;
 		p = evbuffer_pullup(in, 4);
-		e = tp_frame_peek(p, 4, FRAME_MAX, &flen, &kind);
+		e = tp_frame_peek_max(p, 4, FRAME_MAX,
+		                      s->conf->legacy_channels ? TP_CHAN_MAX_RFC5766 : TP_CHAN_MAX,
+		                      &flen, &kind);
 		if (e != TP_P_OK && e != TP_P_NEED_MORE) {
 			struct tp_logctx ctx = { .transport = c->ft.transport == TP_LISTEN_TLS ? "tls" : "tcp",
 			                         .client = &c->ft.client };
@@ -268,7 +270,7 @@ static void detect_cb(evutil_socket_t fd, short ev, void *arg)
 	}
 	if (b == 0x16 && c->l->tls && c->s->tls_ctx) {
 		start_stream(c, true);
-	} else if (b <= 3 || (b >= 0x40 && b <= 0x4F)) {
+	} else if (b <= 3 || (b >= 0x40 && b <= (c->s->conf->legacy_channels ? 0x7F : 0x4F))) {
 		start_stream(c, false);
 	} else {
 		c->s->stats.drop_not_stun++;

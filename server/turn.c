@@ -28,6 +28,11 @@ void tp_public_addr(const struct tp_srv *s, const struct tp_addr *in, struct tp_
 	}
 }
 
+static uint16_t chan_max(const struct tp_conf *c)
+{
+	return c->legacy_channels ? TP_CHAN_MAX_RFC5766 : TP_CHAN_MAX;
+}
+
 static uint32_t clamp_lifetime(const struct tp_conf *c, const struct tp_stun_msg *m)
 {
 	const struct tp_stun_attr *lt = tp_stun_find(m, TP_ATTR_LIFETIME);
@@ -285,8 +290,10 @@ static int channel_bind(struct tp_req *rq, struct tp_alloc *a)
 	if (!cn || !pa)
 		return tp_req_fail(rq, 400, "CHANNEL-NUMBER or XOR-PEER-ADDRESS missing");
 	num = tp_attr_channel(cn);
-	if (!tp_chan_valid(num))
-		return tp_req_fail(rq, 400, "channel number outside 0x4000-0x4FFF");
+	if (num < TP_CHAN_MIN || num > chan_max(rq->s->conf))
+		return tp_req_fail(rq, 400, rq->s->conf->legacy_channels
+		                                    ? "channel number outside 0x4000-0x7FFF"
+		                                    : "channel number outside 0x4000-0x4FFF");
 	tp_attr_addr(rq->m, pa, &peer);
 	rc = peer_allowed(rq, a, &peer, true, &why);
 	if (rc)
@@ -405,7 +412,7 @@ void tp_turn_chandata(struct tp_srv *s, const struct tp_5tuple *ft, const uint8_
 		s->stats.drop_no_alloc++;
 		return;
 	}
-	if (tp_chan_decode(b, n, &num, &data, &len) != TP_P_OK) {
+	if (tp_chan_decode_max(b, n, chan_max(s->conf), &num, &data, &len) != TP_P_OK) {
 		s->stats.drop_malformed++;
 		return;
 	}
