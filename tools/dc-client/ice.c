@@ -4,14 +4,18 @@
  * DTLS starts on CONNECTED (READY can come seconds later).
  */
 #include <netdb.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
 
+#include <nice/debug.h>
+
 #include "dc.h"
 
-static GPtrArray *local_out;   /* candidates waiting for our description to go out */
+static GPtrArray *local_out;
+static int turn_err;           /* last STUN error code libnice saw while gathering */   /* candidates waiting for our description to go out */
 static bool desc_sent, local_done_pending;
 
 static const char *type_name(NiceCandidateType t)
@@ -38,6 +42,44 @@ static void side_fill(struct dc *dc, struct dc_side *s, const NiceCandidate *c, 
 	nice_address_to_string(&c->addr, ip);
 	snprintf(s->addr, sizeof(s->addr), strchr(ip, ':') ? "[%s]:%u" : "%s:%u", ip,
 	         nice_address_get_port(&c->addr));
+}
+
+/* libnice reports TURN error responses only in its debug output: while
+ * gathering with TURN, we listen to that and keep the last error code. */
+static void stun_log(const gchar *domain, GLogLevelFlags lvl, const gchar *msg, gpointer p)
+{
+	const char *c = strstr(msg, "error message received (code: ");
+
+	(void)domain;
+	(void)lvl;
+	(void)p;
+	if (c)
+		turn_err = atoi(c + strlen("error message received (code: "));
+}
+
+static void quiet_log(const gchar *domain, GLogLevelFlags lvl, const gchar *msg, gpointer p)
+{
+	(void)domain;
+	(void)lvl;
+	(void)msg;
+	(void)p;
+}
+
+static const char *turn_reason(int code)
+{
+	switch (code) {
+	case 400: return "400 Bad Request";
+	case 401: return "401 Unauthorized — check user/secret and realm";
+	case 403: return "403 Forbidden — the server refuses this user or address";
+	case 437: return "437 Allocation Mismatch";
+	case 438: return "438 Stale Nonce";
+	case 440: return "440 Address Family not Supported";
+	case 441: return "441 Wrong Credentials";
+	case 442: return "442 Unsupported Transport Protocol";
+	case 486: return "486 Allocation Quota Reached — too many allocations for this user";
+	case 508: return "508 Insufficient Capacity — the server has no relay ports left";
+	}
+	return NULL;
 }
 
 static void send_description(struct dc *dc)
@@ -93,12 +135,23 @@ static void on_gathering_done(NiceAgent *agent, guint stream, gpointer p)
 	g_slist_free_full(l, (GDestroyNotify)nice_candidate_free);
 	dc_progress(dc, "gathering done: host %u srflx %u relay %u", dc->ncand[DC_HOST],
 	            dc->ncand[DC_SRFLX], dc->ncand[DC_RELAY]);
+	nice_debug_disable(TRUE);
 	if (dc->o.turn_host && dc->ncand[DC_RELAY] == 0) {
-		const char *what = "TURN allocation failed at %s:%u over %s: no relayed candidate "
-		                   "— check user/secret and realm (401 Unauthorized), that the "
-		                   "server is reachable on that transport, and its relay-ip";
+		const char *why = turn_reason(turn_err);
+
+		dc->stage = "candidate gathering (TURN allocation)";
 		if (dc->o.force_relay || dc->o.expect == DC_PATH_RELAY) {
-			dc_fail(dc, what, dc->o.turn_host, dc->o.turn_port, dc->o.turn_transport);
+			if (why)
+				dc_fail(dc, "TURN allocation refused by %s:%u (%s): %s",
+				        dc->o.turn_host, dc->o.turn_port, dc->o.turn_transport, why);
+			else if (turn_err)
+				dc_fail(dc, "TURN allocation refused by %s:%u (%s): error %d",
+				        dc->o.turn_host, dc->o.turn_port, dc->o.turn_transport,
+				        turn_err);
+			else
+				dc_fail(dc, "TURN allocation failed: no answer from %s:%u over %s "
+				        "— check the address, port and transport, and firewalls",
+				        dc->o.turn_host, dc->o.turn_port, dc->o.turn_transport);
 			return;
 		}
 		dc_progress(dc, "warning: no relayed candidate from TURN %s:%u (%s); trying "
@@ -248,6 +301,9 @@ int dc_ice_start(struct dc *dc)
 			user = g_strdup(o->user);
 			pass = g_strdup(o->pass);
 		}
+		g_log_set_handler("libnice-stun", G_LOG_LEVEL_DEBUG, stun_log, NULL);
+		g_log_set_handler("libnice", G_LOG_LEVEL_DEBUG, quiet_log, NULL);
+		nice_debug_enable(TRUE);
 		nice_agent_set_relay_info(dc->agent, dc->stream, 1, ip, o->turn_port, user, pass,
 		                          rt);
 		g_free(user);

@@ -1,0 +1,185 @@
+#!/usr/bin/env bash
+# dc_loopback.sh - two dc-clients on 127.0.0.1 through a signaling server.
+#
+#   dc_loopback.sh SCENARIO DC_CLIENT TP_SIGNAL TURNPIKE
+#
+# Scenarios:
+#   direct     host candidates, --expect direct, through tp-signal
+#   relay      --force-relay through turnpike (which also serves the signaling
+#              on a ws: listener), --expect relay
+#   sigkill    the signaling server is killed once both channels are open;
+#              the pings that follow must all be answered
+#   badauth    a wrong TURN password: exit 1 naming the TURN allocation and 401
+#   expect     a direct connection run with --expect relay: exit 2
+# Every process started here is killed by PID on exit.
+set -euo pipefail
+
+scenario=$1 dc=$2 sig=$3 turnpike=$4
+tmp=$(mktemp -d /tmp/dc-loop.XXXXXX)
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do
+		kill "$p" 2>/dev/null || true
+	done
+	wait 2>/dev/null || true
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+free_port() { # $1: udp|tcp
+	python3 - "$1" <<'EOF'
+import socket, sys
+t = socket.SOCK_DGRAM if sys.argv[1] == "udp" else socket.SOCK_STREAM
+s = socket.socket(socket.AF_INET, t)
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])
+EOF
+}
+
+fail() {
+	echo "FAIL: $*" >&2
+	for f in "$tmp"/*.err "$tmp"/*.out "$tmp"/*.log; do
+		[ -f "$f" ] && { echo "---- $f" >&2; cat "$f" >&2; }
+	done
+	exit 1
+}
+
+# json FILE EXPR: evaluates a python expression over the report j.
+json() {
+	python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); sys.exit(0 if eval(sys.argv[2]) else 1)' "$1" "$2"
+}
+
+start_signal() {
+	"$sig" --listen 127.0.0.1:0 --port-file "$tmp/sigport" 2>"$tmp/signal.log" &
+	sigpid=$!
+	pids+=("$sigpid")
+	for _ in $(seq 50); do
+		[ -s "$tmp/sigport" ] && break
+		sleep 0.1
+	done
+	[ -s "$tmp/sigport" ] || fail "tp-signal did not start"
+	url="ws://127.0.0.1:$(cat "$tmp/sigport")/room-$scenario"
+}
+
+start_turnpike() {
+	local tport wport
+	tport=$(free_port udp)
+	wport=$(free_port tcp)
+	cat >"$tmp/tp.conf" <<EOF
+listen = [ "udp:127.0.0.1:$tport", "ws:127.0.0.1:$wport" ];
+relay-ip = [ "127.0.0.1" ];
+users = ( { name = "alice"; password = "secret"; } );
+allowed-peer = [ "127.0.0.0/8" ];
+EOF
+	"$turnpike" -c "$tmp/tp.conf" >"$tmp/turnpike.log" 2>&1 &
+	pids+=($!)
+	for _ in $(seq 50); do
+		grep -q "listening" "$tmp/turnpike.log" 2>/dev/null && break
+		sleep 0.1
+	done
+	grep -q "listening" "$tmp/turnpike.log" || fail "turnpike did not start"
+	url="ws://127.0.0.1:$wport/room-$scenario"
+	turn="127.0.0.1:$tport"
+}
+
+# run_pair "OFFER ARGS" "ANSWER ARGS": both in the background; sets opid, apid.
+run_pair() {
+	# shellcheck disable=SC2086
+	"$dc" offer --signal "$url" --bind 127.0.0.1 --json --timeout 40 $1 \
+		>"$tmp/offer.out" 2>"$tmp/offer.err" &
+	opid=$!
+	pids+=("$opid")
+	# shellcheck disable=SC2086
+	"$dc" answer --signal "$url" --bind 127.0.0.1 --json --timeout 40 $2 \
+		>"$tmp/answer.out" 2>"$tmp/answer.err" &
+	apid=$!
+	pids+=("$apid")
+}
+
+wait_pair() { # sets orc, arc
+	orc=0
+	wait "$opid" || orc=$?
+	arc=0
+	wait "$apid" || arc=$?
+}
+
+show() {
+	for r in offer answer; do
+		echo "$r: $(python3 -c 'import json,sys; j=json.load(open(sys.argv[1]));
+r=j["rtt_ms"]; b=j["bulk"]; s=j["selected"] or {}
+print("path=%s local=%s remote=%s rtt(min/avg/p95)=%s/%s/%s ms bulk=%s open=%s ms" % (j["path"],
+ (s.get("local") or {}).get("type"), (s.get("remote") or {}).get("type"),
+ r.get("min"), r.get("avg"), r.get("p95"), "%.1f Mbit/s" % b["mbit_s"] if b else "-",
+ j["times_ms"]["open"]))' "$tmp/$r.out")"
+	done
+}
+
+case "$scenario" in
+direct)
+	start_signal
+	run_pair "--expect direct --pings 10 --bulk 2000000" "--expect direct --pings 10"
+	wait_pair
+	[ "$orc" = 0 ] && [ "$arc" = 0 ] || fail "exit offer=$orc answer=$arc (want 0 0)"
+	json "$tmp/offer.out" 'j["path"]=="direct" and j["rtt_ms"]["received"]==10 and j["bulk"]["bytes"]==2000000' ||
+		fail "offer report"
+	json "$tmp/answer.out" 'j["path"]=="direct" and j["selected"]["local"]["type"]!="relay"' ||
+		fail "answer report"
+	;;
+relay)
+	start_turnpike
+	a="--turn $turn --user alice --pass secret --force-relay --expect relay"
+	run_pair "$a --pings 10 --bulk 2000000" "$a --pings 10"
+	wait_pair
+	[ "$orc" = 0 ] && [ "$arc" = 0 ] || fail "exit offer=$orc answer=$arc (want 0 0)"
+	for r in offer answer; do
+		json "$tmp/$r.out" 'j["path"]=="relay" and j["candidates"]["relay"]>=1 and j["candidates"]["host"]==0 and j["rtt_ms"]["received"]==10' ||
+			fail "$r report"
+	done
+	grep -q "allocation deleted by client" "$tmp/turnpike.log" ||
+		fail "dc-client did not release its allocations"
+	;;
+sigkill)
+	start_signal
+	run_pair "--expect direct --pings 20 --ping-interval 20 --pause 1500" \
+		"--expect direct --pings 20 --ping-interval 20 --pause 1500"
+	for _ in $(seq 100); do
+		if grep -q "channel open" "$tmp/offer.err" && grep -q "channel open" "$tmp/answer.err"; then
+			break
+		fi
+		sleep 0.05
+	done
+	grep -q "channel open" "$tmp/offer.err" && grep -q "channel open" "$tmp/answer.err" ||
+		fail "channels did not open"
+	kill "$sigpid"
+	wait_pair
+	[ "$orc" = 0 ] && [ "$arc" = 0 ] || fail "exit offer=$orc answer=$arc (want 0 0)"
+	for r in offer answer; do
+		json "$tmp/$r.out" 'j["signaling_lost_after_open"] and j["rtt_ms"]["received"]==20' ||
+			fail "$r: pings after signaling loss"
+	done
+	;;
+badauth)
+	start_turnpike
+	rc=0
+	"$dc" offer --signal "$url" --bind 127.0.0.1 --json --timeout 20 --turn "$turn" \
+		--user alice --pass wrong --force-relay >"$tmp/offer.out" 2>"$tmp/offer.err" || rc=$?
+	[ "$rc" = 1 ] || fail "exit $rc (want 1)"
+	json "$tmp/offer.out" '"TURN allocation" in j["error"] and "401" in j["error"]' ||
+		fail "error message"
+	python3 -c 'import json,sys; print("error:", json.load(open(sys.argv[1]))["error"])' "$tmp/offer.out"
+	echo "PASS: badauth"
+	exit 0
+	;;
+expect)
+	start_signal
+	run_pair "--expect relay --pings 3" "--pings 3"
+	wait_pair
+	[ "$orc" = 2 ] && [ "$arc" = 0 ] || fail "exit offer=$orc answer=$arc (want 2 0)"
+	;;
+*)
+	echo "unknown scenario $scenario" >&2
+	exit 2
+	;;
+esac
+show
+echo "PASS: $scenario"
