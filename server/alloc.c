@@ -4,6 +4,7 @@
  * The relay sockets and the peer-to-client data path are in relay_udp.c.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -483,6 +484,10 @@ void tp_alloc_free(struct tp_alloc *a)
 	s->nallocs--;
 	s->stats.allocs_deleted++;
 	s->stats.allocs_live = s->nallocs;
+	/* give freed memory back to the system after mass releases: when the last
+	 * allocation goes, and every 1024 releases */
+	if (s->nallocs == 0 || (s->stats.allocs_deleted & 1023) == 0)
+		malloc_trim(0);
 }
 
 void tp_alloc_free_all(struct tp_srv *s)
