@@ -38,7 +38,7 @@ struct tp_dtls_sess {
 	BIO *rbio, *wbio;             /* owned by ssl */
 	struct event timer;           /* handshake retransmits and idle */
 	struct tp_5tuple ft;
-	time_t last_rx;
+	time_t created, last_rx;
 	bool established;
 };
 
@@ -98,11 +98,14 @@ static void timer_cb(evutil_socket_t fd, short ev, void *arg)
 {
 	struct tp_dtls_sess *d = arg;
 	struct tp_srv *s = d->l->s;
-	time_t limit = d->established ? s->conf->idle_timeout : s->conf->handshake_timeout;
+	time_t now = tp_now(s);
 
 	(void)fd;
 	(void)ev;
-	if (tp_now(s) - d->last_rx >= limit) {
+	/* the handshake has an absolute deadline (no trickling it out); an
+	 * established session ends after idle-timeout of silence */
+	if (d->established ? now - d->last_rx >= (time_t)s->conf->idle_timeout
+	                   : now - d->created >= (time_t)s->conf->handshake_timeout) {
 		s->stats.conn_timeouts++;
 		sess_free(d);
 		return;
@@ -189,7 +192,7 @@ static struct tp_dtls_sess *sess_new(struct tp_dtls_listener *l, const struct tp
 	d->sink.transport = TP_LISTEN_DTLS;
 	d->l = l;
 	d->ft = *ft;
-	d->last_rx = tp_now(s);
+	d->created = d->last_rx = tp_now(s);
 	evtimer_assign(&d->timer, s->base, timer_cb, d);
 	b = bucket(l, &ft->client);
 	d->next = l->tab[b];

@@ -44,6 +44,7 @@ struct tp_conn {
 	struct tp_tcp_listener *l;    /* borrowed */
 	struct bufferevent *bev;      /* NULL while detecting */
 	struct event *detect;         /* first-byte wait */
+	struct event *deadline;       /* handshake + first frame, absolute (slowloris) */
 	struct tp_5tuple ft;
 	uint16_t ipslot;
 	bool established;             /* a first frame arrived: idle timeout applies */
@@ -185,6 +186,7 @@ static void conn_read(struct bufferevent *bev, void *arg)
 			struct timeval idle = { .tv_sec = s->conf->idle_timeout };
 
 			c->established = true;
+			event_del(c->deadline);
 			bufferevent_set_timeouts(bev, &idle, NULL);
 		}
 		tp_dispatch(s, &c->sink, &c->ft, p, flen);
@@ -217,7 +219,6 @@ static void conn_event(struct bufferevent *bev, short what, void *arg)
 static void start_stream(struct tp_conn *c, bool tls)
 {
 	struct tp_srv *s = c->s;
-	struct timeval hs = { .tv_sec = s->conf->handshake_timeout };
 
 	if (tls) {
 		SSL *ssl = SSL_new(s->tls_ctx);
@@ -240,10 +241,20 @@ static void start_stream(struct tp_conn *c, bool tls)
 	}
 	c->fd = -1; /* owned by the bufferevent now */
 	bufferevent_setcb(c->bev, conn_read, NULL, conn_event, c);
-	/* the handshake must finish and a first frame arrive within the handshake
-	 * timeout; the idle timeout takes over after the first frame */
-	bufferevent_set_timeouts(c->bev, &hs, NULL);
+	/* the deadline armed at accept still runs: the handshake must finish and a
+	 * first frame arrive before it, however slowly bytes trickle in; the idle
+	 * timeout takes over after the first frame */
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+}
+
+static void deadline_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct tp_conn *c = arg;
+
+	(void)fd;
+	(void)ev;
+	c->s->stats.conn_timeouts++;
+	conn_close(c);
 }
 
 static void detect_cb(evutil_socket_t fd, short ev, void *arg)
@@ -252,11 +263,7 @@ static void detect_cb(evutil_socket_t fd, short ev, void *arg)
 	uint8_t b;
 	ssize_t n;
 
-	if (ev & EV_TIMEOUT) {
-		c->s->stats.conn_timeouts++;
-		conn_close(c);
-		return;
-	}
+	(void)ev;
 	n = recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
 		event_add(c->detect, NULL);
@@ -329,7 +336,9 @@ static void accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct soc
 	s->nconns++;
 	s->conn_per_ip[slot]++;
 	c->detect = event_new(s->base, fd, EV_READ, detect_cb, c);
-	if (!c->detect || event_add(c->detect, &hs) != 0)
+	c->deadline = evtimer_new(s->base, deadline_cb, c);
+	if (!c->detect || !c->deadline || event_add(c->detect, NULL) != 0 ||
+	    evtimer_add(c->deadline, &hs) != 0)
 		conn_close(c);
 }
 
@@ -358,6 +367,8 @@ static void conn_close(struct tp_conn *c)
 	unlink_conn(c);
 	if (c->detect)
 		event_free(c->detect);
+	if (c->deadline)
+		event_free(c->deadline);
 	if (c->bev)
 		bufferevent_free(c->bev);
 	else if (c->fd >= 0)
@@ -375,6 +386,8 @@ struct bufferevent *tp_conn_detach(struct tp_conn *c)
 	unlink_conn(c);
 	if (c->detect)
 		event_free(c->detect);
+	if (c->deadline)
+		event_free(c->deadline);
 	free(c);
 	return b;
 }
