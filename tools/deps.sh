@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# tools/deps.sh - install the Debian 12 packages Turnpike needs (run as root).
+#
+#   tools/deps.sh          what building and running the server needs
+#   tools/deps.sh --test   also what the test suite needs (clang + libFuzzer,
+#                          coturn's client utilities, libnice, netns tooling)
+#
+# Idempotent: when every package is already installed it only checks and exits,
+# without touching the network. The package lists live here and nowhere else
+# (the Dockerfile mirrors BUILD_PKGS; keep them in step).
+set -euo pipefail
+
+# Building and running the server.
+BUILD_PKGS=(
+	build-essential   # gcc, make, libc headers
+	cmake
+	pkg-config
+	libevent-dev      # event loop, listeners, timers
+	libssl-dev        # libcrypto (HMAC, hashes, RAND) and TLS/DTLS
+	libconfig-dev     # configuration file parser
+	libsodium-dev     # nonce MACs, constant-time helpers, randomness
+)
+
+# The test suite, on top of BUILD_PKGS.
+TEST_PKGS=(
+	clang             # tests/run.sh builds with clang; libFuzzer for tests/fuzz
+	libclang-rt-14-dev # the libFuzzer/ASan/UBSan runtimes (only recommended by clang)
+	llvm              # llvm-symbolizer, so sanitizer reports have line numbers
+	coturn            # turnutils_uclient/_stunclient/_peer for interop tests (the daemon is never started)
+	libnice-dev       # ICE agent for interop tests and tools/dc-client
+	libglib2.0-dev    # libnice's main loop
+	iproute2          # ip netns / veth for the NAT lab
+	nftables          # NAT rules in the lab
+	iptables
+	python3           # test helpers
+	procps            # ps, pgrep for test scripts
+)
+
+usage() {
+	echo "usage: $0 [--test]" >&2
+	exit 2
+}
+
+pkgs=("${BUILD_PKGS[@]}")
+case "${1:-}" in
+"") ;;
+--test) pkgs+=("${TEST_PKGS[@]}") ;;
+*) usage ;;
+esac
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "$0: run as root (it uses apt-get)" >&2
+	exit 1
+fi
+
+# Which of them are not installed yet?
+missing=()
+for p in "${pkgs[@]}"; do
+	st=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+	[ "$st" = installed ] || missing+=("$p")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+	echo "deps: all ${#pkgs[@]} packages already installed"
+	exit 0
+fi
+
+echo "deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+apt-get install -y -q --no-install-recommends "${missing[@]}"
