@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# tests/netns/dc_lab.sh - dc-client through NATs of known behaviour (lib.sh),
+# with turnpike (TURN + ws: signaling) on the lab's "public" segment.
+#
+#   dc_lab.sh SCENARIO DC_CLIENT TURNPIKE TP_SIGNAL
+#
+#   a  endpoint-independent NAT on both sides     -> direct (host or srflx)
+#   b  address-and-port-dependent NAT both sides   -> relay through turnpike
+#   c  client 1 may only use TCP 443 (+ the signaling port) towards the
+#      server, no UDP at all -> relay over TURN/TCP on 443 (TLS once served)
+#   d  --force-relay on an open path               -> relay
+#   e  signaling killed after the channel opened   -> the pings go on
+#
+# Each prints both peers' RTT and throughput. Exit 0 pass, 1 fail, 77 skip.
+# The lab (namespaces, processes) is removed on exit, pass or fail.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+
+scenario=$1 dc=$2 turnpike=$3 sig=$4
+lab_require_root
+tmp=$(mktemp -d /tmp/dc-lab.XXXXXX)
+trap 'lab_cleanup; rm -rf "$tmp"' EXIT
+
+fail() {
+	echo "FAIL ($scenario): $*"
+	for f in "$tmp"/*.log; do
+		echo "---- $f"
+		cat "$f"
+	done
+	exit 1
+}
+
+lab_init || fail "lab setup"
+case "$scenario" in
+a | c | d | e) lab_client 1 ei ei && lab_client 2 ei ei || fail "NAT setup" ;;
+b) lab_client 1 apd apd && lab_client 2 apd apd || fail "NAT setup" ;;
+*) echo "unknown scenario $scenario"; exit 2 ;;
+esac
+
+if [ "$scenario" = c ]; then
+	# Client 1's network lets only TCP to 443 and the signaling port out.
+	lab_exec nat1 nft insert rule ip lab c_fwd iifname lan meta l4proto udp drop ||
+		fail "firewall"
+	lab_exec nat1 nft insert rule ip lab c_fwd iifname lan tcp dport != { 443, 8080 } drop ||
+		fail "firewall"
+fi
+
+cat >"$tmp/turnpike.conf" <<CONF
+listen = [ "udp:$LAB_SRV1:3478", "tcp:$LAB_SRV1:443", "ws:$LAB_SRV1:8080" ];
+relay-ip = [ "$LAB_SRV1" ];
+users = ( { name = "alice"; password = "s3cret"; } );
+# relay-to-relay (scenario d) needs the relay range itself, a TEST-NET here
+allowed-peer = [ "198.51.100.0/24", "203.0.113.0/24", "10.0.0.0/8" ];
+log-level = "info";
+CONF
+lab_bg pub "$tmp/turnpike.log" "$turnpike" -c "$tmp/turnpike.conf"
+url="ws://$LAB_SRV1:8080/lab-$scenario"
+if [ "$scenario" = e ]; then
+	lab_bg pub "$tmp/signal.log" "$sig" --listen "$LAB_SRV2:8080"
+	sigpid=$LAB_LAST_PID
+	url="ws://$LAB_SRV2:8080/lab-e"
+fi
+for _ in $(seq 50); do
+	grep -q listening "$tmp/turnpike.log" 2>/dev/null && break
+	sleep 0.1
+done
+grep -q listening "$tmp/turnpike.log" || fail "turnpike did not start"
+sleep 0.2
+
+turn1="--turn $LAB_SRV1:3478 --user alice --pass s3cret"
+turn2=$turn1
+common="--json --timeout 40 --pings 10"
+case "$scenario" in
+a) o1="--expect direct --bulk 2000000"; o2="--expect direct" ;;
+b) o1="--expect relay --bulk 2000000"; o2="--expect relay" ;;
+c)
+	turn1="--turn $LAB_SRV1:443 --turn-transport tcp --user alice --pass s3cret"
+	o1="--expect relay --bulk 2000000"; o2="--expect relay"
+	;;
+d) o1="--force-relay --expect relay --bulk 2000000"; o2="--force-relay --expect relay" ;;
+e)
+	common="--json --timeout 40 --pings 20 --ping-interval 20 --pause 1500"
+	o1="--expect direct"; o2="--expect direct"
+	;;
+esac
+# shellcheck disable=SC2086
+lab_bg cli1 "$tmp/offer.log" "$dc" offer --signal "$url" $turn1 $common $o1
+p1=$LAB_LAST_PID
+# shellcheck disable=SC2086
+lab_bg cli2 "$tmp/answer.log" "$dc" answer --signal "$url" $turn2 $common $o2
+p2=$LAB_LAST_PID
+
+if [ "$scenario" = e ]; then
+	for _ in $(seq 200); do
+		grep -q "channel open" "$tmp/offer.log" && grep -q "channel open" "$tmp/answer.log" && break
+		sleep 0.05
+	done
+	grep -q "channel open" "$tmp/offer.log" && grep -q "channel open" "$tmp/answer.log" ||
+		fail "the channel did not open"
+	kill "$sigpid"
+	echo "signaling killed after the channel opened"
+fi
+
+rc1=0 rc2=0
+wait "$p1" || rc1=$?
+wait "$p2" || rc2=$?
+grep '^{' "$tmp/offer.log" >"$tmp/offer.json" || true
+grep '^{' "$tmp/answer.log" >"$tmp/answer.json" || true
+[ "$rc1" = 0 ] && [ "$rc2" = 0 ] || fail "exit offer=$rc1 answer=$rc2 (want 0 0)"
+
+check() { # check ROLE PYTHON-EXPR
+	python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); sys.exit(0 if eval(sys.argv[2]) else 1)' \
+		"$tmp/$1.json" "$2" || fail "$1: $2"
+}
+for r in offer answer; do
+	check "$r" 'j["rtt_ms"]["received"] == j["rtt_ms"]["sent"] > 0'
+	case "$scenario" in
+	a | e) check "$r" 'j["path"] == "direct" and j["selected"]["local"]["type"] in ("host", "srflx", "prflx")' ;;
+	b | c | d) check "$r" 'j["path"] == "relay"' ;;
+	esac
+	[ "$scenario" = e ] && check "$r" 'j["signaling_lost_after_open"]'
+	[ "$scenario" = d ] && check "$r" 'j["candidates"]["host"] == 0 and j["candidates"]["srflx"] == 0'
+done
+[ "$scenario" = c ] && check offer 'j["selected"]["local"]["type"] == "relay" and j["selected"]["local"]["transport"] == "tcp"'
+
+for r in offer answer; do
+	python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); r=j["rtt_ms"]; b=j["bulk"]; s=j["selected"]
+print("%-6s path=%s local=%s/%s remote=%s/%s rtt min/avg/p95 %s/%s/%s ms, throughput %s, open after %s ms" % (
+ sys.argv[2], j["path"], s["local"]["type"], s["local"]["transport"], s["remote"]["type"],
+ s["remote"]["transport"], r["min"], r["avg"], r["p95"],
+ "%.1f Mbit/s" % b["mbit_s"] if b else "-", j["times_ms"]["open"]))' "$tmp/$r.json" "$r"
+done
+echo "PASS: scenario $scenario"
