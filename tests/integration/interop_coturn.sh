@@ -119,10 +119,11 @@ USER=ninefingers
 PASS=youhavetoberealistic
 run_uclient channels -u "$USER" -w "$PASS" -n 20 -l 120
 run_uclient send-ind -u "$USER" -w "$PASS" -n 20 -l 120 -s
-run_uclient dont-fragment -u "$USER" -w "$PASS" -n 10 -g
+run_uclient dont-fragment -u "$USER" -w "$PASS" -n 10 -g -s
 run_uclient rest-channels -u restuser -W "$SECRET" -n 20
 run_uclient rest-send-ind -u restuser -W "$SECRET" -n 20 -s
 run_uclient many-clients -u "$USER" -w "$PASS" -m 50 -n 10 -l 100
+run_uclient many-clients-send-ind -u "$USER" -w "$PASS" -m 50 -n 10 -l 100 -s
 
 if grep -E "ERROR: AddressSanitizer|runtime error:| E " "$DIR/server.log" >"$DIR/err.txt"; then
 	fail "server log has errors:"
