@@ -227,6 +227,33 @@ static void test_v6(const struct th_server *s)
 	close(p.fd);
 }
 
+/* max-permissions and max-channels per allocation */
+static void test_limits(void)
+{
+	struct th_server s;
+	struct th_client c;
+	struct th_resp r;
+	struct tp_addr p[3] = { th_addr("127.0.0.2:7000"), th_addr("127.0.0.3:7000"),
+	                        th_addr("127.0.0.4:7000") };
+
+	CHECK(th_server_start(&s,
+	                      "allowed-peer = [\"127.0.0.0/8\"];\n"
+	                      "max-permissions = 2;\nmax-channels = 1;\n",
+	                      0) == 0);
+	if (s.pid <= 0)
+		return;
+	CHECK(th_client_open(&c, &s, NULL, "alice", "alicepw") == 0);
+	CHECK_EQ(th_allocate(&c, NULL, &r, NULL), 0);
+	CHECK_EQ(th_permit(&c, p, 2, &r), 0);
+	CHECK_EQ(th_permit(&c, p, 2, &r), 0); /* refreshing is not adding */
+	CHECK_EQ(th_permit(&c, &p[2], 1, &r), 508);
+	CHECK_EQ(th_chanbind(&c, 0x4000, &p[0], &r), 0);
+	CHECK_EQ(th_chanbind(&c, 0x4001, &p[1], &r), 508);
+	CHECK_EQ(th_refresh(&c, 0, &r), 0);
+	th_client_close(&c);
+	CHECK(th_server_stop(&s) == 0);
+}
+
 int main(int argc, char **argv)
 {
 	struct th_server s;
@@ -239,5 +266,6 @@ int main(int argc, char **argv)
 		test_v6(&s);
 		CHECK(th_server_stop(&s) == 0);
 	}
+	test_limits();
 	TP_TEST_END();
 }
