@@ -213,6 +213,12 @@ static int open_listeners(struct tp_srv *s, char *err, size_t errlen)
 			snprintf(err, errlen, "listen %s: unknown transport", a);
 			return -EINVAL;
 		}
+		if (rc == -EAFNOSUPPORT && is_zero(&l->addr)) {
+			/* the default listens on [::] too: a host without IPv6 skips it */
+			tp_warn(NULL, "listen %s %s: %s: skipped", proto_names[l->proto], a,
+			        strerror(-rc));
+			continue;
+		}
 		if (rc) {
 			snprintf(err, errlen, "listen %s %s: %s", proto_names[l->proto], a,
 			         strerror(-rc));
@@ -221,6 +227,10 @@ static int open_listeners(struct tp_srv *s, char *err, size_t errlen)
 		s->listen[s->nlisten].proto = l->proto;
 		s->listen[s->nlisten].addr = *bound;
 		s->nlisten++;
+	}
+	if (s->nlisten == 0) {
+		snprintf(err, errlen, "no listener could be opened");
+		return -EINVAL;
 	}
 	s->self.listen = s->listen;
 	s->self.nlisten = s->nlisten;
