@@ -232,3 +232,10 @@ lab_wait_stun() {
 		sys.exit(1)
 	PY
 }
+
+# lab_nat_udp_timeout I SECONDS: how long client I's NAT keeps an idle UDP
+# mapping (conntrack's timeouts are per namespace).
+lab_nat_udp_timeout() {
+	lab_sysctl "nat$1" "net.netfilter.nf_conntrack_udp_timeout=$2" &&
+		lab_sysctl "nat$1" "net.netfilter.nf_conntrack_udp_timeout_stream=$2"
+}

@@ -129,7 +129,7 @@ static void bindings(struct probe_result *r, int64_t deadline)
 			int fd = probe_udp_socket(&ifs[i].addr), rc;
 			int ms = probe_left(deadline) < BIND_MS ? probe_left(deadline) : BIND_MS;
 
-			snprintf(b->ifname, sizeof(b->ifname), "%s", ifs[i].name);
+			memcpy(b->ifname, ifs[i].name, sizeof(b->ifname));
 			b->family = r->srv[s].family;
 			b->server = r->srv[s];
 			if (fd < 0) {

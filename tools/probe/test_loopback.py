@@ -232,6 +232,22 @@ def scenario_wrong_password():
         srv.stop()
 
 
+def scenario_rest():
+    p = free_port()
+    srv = Server("rest", ['listen = [ "udp:127.0.0.1:%d" ];' % p, 'static-auth-secret = [ "k3y" ];',
+                          'allowed-peer = [ "127.0.0.0/8" ];'])
+    try:
+        check(stun_ready(p), "server (REST) answers Binding")
+        rc, doc, _ = probe(["--secret", "k3y", "--ports", str(p), "127.0.0.1:%d" % p])
+        check(rc == 0 and turn_entry(doc, "udp", p)["ok"], "REST credentials (--secret): TURN UDP works")
+        rc, doc, _ = probe(["--secret", "wrong", "--ports", str(p), "127.0.0.1:%d" % p])
+        u = turn_entry(doc, "udp", p)
+        check(rc == 1 and u["error_code"] == 401 and "shared secret" in (u["hint"] or ""),
+              "REST with a wrong secret: 401 and the REST hint")
+    finally:
+        srv.stop()
+
+
 def scenario_no_server():
     p = free_port()
     rc, doc, took = probe(["--timeout", "6", "--ports", str(p), "127.0.0.1:%d" % p])
@@ -251,6 +267,7 @@ def main():
                                       "192.168.0.0/16"], "insecure", "ok")
     scenario_audit("audit-default", None, "secure", "refused")
     scenario_wrong_password()
+    scenario_rest()
     scenario_no_server()
     if FAILS:
         print("\n%d check(s) failed:" % len(FAILS))
