@@ -59,8 +59,13 @@ int dc_sdp_parse(struct dc_sdp *s, const char *sdp)
 		char *line = g_strchomp(*l); /* drops the \r */
 
 		if (g_str_has_prefix(line, "m=application ") &&
-		    strstr(line, "webrtc-datachannel"))
+		    strstr(line, "webrtc-datachannel")) {
 			have_app = true;
+		} else if (g_str_has_prefix(line, "m=application ") && strstr(line, "DTLS/SCTP ")) {
+			/* the pre-RFC 8841 form (aiortc's offers): the format is the port */
+			have_app = true;
+			s->sctp_port = (unsigned)strtoul(strstr(line, "DTLS/SCTP ") + 10, NULL, 10);
+		}
 		else if (g_str_has_prefix(line, "a=ice-ufrag:"))
 			copy_val(s->ufrag, sizeof(s->ufrag), line + 12);
 		else if (g_str_has_prefix(line, "a=ice-pwd:"))
