@@ -658,6 +658,8 @@ static int apply_overrides(struct ld *ld, const struct tp_conf_overrides *ov)
 		  offsetof(struct tp_conf_overrides, nlisten), 0 },
 		{ "external-ip", offsetof(struct tp_conf_overrides, external_ip),
 		  offsetof(struct tp_conf_overrides, nexternal_ip), 0 },
+		{ "allowed-peer", offsetof(struct tp_conf_overrides, allowed_peer),
+		  offsetof(struct tp_conf_overrides, nallowed_peer), 0 },
 	};
 
 	ld->origin = "command line";

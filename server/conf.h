@@ -113,6 +113,8 @@ struct tp_conf_overrides {
 	const char *external_ip[TP_CONF_MAX_ADDRS];
 	size_t nexternal_ip;
 	const char *log_level;
+	const char *allowed_peer[TP_CONF_MAX_CIDRS];
+	size_t nallowed_peer;
 };
 
 /*

@@ -35,6 +35,8 @@ static void usage(FILE *f)
 	        "  -r, --realm REALM     authentication realm\n"
 	        "  -e, --external-ip IP  public address, or PUBLIC/PRIVATE for 1:1 NAT (repeatable)\n"
 	        "  -L, --log-level LVL   error, warn, info or debug\n"
+	        "  -a, --allowed-peer CIDR  open a peer range the secure default refuses\n"
+	        "                        (repeatable; replaces the file's allowed-peer)\n"
 	        "  -p, --print-config    print the effective configuration and exit\n"
 	        "  -V, --version         print the version and exit\n"
 	        "  -h, --help            this help\n");
@@ -76,6 +78,7 @@ int main(int argc, char **argv)
 		{ "realm", required_argument, NULL, 'r' },
 		{ "external-ip", required_argument, NULL, 'e' },
 		{ "log-level", required_argument, NULL, 'L' },
+		{ "allowed-peer", required_argument, NULL, 'a' },
 		{ "print-config", no_argument, NULL, 'p' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
@@ -87,7 +90,7 @@ int main(int argc, char **argv)
 	char err[512];
 	int opt, rc = 1;
 
-	while ((opt = getopt_long(argc, argv, "c:l:r:e:L:pVh", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "c:l:r:e:L:a:pVh", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
 			app.path = optarg;
@@ -111,6 +114,13 @@ int main(int argc, char **argv)
 			break;
 		case 'L':
 			app.ov.log_level = optarg;
+			break;
+		case 'a':
+			if (app.ov.nallowed_peer == TP_CONF_MAX_CIDRS) {
+				fprintf(stderr, "turnpike: at most %d --allowed-peer\n", TP_CONF_MAX_CIDRS);
+				return 2;
+			}
+			app.ov.allowed_peer[app.ov.nallowed_peer++] = optarg;
 			break;
 		case 'p':
 			print = true;
