@@ -252,9 +252,9 @@ const struct tp_stun_attr *tp_stun_find(const struct tp_stun_msg *m, uint16_t ty
 const struct tp_stun_attr *tp_stun_find_next(const struct tp_stun_msg *m, uint16_t type,
                                              const struct tp_stun_attr *prev);
 
-/* Typed getters. They return TP_P_OK, or TP_P_NO_INTEGRITY-style errors only where
- * the attribute is absent: use the bool getters for presence. All values have
- * already been validated by tp_stun_decode. */
+/* Typed getters over views from tp_stun_find(): all values have already been
+ * validated by tp_stun_decode, so they cannot fail on a view of the right type
+ * (tp_attr_addr returns TP_P_BAD_FAMILY only for a view that is not an address). */
 
 /* Any address attribute: XOR-* ones are un-XORed with the cookie and tid. */
 enum tp_perr tp_attr_addr(const struct tp_stun_msg *m, const struct tp_stun_attr *a,
@@ -321,11 +321,12 @@ enum tp_perr tp_precis_opaque(const char *in, size_t in_len, char *out, size_t c
 
 /*
  * Long-term key (RFC 8489 §9.2.2): MD5 or SHA-256 of
- * username ":" OpaqueString(realm) ":" OpaqueString(password). (The realm and
- * username are used as sent: RFC 8489 prepares them with OpaqueString and
- * UsernameCasePreserved, which for the ASCII strings of real deployments are the
- * identity; non-ASCII ones go through the same OpaqueString preparation.)
- * out receives 16 (MD5) or 32 (SHA-256) bytes; *out_len is set.
+ * username ":" realm ":" OpaqueString(password). The username and realm are
+ * hashed as they appear in the message (the client prepared the username with
+ * UsernameCasePreserved, the server chose the realm); only the password is
+ * prepared here, and a password OpaqueString refuses returns that error
+ * (TP_P_EMPTY, TP_P_BAD_UTF8, TP_P_PRECIS_DISALLOWED). TP_P_BAD_VALUE for an
+ * unknown algorithm. out receives 16 (MD5) or 32 (SHA-256) bytes; *out_len is set.
  */
 enum tp_perr tp_key_long_term(enum tp_pw_alg alg, const char *user, size_t user_len,
                               const char *realm, size_t realm_len,
@@ -414,7 +415,9 @@ int tp_stun_put_mi(struct tp_stun_wr *w, const uint8_t *key, size_t key_len);
 int tp_stun_put_mi256(struct tp_stun_wr *w, const uint8_t *key, size_t key_len, size_t trunc);
 int tp_stun_put_fingerprint(struct tp_stun_wr *w);
 
-/* Final length, or a negative errno (-ENOBUFS: buffer too small; -EINVAL). */
+/* Final length, or the first error: -ENOBUFS (buffer too small), -EINVAL (a value
+ * the RFCs forbid, or an XOR attribute in classic mode), -EAFNOSUPPORT (address
+ * family), -EMSGSIZE (message longer than 65535 bytes), -EIO (libcrypto failed). */
 long tp_stun_wr_finish(struct tp_stun_wr *w);
 
 /* ------------------------------------------------------------------ */
@@ -450,7 +453,8 @@ enum tp_frame_kind {
  * Look at the start of a stream buffer (TURN over TCP/TLS, RFC 8656 §12.5) and
  * tell the length of the first frame: STUN = 20 + length; ChannelData = 4 +
  * length rounded up to 4. Returns TP_P_OK with *frame_len and *kind,
- * TP_P_NEED_MORE when fewer than 4 bytes are there (the frame itself may be
+ * TP_P_NEED_MORE when fewer than 4 bytes are there (a bad first byte is reported
+ * as TP_P_NOT_STUN as soon as it is there; the frame itself may be
  * incomplete: compare *frame_len with n), TP_P_NOT_STUN for a first byte that is
  * neither, TP_P_BAD_LENGTH for a STUN length not a multiple of 4,
  * TP_P_FRAME_TOO_LONG when the frame would exceed max.
