@@ -262,7 +262,8 @@ int th_server_start(struct th_server *s, const char *extra, unsigned nports)
 	if (nports == 0)
 		nports = 40;
 	s->port = th_free_port();
-	s->min_port = (uint16_t)(20000 + th_rand() % (10000 - nports));
+	/* 29000-29999 is left to interop_coturn.sh */
+	s->min_port = (uint16_t)(20000 + th_rand() % (9000 - nports));
 	s->max_port = (uint16_t)(s->min_port + nports - 1);
 	s->addr = th_addr("127.0.0.1");
 	s->addr.port = s->port;

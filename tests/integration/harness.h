@@ -14,7 +14,6 @@
 #include <sys/types.h>
 
 #include "proto.h"
-#include "tp_test.h"
 
 /* ---- the server under test ---- */
 
@@ -36,7 +35,7 @@ void th_init(int argc, char **argv);
  * Start the server on 127.0.0.1:<free port> with the config lines in extra
  * (libconfig syntax). Defaults are added for every option extra does not name:
  * realm "test", relay-ip 127.0.0.1, a random relay range of nports ports in
- * 20000-29999 (nports 0: 40), log-level debug, unauth-rate 0 (no cap), users
+ * 20000-28999 (nports 0: 40), log-level debug, unauth-rate 0 (no cap), users
  * alice/alicepw and bob/bobpw. Waits up to 5 s for a Binding answer.
  * Returns 0, or -1 (and prints the log).
  */

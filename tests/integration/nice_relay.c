@@ -11,6 +11,7 @@
 #include <glib.h>
 
 #include "harness.h"
+#include "tp_test.h"
 
 #define NMSG 5
 

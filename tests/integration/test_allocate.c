@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "harness.h"
+#include "tp_test.h"
 
 static bool in_range(const struct th_server *s, const struct tp_addr *a)
 {
@@ -71,7 +72,7 @@ static void test_success(const struct th_server *s)
 	CHECK(tp_addr_eq(&mapped, &c.local));
 	/* the response is protected with the user's key */
 	if (r.code == 0) {
-		uint8_t key[16];
+		uint8_t key[TP_KEY_MAX];
 		size_t kl;
 
 		tp_key_long_term(TP_PWALG_MD5, "alice", 5, "test", 4, "alicepw", 7, key, &kl);

@@ -14,6 +14,7 @@
 #include <openssl/hmac.h>
 
 #include "harness.h"
+#include "tp_test.h"
 
 static void md5_key_hex(const char *user, const char *realm, const char *pass, char *out)
 {

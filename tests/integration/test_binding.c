@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "tp_test.h"
 
 static void test_basic(const struct th_server *s)
 {

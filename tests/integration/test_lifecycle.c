@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "tp_test.h"
 
 static const char base[] = "allowed-peer = [\"127.0.0.0/8\"];\n";
 

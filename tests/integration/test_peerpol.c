@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "tp_test.h"
 
 static const char *denied4[] = {
 	"0.0.0.0", "0.1.2.3",                          /* 0/8 this network */

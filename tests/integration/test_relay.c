@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "tp_test.h"
 
 static const char conf[] =
 	"relay-ip = [\"127.0.0.1\", \"::1\"];\n"
