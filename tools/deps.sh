@@ -34,6 +34,11 @@ TEST_PKGS=(
 	iptables
 	python3           # test helpers
 	procps            # ps, pgrep for test scripts
+	libusrsctp-dev    # tools/dc-client (SCTP over DTLS); its tests need it built
+	libsoup-3.0-dev   # tools/dc-client signaling (WebSocket)
+	python3-aiortc    # an independent WebRTC peer for tests/integration-dc
+	chromium          # headless browser for tests/browser and integration-dc
+	nodejs            # drives chromium through playwright-core (npm ci in the test)
 )
 
 usage() {
@@ -59,6 +64,11 @@ for p in "${pkgs[@]}"; do
 	st=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
 	[ "$st" = installed ] || missing+=("$p")
 done
+
+# npm ships inside some nodejs builds (NodeSource); Debian's comes separately.
+if [ "${1:-}" = --test ] && ! command -v npm >/dev/null 2>&1; then
+	missing+=(npm)
+fi
 
 if [ ${#missing[@]} -eq 0 ]; then
 	echo "deps: all ${#pkgs[@]} packages already installed"
