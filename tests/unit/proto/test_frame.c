@@ -107,6 +107,16 @@ static void test_chandata(void)
 	CHECK(b[0] == 0x4a && b[1] == 0xbc && b[2] == 0x12 && b[3] == 0x34);
 	CHECK(tp_chan_valid(0x4000) && tp_chan_valid(0x4FFF) && !tp_chan_valid(0x3FFF) &&
 	      !tp_chan_valid(0x5000));
+
+	/* the RFC 5766 range, as an option */
+	memcpy(b, "\x7f\xfe\x00\x01x", 5);
+	CHECK_EQ(tp_chan_decode(b, 5, &chan, &data, &len), TP_P_CHAN_RANGE);
+	CHECK_EQ(tp_chan_decode_max(b, 5, TP_CHAN_MAX_RFC5766, &chan, &data, &len), TP_P_OK);
+	CHECK_EQ(chan, 0x7ffe);
+	CHECK_EQ(len, 1);
+	b[0] = 0x80;
+	CHECK_EQ(tp_chan_decode_max(b, 5, TP_CHAN_MAX_RFC5766, &chan, &data, &len),
+	         TP_P_CHAN_RANGE);
 }
 
 static void test_peek(void)
@@ -126,6 +136,15 @@ static void test_peek(void)
 	CHECK_EQ(tp_frame_peek(b, n, lens[0], &flen, &kind), TP_P_OK);   /* exactly the cap */
 	CHECK_EQ(tp_frame_peek(b, n, lens[0] - 1, &flen, &kind), TP_P_FRAME_TOO_LONG);
 	CHECK_EQ(tp_frame_peek(b, 1, 1500, &flen, &kind), TP_P_NEED_MORE);
+
+	/* 0x5000-0x7FFF only with the RFC 5766 maximum */
+	memcpy(b, "\x6a\x00\x00\x05", 4);
+	CHECK_EQ(tp_frame_peek(b, 4, 1500, &flen, &kind), TP_P_NOT_STUN);
+	CHECK_EQ(tp_frame_peek_max(b, 4, 1500, TP_CHAN_MAX_RFC5766, &flen, &kind), TP_P_OK);
+	CHECK_EQ(kind, TP_FRAME_CHANDATA);
+	CHECK_EQ(flen, 12);
+	b[0] = 0x80;
+	CHECK_EQ(tp_frame_peek_max(b, 4, 1500, TP_CHAN_MAX_RFC5766, &flen, &kind), TP_P_NOT_STUN);
 }
 
 static void feed_in_chunks(size_t chunk)
