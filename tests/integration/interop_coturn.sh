@@ -113,7 +113,12 @@ run_uclient() {
 		fail "uclient $name: sent ${sent:-?} received ${recv:-?}"
 		tail -n 30 "$log"
 	fi
-	if grep -Ei "error|cannot|failure|wrong" "$log" >"$DIR/err.txt"; then
+	# A retransmitted Refresh(0) that arrives after the deletion gets 437, which
+	# RFC 8656 §7.3 tells the client to take as success; uclient prints it
+	# anyway. Every other error line fails the run (the counts above prove that
+	# no allocation was lost to it).
+	if grep -Ei "error|cannot|failure|wrong" "$log" |
+		grep -v "error 437 (Allocation Mismatch)" >"$DIR/err.txt"; then
 		fail "uclient $name printed errors:"
 		head -n 10 "$DIR/err.txt"
 	fi
