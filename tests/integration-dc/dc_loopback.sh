@@ -10,6 +10,9 @@
 #   sigkill    the signaling server is killed once both channels are open;
 #              the pings that follow must all be answered
 #   badauth    a wrong TURN password: exit 1 naming the TURN allocation and 401
+#   tls        one peer relays over TURN/TLS (certificate checked against the
+#              test CA), the other over UDP; without the CA: exit 1 naming
+#              the untrusted certificate
 #   expect     a direct connection run with --expect relay: exit 2
 # Every process started here is killed by PID on exit.
 set -euo pipefail
@@ -65,8 +68,14 @@ start_turnpike() {
 	local tport wport
 	tport=$(free_port udp)
 	wport=$(free_port tcp)
+	tlsport=$(free_port tcp)
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+		-keyout "$tmp/key.pem" -out "$tmp/cert.pem" -subj "/CN=turnpike-test" \
+		-addext "subjectAltName=IP:127.0.0.1" 2>/dev/null || fail "openssl req"
 	cat >"$tmp/tp.conf" <<EOF
-listen = [ "udp:127.0.0.1:$tport", "ws:127.0.0.1:$wport" ];
+listen = [ "udp:127.0.0.1:$tport", "ws:127.0.0.1:$wport", "tls:127.0.0.1:$tlsport" ];
+tls-cert = "$tmp/cert.pem";
+tls-key = "$tmp/key.pem";
 relay-ip = [ "127.0.0.1" ];
 users = ( { name = "alice"; password = "secret"; } );
 allowed-peer = [ "127.0.0.0/8" ];
@@ -168,6 +177,24 @@ badauth)
 		fail "error message"
 	python3 -c 'import json,sys; print("error:", json.load(open(sys.argv[1]))["error"])' "$tmp/offer.out"
 	echo "PASS: badauth"
+	exit 0
+	;;
+tls)
+	start_turnpike
+	run_pair "--turn 127.0.0.1:$tlsport --turn-transport tls --turn-ca $tmp/cert.pem --user alice --pass secret --force-relay --expect relay --pings 10 --bulk 1000000" \
+		"--turn $turn --user alice --pass secret --force-relay --expect relay --pings 10"
+	wait_pair
+	[ "$orc" = 0 ] && [ "$arc" = 0 ] || fail "exit offer=$orc answer=$arc (want 0 0)"
+	json "$tmp/offer.out" 'j["path"]=="relay" and j["selected"]["local"]["transport"]=="tls" and j["rtt_ms"]["received"]==10' ||
+		fail "offer report"
+	grep -q "allocation created.*\[tls " "$tmp/turnpike.log" || fail "no allocation over TLS"
+	show
+	rc=0
+	"$dc" offer --signal "$url-2" --bind 127.0.0.1 --json --timeout 20 --turn "127.0.0.1:$tlsport" \
+		--turn-transport tls --user alice --pass secret --force-relay >"$tmp/offer.out" 2>"$tmp/offer.err" || rc=$?
+	[ "$rc" = 1 ] || fail "untrusted certificate: exit $rc (want 1)"
+	json "$tmp/offer.out" '"certificate is not trusted" in j["error"]' || fail "untrusted certificate message"
+	echo "PASS: tls"
 	exit 0
 	;;
 expect)

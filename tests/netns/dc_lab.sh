@@ -33,12 +33,12 @@ fail() {
 
 lab_init || fail "lab setup"
 case "$scenario" in
-a | c | d | e) lab_client 1 ei ei && lab_client 2 ei ei || fail "NAT setup" ;;
+a | c | c-tcp | d | e) lab_client 1 ei ei && lab_client 2 ei ei || fail "NAT setup" ;;
 b) lab_client 1 apd apd && lab_client 2 apd apd || fail "NAT setup" ;;
 *) echo "unknown scenario $scenario"; exit 2 ;;
 esac
 
-if [ "$scenario" = c ]; then
+if [ "$scenario" = c ] || [ "$scenario" = c-tcp ]; then
 	# Client 1's network lets only TCP to 443 and the signaling port out.
 	lab_exec nat1 nft insert rule ip lab c_fwd iifname lan meta l4proto udp drop ||
 		fail "firewall"
@@ -46,8 +46,14 @@ if [ "$scenario" = c ]; then
 		fail "firewall"
 fi
 
+# A self-signed certificate for the server's address; the clients trust it.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+	-keyout "$tmp/key.pem" -out "$tmp/cert.pem" -subj "/CN=turnpike-lab" \
+	-addext "subjectAltName=IP:$LAB_SRV1" 2>/dev/null || fail "openssl req"
 cat >"$tmp/turnpike.conf" <<CONF
-listen = [ "udp:$LAB_SRV1:3478", "tcp:$LAB_SRV1:443", "ws:$LAB_SRV1:8080" ];
+listen = [ "udp:$LAB_SRV1:3478", "tls:$LAB_SRV1:443", "ws:$LAB_SRV1:8080" ];
+tls-cert = "$tmp/cert.pem";
+tls-key = "$tmp/key.pem";
 relay-ip = [ "$LAB_SRV1" ];
 users = ( { name = "alice"; password = "s3cret"; } );
 # relay-to-relay (scenario d) needs the relay range itself, a TEST-NET here
@@ -75,6 +81,10 @@ case "$scenario" in
 a) o1="--expect direct --bulk 2000000"; o2="--expect direct" ;;
 b) o1="--expect relay --bulk 2000000"; o2="--expect relay" ;;
 c)
+	turn1="--turn $LAB_SRV1:443 --turn-transport tls --turn-ca $tmp/cert.pem --user alice --pass s3cret"
+	o1="--expect relay --bulk 2000000"; o2="--expect relay"
+	;;
+c-tcp)
 	turn1="--turn $LAB_SRV1:443 --turn-transport tcp --user alice --pass s3cret"
 	o1="--expect relay --bulk 2000000"; o2="--expect relay"
 	;;
@@ -117,12 +127,16 @@ for r in offer answer; do
 	check "$r" 'j["rtt_ms"]["received"] == j["rtt_ms"]["sent"] > 0'
 	case "$scenario" in
 	a | e) check "$r" 'j["path"] == "direct" and j["selected"]["local"]["type"] in ("host", "srflx", "prflx")' ;;
-	b | c | d) check "$r" 'j["path"] == "relay"' ;;
+	b | c | c-tcp | d) check "$r" 'j["path"] == "relay"' ;;
 	esac
 	[ "$scenario" = e ] && check "$r" 'j["signaling_lost_after_open"]'
 	[ "$scenario" = d ] && check "$r" 'j["candidates"]["host"] == 0 and j["candidates"]["srflx"] == 0'
 done
-[ "$scenario" = c ] && check offer 'j["selected"]["local"]["type"] == "relay" and j["selected"]["local"]["transport"] == "tcp"'
+[ "$scenario" = c ] && check offer 'j["selected"]["local"]["type"] == "relay" and j["selected"]["local"]["transport"] == "tls"'
+[ "$scenario" = c-tcp ] && check offer 'j["selected"]["local"]["type"] == "relay" and j["selected"]["local"]["transport"] == "tcp"'
+if [ "$scenario" = c ]; then
+	grep -q "allocation created.*\[tls " "$tmp/turnpike.log" || fail "no allocation over TLS in the server log"
+fi
 
 for r in offer answer; do
 	python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); r=j["rtt_ms"]; b=j["bulk"]; s=j["selected"]

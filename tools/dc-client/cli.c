@@ -91,6 +91,8 @@ static void usage(void)
 	        "  --turn-transport udp|tcp|tls\n"
 	        "  --user U --pass P          long-term TURN credentials\n"
 	        "  --turn-secret S            TURN REST API shared secret instead\n"
+	        "  --turn-ca FILE             CA certificates for TURN over TLS\n"
+	        "  --turn-insecure            do not check the TURN server's certificate\n"
 	        "  --force-relay              use relayed candidates only\n"
 	        "  --expect direct|relay      exit 2 when connected on another path\n"
 	        "  --pings N                  RTT samples (default 10)\n"
@@ -140,6 +142,8 @@ static void parse_args(struct dc_opts *o, int argc, char **argv)
 		{ "user", required_argument, NULL, 'u' },
 		{ "pass", required_argument, NULL, 'p' },
 		{ "turn-secret", required_argument, NULL, 'k' },
+		{ "turn-ca", required_argument, NULL, 'C' },
+		{ "turn-insecure", no_argument, NULL, 'I' },
 		{ "force-relay", no_argument, NULL, 'r' },
 		{ "expect", required_argument, NULL, 'e' },
 		{ "pings", required_argument, NULL, 'n' },
@@ -186,6 +190,8 @@ static void parse_args(struct dc_opts *o, int argc, char **argv)
 		case 'u': o->user = optarg; break;
 		case 'p': o->pass = optarg; break;
 		case 'k': o->turn_secret = optarg; break;
+		case 'C': o->turn_ca = optarg; break;
+		case 'I': o->turn_insecure = true; break;
 		case 'r': o->force_relay = true; break;
 		case 'e':
 			if (strcmp(optarg, "direct") == 0)

@@ -28,6 +28,8 @@ struct dc_opts {
 	unsigned turn_port;
 	const char *turn_transport;     /* "udp", "tcp", "tls" */
 	const char *user, *pass, *turn_secret;
+	const char *turn_ca;            /* CA file for TURN over TLS */
+	bool turn_insecure;             /* do not check the TURN server's certificate */
 	bool force_relay;
 	enum dc_path expect;
 	unsigned pings;
@@ -173,6 +175,11 @@ struct dc_bench_stats {
 	double bulk_secs;                  /* 0: not measured */
 };
 void dc_bench_stats(struct dc *dc, struct dc_bench_stats *st);
+
+/* tls.c */
+int dc_tls_bridge_start(struct dc *dc, const char *host, const char *ip, unsigned port,
+                        unsigned *local_port);
+const char *dc_tls_error(void);     /* the last TLS failure, or NULL */
 
 /* report.c */
 void dc_report(struct dc *dc);

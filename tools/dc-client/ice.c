@@ -113,26 +113,24 @@ static void on_new_candidate(NiceAgent *agent, NiceCandidate *c, gpointer p)
 	else
 		g_ptr_array_add(local_out, g_strdup(line));
 	g_free(sdp);
+	switch (c->type) {
+	case NICE_CANDIDATE_TYPE_HOST: dc->ncand[DC_HOST]++; break;
+	case NICE_CANDIDATE_TYPE_SERVER_REFLEXIVE: dc->ncand[DC_SRFLX]++; break;
+	case NICE_CANDIDATE_TYPE_PEER_REFLEXIVE: dc->ncand[DC_PRFLX]++; break;
+	case NICE_CANDIDATE_TYPE_RELAYED: dc->ncand[DC_RELAY]++; break;
+	}
 }
 
 static void on_gathering_done(NiceAgent *agent, guint stream, gpointer p)
 {
 	struct dc *dc = p;
-	GSList *l = nice_agent_get_local_candidates(agent, stream, 1);
 
+	(void)agent;
+	(void)stream;
+	if (dc->gathering_done)
+		return;
 	dc->t_gathered = dc_now(dc);
 	dc->gathering_done = true;
-	for (GSList *i = l; i; i = i->next) {
-		NiceCandidate *c = i->data;
-
-		switch (c->type) {
-		case NICE_CANDIDATE_TYPE_HOST: dc->ncand[DC_HOST]++; break;
-		case NICE_CANDIDATE_TYPE_SERVER_REFLEXIVE: dc->ncand[DC_SRFLX]++; break;
-		case NICE_CANDIDATE_TYPE_PEER_REFLEXIVE: dc->ncand[DC_PRFLX]++; break;
-		case NICE_CANDIDATE_TYPE_RELAYED: dc->ncand[DC_RELAY]++; break;
-		}
-	}
-	g_slist_free_full(l, (GDestroyNotify)nice_candidate_free);
 	dc_progress(dc, "gathering done: host %u srflx %u relay %u", dc->ncand[DC_HOST],
 	            dc->ncand[DC_SRFLX], dc->ncand[DC_RELAY]);
 	nice_debug_disable(TRUE);
@@ -141,7 +139,9 @@ static void on_gathering_done(NiceAgent *agent, guint stream, gpointer p)
 
 		dc->stage = "candidate gathering (TURN allocation)";
 		if (dc->o.force_relay || dc->o.expect == DC_PATH_RELAY) {
-			if (why)
+			if (dc_tls_error())
+				dc_fail(dc, "%s", dc_tls_error());
+			else if (why)
 				dc_fail(dc, "TURN allocation refused by %s:%u (%s): %s",
 				        dc->o.turn_host, dc->o.turn_port, dc->o.turn_transport, why);
 			else if (turn_err)
@@ -165,6 +165,22 @@ static void on_gathering_done(NiceAgent *agent, guint stream, gpointer p)
 		dc_signal_send_candidate(dc, "");
 	else
 		local_done_pending = true;
+}
+
+/* libnice may never signal the end of gathering with TURN over TCP: after
+ * GATHER_WAIT_MS, judge the TURN allocation anyway. */
+#define GATHER_WAIT_MS 4000
+
+static gboolean gather_wait_cb(gpointer p)
+{
+	struct dc *dc = p;
+
+	if (!dc->gathering_done && !dc->finished && dc->o.turn_host &&
+	    dc->ncand[DC_RELAY] == 0) {
+		dc_progress(dc, "no relayed candidate after %d ms", GATHER_WAIT_MS);
+		on_gathering_done(dc->agent, dc->stream, dc);
+	}
+	return G_SOURCE_REMOVE;
 }
 
 static void on_selected_pair(NiceAgent *agent, guint stream, guint comp, NiceCandidate *l,
@@ -285,6 +301,7 @@ int dc_ice_start(struct dc *dc)
 	dc->stream = nice_agent_add_stream(dc->agent, 1);
 	if (o->turn_host) {
 		NiceRelayType rt = NICE_RELAY_TYPE_TURN_UDP;
+		unsigned turn_port = o->turn_port;
 		char *user, *pass;
 
 		if (strcmp(o->turn_transport, "tcp") == 0)
@@ -295,6 +312,16 @@ int dc_ice_start(struct dc *dc)
 			dc_fail(dc, "TURN server %s: cannot resolve", o->turn_host);
 			return -1;
 		}
+		if (rt == NICE_RELAY_TYPE_TURN_TLS) {
+			unsigned lport;
+
+			/* libnice's TLS is plain TCP here: TCP to our local TLS bridge */
+			if (dc_tls_bridge_start(dc, o->turn_host, ip, o->turn_port, &lport) != 0)
+				return -1;
+			snprintf(ip, sizeof(ip), "127.0.0.1");
+			turn_port = lport;
+			rt = NICE_RELAY_TYPE_TURN_TCP;
+		}
 		if (o->turn_secret) {
 			rest_creds(o->turn_secret, &user, &pass);
 		} else {
@@ -304,8 +331,7 @@ int dc_ice_start(struct dc *dc)
 		g_log_set_handler("libnice-stun", G_LOG_LEVEL_DEBUG, stun_log, NULL);
 		g_log_set_handler("libnice", G_LOG_LEVEL_DEBUG, quiet_log, NULL);
 		nice_debug_enable(TRUE);
-		nice_agent_set_relay_info(dc->agent, dc->stream, 1, ip, o->turn_port, user, pass,
-		                          rt);
+		nice_agent_set_relay_info(dc->agent, dc->stream, 1, ip, turn_port, user, pass, rt);
 		g_free(user);
 		g_free(pass);
 	}
@@ -315,6 +341,7 @@ int dc_ice_start(struct dc *dc)
 		        o->bind_ip ? " for --bind " : "", o->bind_ip ? o->bind_ip : "");
 		return -1;
 	}
+	g_timeout_add(GATHER_WAIT_MS, gather_wait_cb, dc);
 	if (o->offer)
 		send_description(dc);
 	return 0;
