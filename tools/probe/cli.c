@@ -60,7 +60,6 @@ static int parse_opts(struct probe_opts *o, int argc, char **argv)
 		{ "lifetime-max", required_argument, NULL, 'M' },
 		{ "audit", no_argument, NULL, 'a' },
 		{ "timeout", required_argument, NULL, 't' },
-		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -69,7 +68,7 @@ static int parse_opts(struct probe_opts *o, int argc, char **argv)
 	o->timeout = 20;
 	o->lifetime_max = 60;
 	parse_ports(o, "3478,5349,443");
-	while ((c = getopt_long(argc, argv, "ju:p:s:r:P:LM:at:vh", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "ju:p:s:r:P:LM:at:h", lo, NULL)) != -1) {
 		switch (c) {
 		case 'j': o->json = true; break;
 		case 'u': o->user = optarg; break;
@@ -87,7 +86,6 @@ static int parse_opts(struct probe_opts *o, int argc, char **argv)
 		case 'M': o->lifetime_max = atoi(optarg); break;
 		case 'a': o->audit = true; break;
 		case 't': o->timeout = atoi(optarg); break;
-		case 'v': o->verbose = true; break;
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); return -1;
 		}

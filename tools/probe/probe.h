@@ -47,7 +47,6 @@ struct probe_opts {
 	int lifetime_max;            /* s */
 	bool audit;
 	int timeout;                 /* s, the whole run except the lifetime test */
-	bool verbose;
 };
 
 /* ---- sock.c ---- */

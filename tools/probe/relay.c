@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "probe.h"
@@ -197,7 +198,9 @@ void relay_run(struct probe_result *r, const struct probe_creds *cr, const struc
 		return;
 	}
 	t = turn_new(x, cr);
-	if (!t || turn_allocate(t, 0, probe_left(deadline)) != 0) {
+	/* A relay of the probe's own family (RFC 8656 defaults to IPv4). */
+	if (!t || turn_allocate(t, srv->family == AF_INET6 ? TP_STUN_FAMILY_IPV6 : 0,
+	                        probe_left(deadline)) != 0) {
 		snprintf(rr->note, sizeof(rr->note), "Allocate failed: %s",
 		         t ? turn_last_reason(t) : "out of memory");
 		goto out;

@@ -248,6 +248,28 @@ def scenario_rest():
         srv.stop()
 
 
+def scenario_ipv6():
+    try:
+        t = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+        t.bind(("::1", 0))
+        p = t.getsockname()[1]
+        t.close()
+    except OSError:
+        print("note: no ::1 here; IPv6 not tested")
+        return
+    srv = Server("ipv6", USER + ['listen = [ "udp:[::1]:%d" ];' % p, 'allowed-peer = [ "::1/128" ];'])
+    try:
+        time.sleep(0.3)
+        rc, doc, _ = probe(["--user", "alice", "--pass", "s3cret", "--ports", str(p), "[::1]:%d" % p])
+        b = [x for x in doc["stun"]["bindings"] if x["ok"]]
+        check(rc == 0 and b and all(x["family"] == "ipv6" and x["mapped"].startswith("[::1]:") for x in b),
+              "IPv6: srflx [::1]")
+        check(doc["relay"]["status"] == "ok" and doc["relay"]["relayed"].startswith("[::1]:"),
+              "IPv6: relay through an IPv6 relayed address")
+    finally:
+        srv.stop()
+
+
 def scenario_no_server():
     p = free_port()
     rc, doc, took = probe(["--timeout", "6", "--ports", str(p), "127.0.0.1:%d" % p])
@@ -268,6 +290,7 @@ def main():
     scenario_audit("audit-default", None, "secure", "refused")
     scenario_wrong_password()
     scenario_rest()
+    scenario_ipv6()
     scenario_no_server()
     if FAILS:
         print("\n%d check(s) failed:" % len(FAILS))
