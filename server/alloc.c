@@ -25,14 +25,20 @@ struct tp_user_count {
 
 /* ---- keyed hashing ---- */
 
-static size_t hash_bytes(const struct tp_srv *s, const void *b, size_t n, size_t size)
+static uint64_t hash64(const struct tp_srv *s, const void *b, size_t n)
 {
 	uint8_t h[crypto_shorthash_BYTES];
 	uint64_t v;
 
 	crypto_shorthash(h, b, n, s->hash_key);
 	memcpy(&v, h, sizeof(v));
-	return (size_t)(v & (size - 1));
+	return v;
+}
+
+/* A bucket of a power-of-two table. */
+static size_t hash_bytes(const struct tp_srv *s, const void *b, size_t n, size_t size)
+{
+	return (size_t)(hash64(s, b, n) & (size - 1));
 }
 
 static size_t put_addr_key(uint8_t *k, const struct tp_addr *a)
@@ -46,7 +52,7 @@ static size_t put_addr_key(uint8_t *k, const struct tp_addr *a)
 	return 3 + iplen;
 }
 
-static size_t hash_5tuple(const struct tp_srv *s, const struct tp_5tuple *ft, size_t size)
+uint64_t tp_5tuple_key(const struct tp_srv *s, const struct tp_5tuple *ft)
 {
 	uint8_t k[1 + 2 * 19];
 	size_t n = 0;
@@ -54,7 +60,12 @@ static size_t hash_5tuple(const struct tp_srv *s, const struct tp_5tuple *ft, si
 	k[n++] = ft->transport;
 	n += put_addr_key(k + n, &ft->client);
 	n += put_addr_key(k + n, &ft->local);
-	return hash_bytes(s, k, n, size);
+	return hash64(s, k, n);
+}
+
+static size_t hash_5tuple(const struct tp_srv *s, const struct tp_5tuple *ft, size_t size)
+{
+	return (size_t)(tp_5tuple_key(s, ft) & (size - 1));
 }
 
 static bool ft_eq(const struct tp_5tuple *a, const struct tp_5tuple *b)

@@ -111,6 +111,8 @@ void tp_alloc_set_lifetime(struct tp_alloc *a, uint32_t lifetime);
 void tp_alloc_new_ticket(struct tp_alloc *a);
 /* Move to a new 5-tuple (mobility). */
 void tp_alloc_move(struct tp_alloc *a, const struct tp_5tuple *ft, struct tp_sink *sink);
+/* Keyed 64-bit hash of a 5-tuple. */
+uint64_t tp_5tuple_key(const struct tp_srv *s, const struct tp_5tuple *ft);
 /* How many allocations the (quota) user holds. */
 uint32_t tp_alloc_user_count(struct tp_srv *s, const char *user, size_t len);
 

@@ -284,20 +284,22 @@ int tp_auth_request(struct tp_srv *s, const struct tp_5tuple *ft, const struct t
 int tp_auth_make_demo(struct tp_srv *s)
 {
 	static char demo_name[] = "demo";
-	uint8_t rnd[12];
+	const char *realm = s->conf->realm;
+	uint8_t rnd[12], md5[TP_KEY_MAX], sha[TP_KEY_MAX];
 	size_t klen;
 
 	randombytes_buf(rnd, sizeof(rnd));
 	sodium_bin2base64(s->demo_pass, sizeof(s->demo_pass), rnd, sizeof(rnd),
 	                  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	if (tp_key_long_term(TP_PWALG_MD5, demo_name, 4, realm, strlen(realm), s->demo_pass,
+	                     strlen(s->demo_pass), md5, &klen) != TP_P_OK ||
+	    tp_key_long_term(TP_PWALG_SHA256, demo_name, 4, realm, strlen(realm), s->demo_pass,
+	                     strlen(s->demo_pass), sha, &klen) != TP_P_OK)
+		return -EINVAL;
 	s->demo.name = demo_name;
 	s->demo.password = s->demo_pass;
-	if (tp_key_long_term(TP_PWALG_MD5, "demo", 4, s->conf->realm, strlen(s->conf->realm),
-	                     s->demo_pass, strlen(s->demo_pass), s->demo.key_md5, &klen) != TP_P_OK ||
-	    tp_key_long_term(TP_PWALG_SHA256, "demo", 4, s->conf->realm, strlen(s->conf->realm),
-	                     s->demo_pass, strlen(s->demo_pass), s->demo.key_sha256,
-	                     &klen) != TP_P_OK)
-		return -EINVAL;
+	memcpy(s->demo.key_md5, md5, sizeof(s->demo.key_md5));
+	memcpy(s->demo.key_sha256, sha, sizeof(s->demo.key_sha256));
 	s->demo.has_sha256 = true;
 	return 0;
 }

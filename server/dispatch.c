@@ -177,7 +177,10 @@ static void binding(struct tp_req *rq)
 
 	if (!tp_rate_allow(rq->s, &rq->ft->client))
 		return;
-	if (m->nunknown) {
+	/* classic RFC 3489 clients may carry RESPONSE-ADDRESS & co: they get their
+	 * MAPPED-ADDRESS all the same, as an RFC 3489 server without those
+	 * features would answer */
+	if (m->nunknown && !m->classic) {
 		tp_req_fail(rq, 420, "unknown comprehension-required attribute");
 		return;
 	}

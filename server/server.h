@@ -116,6 +116,14 @@ struct tp_srv {
 	char demo_pass[24];                   /* generated demo password, or "" */
 
 	struct tp_rate_slot rate[TP_RATE_SLOTS];
+	/* Refresh(0) transactions of recently deleted allocations, so that a
+	 * retransmission (its answer lost on UDP) gets success, not 437 */
+	struct tp_gone {
+		uint64_t key;                 /* keyed hash of the 5-tuple */
+		uint8_t tid[TP_STUN_TID_LEN];
+		time_t at;
+	} gone[64];
+	unsigned gone_next;
 	struct tp_stats stats;
 
 	struct tp_udp_listener *udp[TP_CONF_MAX_LISTEN];

@@ -171,6 +171,32 @@ static int allocate(struct tp_req *rq, struct tp_alloc *a)
 	return 0;
 }
 
+#define GONE_SECONDS 30  /* longer than a client's retransmissions (RFC 8489 Rc*Rto) */
+
+static void remember_deleted(struct tp_srv *s, const struct tp_5tuple *ft, const uint8_t *tid)
+{
+	struct tp_gone *g = &s->gone[s->gone_next++ % (sizeof(s->gone) / sizeof(s->gone[0]))];
+
+	g->key = tp_5tuple_key(s, ft);
+	memcpy(g->tid, tid, TP_STUN_TID_LEN);
+	g->at = tp_now(s);
+}
+
+static bool recently_deleted(struct tp_srv *s, const struct tp_5tuple *ft, const uint8_t *tid)
+{
+	uint64_t key = tp_5tuple_key(s, ft);
+	time_t now = tp_now(s);
+
+	for (size_t i = 0; i < sizeof(s->gone) / sizeof(s->gone[0]); i++) {
+		const struct tp_gone *g = &s->gone[i];
+
+		if (g->at && now - g->at <= GONE_SECONDS && g->key == key &&
+		    memcmp(g->tid, tid, TP_STUN_TID_LEN) == 0)
+			return true;
+	}
+	return false;
+}
+
 /* RFC 8656 §7.3; RFC 8016 §3.2 for a Refresh that moves a mobile allocation. */
 static int refresh(struct tp_req *rq, struct tp_alloc *a)
 {
@@ -195,6 +221,14 @@ static int refresh(struct tp_req *rq, struct tp_alloc *a)
 		tp_alloc_move(a, rq->ft, rq->sink);
 		tp_alloc_new_ticket(a); /* the used ticket cannot be replayed */
 	}
+	lifetime = clamp_lifetime(s->conf, m);
+	if (!a && lifetime == 0 && recently_deleted(s, rq->ft, m->tid)) {
+		/* the answer to this Refresh(0) was lost: it succeeded */
+		tp_req_begin(rq);
+		tp_stun_put_u32(&rq->w, TP_ATTR_LIFETIME, 0);
+		tp_req_send(rq);
+		return 0;
+	}
 	if (!a)
 		return tp_req_fail(rq, 437, "no allocation for this 5-tuple");
 	if (!same_user(rq, a))
@@ -209,7 +243,6 @@ static int refresh(struct tp_req *rq, struct tp_alloc *a)
 		if (!have)
 			return tp_req_fail(rq, 443, "allocation has no relay of that family");
 	}
-	lifetime = clamp_lifetime(s->conf, m);
 	tp_req_begin(rq);
 	tp_stun_put_u32(&rq->w, TP_ATTR_LIFETIME, lifetime);
 	if (a->has_ticket && lifetime)
@@ -219,6 +252,7 @@ static int refresh(struct tp_req *rq, struct tp_alloc *a)
 		        (unsigned long long)a->tx_pkts, (unsigned long long)a->rx_pkts);
 		rq->log.relay = NULL;
 		rq->log.user = NULL;
+		remember_deleted(s, rq->ft, m->tid);
 		tp_alloc_free(a);
 	} else {
 		tp_alloc_set_lifetime(a, lifetime);

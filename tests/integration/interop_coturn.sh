@@ -57,6 +57,9 @@ log-level = "info";
 users = ( { name = "ninefingers"; password = "youhavetoberealistic"; } );
 static-auth-secret = ["$SECRET"];
 allowed-peer = ["127.0.0.0/8"];
+# turnutils_uclient draws channel numbers from RFC 5766's 0x4000-0x7FFF; RFC 8656
+# narrowed the range to 0x4FFF, so the server accepts the old one only when asked.
+legacy-channels = true;
 default-lifetime = 60;
 max-lifetime = 60;
 user-quota = 0;
