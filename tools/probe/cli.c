@@ -155,6 +155,14 @@ static void bindings(struct probe_result *r, int64_t deadline)
 	}
 }
 
+/* A name for SNI and certificate checks; none for an address literal. */
+static const char *sni_of(const char *host)
+{
+	struct tp_addr a;
+
+	return tp_addr_parse(&a, host, 0) == 0 ? NULL : host;
+}
+
 static void turn_one(struct probe_result *r, const struct probe_creds *cr, enum probe_xport k,
                      uint16_t port, int ms)
 {
@@ -176,7 +184,7 @@ static void turn_one(struct probe_result *r, const struct probe_creds *cr, enum 
 		r->budget_exhausted = true;
 		return;
 	}
-	rc = px_open(&x, k, &rt->server, r->host, ms, rt->error, sizeof(rt->error));
+	rc = px_open(&x, k, &rt->server, sni_of(r->host), ms, rt->error, sizeof(rt->error));
 	if (rc) {
 		struct turn_fail f = { .errno_ = rc, .xport = k };
 
