@@ -12,7 +12,7 @@ RUN apt-get update \
 WORKDIR /src
 COPY . .
 RUN cmake -S . -B build -DTP_TESTS=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo \
- && cmake --build build -j2 \
+ && cmake --build build -j2 --target turnpike \
  && install -D -m 0755 build/server/turnpike /out/usr/local/bin/turnpike \
  && install -D -m 0644 conf/turnpike.conf /out/etc/turnpike/turnpike.conf
 
