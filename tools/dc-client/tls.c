@@ -10,6 +10,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -37,18 +38,28 @@ struct bridge {
 
 static struct bridge br;
 static GMutex err_lock;
-static char last_err[300];
+static char *last_err;         /* owned; kept until exit once set */
 
 static void set_err(const char *fmt, const char *detail)
 {
+	char *e = g_strdup_printf(fmt, br.host, br.port, detail);
+
 	g_mutex_lock(&err_lock);
-	snprintf(last_err, sizeof(last_err), fmt, br.host, br.port, detail);
+	if (!last_err)
+		last_err = e;
+	else
+		g_free(e);
 	g_mutex_unlock(&err_lock);
 }
 
 const char *dc_tls_error(void)
 {
-	return last_err[0] ? last_err : NULL;
+	const char *e;
+
+	g_mutex_lock(&err_lock);
+	e = last_err;
+	g_mutex_unlock(&err_lock);
+	return e;
 }
 
 static int dial(void)
@@ -74,26 +85,52 @@ static int dial(void)
 	return fd;
 }
 
-/* Copies local <-> TLS until either side closes. */
+/* Writes all of buf over TLS on the non-blocking rfd. */
+static bool tls_write_all(SSL *ssl, int rfd, const char *buf, int n)
+{
+	for (;;) {
+		int w = SSL_write(ssl, buf, n), e;
+		struct pollfd p = { rfd, 0, 0 };
+
+		if (w > 0)
+			return true;
+		e = SSL_get_error(ssl, w);
+		if (e == SSL_ERROR_WANT_WRITE)
+			p.events = POLLOUT;
+		else if (e == SSL_ERROR_WANT_READ)
+			p.events = POLLIN;
+		else
+			return false;
+		if (poll(&p, 1, 5000) <= 0)
+			return false;
+	}
+}
+
+/* Copies local <-> TLS until either side closes. rfd is non-blocking and
+ * SSL_MODE_AUTO_RETRY is off, so a record that carries no data (a TLS 1.3
+ * session ticket) does not block SSL_read. */
 static void shuttle(int lfd, int rfd, SSL *ssl)
 {
 	char buf[16384];
 
 	for (;;) {
 		struct pollfd p[2] = { { lfd, POLLIN, 0 }, { rfd, POLLIN, 0 } };
-		int n;
 
-		/* Records already decrypted do not show up in poll(). */
-		if (SSL_pending(ssl) == 0 && poll(p, 2, -1) < 0 && errno != EINTR)
+		if (SSL_pending(ssl) == 0 && poll(p, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
 			return;
+		}
 		if (SSL_pending(ssl) > 0 || (p[1].revents & (POLLIN | POLLHUP | POLLERR))) {
-			n = SSL_read(ssl, buf, sizeof(buf));
-			if (n <= 0) {
-				int e = SSL_get_error(ssl, n);
+			for (;;) {
+				int n = SSL_read(ssl, buf, sizeof(buf)), e;
 
-				if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE)
+				if (n <= 0) {
+					e = SSL_get_error(ssl, n);
+					if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
+						break;
 					return;
-			} else {
+				}
 				for (int off = 0; off < n;) {
 					ssize_t w = write(lfd, buf + off, (size_t)(n - off));
 
@@ -106,9 +143,7 @@ static void shuttle(int lfd, int rfd, SSL *ssl)
 		if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
 			ssize_t r = read(lfd, buf, sizeof(buf));
 
-			if (r <= 0)
-				return;
-			if (SSL_write(ssl, buf, (int)r) <= 0)
+			if (r <= 0 || !tls_write_all(ssl, rfd, buf, (int)r))
 				return;
 		}
 	}
@@ -149,6 +184,8 @@ static gpointer conn_thread(gpointer p)
 			        e ? ERR_reason_error_string(e) : "connection closed");
 		goto out;
 	}
+	fcntl(rfd, F_SETFL, fcntl(rfd, F_GETFL) | O_NONBLOCK);
+	SSL_clear_mode(ssl, SSL_MODE_AUTO_RETRY);
 	shuttle(lfd, rfd, ssl);
 out:
 	if (ssl) {
