@@ -14,8 +14,8 @@ if ! "$turnpike" --print-config 2>/dev/null | grep -q '^nat-discovery'; then
 	echo "SKIP: this turnpike has no nat-discovery option (RFC 5780 server side not built)"
 	exit 77
 fi
-tmp=$(mktemp -d /tmp/tp-netns.XXXXXX)
 lab_init || { echo "FAIL: lab setup"; exit 1; }
+tmp=$(mktemp -d /tmp/tp-netns.XXXXXX)
 trap 'lab_cleanup; rm -rf "$tmp"' EXIT
 lab_client 1 ei apd || { echo "FAIL: NAT setup"; exit 1; }
 lab_nat_udp_timeout 1 12 || { echo "SKIP: cannot set conntrack timeouts in a namespace"; exit 77; }

@@ -30,7 +30,6 @@ declare -A COTURN_FILT=([ei]="NAT with Endpoint Independent Filtering!"
 want_filt=$filt
 [ "$map" = none ] && want_filt=ei       # no NAT, no firewall: everything gets through
 
-tmp=$(mktemp -d /tmp/tp-netns.XXXXXX)
 fails=0
 check() { # check DESCRIPTION COMMAND...
 	local what=$1
@@ -44,6 +43,7 @@ check() { # check DESCRIPTION COMMAND...
 }
 
 lab_init || { echo "FAIL: lab setup"; exit 1; }
+tmp=$(mktemp -d /tmp/tp-netns.XXXXXX)
 trap 'lab_cleanup; rm -rf "$tmp"' EXIT
 lab_client 1 "$map" "$filt" || { echo "FAIL: NAT setup"; exit 1; }
 
