@@ -17,4 +17,9 @@ void tp_relay_close(struct tp_relay *r);
  * indication headers can be written in place. */
 #define TP_RELAY_HEADROOM 64
 
+/* The per-loop queue of datagrams to peers: create, free, and send now. */
+int tp_relay_init(struct tp_srv *s);
+void tp_relay_fini(struct tp_srv *s);
+void tp_relay_flush(struct tp_srv *s);
+
 #endif

@@ -7,8 +7,15 @@
  * ICMP errors (IP_RECVERR) for peers with a permission become Data indications
  * with an ICMP attribute. Nothing here ever tears an allocation down: a send
  * error towards one peer is counted and the allocation carries on.
+ *
+ * Fast path: peer data comes in with recvmmsg; client data for peers is
+ * queued (copied) and leaves with one sendmmsg per relay socket when the loop
+ * has run the ready callbacks. A relay socket is never closed with packets
+ * queued for it: closing flushes first, so a reused descriptor cannot send
+ * another allocation's data.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <netinet/in.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -20,8 +27,124 @@
 #include "relay.h"
 
 #define READ_BUDGET 64
+#define RX_BATCH 16
+#define RX_SLOT (TP_RELAY_HEADROOM + TP_MAX_DGRAM)
+#define TXQ_LEN 64
+#define TXQ_ARENA (256 * 1024)
+
+/* The server's queue of datagrams to peers (one per event loop). */
+struct tp_relay_txq {
+	struct event ev;
+	bool pending;
+	unsigned n;
+	size_t used;
+	struct tp_relay *r[TXQ_LEN];   /* borrowed: flushed before any is closed */
+	struct iovec iov[TXQ_LEN];
+	struct sockaddr_storage to[TXQ_LEN];
+	socklen_t tolen[TXQ_LEN];
+	uint8_t *arena;                /* TXQ_ARENA bytes */
+	uint8_t *rx;                   /* RX_BATCH * RX_SLOT bytes for recvmmsg */
+};
 
 static void relay_readable(evutil_socket_t fd, short ev, void *arg);
+
+/* Send everything queued: one sendmmsg per relay socket, in queue order per
+ * socket. */
+void tp_relay_flush(struct tp_srv *s)
+{
+	struct tp_relay_txq *q = s->txq;
+	struct mmsghdr mm[TXQ_LEN];
+	unsigned idx[TXQ_LEN];
+	bool done[TXQ_LEN] = { false };
+
+	if (!q || q->n == 0)
+		return;
+	for (unsigned i = 0; i < q->n; i++) {
+		struct tp_relay *r = q->r[i];
+		unsigned k = 0;
+		int sent = 0;
+
+		if (done[i])
+			continue;
+		for (unsigned j = i; j < q->n; j++) {
+			if (done[j] || q->r[j] != r)
+				continue;
+			done[j] = true;
+			idx[k] = j;
+			mm[k].msg_hdr = (struct msghdr){ .msg_name = &q->to[j], .msg_namelen = q->tolen[j],
+			                                 .msg_iov = &q->iov[j], .msg_iovlen = 1 };
+			k++;
+		}
+		while ((unsigned)sent < k) {
+			int n = sendmmsg(r->fd, mm + sent, k - (unsigned)sent, MSG_DONTWAIT);
+
+			if (n < 0) {
+				if (errno == EINTR)
+					continue;
+				/* ENETUNREACH, ECONNREFUSED (an earlier ICMP), EAGAIN: this
+				 * datagram is lost and counted; the rest still goes */
+				r->a->send_errors++;
+				s->stats.send_errors++;
+				sent++;
+				continue;
+			}
+			for (int m = 0; m < n; m++) {
+				size_t len = q->iov[idx[sent + m]].iov_len;
+
+				r->a->tx_pkts++;
+				r->a->tx_bytes += len;
+				s->stats.relay_tx_pkts++;
+				s->stats.relay_tx_bytes += len;
+			}
+			sent += n;
+		}
+	}
+	q->n = 0;
+	q->used = 0;
+}
+
+static void flush_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct tp_srv *s = arg;
+
+	(void)fd;
+	(void)ev;
+	s->txq->pending = false;
+	tp_relay_flush(s);
+}
+
+int tp_relay_init(struct tp_srv *s)
+{
+	struct tp_relay_txq *q = calloc(1, sizeof(*q));
+
+	if (!q)
+		return -ENOMEM;
+	q->arena = malloc(TXQ_ARENA);
+	q->rx = malloc((size_t)RX_BATCH * RX_SLOT);
+	if (!q->arena || !q->rx) {
+		free(q->arena);
+		free(q->rx);
+		free(q);
+		return -ENOMEM;
+	}
+	event_assign(&q->ev, s->base, -1, 0, flush_cb, s);
+	s->txq = q;
+	return 0;
+}
+
+void tp_relay_fini(struct tp_srv *s)
+{
+	struct tp_relay_txq *q = s->txq;
+
+	if (!q)
+		return;
+	tp_relay_flush(s);
+	event_del(&q->ev);
+	free(q->arena);
+	free(q->rx);
+	free(q);
+	s->txq = NULL;
+}
 
 int tp_relay_open(struct tp_alloc *a, struct tp_relay *r, const struct tp_addr *ip,
                   uint16_t port)
@@ -60,6 +183,7 @@ void tp_relay_close(struct tp_relay *r)
 {
 	if (r->fd < 0)
 		return;
+	tp_relay_flush(r->a->s);
 	event_del(&r->ev);
 	close(r->fd);
 	r->fd = -1;
@@ -86,11 +210,33 @@ int tp_relay_send(struct tp_alloc *a, const struct tp_addr *peer, const uint8_t 
                   size_t len, bool df)
 {
 	struct tp_relay *r = tp_alloc_relay_for(a, peer);
+	struct tp_relay_txq *q = a->s->txq;
 	struct sockaddr_storage ss;
 	unsigned sl;
 
 	if (!r || r->fd < 0)
 		return -EAFNOSUPPORT; /* no UDP socket of that family (or a TCP allocation) */
+	if (!df && !r->df && len <= TXQ_ARENA) {
+		unsigned i;
+
+		if (q->n == TXQ_LEN || q->used + len > TXQ_ARENA)
+			tp_relay_flush(a->s);
+		i = q->n++;
+		q->r[i] = r;
+		memcpy(q->arena + q->used, data, len);
+		q->iov[i].iov_base = q->arena + q->used;
+		q->iov[i].iov_len = len;
+		q->used += (len + 15) & ~(size_t)15;
+		q->tolen[i] = tp_addr_to_sa(peer, &q->to[i]);
+		if (!q->pending) {
+			q->pending = true;
+			event_active(&q->ev, EV_TIMEOUT, 0);
+		}
+		return 0;
+	}
+	/* DONT-FRAGMENT (or a socket still in DF mode): the socket option applies
+	 * to what the socket sends next, so send what is queued first */
+	tp_relay_flush(a->s);
 	set_df(r, df);
 	sl = tp_addr_to_sa(peer, &ss);
 	if (sendto(r->fd, data, len, 0, (struct sockaddr *)&ss, sl) < 0) {
@@ -242,17 +388,24 @@ static void relay_readable(evutil_socket_t fd, short ev, void *arg)
 	struct tp_relay *r = arg;
 	struct tp_alloc *a = r->a;
 	struct tp_srv *s = a->s;
-	uint8_t *data = s->rxbuf + TP_RELAY_HEADROOM;
-	/* room for the data plus 3 bytes of padding; ChannelData length is 16 bits */
-	size_t cap = sizeof(s->rxbuf) - TP_RELAY_HEADROOM - 4;
+	uint8_t *rx = s->txq->rx;
+	struct mmsghdr mm[RX_BATCH];
+	struct iovec iov[RX_BATCH];
+	struct sockaddr_storage ss[RX_BATCH];
 
 	(void)ev;
-	for (int i = 0; i < READ_BUDGET; i++) {
-		struct sockaddr_storage ss;
-		socklen_t sl = sizeof(ss);
-		struct tp_addr peer;
-		ssize_t n = recvfrom(fd, data, cap, 0, (struct sockaddr *)&ss, &sl);
+	for (int b = 0; b < READ_BUDGET / RX_BATCH; b++) {
+		int n;
 
+		for (int i = 0; i < RX_BATCH; i++) {
+			/* room in front for the headers, and 3 bytes of padding after */
+			iov[i].iov_base = rx + (size_t)i * RX_SLOT + TP_RELAY_HEADROOM;
+			iov[i].iov_len = RX_SLOT - TP_RELAY_HEADROOM - 4;
+			mm[i].msg_hdr = (struct msghdr){ .msg_name = &ss[i],
+			                                 .msg_namelen = sizeof(ss[i]),
+			                                 .msg_iov = &iov[i], .msg_iovlen = 1 };
+		}
+		n = recvmmsg(fd, mm, RX_BATCH, MSG_DONTWAIT, NULL);
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
 				break;
@@ -262,14 +415,18 @@ static void relay_readable(evutil_socket_t fd, short ev, void *arg)
 			drain_errors(r);
 			continue;
 		}
-		if (tp_addr_from_sa(&peer, (struct sockaddr *)&ss) != 0)
-			continue;
-		if (!tp_perm_ok(a, &peer)) {
-			s->stats.drop_no_perm++;
-			continue;
+		for (int i = 0; i < n; i++) {
+			struct tp_addr peer;
+
+			if (tp_addr_from_sa(&peer, (struct sockaddr *)&ss[i]) != 0)
+				continue;
+			if (!tp_perm_ok(a, &peer)) {
+				s->stats.drop_no_perm++;
+				continue;
+			}
+			to_client(a, &peer, iov[i].iov_base, mm[i].msg_len);
 		}
-		to_client(a, &peer, data, (size_t)n);
-		if (a->sink == NULL)
+		if (n < RX_BATCH)
 			break;
 	}
 }

@@ -29,6 +29,7 @@ struct tp_udp_listener;
 struct tp_tcp_listener;
 struct tp_dtls_listener;
 struct tp_ws;
+struct tp_relay_txq;
 struct tp_conn;
 struct tp_peer_conn;
 struct tp_user_count;
@@ -115,6 +116,7 @@ struct tp_srv {
 	uint8_t ticket_key[32];               /* mobility tickets */
 	char demo_pass[24];                   /* generated demo password, or "" */
 
+	struct tp_relay_txq *txq;             /* owned: datagrams queued to peers */
 	struct tp_rate_slot rate[TP_RATE_SLOTS];
 	/* Refresh(0) transactions of recently deleted allocations, so that a
 	 * retransmission (its answer lost on UDP) gets success, not 437 */
