@@ -55,6 +55,8 @@ def test(binary):
         ps, src = ls.accept()
         tp.check(src == relay, "the peer sees the relayed address %s:%d as source (saw %s:%d)" %
                  (relay + src))
+        m = tp.Client(tp.connect(port), user="bob", pw="bobpw").connection_bind(cid)
+        tp.check(m.code() in (400, 441), "ConnectionBind by another user refused (%r)" % m)
         ds = bind_data(port, cid)
         pump(ds, ps, 200000, "client -> peer")
         pump(ps, ds, 200000, "peer -> client")

@@ -254,6 +254,8 @@ class Server:
         self.logf.close()
         if not ok:
             self.dump_log()
+        elif os.environ.get("TP_STREAM_KEEP"):
+            log("kept", self.dir)
         else:
             shutil.rmtree(self.dir, ignore_errors=True)
         self.proc = None
@@ -266,6 +268,7 @@ class Server:
     def __exit__(self, et, ev, tb):
         if et is not None and self.proc is not None:
             self.dump_log(80)
+            log("server files kept in", self.dir)
             try:
                 self.proc.kill()
                 self.proc.wait()
