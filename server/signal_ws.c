@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -42,6 +43,7 @@ struct conn {
 	struct room *room;       /* borrowed; NULL until joined */
 	struct event ping;
 	enum cstate st;
+	bool shut;               /* closing: our side shut down, draining theirs */
 	uint8_t msg_op;          /* opcode of the message being reassembled, 0: none */
 	struct evbuffer *msg;    /* owned: reassembly */
 };
@@ -153,6 +155,25 @@ static void frame_put(struct evbuffer *out, uint8_t op, const void *data, size_t
 		evbuffer_add(out, data, n);
 }
 
+/* Everything we had to say is out: shut our side and drain theirs until EOF
+ * (at most LINGER_S), so that closing with unread input does not reset the
+ * connection and destroy our close frame or HTTP error in flight. */
+#define LINGER_S 2
+
+static void linger(struct conn *c)
+{
+	struct timeval tv = { LINGER_S, 0 };
+
+	if (c->shut)
+		return;
+	c->shut = true;
+	shutdown(bufferevent_getfd(c->bev), SHUT_WR);
+	evbuffer_drain(bufferevent_get_input(c->bev),
+	               evbuffer_get_length(bufferevent_get_input(c->bev)));
+	bufferevent_set_timeouts(c->bev, &tv, NULL);
+	bufferevent_enable(c->bev, EV_READ);
+}
+
 static void conn_close(struct conn *c, uint16_t code)
 {
 	uint8_t p[2] = { (uint8_t)(code >> 8), (uint8_t)code };
@@ -165,8 +186,8 @@ static void conn_close(struct conn *c, uint16_t code)
 	room_leave(c);
 	bufferevent_disable(c->bev, EV_READ);
 	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
-		conn_free(c);
-	/* else: write_cb frees once flushed */
+		linger(c);
+	/* else: write_cb lingers once flushed */
 }
 
 static void http_reply(struct conn *c, const char *status)
@@ -190,6 +211,12 @@ static void deliver(struct conn *c)
 
 	if (r->peer[other]) {
 		dst = bufferevent_get_output(r->peer[other]->bev);
+		/* A peer that does not read: stop the sender rather than buffer on. */
+		if (evbuffer_get_length(dst) + n > ws->o.max_queue) {
+			ws->st.closed_size++;
+			conn_close(c, 1008);
+			return;
+		}
 		ws->st.forwarded++;
 	} else {
 		dst = r->queue[other];
@@ -324,9 +351,6 @@ static void frames_read(struct conn *c)
 				d[i] ^= mask[i & 3];
 			/* frame_handle may close c; drain first, copying nothing */
 			if (!frame_handle(c, op, fin, d, (size_t)len)) {
-				if (c->st == ST_CLOSING &&
-				    evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
-					conn_free(c);
 				return;
 			}
 		}
@@ -497,6 +521,9 @@ static void read_cb(struct bufferevent *bev, void *arg)
 		http_read(c);
 	else if (c->st == ST_OPEN)
 		frames_read(c);
+	else
+		evbuffer_drain(bufferevent_get_input(c->bev),
+		               evbuffer_get_length(bufferevent_get_input(c->bev)));
 }
 
 static void write_cb(struct bufferevent *bev, void *arg)
@@ -505,7 +532,7 @@ static void write_cb(struct bufferevent *bev, void *arg)
 
 	(void)bev;
 	if (c->st == ST_CLOSING)
-		conn_free(c);
+		linger(c);
 }
 
 static void event_cb(struct bufferevent *bev, short what, void *arg)
@@ -513,7 +540,7 @@ static void event_cb(struct bufferevent *bev, short what, void *arg)
 	struct conn *c = arg;
 
 	(void)bev;
-	if (what & BEV_EVENT_TIMEOUT) {
+	if ((what & BEV_EVENT_TIMEOUT) && c->st != ST_CLOSING) {
 		c->ws->st.closed_idle++;
 		if (c->st == ST_OPEN) {
 			conn_close(c, 1001);

@@ -25,7 +25,9 @@
 struct tp_ws_opts {
 	size_t max_frame;             /* payload bytes per frame; 0: 65536 */
 	size_t max_message;           /* bytes per reassembled message; 0: 262144 */
-	size_t max_queue;             /* bytes queued for an absent peer; 0: 262144 */
+	size_t max_queue;             /* bytes queued for an absent or not reading
+	                                 peer; beyond, the sender is closed (1008);
+	                                 0: 262144 */
 	unsigned handshake_timeout_s; /* 0: 10 */
 	unsigned idle_timeout_s;      /* no frame for this long closes; 0: 120 */
 	unsigned ping_interval_s;     /* 0: 30 */
