@@ -5,6 +5,7 @@
 #   dc_lab.sh SCENARIO DC_CLIENT TURNPIKE TP_SIGNAL
 #
 #   a  endpoint-independent NAT on both sides     -> direct (host or srflx)
+#      (a-stun: the same with a STUN server only, no TURN)
 #   b  address-and-port-dependent NAT both sides   -> relay through turnpike
 #   c  client 1 may only use TCP 443 (+ the signaling port) towards the
 #      server, no UDP at all -> relay over TURN/TCP on 443 (TLS once served)
@@ -33,7 +34,7 @@ fail() {
 
 lab_init || fail "lab setup"
 case "$scenario" in
-a | c | c-tcp | d | e) lab_client 1 ei ei && lab_client 2 ei ei || fail "NAT setup" ;;
+a | a-stun | c | c-tcp | d | e) lab_client 1 ei ei && lab_client 2 ei ei || fail "NAT setup" ;;
 b) lab_client 1 apd apd && lab_client 2 apd apd || fail "NAT setup" ;;
 *) echo "unknown scenario $scenario"; exit 2 ;;
 esac
@@ -79,6 +80,10 @@ turn2=$turn1
 common="--json --timeout 40 --pings 10"
 case "$scenario" in
 a) o1="--expect direct --bulk 2000000"; o2="--expect direct" ;;
+a-stun)
+	turn1="--stun $LAB_SRV1:3478"; turn2=$turn1
+	o1="--expect direct --bulk 2000000"; o2="--expect direct"
+	;;
 b) o1="--expect relay --bulk 2000000"; o2="--expect relay" ;;
 c)
 	turn1="--turn $LAB_SRV1:443 --turn-transport tls --turn-ca $tmp/cert.pem --user alice --pass s3cret"
@@ -126,10 +131,11 @@ check() { # check ROLE PYTHON-EXPR
 for r in offer answer; do
 	check "$r" 'j["rtt_ms"]["received"] == j["rtt_ms"]["sent"] > 0'
 	case "$scenario" in
-	a | e) check "$r" 'j["path"] == "direct" and j["selected"]["local"]["type"] in ("host", "srflx", "prflx")' ;;
+	a | a-stun | e) check "$r" 'j["path"] == "direct" and j["selected"]["local"]["type"] in ("host", "srflx", "prflx")' ;;
 	b | c | c-tcp | d) check "$r" 'j["path"] == "relay"' ;;
 	esac
 	[ "$scenario" = e ] && check "$r" 'j["signaling_lost_after_open"]'
+	[ "$scenario" = a-stun ] && check "$r" 'j["candidates"]["srflx"] >= 1 and j["candidates"]["relay"] == 0'
 	[ "$scenario" = d ] && check "$r" 'j["candidates"]["host"] == 0 and j["candidates"]["srflx"] == 0'
 done
 [ "$scenario" = c ] && check offer 'j["selected"]["local"]["type"] == "relay" and j["selected"]["local"]["transport"] == "tls"'
@@ -145,4 +151,6 @@ print("%-6s path=%s local=%s/%s remote=%s/%s rtt min/avg/p95 %s/%s/%s ms, throug
  s["remote"]["transport"], r["min"], r["avg"], r["p95"],
  "%.1f Mbit/s" % b["mbit_s"] if b else "-", j["times_ms"]["open"]))' "$tmp/$r.json" "$r"
 done
+echo "---- the offerer's progress"
+grep -v '^{' "$tmp/offer.log"
 echo "PASS: scenario $scenario"
