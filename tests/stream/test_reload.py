@@ -6,6 +6,7 @@ certificate file on a later reload is refused and the running one kept."""
 import os
 import shutil
 import struct
+import ssl
 import subprocess
 
 import tpstream as tp
@@ -29,7 +30,7 @@ def dtls_fp(port):
     e = out.find("-----END CERTIFICATE-----")
     if b < 0 or e < 0:
         raise tp.Fail("no certificate from the DTLS handshake:\n" + out[-2000:])
-    import ssl
+
     return tp.cert_fingerprint(ssl.PEM_cert_to_DER_cert(out[b:e + 25] + "\n"))
 
 

@@ -5,7 +5,6 @@ never sends a first message, and connections that drip one byte at a time are
 closed after the handshake timeout; connections beyond max-connections-per-ip
 and max-connections are refused while other sources are still served; no
 file descriptor is left behind."""
-import socket
 import ssl
 import threading
 import time
@@ -27,14 +26,6 @@ def client_hello():
     return out.read()
 
 
-def expect_closed(sock, label, lo=HS - 0.6, hi=HS + 2.0):
-    took = tp.closed_by_peer(sock, hi + 1)
-    sock.close()
-    tp.check(took is not None and lo <= took <= hi,
-             "%s: closed after %s s (expected %.1f-%.1f)" %
-             (label, "%.1f" % took if took is not None else "never", lo, hi))
-
-
 def drip(sock, data, interval, stop):
     for b in data:
         if stop.is_set():
@@ -44,24 +35,6 @@ def drip(sock, data, interval, stop):
         except OSError:
             return
         time.sleep(interval)
-
-
-def expect_drip_closed(port, data, label):
-    """Send data one byte every 0.5 s: the connection must still be closed when
-    the handshake timeout runs out, not kept alive by each byte."""
-    s = tp.connect(port)
-    stop = threading.Event()
-    t = threading.Thread(target=drip, args=(s, data, 0.5, stop))
-    t0 = time.time()
-    t.start()
-    took = tp.closed_by_peer(s, HS + 6)
-    stop.set()
-    t.join()
-    s.close()
-    tp.expect(took is not None and took <= HS + 2.0,
-              "%s: closed within %d s of connecting although a byte came every 0.5 s "
-              "(%s)" % (label, HS + 2, "closed after %.1f s" % took if took is not None
-                        else "still open after %.0f s" % (time.time() - t0)))
 
 
 def limits(srv):
@@ -105,36 +78,62 @@ def test(binary):
         limits(srv)
         time.sleep(0.5)
 
-        expect_closed(tp.connect(srv.ports["p"]), "silent TCP connection (tcp:)")
-        expect_closed(tp.connect(srv.ports["t"]), "silent TCP connection (tls:)")
-
+        # every case on its own source address, all at once
         hello = client_hello()
-        s = tp.connect(srv.ports["t"])
-        s.sendall(hello[: len(hello) // 2])
-        expect_closed(s, "TLS ClientHello cut in half")
+        P, T = srv.ports["p"], srv.ports["t"]
+        binding = tp.encode(tp.BINDING, tp.REQUEST, [])
+        cases = [
+            ("silent TCP connection (tcp:)", P, False, b"", None),
+            ("silent TCP connection (tls:)", T, False, b"", None),
+            ("TLS ClientHello cut in half", T, False, hello[: len(hello) // 2], None),
+            ("TLS handshake left unanswered after ServerHello", T, False, hello, None),
+            ("TLS session without a first message", T, True, b"", None),
+            ("plain TCP with a partial first frame", P, False, b"\x00\x01\x00", None),
+            ("plain TCP first frame dripped", P, False, None, binding),
+            ("TLS ClientHello dripped", T, False, None, hello),
+        ]
+        results = {}
 
-        s = tp.connect(srv.ports["t"])
-        s.sendall(hello)
-        expect_closed(s, "TLS handshake left unanswered after ServerHello")
+        def run(k, label, port, tls, data, dripped):
+            s = tp.connect(port, tls=tls, src="127.0.1.%d" % (k + 1))
+            t0 = time.time()
+            if dripped is not None:
+                stop = threading.Event()
+                t = threading.Thread(target=drip, args=(s, dripped, 0.5, stop))
+                t.start()
+            elif data:
+                s.sendall(data)
+            took = tp.closed_by_peer(s, HS + 6 if dripped is not None else HS + 3)
+            if dripped is not None:
+                stop.set()
+                t.join()
+            s.close()
+            results[k] = (took, time.time() - t0)
 
-        s = tp.connect(srv.ports["t"], tls=True)
-        expect_closed(s, "TLS session without a first message")
-
-        s = tp.connect(srv.ports["p"])
-        s.sendall(b"\x00\x01\x00")          # 3 bytes of a STUN header
-        expect_closed(s, "plain TCP with a partial first frame")
-
-        # a complete first message, then silence: idle timeout (10 s) applies, not 2 s
-        c = tp.Client(tp.connect(srv.ports["p"]))
+        ts = [threading.Thread(target=run, args=(k,) + c) for k, c in enumerate(cases)]
+        for t in ts:
+            t.start()
+        # meanwhile: a complete first message, then silence: the idle timeout
+        # (10 s) applies, not the handshake deadline
+        c = tp.Client(tp.connect(P, src="127.0.2.1"))
         c.binding()
         took = tp.closed_by_peer(c.sock, HS + 1.5)
         tp.check(took is None, "an established connection outlives the handshake timeout")
         c.binding()
         c.close()
-
-        binding = tp.encode(tp.BINDING, tp.REQUEST, [])
-        expect_drip_closed(srv.ports["p"], binding, "plain TCP first frame dripped")
-        expect_drip_closed(srv.ports["t"], hello, "TLS ClientHello dripped")
+        for t in ts:
+            t.join()
+        for k, (label, _, _, _, dripped) in enumerate(cases):
+            took, waited = results.get(k, (None, 0))
+            shown = "%.1f s" % took if took is not None else "never (waited %.0f s)" % waited
+            if dripped is None:
+                tp.expect(took is not None and HS - 0.6 <= took <= HS + 2.0,
+                          "%s: closed after %s (expected %.1f-%.1f)" %
+                          (label, shown, HS - 0.6, HS + 2.0))
+            else:
+                tp.expect(took is not None and took <= HS + 2.0,
+                          "%s: closed within %d s of connecting although a byte came every "
+                          "0.5 s (%s)" % (label, HS + 2, shown))
 
         time.sleep(0.5)
         fds1 = srv.nfds()

@@ -9,7 +9,6 @@ import hashlib
 import hmac
 import os
 import random
-import re
 import shutil
 import signal
 import socket
