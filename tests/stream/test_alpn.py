@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """ALPN on a tls: listener (RFC 7443): "stun.turn" and "stun.nat-discovery"
 are selected when offered; a client offering none, or only other protocols,
-is still served (no ALPN in the answer, no alert)."""
+is still served (no ALPN in the answer, no alert); TLS 1.2 clients too."""
+import socket
+import ssl
+
 import tpstream as tp
 
 
@@ -29,6 +32,14 @@ def test(binary):
         tp.check(sel is None, "no ALPN offered: served without ALPN")
         sel, _ = served(port, ["http/1.1"])
         tp.check(sel is None, "only other protocols offered: still served, none selected")
+        # TLS 1.2 is served too (issue 4: TLS 1.2/1.3)
+        ctx = tp.tls_client_ctx(["stun.turn"])
+        ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+        s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=5))
+        tp.check(s.version() == "TLSv1.2" and s.selected_alpn_protocol() == "stun.turn",
+                 "a TLS 1.2 client is served, with ALPN (%s)" % s.version())
+        tp.Client(s).binding()
+        s.close()
         # a full TURN exchange over the ALPN connection
         s = tp.connect(port, tls=True, alpn=["stun.turn"])
         c = tp.Client(s)

@@ -5,6 +5,7 @@
 
 udp:  a TURN/TCP client with a UDP allocation stops reading while a peer sends
       it 40 MB of UDP data: the server drops what does not fit (stream-buffer).
+udp-tls: the same over TLS.
 pipe: an RFC 6062 pipe whose client stops reading while the peer pushes 40 MB
       over TCP: the server stops reading the peer (flow control), the peer's
       sends stall, and everything arrives intact once the client reads again.
@@ -44,29 +45,29 @@ def limit_kb(binary):
     return 20 * 1024 if binary.endswith("-san") else 6 * 1024
 
 
-def other_client_served(port, label):
+def other_client_served(port, label, tls=False):
     t0 = time.time()
-    c = tp.Client(tp.connect(port, src="127.0.0.7"))
+    c = tp.Client(tp.connect(port, tls=tls, src="127.0.0.7"))
     c.allocate()
     c.close()
     took = time.time() - t0
     tp.check(took < 2.0, "%s: another client allocated in %.2f s" % (label, took))
 
 
-def warm_up(srv, port):
+def warm_up(srv, port, tls=False):
     # let the allocator settle with a few allocations and frees
     for _ in range(3):
-        c = tp.Client(tp.connect(port))
+        c = tp.Client(tp.connect(port, tls=tls))
         c.allocate()
         c.close()
     time.sleep(0.3)
     return srv.rss_kb()
 
 
-def udp_mode(binary, srv):
+def udp_mode(binary, srv, tls=False):
     port = srv.ports["p"]
-    base = warm_up(srv, port)
-    slow = tp.Client(tp.connect(port, rcvbuf=4096))
+    base = warm_up(srv, port, tls)
+    slow = tp.Client(tp.connect(port, tls=tls, rcvbuf=4096))
     relay = slow.allocate()
     peer = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     peer.bind(("127.0.0.1", 0))
@@ -83,7 +84,7 @@ def udp_mode(binary, srv):
         except BlockingIOError:
             time.sleep(0.001)
         if sent % (10 << 20) < CHUNK:
-            other_client_served(port, "during the UDP flood (%d MB sent)" % (sent >> 20))
+            other_client_served(port, "during the UDP flood (%d MB sent)" % (sent >> 20), tls)
     tp.log("peer sent %d MB in %.1f s" % (sent >> 20, time.time() - t0))
     time.sleep(0.5)
     watch.stop.set()
@@ -186,8 +187,13 @@ def pipe_mode(binary, srv):
 
 
 def test(binary, mode):
-    with tp.Server(binary, {"p": "tcp"}, {"idle-timeout": "60"}) as srv:
-        {"udp": udp_mode, "pipe": pipe_mode}[mode](binary, srv)
+    tls = mode == "udp-tls"
+    with tp.Server(binary, {"p": "tls" if tls else "tcp"}, {"idle-timeout": "60"},
+                   tls=tls) as srv:
+        if mode == "pipe":
+            pipe_mode(binary, srv)
+        else:
+            udp_mode(binary, srv, tls)
         tp.check(srv.alive(), "server still running")
 
 

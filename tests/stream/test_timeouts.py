@@ -2,7 +2,8 @@
 """Slowloris defences on tcp: and tls: listeners (handshake-timeout = 2 s):
 silent connections, a TLS handshake that stops half-way, a TLS session that
 never sends a first message, and connections that drip one byte at a time are
-closed after the handshake timeout; connections beyond max-connections-per-ip
+closed after the handshake timeout, and a silent established one after
+idle-timeout (10 s); connections beyond max-connections-per-ip
 and max-connections are refused while other sources are still served; no
 file descriptor is left behind."""
 import ssl
@@ -12,6 +13,7 @@ import time
 import tpstream as tp
 
 HS = 2
+IDLE = 10
 
 
 def client_hello():
@@ -70,7 +72,7 @@ def limits(srv):
 
 
 def test(binary):
-    opts = {"handshake-timeout": str(HS), "idle-timeout": "10",
+    opts = {"handshake-timeout": str(HS), "idle-timeout": str(IDLE),
             "max-connections-per-ip": "8", "max-connections": "12"}
     with tp.Server(binary, {"p": "tcp", "t": "tls"}, opts, tls=True) as srv:
         time.sleep(0.2)
@@ -82,19 +84,23 @@ def test(binary):
         hello = client_hello()
         P, T = srv.ports["p"], srv.ports["t"]
         binding = tp.encode(tp.BINDING, tp.REQUEST, [])
+        D = (HS - 0.6, HS + 2.0)         # closed at the handshake deadline
         cases = [
-            ("silent TCP connection (tcp:)", P, False, b"", None),
-            ("silent TCP connection (tls:)", T, False, b"", None),
-            ("TLS ClientHello cut in half", T, False, hello[: len(hello) // 2], None),
-            ("TLS handshake left unanswered after ServerHello", T, False, hello, None),
-            ("TLS session without a first message", T, True, b"", None),
-            ("plain TCP with a partial first frame", P, False, b"\x00\x01\x00", None),
-            ("plain TCP first frame dripped", P, False, None, binding),
-            ("TLS ClientHello dripped", T, False, None, hello),
+            ("silent TCP connection (tcp:)", P, False, b"", None, D),
+            ("silent TCP connection (tls:)", T, False, b"", None, D),
+            ("TLS ClientHello cut in half", T, False, hello[: len(hello) // 2], None, D),
+            ("TLS handshake left unanswered after ServerHello", T, False, hello, None, D),
+            ("TLS session without a first message", T, True, b"", None, D),
+            ("plain TCP with a partial first frame", P, False, b"\x00\x01\x00", None, D),
+            ("plain TCP first frame dripped", P, False, None, binding, (0, HS + 2.0)),
+            ("TLS ClientHello dripped", T, False, None, hello, (0, HS + 2.0)),
+            # a complete first message, then silence: idle-timeout (10 s)
+            ("TCP connection silent after a Binding (idle-timeout)", P, False, binding, None,
+             (IDLE - 0.6, IDLE + 2.5)),
         ]
         results = {}
 
-        def run(k, label, port, tls, data, dripped):
+        def run(k, label, port, tls, data, dripped, window):
             s = tp.connect(port, tls=tls, src="127.0.1.%d" % (k + 1))
             t0 = time.time()
             if dripped is not None:
@@ -103,7 +109,7 @@ def test(binary):
                 t.start()
             elif data:
                 s.sendall(data)
-            took = tp.closed_by_peer(s, HS + 6 if dripped is not None else HS + 3)
+            took = tp.closed_by_peer(s, IDLE + 4 if data == binding else HS + 6)
             if dripped is not None:
                 stop.set()
                 t.join()
@@ -113,8 +119,8 @@ def test(binary):
         ts = [threading.Thread(target=run, args=(k,) + c) for k, c in enumerate(cases)]
         for t in ts:
             t.start()
-        # meanwhile: a complete first message, then silence: the idle timeout
-        # (10 s) applies, not the handshake deadline
+        # meanwhile: after a complete first message the handshake deadline no
+        # longer applies
         c = tp.Client(tp.connect(P, src="127.0.2.1"))
         c.binding()
         took = tp.closed_by_peer(c.sock, HS + 1.5)
@@ -123,17 +129,16 @@ def test(binary):
         c.close()
         for t in ts:
             t.join()
-        for k, (label, _, _, _, dripped) in enumerate(cases):
+        for k, (label, _, _, _, dripped, (lo, hi)) in enumerate(cases):
             took, waited = results.get(k, (None, 0))
             shown = "%.1f s" % took if took is not None else "never (waited %.0f s)" % waited
             if dripped is None:
-                tp.expect(took is not None and HS - 0.6 <= took <= HS + 2.0,
-                          "%s: closed after %s (expected %.1f-%.1f)" %
-                          (label, shown, HS - 0.6, HS + 2.0))
+                tp.expect(took is not None and lo <= took <= hi,
+                          "%s: closed after %s (expected %.1f-%.1f)" % (label, shown, lo, hi))
             else:
-                tp.expect(took is not None and took <= HS + 2.0,
+                tp.expect(took is not None and took <= hi,
                           "%s: closed within %d s of connecting although a byte came every "
-                          "0.5 s (%s)" % (label, HS + 2, shown))
+                          "0.5 s (%s)" % (label, hi, shown))
 
         time.sleep(0.5)
         fds1 = srv.nfds()
