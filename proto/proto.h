@@ -350,6 +350,20 @@ void tp_userhash(const char *user, size_t user_len, const char *realm, size_t re
 enum tp_perr tp_stun_verify_mi(const struct tp_stun_msg *m, const uint8_t *key, size_t key_len);
 enum tp_perr tp_stun_verify_mi256(const struct tp_stun_msg *m, const uint8_t *key, size_t key_len);
 
+/*
+ * An optional cache for the hot path: HMAC contexts prepared once and re-keyed
+ * per message (OpenSSL 3 otherwise fetches the algorithm and allocates on every
+ * call). Not thread-safe: one per thread or event loop. The _with variants and
+ * a writer whose 'crypto' field is set use it; NULL means no cache.
+ */
+struct tp_crypto;
+struct tp_crypto *tp_crypto_new(void);
+void tp_crypto_free(struct tp_crypto *c);
+enum tp_perr tp_stun_verify_mi_with(struct tp_crypto *cc, const struct tp_stun_msg *m,
+                                    const uint8_t *key, size_t key_len);
+enum tp_perr tp_stun_verify_mi256_with(struct tp_crypto *cc, const struct tp_stun_msg *m,
+                                       const uint8_t *key, size_t key_len);
+
 /* CRC-32 (ISO-HDLC) as FINGERPRINT uses it, before the XOR. */
 uint32_t tp_crc32(const uint8_t *b, size_t n);
 
@@ -373,6 +387,7 @@ struct tp_stun_wr {
 	size_t len;
 	int err;
 	bool classic;     /* no cookie: XOR attributes are refused with -EINVAL */
+	struct tp_crypto *crypto; /* optional HMAC cache (borrowed); NULL after init */
 };
 
 /* tid: 12 bytes. For classic (RFC 3489) replies use tp_stun_wr_init_classic with the

@@ -416,12 +416,67 @@ uint32_t tp_crc32(const uint8_t *b, size_t n)
 }
 
 /*
- * HMAC(key, a || b) with the named digest into out (outsz bytes of room).
- * Returns the MAC length, or 0 on a library failure.
+ * The optional per-thread cache: HMAC contexts with their digest set once,
+ * re-keyed for each message, so the hot path does no fetch and no allocation
+ * (OpenSSL 3 otherwise looks the algorithm up and allocates on every call).
  */
-static size_t hmac2(const char *digest, const uint8_t *key, size_t key_len,
-                    const uint8_t *a, size_t a_len, const uint8_t *b, size_t b_len,
-                    uint8_t *out, size_t outsz)
+struct tp_crypto {
+	EVP_MAC *mac;
+	EVP_MAC_CTX *sha1, *sha256;
+};
+
+static EVP_MAC_CTX *ctx_for(EVP_MAC *mac, const char *digest)
+{
+	EVP_MAC_CTX *ctx = EVP_MAC_CTX_new(mac);
+	OSSL_PARAM params[2];
+
+	if (!ctx)
+		return NULL;
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)digest, 0);
+	params[1] = OSSL_PARAM_construct_end();
+	if (!EVP_MAC_CTX_set_params(ctx, params)) {
+		EVP_MAC_CTX_free(ctx);
+		return NULL;
+	}
+	return ctx;
+}
+
+struct tp_crypto *tp_crypto_new(void)
+{
+	struct tp_crypto *c = OPENSSL_zalloc(sizeof(*c));
+
+	if (!c)
+		return NULL;
+	c->mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+	if (c->mac) {
+		c->sha1 = ctx_for(c->mac, "SHA1");
+		c->sha256 = ctx_for(c->mac, "SHA256");
+	}
+	if (!c->sha1 || !c->sha256) {
+		tp_crypto_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+void tp_crypto_free(struct tp_crypto *c)
+{
+	if (!c)
+		return;
+	EVP_MAC_CTX_free(c->sha1);
+	EVP_MAC_CTX_free(c->sha256);
+	EVP_MAC_free(c->mac);
+	OPENSSL_free(c);
+}
+
+/*
+ * HMAC(key, a || b) with the named digest into out (outsz bytes of room),
+ * through the cache when there is one. Returns the MAC length, or 0 on a
+ * library failure.
+ */
+static size_t hmac2(struct tp_crypto *cc, const char *digest, const uint8_t *key,
+                    size_t key_len, const uint8_t *a, size_t a_len, const uint8_t *b,
+                    size_t b_len, uint8_t *out, size_t outsz)
 {
 	static const uint8_t zero_key[1] = { 0 };
 	EVP_MAC *mac = NULL;
@@ -434,6 +489,13 @@ static size_t hmac2(const char *digest, const uint8_t *key, size_t key_len,
 	if (key_len == 0) {
 		key = zero_key;
 		key_len = 1;
+	}
+	if (cc) {
+		ctx = digest[3] == '1' ? cc->sha1 : cc->sha256;
+		if (!EVP_MAC_init(ctx, key, key_len, NULL) || !EVP_MAC_update(ctx, a, a_len) ||
+		    (b_len && !EVP_MAC_update(ctx, b, b_len)) || !EVP_MAC_final(ctx, out, &n, outsz))
+			n = 0;
+		return n;
 	}
 	mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
 	if (!mac)
@@ -454,9 +516,9 @@ out:
 
 /* HMAC over the message up to attribute a, with the length patched to end
  * after a (header copy + body slice). */
-static size_t mac_upto(const struct tp_stun_msg *m, const struct tp_stun_attr *a,
-                       const char *digest, const uint8_t *key, size_t key_len,
-                       uint8_t out[32])
+static size_t mac_upto(struct tp_crypto *cc, const struct tp_stun_msg *m,
+                       const struct tp_stun_attr *a, const char *digest, const uint8_t *key,
+                       size_t key_len, uint8_t out[32])
 {
 	/* from the view rather than a->off, which is 16 bits wide */
 	size_t off = (size_t)(a->val - 4 - m->buf);
@@ -464,11 +526,22 @@ static size_t mac_upto(const struct tp_stun_msg *m, const struct tp_stun_attr *a
 
 	memcpy(hdr, m->buf, TP_STUN_HDR_LEN);
 	wr_u16(hdr + 2, (uint16_t)(off - TP_STUN_HDR_LEN + 4 + a->len));
-	return hmac2(digest, key, key_len, hdr, TP_STUN_HDR_LEN, m->buf + TP_STUN_HDR_LEN,
+	return hmac2(cc, digest, key, key_len, hdr, TP_STUN_HDR_LEN, m->buf + TP_STUN_HDR_LEN,
 	             off - TP_STUN_HDR_LEN, out, 32);
 }
 
 enum tp_perr tp_stun_verify_mi(const struct tp_stun_msg *m, const uint8_t *key, size_t key_len)
+{
+	return tp_stun_verify_mi_with(NULL, m, key, key_len);
+}
+
+enum tp_perr tp_stun_verify_mi256(const struct tp_stun_msg *m, const uint8_t *key, size_t key_len)
+{
+	return tp_stun_verify_mi256_with(NULL, m, key, key_len);
+}
+
+enum tp_perr tp_stun_verify_mi_with(struct tp_crypto *cc, const struct tp_stun_msg *m,
+                                    const uint8_t *key, size_t key_len)
 {
 	const struct tp_stun_attr *a;
 	uint8_t mac[32];
@@ -476,13 +549,14 @@ enum tp_perr tp_stun_verify_mi(const struct tp_stun_msg *m, const uint8_t *key, 
 	if (m->mi < 0)
 		return TP_P_NO_INTEGRITY;
 	a = &m->attrs[m->mi];
-	if (mac_upto(m, a, "SHA1", key, key_len, mac) != 20 ||
+	if (mac_upto(cc, m, a, "SHA1", key, key_len, mac) != 20 ||
 	    CRYPTO_memcmp(mac, a->val, 20) != 0)
 		return TP_P_INTEGRITY_BAD;
 	return TP_P_OK;
 }
 
-enum tp_perr tp_stun_verify_mi256(const struct tp_stun_msg *m, const uint8_t *key, size_t key_len)
+enum tp_perr tp_stun_verify_mi256_with(struct tp_crypto *cc, const struct tp_stun_msg *m,
+                                       const uint8_t *key, size_t key_len)
 {
 	const struct tp_stun_attr *a;
 	uint8_t mac[32];
@@ -491,7 +565,7 @@ enum tp_perr tp_stun_verify_mi256(const struct tp_stun_msg *m, const uint8_t *ke
 		return TP_P_NO_INTEGRITY;
 	a = &m->attrs[m->mi256];
 	/* the decoder guarantees 16 <= len <= 32 */
-	if (mac_upto(m, a, "SHA256", key, key_len, mac) != 32 ||
+	if (mac_upto(cc, m, a, "SHA256", key, key_len, mac) != 32 ||
 	    CRYPTO_memcmp(mac, a->val, a->len) != 0)
 		return TP_P_INTEGRITY_BAD;
 	return TP_P_OK;
@@ -505,7 +579,7 @@ int tp_stun_put_mi(struct tp_stun_wr *w, const uint8_t *key, size_t key_len)
 	if (!p)
 		return w->err;
 	/* the length field already covers the MESSAGE-INTEGRITY attribute */
-	if (hmac2("SHA1", key, key_len, w->buf, (size_t)(p - 4 - w->buf), NULL, 0, mac,
+	if (hmac2(w->crypto, "SHA1", key, key_len, w->buf, (size_t)(p - 4 - w->buf), NULL, 0, mac,
 	          sizeof(mac)) != 20) {
 		w->err = -EIO;
 		return w->err;
@@ -528,8 +602,8 @@ int tp_stun_put_mi256(struct tp_stun_wr *w, const uint8_t *key, size_t key_len, 
 	p = tp_stun_wr_reserve(w, TP_ATTR_MESSAGE_INTEGRITY_SHA256, trunc);
 	if (!p)
 		return w->err;
-	if (hmac2("SHA256", key, key_len, w->buf, (size_t)(p - 4 - w->buf), NULL, 0, mac,
-	          sizeof(mac)) != 32) {
+	if (hmac2(w->crypto, "SHA256", key, key_len, w->buf, (size_t)(p - 4 - w->buf), NULL, 0,
+	          mac, sizeof(mac)) != 32) {
 		w->err = -EIO;
 		return w->err;
 	}

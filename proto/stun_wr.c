@@ -34,6 +34,7 @@ static int init(struct tp_stun_wr *w, uint8_t *buf, size_t cap, uint16_t method,
 	w->len = 0;
 	w->err = 0;
 	w->classic = id_len == 16;
+	w->crypto = NULL;
 	if (method > 0xFFF || cls > 3)
 		return fail(w, -EINVAL);
 	if (cap < TP_STUN_HDR_LEN)

@@ -55,8 +55,10 @@ static int finish_and_send(struct tp_req *rq, bool software)
 
 	if (software && c->software[0])
 		tp_stun_put_str(&rq->w, TP_ATTR_SOFTWARE, c->software, strlen(c->software));
-	if (rq->authed)
+	if (rq->authed) {
+		rq->w.crypto = rq->s->crypto;
 		tp_auth_put_integrity(&rq->auth, &rq->w);
+	}
 	if (rq->m->has_fingerprint)
 		tp_stun_put_fingerprint(&rq->w);
 	n = tp_stun_wr_finish(&rq->w);

@@ -316,6 +316,7 @@ static void connect_reply(struct tp_peer_conn *pc, uint16_t code)
 		if (c->software[0])
 			tp_stun_put_str(&w, TP_ATTR_SOFTWARE, c->software, strlen(c->software));
 	}
+	w.crypto = pc->s->crypto;
 	if (pc->mi256)
 		tp_stun_put_mi256(&w, pc->key, pc->key_len, pc->mi256_len);
 	else

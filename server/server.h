@@ -112,11 +112,13 @@ struct tp_srv {
 	size_t utab_size;
 
 	uint8_t hash_key[16];                 /* crypto_shorthash key */
-	uint8_t nonce_key[32];                /* HMAC key for stateless nonces */
+	uint8_t nonce_key[32];                /* keys stateless nonces (first 16 bytes)
+	                                         and DTLS cookies */
 	uint8_t ticket_key[32];               /* mobility tickets */
 	char demo_pass[24];                   /* generated demo password, or "" */
 
 	struct tp_relay_txq *txq;             /* owned: datagrams queued to peers */
+	struct tp_crypto *crypto;             /* owned: HMAC contexts of this loop */
 	struct tp_rate_slot rate[TP_RATE_SLOTS];
 	/* Refresh(0) transactions of recently deleted allocations, so that a
 	 * retransmission (its answer lost on UDP) gets success, not 437 */

@@ -329,7 +329,8 @@ struct tp_srv *tp_srv_create(struct event_base *base, const struct tp_conf *c, c
 	randombytes_buf(s->hash_key, sizeof(s->hash_key));
 	randombytes_buf(s->nonce_key, sizeof(s->nonce_key));
 	randombytes_buf(s->ticket_key, sizeof(s->ticket_key));
-	if (tp_alloc_tables_init(s) != 0 || tp_relay_init(s) != 0) {
+	s->crypto = tp_crypto_new();
+	if (!s->crypto || tp_alloc_tables_init(s) != 0 || tp_relay_init(s) != 0) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
@@ -371,6 +372,7 @@ void tp_srv_free(struct tp_srv *s)
 		tp_dtls_close(s->dtls[i]);
 	tp_alloc_tables_free(s);
 	tp_relay_fini(s);
+	tp_crypto_free(s->crypto);
 	for (size_t i = 0; i < s->nudp; i++)
 		tp_udp_close(s->udp[i]);
 	for (size_t i = 0; i < s->ntcp; i++)
