@@ -77,6 +77,30 @@ def test(binary):
         m = tp.Client(tp.connect(port)).connection_bind(0x12345678)
         tp.check(m.code() == 400, "ConnectionBind with an unknown CONNECTION-ID: 400 (%r)" % m)
 
+        # ConnectionBind and the first raw bytes in one segment: the bytes
+        # after the request belong to the pipe (RFC 6062 §5.4)
+        ls2 = peer_listener()
+        cid3 = ctl.connect_peer(*ls2.getsockname())
+        ps2, _ = ls2.accept()
+        d = tp.Client(tp.connect(port))
+        # learn realm and nonce (401), then an unknown CONNECTION-ID (400)
+        d.request(tp.CONNECTION_BIND, [(tp.A_CONNECTION_ID, struct.pack("!I", 0))])
+        tid = os.urandom(12)
+        req = tp.encode(tp.CONNECTION_BIND, tp.REQUEST,
+                        [(tp.A_USERNAME, tp.USER.encode()), (tp.A_REALM, d.realm),
+                         (tp.A_NONCE, d.nonce), (tp.A_CONNECTION_ID, struct.pack("!I", cid3))],
+                        tid, tp.lt_key())
+        d.sock.sendall(req + b"early bytes")
+        kind, raw = tp.read_frame(d.sock)
+        tp.check(tp.Msg(raw).cls == tp.SUCCESS, "ConnectionBind sent with data behind it succeeds")
+        ps2.settimeout(5)
+        tp.check(tp.recv_exact(ps2, 11) == b"early bytes",
+                 "the bytes behind ConnectionBind reach the peer")
+        pump(ps2, d.sock, 1000, "then peer -> client")
+        d.close()
+        ps2.close()
+        ls2.close()
+
         # the peer closes: the client's data connection ends
         ps.close()
         took = tp.closed_by_peer(ds, 3)

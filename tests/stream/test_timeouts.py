@@ -6,7 +6,6 @@ closed after the handshake timeout, and a silent established one after
 idle-timeout (10 s); connections beyond max-connections-per-ip
 and max-connections are refused while other sources are still served; no
 file descriptor is left behind."""
-import ssl
 import threading
 import time
 
@@ -14,18 +13,6 @@ import tpstream as tp
 
 HS = 2
 IDLE = 10
-
-
-def client_hello():
-    """The bytes of a real TLS ClientHello (made by Python's TLS stack)."""
-    ctx = tp.tls_client_ctx()
-    inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
-    obj = ctx.wrap_bio(inc, out)
-    try:
-        obj.do_handshake()
-    except ssl.SSLWantReadError:
-        pass
-    return out.read()
 
 
 def drip(sock, data, interval, stop):
@@ -81,7 +68,7 @@ def test(binary):
         time.sleep(0.5)
 
         # every case on its own source address, all at once
-        hello = client_hello()
+        hello = tp.client_hello()
         P, T = srv.ports["p"], srv.ports["t"]
         binding = tp.encode(tp.BINDING, tp.REQUEST, [])
         D = (HS - 0.6, HS + 2.0)         # closed at the handshake deadline

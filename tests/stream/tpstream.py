@@ -379,6 +379,17 @@ def tls_client_ctx(alpn=None):
     return ctx
 
 
+def client_hello():
+    """The bytes of a real TLS ClientHello (made by Python's TLS stack)."""
+    inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
+    obj = tls_client_ctx().wrap_bio(inc, out)
+    try:
+        obj.do_handshake()
+    except ssl.SSLWantReadError:
+        pass
+    return out.read()
+
+
 def connect(port, tls=False, alpn=None, src="127.0.0.1", timeout=5, rcvbuf=None):
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     if rcvbuf:
