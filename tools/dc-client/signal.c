@@ -240,6 +240,9 @@ static void on_message(SoupWebsocketConnection *ws, gint type, GBytes *msg, gpoi
 		g_free(c);
 	} else if (strcmp(t, "bye") == 0) {
 		dc_progress(dc, "signaling: peer said bye");
+		if (!dc->chan_open)
+			dc_fail(dc, "the peer left (bye) before the data channel opened, while "
+			        "waiting for %s — see the peer's error", dc->stage);
 	}
 	g_free(t);
 	g_free(text);
