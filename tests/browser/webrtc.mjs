@@ -7,7 +7,8 @@
 // HTTP server on 127.0.0.1, and drives Debian's /usr/bin/chromium (never a
 // downloaded browser) headless through playwright-core. For each TURN URL the
 // page makes two RTCPeerConnections with iceTransportPolicy 'relay' and only
-// our server: the data channel must open, messages go both ways, and getStats
+// our server: the data channel must open, messages go both ways (and 100 x
+// 16 KiB arrive intact), and getStats
 // must show a selected pair whose local candidate is a relay candidate with the
 // expected relayProtocol, on both sides. Exit 0 pass, 1 fail, 77 skip.
 import { spawn, spawnSync } from 'node:child_process';
@@ -153,7 +154,31 @@ async function pageTest({ url, user, pass }) {
 		const { ch, data } = await Promise.race([atB, timeout(5000, 'message a->b')]);
 		ch.send('pong from b');
 		const back = await Promise.race([atA, timeout(5000, 'message b->a')]);
-		const res = { ok: true, openMs, gotB: data, gotA: back, selA: await selected(a),
+		// bulk: 100 messages of 16 KiB a->b, each stamped and checked at b
+		const N = 100, SIZE = 16384;
+		const bulk = new Promise((res) => {
+			let n = 0, bad = 0;
+			ch.onmessage = (m) => {
+				const v = new Uint8Array(m.data);
+				if (v.length !== SIZE || v[0] !== (n & 255) || v[SIZE - 1] !== ((n * 7) & 255))
+					bad++;
+				if (++n === N)
+					res({ n, bad });
+			};
+		});
+		ch.binaryType = 'arraybuffer';
+		const tb = performance.now();
+		for (let i = 0; i < N; i++) {
+			const v = new Uint8Array(SIZE);
+			v.fill(i & 255, 0, SIZE - 1);
+			v[SIZE - 1] = (i * 7) & 255;
+			while (dca.bufferedAmount > 1 << 20)
+				await new Promise((r) => setTimeout(r, 5));
+			dca.send(v);
+		}
+		const bulkRes = await Promise.race([bulk, timeout(20000, 'bulk a->b')]);
+		bulkRes.ms = Math.round(performance.now() - tb);
+		const res = { ok: true, openMs, gotB: data, gotA: back, bulk: bulkRes, selA: await selected(a),
 			selB: await selected(b), cands, errors };
 		a.close();
 		b.close();
@@ -217,6 +242,8 @@ async function main() {
 			if (!check(r.ok, `${c.url}: data channel opened${r.ok ? ` in ${r.openMs} ms` : ': ' + r.error}`))
 				continue;
 			check(r.gotB === 'ping from a' && r.gotA === 'pong from b', `${c.url}: messages both ways`);
+			check(r.bulk && r.bulk.n === 100 && r.bulk.bad === 0,
+				`${c.url}: 100 x 16 KiB arrived intact (${r.bulk && r.bulk.ms} ms)`);
 			for (const [side, sel] of [['a', r.selA], ['b', r.selB]]) {
 				check(sel && sel.local.type === 'relay' && sel.local.relayProtocol === c.proto &&
 					sel.local.address === '127.0.0.1',
