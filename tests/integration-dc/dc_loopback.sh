@@ -14,6 +14,7 @@
 #              test CA), the other over UDP; without the CA: exit 1 naming
 #              the untrusted certificate
 #   expect     a direct connection run with --expect relay: exit 2
+#   rest       TURN REST API credentials (--turn-secret), relay forced
 # Every process started here is killed by PID on exit.
 set -euo pipefail
 
@@ -78,6 +79,7 @@ tls-cert = "$tmp/cert.pem";
 tls-key = "$tmp/key.pem";
 relay-ip = [ "127.0.0.1" ];
 users = ( { name = "alice"; password = "secret"; } );
+static-auth-secret = [ "rest-s3cret" ];
 allowed-peer = [ "127.0.0.0/8" ];
 EOF
 	"$turnpike" -c "$tmp/tp.conf" >"$tmp/turnpike.log" 2>&1 &
@@ -196,6 +198,15 @@ tls)
 	json "$tmp/offer.out" '"certificate is not trusted" in j["error"]' || fail "untrusted certificate message"
 	echo "PASS: tls"
 	exit 0
+	;;
+rest)
+	start_turnpike
+	a="--turn $turn --turn-secret rest-s3cret --force-relay --expect relay --pings 5"
+	run_pair "$a" "$a"
+	wait_pair
+	[ "$orc" = 0 ] && [ "$arc" = 0 ] || fail "exit offer=$orc answer=$arc (want 0 0)"
+	json "$tmp/offer.out" 'j["path"]=="relay" and j["rtt_ms"]["received"]==5' || fail "offer report"
+	grep -q "user=[0-9]*:dc-client" "$tmp/turnpike.log" || fail "no REST user in the server log"
 	;;
 expect)
 	start_signal
