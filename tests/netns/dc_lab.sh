@@ -153,4 +153,8 @@ print("%-6s path=%s local=%s/%s remote=%s/%s rtt min/avg/p95 %s/%s/%s ms, throug
 done
 echo "---- the offerer's progress"
 grep -v '^{' "$tmp/offer.log"
+if [ -n "${DC_LAB_VERBOSE:-}" ]; then
+	echo "---- the answerer's progress"
+	grep -v '^{' "$tmp/answer.log"
+fi
 echo "PASS: scenario $scenario"
