@@ -12,16 +12,10 @@
 #include <sodium.h>
 
 #include "alloc.h"
+#include "shared.h"
 #include "ports.h"
 #include "relay.h"
 #include "relay_tcp.h"
-
-struct tp_user_count {
-	struct tp_user_count *next;
-	uint32_t count;
-	uint16_t len;
-	char name[];
-};
 
 /* ---- keyed hashing ---- */
 
@@ -30,7 +24,7 @@ static uint64_t hash64(const struct tp_srv *s, const void *b, size_t n)
 	uint8_t h[crypto_shorthash_BYTES];
 	uint64_t v;
 
-	crypto_shorthash(h, b, n, s->hash_key);
+	crypto_shorthash(h, b, n, s->sh->hash_key);
 	memcpy(&v, h, sizeof(v));
 	return v;
 }
@@ -83,9 +77,7 @@ int tp_alloc_tables_init(struct tp_srv *s)
 	s->tab_size = TP_TAB_MIN;
 	s->tab = calloc(s->tab_size, sizeof(*s->tab));
 	s->ttab = calloc(s->tab_size, sizeof(*s->ttab));
-	s->utab_size = TP_TAB_MIN;
-	s->utab = calloc(s->utab_size, sizeof(*s->utab));
-	if (!s->tab || !s->ttab || !s->utab)
+	if (!s->tab || !s->ttab)
 		return -ENOMEM;
 	return 0;
 }
@@ -95,9 +87,7 @@ void tp_alloc_tables_free(struct tp_srv *s)
 	tp_alloc_free_all(s);
 	free(s->tab);
 	free(s->ttab);
-	free(s->utab);
 	s->tab = s->ttab = NULL;
-	s->utab = NULL;
 }
 
 static void tab_insert(struct tp_srv *s, struct tp_alloc *a)
@@ -186,50 +176,32 @@ struct tp_alloc *tp_alloc_find_ticket(struct tp_srv *s, const uint8_t *t, size_t
 	return NULL;
 }
 
-/* ---- per-user counts (quotas) ---- */
-
-static struct tp_user_count **uc_slot(struct tp_srv *s, const char *u, size_t len)
-{
-	struct tp_user_count **pp = &s->utab[hash_bytes(s, u, len, s->utab_size)];
-
-	for (; *pp; pp = &(*pp)->next)
-		if ((*pp)->len == len && memcmp((*pp)->name, u, len) == 0)
-			break;
-	return pp;
-}
-
 uint32_t tp_alloc_user_count(struct tp_srv *s, const char *user, size_t len)
 {
-	struct tp_user_count *uc = *uc_slot(s, user, len);
+	uint32_t n;
 
-	return uc ? uc->count : 0;
+	pthread_mutex_lock(&s->sh->mu);
+	n = tp_shared_user_count(s->sh, user, len);
+	pthread_mutex_unlock(&s->sh->mu);
+	return n;
 }
 
-static struct tp_user_count *uc_get(struct tp_srv *s, const char *u, size_t len)
+/* The shared ticket map says which worker owns a mobile allocation. */
+static void publish_ticket(struct tp_alloc *a)
 {
-	struct tp_user_count **pp = uc_slot(s, u, len);
+	struct tp_srv *s = a->s;
 
-	if (!*pp) {
-		struct tp_user_count *uc = calloc(1, sizeof(*uc) + len + 1);
-
-		if (!uc)
-			return NULL;
-		uc->len = (uint16_t)len;
-		memcpy(uc->name, u, len);
-		*pp = uc;
-	}
-	(*pp)->count++;
-	return *pp;
+	pthread_mutex_lock(&s->sh->mu);
+	tp_shared_ticket_add(s->sh, a->ticket, TP_TICKET_LEN, s->worker,
+	                     tp_shared_hash(s->sh, a->user, strlen(a->user)));
+	pthread_mutex_unlock(&s->sh->mu);
 }
 
-static void uc_put(struct tp_srv *s, struct tp_user_count *uc)
+static void unpublish_ticket(struct tp_alloc *a)
 {
-	if (!uc || --uc->count > 0)
-		return;
-	struct tp_user_count **pp = uc_slot(s, uc->name, uc->len);
-
-	*pp = uc->next;
-	free(uc);
+	pthread_mutex_lock(&a->s->sh->mu);
+	tp_shared_ticket_del(a->s->sh, a->ticket, TP_TICKET_LEN);
+	pthread_mutex_unlock(&a->s->sh->mu);
 }
 
 /* ---- lifecycle ---- */
@@ -261,7 +233,7 @@ static uint16_t take_reservation(struct tp_srv *s, uint64_t token, uint8_t *fami
 	time_t now = tp_now(s);
 
 	for (size_t i = 0; i < TP_MAX_RESERVATIONS; i++) {
-		struct tp_reservation *r = &s->resv[i];
+		struct tp_reservation *r = &s->sh->resv[i];
 
 		if (r->token != token || !token)
 			continue;
@@ -280,7 +252,7 @@ static void sweep_reservations(struct tp_srv *s)
 	time_t now = tp_now(s);
 
 	for (size_t i = 0; i < TP_MAX_RESERVATIONS; i++) {
-		struct tp_reservation *r = &s->resv[i];
+		struct tp_reservation *r = &s->sh->resv[i];
 
 		if (!r->token || r->expires >= now)
 			continue;
@@ -295,7 +267,7 @@ static void sweep_reservations(struct tp_srv *s)
 static int add_reservation(struct tp_srv *s, uint8_t family, uint16_t port, uint64_t *token)
 {
 	for (size_t i = 0; i < TP_MAX_RESERVATIONS; i++) {
-		struct tp_reservation *r = &s->resv[i];
+		struct tp_reservation *r = &s->sh->resv[i];
 
 		if (r->token)
 			continue;
@@ -382,19 +354,22 @@ static int open_family(struct tp_srv *s, struct tp_alloc *a, const struct tp_all
 	return rc == 0 ? 0 : 508;
 }
 
-int tp_alloc_create(struct tp_srv *s, const struct tp_alloc_req *r, struct tp_alloc **out,
-                    struct tp_alloc_res *res)
+/* With the shared lock held: quotas, ports, reservations and counts are
+ * shared by the workers. */
+static int create_locked(struct tp_srv *s, const struct tp_alloc_req *r, struct tp_alloc **out,
+                         struct tp_alloc_res *res)
 {
 	const struct tp_conf *c = s->conf;
+	struct tp_shared *sh = s->sh;
 	struct tp_alloc *a;
 	uint16_t reserved = 0;
 	uint8_t rfam = 0;
 
 	memset(res, 0, sizeof(*res));
-	if (c->total_quota && s->nallocs >= c->total_quota)
+	if (c->total_quota && sh->nallocs >= c->total_quota)
 		return 486;
 	if (c->user_quota &&
-	    tp_alloc_user_count(s, r->quota_user, r->quota_user_len) >= c->user_quota)
+	    tp_shared_user_count(sh, r->quota_user, r->quota_user_len) >= c->user_quota)
 		return 486;
 	sweep_reservations(s);
 	if (r->has_token) {
@@ -437,7 +412,7 @@ int tp_alloc_create(struct tp_srv *s, const struct tp_alloc_req *r, struct tp_al
 		}
 	}
 
-	a->uc = uc_get(s, r->quota_user, r->quota_user_len);
+	a->uc = tp_shared_user_get(sh, r->quota_user, r->quota_user_len);
 	if (!a->uc)
 		goto fail;
 	evtimer_assign(&a->timer, s->base, expired_cb, a);
@@ -449,8 +424,11 @@ int tp_alloc_create(struct tp_srv *s, const struct tp_alloc_req *r, struct tp_al
 		a->has_ticket = true;
 		randombytes_buf(a->ticket, TP_TICKET_LEN);
 		ttab_insert(s, a);
+		tp_shared_ticket_add(sh, a->ticket, TP_TICKET_LEN, s->worker,
+		                     tp_shared_hash(sh, a->user, strlen(a->user)));
 	}
 	s->nallocs++;
+	sh->nallocs++;
 	s->stats.allocs_created++;
 	s->stats.allocs_live = s->nallocs;
 	*out = a;
@@ -465,29 +443,48 @@ fail:
 		if (p)
 			tp_port_release(p, a->relay[i].addr.port);
 	}
-	uc_put(s, a->uc);
+	tp_shared_user_put(sh, a->uc);
 	free(a->user);
 	free(a);
 	return 508;
+}
+
+int tp_alloc_create(struct tp_srv *s, const struct tp_alloc_req *r, struct tp_alloc **out,
+                    struct tp_alloc_res *res)
+{
+	int rc;
+
+	pthread_mutex_lock(&s->sh->mu);
+	rc = create_locked(s, r, out, res);
+	pthread_mutex_unlock(&s->sh->mu);
+	return rc;
 }
 
 void tp_alloc_free(struct tp_alloc *a)
 {
 	struct tp_srv *s = a->s;
 
+	if (a->sink && a->sink->alloc_gone)
+		a->sink->alloc_gone(a->sink);
 	tab_remove(s, a);
 	if (a->has_ticket)
 		ttab_remove(s, a);
 	evtimer_del(&a->timer);
 	tp_tcp_relay_close(a);
+	for (int i = 0; i < a->nrelay; i++)
+		tp_relay_close(&a->relay[i]);
+	pthread_mutex_lock(&s->sh->mu);
 	for (int i = 0; i < a->nrelay; i++) {
 		struct tp_portpool *p = a->relay[i].addr.family == AF_INET6 ? s->pool6 : s->pool4;
 
-		tp_relay_close(&a->relay[i]);
 		if (p)
 			tp_port_release(p, a->relay[i].addr.port);
 	}
-	uc_put(s, a->uc);
+	if (a->has_ticket)
+		tp_shared_ticket_del(s->sh, a->ticket, TP_TICKET_LEN);
+	tp_shared_user_put(s->sh, a->uc);
+	s->sh->nallocs--;
+	pthread_mutex_unlock(&s->sh->mu);
 	free(a->perms);
 	free(a->chans);
 	free(a->user);
@@ -512,15 +509,60 @@ void tp_alloc_free_all(struct tp_srv *s)
 
 void tp_alloc_new_ticket(struct tp_alloc *a)
 {
-	if (a->has_ticket)
+	if (a->has_ticket) {
 		ttab_remove(a->s, a);
+		unpublish_ticket(a);
+	}
 	randombytes_buf(a->ticket, TP_TICKET_LEN);
 	a->has_ticket = true;
 	ttab_insert(a->s, a);
+	publish_ticket(a);
+}
+
+/*
+ * Mobility across workers: the owner detaches the allocation from its loop
+ * (tables, timer, relay socket events; queued datagrams leave first), the
+ * worker that got the client's new 5-tuple adopts it onto its own loop.
+ */
+void tp_alloc_detach(struct tp_alloc *a)
+{
+	struct tp_srv *s = a->s;
+
+	tp_relay_flush(s);
+	tab_remove(s, a);
+	if (a->has_ticket)
+		ttab_remove(s, a);
+	evtimer_del(&a->timer);
+	for (int i = 0; i < a->nrelay; i++)
+		if (a->relay[i].fd >= 0)
+			event_del(&a->relay[i].ev);
+	s->nallocs--;
+	s->stats.allocs_live = s->nallocs;
+}
+
+void tp_alloc_adopt(struct tp_srv *s, struct tp_alloc *a, const struct tp_5tuple *ft,
+                    struct tp_sink *sink)
+{
+	a->s = s;
+	a->ft = *ft;
+	a->sink = sink;
+	for (int i = 0; i < a->nrelay; i++)
+		if (a->relay[i].fd >= 0)
+			tp_relay_rearm(&a->relay[i]);
+	evtimer_assign(&a->timer, s->base, expired_cb, a);
+	tp_alloc_set_lifetime(a, a->expires > tp_now(s) ? (uint32_t)(a->expires - tp_now(s)) : 1);
+	if (s->nallocs >= s->tab_size)
+		tab_grow(s);
+	tab_insert(s, a);
+	s->nallocs++;
+	s->stats.allocs_live = s->nallocs;
+	tp_alloc_new_ticket(a); /* the used ticket cannot be replayed */
 }
 
 void tp_alloc_move(struct tp_alloc *a, const struct tp_5tuple *ft, struct tp_sink *sink)
 {
+	if (a->sink && a->sink != sink && a->sink->alloc_gone)
+		a->sink->alloc_gone(a->sink);
 	tab_remove(a->s, a);
 	a->ft = *ft;
 	a->sink = sink;

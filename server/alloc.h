@@ -109,6 +109,11 @@ struct tp_alloc *tp_alloc_find_ticket(struct tp_srv *s, const uint8_t *t, size_t
 void tp_alloc_set_lifetime(struct tp_alloc *a, uint32_t lifetime);
 /* New ticket (RFC 8016), re-keyed in the ticket table. */
 void tp_alloc_new_ticket(struct tp_alloc *a);
+/* Mobility across worker loops: the owner detaches, the new worker adopts
+ * (re-registering sockets and timer on its loop, issuing a new ticket). */
+void tp_alloc_detach(struct tp_alloc *a);
+void tp_alloc_adopt(struct tp_srv *s, struct tp_alloc *a, const struct tp_5tuple *ft,
+                    struct tp_sink *sink);
 /* Move to a new 5-tuple (mobility). */
 void tp_alloc_move(struct tp_alloc *a, const struct tp_5tuple *ft, struct tp_sink *sink);
 /* Keyed 64-bit hash of a 5-tuple. */

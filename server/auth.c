@@ -11,6 +11,7 @@
 #include <sodium.h>
 
 #include "auth.h"
+#include "shared.h"
 
 #define NONCE_COOKIE "obMatJos2"
 /* Security features (RFC 8489 §18.1): password algorithms | username anonymity,
@@ -40,7 +41,7 @@ static void nonce_mac(const struct tp_srv *s, const struct tp_5tuple *ft, uint32
 	in[3] = (uint8_t)expiry;
 	in[4] = ft->transport;
 	memcpy(in + 5, &ft->client, sizeof(ft->client));
-	crypto_shorthash_siphashx24(full, in, sizeof(in), s->nonce_key);
+	crypto_shorthash_siphashx24(full, in, sizeof(in), s->sh->nonce_key);
 	memcpy(mac, full, NONCE_MAC_LEN);
 }
 
@@ -135,7 +136,7 @@ static bool user_key(const struct tp_user *u, uint16_t alg, struct tp_auth *a)
 	return true;
 }
 
-/* A static user (or the demo user) by name or by USERHASH. */
+/* A static user (the demo user among them) by name or by USERHASH. */
 static const struct tp_user *find_static(struct tp_srv *s, const struct tp_stun_msg *m)
 {
 	const struct tp_conf *c = s->conf;
@@ -148,18 +149,14 @@ static const struct tp_user *find_static(struct tp_srv *s, const struct tp_stun_
 		size_t len;
 
 		tp_attr_str(un, &name, &len);
-		if (s->demo.name && strlen(s->demo.name) == len && memcmp(s->demo.name, name, len) == 0)
-			return &s->demo;
 		return tp_conf_user(c, name, len);
 	}
 	if (!uh)
 		return NULL;
-	for (size_t i = 0; i <= c->nusers; i++) {
-		const struct tp_user *u = i < c->nusers ? &c->users[i] : &s->demo;
+	for (size_t i = 0; i < c->nusers; i++) {
+		const struct tp_user *u = &c->users[i];
 		uint8_t h[32];
 
-		if (!u->name)
-			continue;
 		tp_userhash(u->name, strlen(u->name), c->realm, rlen, h);
 		if (sodium_memcmp(h, uh->val, 32) == 0)
 			return u;
@@ -285,28 +282,5 @@ int tp_auth_request(struct tp_srv *s, const struct tp_5tuple *ft, const struct t
 
 	a->quota_user = colon && !u ? colon + 1 : a->user;
 	a->quota_len = a->user_len - (size_t)(a->quota_user - a->user);
-	return 0;
-}
-
-int tp_auth_make_demo(struct tp_srv *s)
-{
-	static char demo_name[] = "demo";
-	const char *realm = s->conf->realm;
-	uint8_t rnd[12], md5[TP_KEY_MAX], sha[TP_KEY_MAX];
-	size_t klen;
-
-	randombytes_buf(rnd, sizeof(rnd));
-	sodium_bin2base64(s->demo_pass, sizeof(s->demo_pass), rnd, sizeof(rnd),
-	                  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-	if (tp_key_long_term(TP_PWALG_MD5, demo_name, 4, realm, strlen(realm), s->demo_pass,
-	                     strlen(s->demo_pass), md5, &klen) != TP_P_OK ||
-	    tp_key_long_term(TP_PWALG_SHA256, demo_name, 4, realm, strlen(realm), s->demo_pass,
-	                     strlen(s->demo_pass), sha, &klen) != TP_P_OK)
-		return -EINVAL;
-	s->demo.name = demo_name;
-	s->demo.password = s->demo_pass;
-	memcpy(s->demo.key_md5, md5, sizeof(s->demo.key_md5));
-	memcpy(s->demo.key_sha256, sha, sizeof(s->demo.key_sha256));
-	s->demo.has_sha256 = true;
 	return 0;
 }

@@ -42,7 +42,4 @@ int tp_auth_put_challenge(struct tp_srv *s, const struct tp_5tuple *ft, struct t
  * request). */
 int tp_auth_put_integrity(const struct tp_auth *a, struct tp_stun_wr *w);
 
-/* Make the demo user's credential (random password) into s->demo. */
-int tp_auth_make_demo(struct tp_srv *s);
-
 #endif

@@ -61,6 +61,9 @@ struct opt {
 #define F(field) offsetof(struct tp_conf, field)
 
 static const struct opt opts[] = {
+	{ "workers", T_U32, F(workers), 0, 0, 64, "0",
+	  "event loops (threads), each with its own SO_REUSEPORT UDP/DTLS sockets; "
+	  "0 = one per CPU" },
 	{ "listen", T_LISTEN, F(listen), F(nlisten), 1, TP_CONF_MAX_LISTEN,
 	  "[ \"udp:0.0.0.0:3478\", \"udp:[::]:3478\" ]",
 	  "listening transport addresses, \"PROTO:ADDR:PORT\": PROTO udp (when omitted), tcp, "
@@ -884,6 +887,39 @@ const struct tp_user *tp_conf_user(const struct tp_conf *c, const char *name, si
 			lo = mid + 1;
 	}
 	return NULL;
+}
+
+int tp_conf_add_user(struct tp_conf *c, const char *name, const char *password)
+{
+	struct tp_user *users, *u;
+	uint8_t md5[TP_KEY_MAX], sha[TP_KEY_MAX];
+	size_t klen;
+
+	if (tp_conf_user(c, name, strlen(name)))
+		return -EEXIST;
+	users = realloc(c->users, (c->nusers + 1) * sizeof(*users));
+	if (!users)
+		return -ENOMEM;
+	c->users = users;
+	u = &users[c->nusers];
+	memset(u, 0, sizeof(*u));
+	u->name = strdup(name);
+	u->password = strdup(password);
+	if (!u->name || !u->password ||
+	    tp_key_long_term(TP_PWALG_MD5, name, strlen(name), c->realm, strlen(c->realm), password,
+	                     strlen(password), md5, &klen) != TP_P_OK ||
+	    tp_key_long_term(TP_PWALG_SHA256, name, strlen(name), c->realm, strlen(c->realm),
+	                     password, strlen(password), sha, &klen) != TP_P_OK) {
+		free(u->name);
+		free(u->password);
+		return -EINVAL;
+	}
+	memcpy(u->key_md5, md5, sizeof(u->key_md5));
+	memcpy(u->key_sha256, sha, sizeof(u->key_sha256));
+	u->has_sha256 = true;
+	c->nusers++;
+	qsort(c->users, c->nusers, sizeof(*c->users), user_cmp);
+	return 0;
 }
 
 /* ---- printing -------------------------------------------------------- */

@@ -9,6 +9,7 @@
 #ifndef TP_CONF_H
 #define TP_CONF_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stddef.h>
@@ -52,6 +53,9 @@ struct tp_user {
 
 struct tp_conf {
 	char *path;                               /* NULL: the embedded default */
+	atomic_int refs;                          /* holders (main and workers): the last
+	                                             release frees it */
+	uint32_t workers;                         /* event loops; 0 = one per CPU */
 
 	struct tp_listen listen[TP_CONF_MAX_LISTEN];
 	size_t nlisten;
@@ -136,6 +140,10 @@ void tp_conf_free(struct tp_conf *c);
 #define TP_CONF_SHOW_SECRETS 1u
 void tp_conf_print(const struct tp_conf *c, FILE *f);
 void tp_conf_write(const struct tp_conf *c, FILE *f, unsigned flags);
+
+/* Add a user with a password (keys derived with the conf's realm): the server
+ * adds its generated demo user this way. 0, -EEXIST or -ENOMEM/-EINVAL. */
+int tp_conf_add_user(struct tp_conf *c, const char *name, const char *password);
 
 /* Find a static user by name (length-delimited); NULL if none. */
 const struct tp_user *tp_conf_user(const struct tp_conf *c, const char *name, size_t len);

@@ -8,6 +8,7 @@
 #include <sodium.h>
 
 #include "dispatch.h"
+#include "shared.h"
 
 static const char *transport_names[] = { "?", "udp", "tcp", "tls", "dtls" };
 
@@ -23,7 +24,7 @@ bool tp_rate_allow(struct tp_srv *s, const struct tp_addr *src)
 
 	if (c->unauth_rate == 0)
 		return true;
-	crypto_shorthash(h, src->ip, src->family == AF_INET6 ? 16 : 4, s->hash_key);
+	crypto_shorthash(h, src->ip, src->family == AF_INET6 ? 16 : 4, s->sh->hash_key);
 	slot = &s->rate[((size_t)h[0] << 8 | h[1]) % TP_RATE_SLOTS];
 	now_ms = (uint32_t)tp_now_ms(s);
 	cap = c->unauth_burst * 1000u;

@@ -24,6 +24,7 @@
 #include <sodium.h>
 
 #include "alloc.h"
+#include "shared.h"
 #include "listen_dtls.h"
 
 #define READ_BUDGET 64
@@ -57,7 +58,7 @@ static size_t bucket(const struct tp_dtls_listener *l, const struct tp_addr *a)
 {
 	uint8_t h[crypto_shorthash_BYTES];
 
-	crypto_shorthash(h, (const uint8_t *)a, sizeof(*a), l->s->hash_key);
+	crypto_shorthash(h, (const uint8_t *)a, sizeof(*a), l->s->sh->hash_key);
 	return ((size_t)h[0] << 8 | h[1]) % SESS_TAB;
 }
 
@@ -104,7 +105,10 @@ static void timer_cb(evutil_socket_t fd, short ev, void *arg)
 	(void)ev;
 	/* the handshake has an absolute deadline (no trickling it out); an
 	 * established session ends after idle-timeout of silence */
-	if (d->established ? now - d->last_rx >= (time_t)s->conf->idle_timeout
+	/* a session carrying an allocation lives as long as the allocation does (a
+	 * client may only receive for long stretches) */
+	if (d->established ? now - d->last_rx >= (time_t)s->conf->idle_timeout &&
+	                             !tp_alloc_find(s, &d->ft)
 	                   : now - d->created >= (time_t)s->conf->handshake_timeout) {
 		s->stats.conn_timeouts++;
 		sess_free(d);
@@ -142,7 +146,7 @@ static int cookie_make(SSL *ssl, unsigned char *cookie, unsigned int *len)
 	uint8_t mac[crypto_auth_hmacsha256_BYTES];
 
 	crypto_auth_hmacsha256_state st;
-	crypto_auth_hmacsha256_init(&st, d->l->s->nonce_key, sizeof(d->l->s->nonce_key));
+	crypto_auth_hmacsha256_init(&st, d->l->s->sh->nonce_key, sizeof(d->l->s->sh->nonce_key));
 	crypto_auth_hmacsha256_update(&st, (const uint8_t *)"dtls", 4);
 	crypto_auth_hmacsha256_update(&st, (const uint8_t *)&d->ft.client, sizeof(d->ft.client));
 	crypto_auth_hmacsha256_final(&st, mac);
@@ -298,7 +302,8 @@ static void readable(evutil_socket_t fd, short ev, void *arg)
 	}
 }
 
-int tp_dtls_listen(struct tp_srv *s, const struct tp_addr *addr, struct tp_dtls_listener **out)
+int tp_dtls_listen(struct tp_srv *s, const struct tp_addr *addr, bool reuseport,
+                   struct tp_dtls_listener **out)
 {
 	struct tp_dtls_listener *l;
 	struct sockaddr_storage ss;
@@ -311,6 +316,8 @@ int tp_dtls_listen(struct tp_srv *s, const struct tp_addr *addr, struct tp_dtls_
 	if (fd < 0)
 		return -errno;
 	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (reuseport)
+		(void)setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
 	if (addr->family == AF_INET6)
 		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
 	if (bind(fd, (struct sockaddr *)&ss, sl) != 0) {

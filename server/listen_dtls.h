@@ -11,7 +11,8 @@
 struct tp_dtls_listener;
 
 /* -ENOKEY without a DTLS context (tls-cert unset). */
-int tp_dtls_listen(struct tp_srv *s, const struct tp_addr *addr, struct tp_dtls_listener **out);
+int tp_dtls_listen(struct tp_srv *s, const struct tp_addr *addr, bool reuseport,
+                   struct tp_dtls_listener **out);
 /* Ends every session (and the allocations they carry). */
 void tp_dtls_close(struct tp_dtls_listener *l);
 const struct tp_addr *tp_dtls_addr(const struct tp_dtls_listener *l);

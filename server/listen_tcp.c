@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -24,6 +25,7 @@
 #include <sodium.h>
 
 #include "alloc.h"
+#include "shared.h"
 #include "listen_tcp.h"
 #include "relay_tcp.h"
 
@@ -48,6 +50,7 @@ struct tp_conn {
 	struct tp_5tuple ft;
 	uint16_t ipslot;
 	bool established;             /* a first frame arrived: idle timeout applies */
+	bool has_alloc;               /* carries an allocation: its lifetime governs */
 	int fd;
 };
 
@@ -57,7 +60,7 @@ static uint16_t ip_slot(const struct tp_srv *s, const struct tp_addr *a)
 {
 	uint8_t h[crypto_shorthash_BYTES];
 
-	crypto_shorthash(h, a->ip, a->family == AF_INET6 ? 16 : 4, s->hash_key);
+	crypto_shorthash(h, a->ip, a->family == AF_INET6 ? 16 : 4, s->sh->hash_key);
 	return (uint16_t)(((unsigned)h[0] << 8 | h[1]) % TP_RATE_SLOTS);
 }
 
@@ -191,6 +194,12 @@ static void conn_read(struct bufferevent *bev, void *arg)
 		}
 		tp_dispatch(s, &c->sink, &c->ft, p, flen);
 		evbuffer_drain(in, flen);
+		if (kind == TP_FRAME_STUN && !c->has_alloc && tp_alloc_find(s, &c->ft)) {
+			/* a client that only receives relayed data sends nothing for
+			 * long stretches: no idle timeout while the allocation lives */
+			c->has_alloc = true;
+			bufferevent_set_timeouts(bev, NULL, NULL);
+		}
 		if (tp_tcp_pipe_pending(s, &c->sink)) {
 			/* ConnectionBind succeeded: the rest is raw data for the peer */
 			struct bufferevent *b = tp_conn_detach(c);
@@ -202,6 +211,16 @@ static void conn_read(struct bufferevent *bev, void *arg)
 	/* budget spent with data left: come back on the next loop iteration */
 	if (evbuffer_get_length(in) >= 4)
 		bufferevent_trigger(bev, EV_READ, BEV_TRIG_DEFER_CALLBACKS);
+}
+
+static void conn_alloc_gone(struct tp_sink *sink)
+{
+	struct tp_conn *c = (struct tp_conn *)sink;
+	struct timeval idle = { .tv_sec = c->s->conf->idle_timeout };
+
+	c->has_alloc = false;
+	if (c->bev)
+		bufferevent_set_timeouts(c->bev, &idle, NULL);
 }
 
 static void conn_event(struct bufferevent *bev, short what, void *arg)
@@ -317,6 +336,7 @@ static void accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct soc
 		return;
 	}
 	c->sink.send = conn_send;
+	c->sink.alloc_gone = conn_alloc_gone;
 	c->sink.transport = TP_LISTEN_TCP;
 	c->sink.stream = true;
 	c->s = s;
@@ -329,6 +349,12 @@ static void accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct soc
 	    tp_addr_from_sa(&c->ft.local, (struct sockaddr *)&ss) != 0)
 		c->ft.local = l->addr;
 	evutil_make_socket_nonblocking(fd);
+	{
+		int one = 1;
+
+		/* TURN messages are small and latency-bound: no Nagle delay */
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	}
 	c->next = s->conns;
 	if (s->conns)
 		s->conns->prev = c;

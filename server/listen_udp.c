@@ -220,7 +220,8 @@ static void udp_readable(evutil_socket_t fd, short ev, void *arg)
 	}
 }
 
-int tp_udp_listen(struct tp_srv *s, const struct tp_addr *addr, struct tp_udp_listener **out)
+int tp_udp_listen(struct tp_srv *s, const struct tp_addr *addr, bool reuseport,
+                  struct tp_udp_listener **out)
 {
 	struct tp_udp_listener *l;
 	struct sockaddr_storage ss;
@@ -231,6 +232,8 @@ int tp_udp_listen(struct tp_srv *s, const struct tp_addr *addr, struct tp_udp_li
 	if (fd < 0)
 		return -errno;
 	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (reuseport)
+		(void)setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
 	if (addr->family == AF_INET6) {
 		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
 		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one));

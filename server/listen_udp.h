@@ -9,7 +9,9 @@
 struct tp_udp_listener;
 
 /* Bind and start reading; 0 or a negative errno. */
-int tp_udp_listen(struct tp_srv *s, const struct tp_addr *addr, struct tp_udp_listener **out);
+/* reuseport: one of several workers' sockets on the same address (SO_REUSEPORT). */
+int tp_udp_listen(struct tp_srv *s, const struct tp_addr *addr, bool reuseport,
+                  struct tp_udp_listener **out);
 void tp_udp_close(struct tp_udp_listener *l);
 struct tp_sink *tp_udp_sink(struct tp_udp_listener *l);
 /* The bound address (with the kernel's port when 0 was asked). */

@@ -4,9 +4,15 @@
  * SIGTERM/SIGINT stop gracefully (allocations released, sockets closed);
  * SIGHUP reloads the configuration file (users, secrets, peer policy, quotas)
  * without dropping allocations; a bad file on reload is logged and ignored.
+ *
+ * Worker 0 runs on the main thread (and takes the signals); workers 1..N-1 run
+ * on threads of their own. A configuration is shared by reference: each worker
+ * holds one until it switches to the next, and the last holder frees it.
  */
 #include <getopt.h>
+#include <pthread.h>
 #include <signal.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,15 +22,67 @@
 
 #include "conf.h"
 #include "log.h"
+#include "shared.h"
 #include "srv.h"
+#include "worker.h"
 
 struct app {
-	struct event_base *base;
-	struct tp_srv *srv;
-	struct tp_conf *conf;              /* owned; the server borrows it */
+	struct tp_shared *sh;
+	size_t nworkers;
+	struct event_base *bases[TP_MAX_WORKERS];
+	struct tp_srv *srv[TP_MAX_WORKERS];
+	pthread_t threads[TP_MAX_WORKERS];
+	struct tp_conf *conf;              /* the current one; main holds a reference */
 	const char *path;
 	struct tp_conf_overrides ov;
+	char demo_pass[24];                /* generated once; "" when not in use */
 };
+
+static void conf_release(const struct tp_conf *c)
+{
+	if (c && atomic_fetch_sub(&((struct tp_conf *)c)->refs, 1) == 1)
+		tp_conf_free((struct tp_conf *)c);
+}
+
+/*
+ * Load the configuration; with no users and no shared secrets (and demo-user
+ * on), add the demo user, whose password is made once and kept across
+ * reloads. refs is set for main and every worker.
+ */
+static int load(struct app *app, struct tp_conf **out, char *err, size_t errlen)
+{
+	struct tp_conf *c;
+
+	if (tp_conf_load(app->path, &app->ov, &c, err, errlen) != 0)
+		return -1;
+	if (c->demo_user && c->nusers == 0 && c->nsecrets == 0) {
+		if (!app->demo_pass[0]) {
+			uint8_t rnd[12];
+
+			randombytes_buf(rnd, sizeof(rnd));
+			sodium_bin2base64(app->demo_pass, sizeof(app->demo_pass), rnd, sizeof(rnd),
+			                  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+		}
+		if (tp_conf_add_user(c, "demo", app->demo_pass) != 0) {
+			snprintf(err, errlen, "cannot derive the demo credential");
+			tp_conf_free(c);
+			return -1;
+		}
+	} else {
+		app->demo_pass[0] = '\0';
+	}
+	atomic_store(&c->refs, (int)app->nworkers + 1);
+	*out = c;
+	return 0;
+}
+
+static void *run_worker(void *arg)
+{
+	struct tp_srv *s = arg;
+
+	event_base_dispatch(s->base);
+	return NULL;
+}
 
 static void usage(FILE *f)
 {
@@ -48,26 +106,42 @@ static void on_stop(evutil_socket_t sig, short ev, void *arg)
 
 	(void)ev;
 	tp_info(NULL, "signal %d: stopping", (int)sig);
-	event_base_loopexit(app->base, NULL);
+	event_base_loopexit(app->bases[0], NULL);
 }
 
 static void on_reload(evutil_socket_t sig, short ev, void *arg)
 {
 	struct app *app = arg;
+	const struct tp_conf *old;
 	struct tp_conf *c;
 	char err[512];
 
 	(void)sig;
 	(void)ev;
-	if (tp_conf_load(app->path, &app->ov, &c, err, sizeof(err)) != 0) {
+	if (load(app, &c, err, sizeof(err)) != 0) {
 		tp_err(NULL, "reload failed, keeping the running configuration: %s", err);
 		return;
 	}
 	atomic_store(&tp_log_level, c->log_level);
-	tp_srv_reload(app->srv, c);
-	tp_conf_free(app->conf);
+	if (c->workers != app->conf->workers)
+		tp_warn(NULL, "reload: a change of workers takes effect at the next restart");
+	for (size_t i = 1; i < app->nworkers; i++)
+		tp_worker_post_reload(app->srv[i], c, conf_release);
+	old = app->srv[0]->conf;
+	tp_srv_reload(app->srv[0], c);
+	conf_release(old);
+	conf_release(app->conf); /* main's reference */
 	app->conf = c;
 	tp_info(NULL, "configuration reloaded from %s", app->path ? app->path : "(defaults)");
+}
+
+static size_t worker_count(const struct tp_conf *c)
+{
+	long n = c->workers ? (long)c->workers : sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (n < 1)
+		n = 1;
+	return n > TP_MAX_WORKERS ? TP_MAX_WORKERS : (size_t)n;
 }
 
 int main(int argc, char **argv)
@@ -84,7 +158,7 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct app app = { 0 };
+	static struct app app; /* large; its address goes to the signal callbacks */
 	struct event *sig_term = NULL, *sig_int = NULL, *sig_hup = NULL;
 	bool print = false;
 	char err[512];
@@ -145,40 +219,76 @@ int main(int argc, char **argv)
 		fprintf(stderr, "turnpike: libsodium failed to initialise\n");
 		return 1;
 	}
+	if (print) {
+		struct tp_conf *c;
+
+		if (tp_conf_load(app.path, &app.ov, &c, err, sizeof(err)) != 0) {
+			fprintf(stderr, "turnpike: %s\n", err);
+			return 2;
+		}
+		tp_conf_print(c, stdout);
+		tp_conf_free(c);
+		return 0;
+	}
 	if (tp_conf_load(app.path, &app.ov, &app.conf, err, sizeof(err)) != 0) {
 		fprintf(stderr, "turnpike: %s\n", err);
 		return 2;
 	}
-	if (print) {
-		tp_conf_print(app.conf, stdout);
-		tp_conf_free(app.conf);
-		return 0;
+	app.nworkers = worker_count(app.conf);
+	tp_conf_free(app.conf);
+	app.conf = NULL;
+	if (load(&app, &app.conf, err, sizeof(err)) != 0) {
+		fprintf(stderr, "turnpike: %s\n", err);
+		return 2;
 	}
 	atomic_store(&tp_log_level, app.conf->log_level);
 	signal(SIGPIPE, SIG_IGN);
 
-	app.base = event_base_new();
-	if (!app.base) {
-		fprintf(stderr, "turnpike: cannot create the event loop\n");
+	app.sh = tp_shared_create();
+	if (!app.sh || tp_srv_shared_setup(app.sh, app.conf, err, sizeof(err)) != 0) {
+		tp_err(NULL, "cannot start: %s", app.sh ? err : "out of memory");
 		goto out;
 	}
-	app.srv = tp_srv_create(app.base, app.conf, err, sizeof(err));
-	if (!app.srv) {
-		tp_err(NULL, "cannot start: %s", err);
-		goto out;
+	app.sh->nworkers = app.nworkers;
+	/* worker 0 first: the others listen on the addresses it bound */
+	for (size_t i = 0; i < app.nworkers; i++) {
+		app.bases[i] = event_base_new();
+		if (!app.bases[i]) {
+			tp_err(NULL, "cannot create an event loop");
+			goto out;
+		}
+		app.srv[i] = tp_srv_create(app.bases[i], app.conf, app.sh, (unsigned)i, err,
+		                           sizeof(err));
+		if (!app.srv[i]) {
+			tp_err(NULL, "cannot start: %s", err);
+			goto out;
+		}
+		app.sh->workers[i] = app.srv[i];
 	}
-	sig_term = evsignal_new(app.base, SIGTERM, on_stop, &app);
-	sig_int = evsignal_new(app.base, SIGINT, on_stop, &app);
-	sig_hup = evsignal_new(app.base, SIGHUP, on_reload, &app);
+	sig_term = evsignal_new(app.bases[0], SIGTERM, on_stop, &app);
+	sig_int = evsignal_new(app.bases[0], SIGINT, on_stop, &app);
+	sig_hup = evsignal_new(app.bases[0], SIGHUP, on_reload, &app);
 	if (!sig_term || !sig_int || !sig_hup || evsignal_add(sig_term, NULL) ||
 	    evsignal_add(sig_int, NULL) || evsignal_add(sig_hup, NULL)) {
 		tp_err(NULL, "cannot install signal handlers");
 		goto out;
 	}
-	tp_srv_describe(app.srv);
-	event_base_dispatch(app.base);
-	tp_info(NULL, "stopped");
+	for (size_t i = 1; i < app.nworkers; i++)
+		if (pthread_create(&app.threads[i], NULL, run_worker, app.srv[i]) != 0) {
+			tp_err(NULL, "cannot start worker %zu", i);
+			app.threads[i] = 0;
+			goto stop;
+		}
+	tp_srv_describe(app.srv[0], app.demo_pass);
+	event_base_dispatch(app.bases[0]);
 	rc = 0;
+stop:
+	for (size_t i = 1; i < app.nworkers; i++)
+		if (app.threads[i]) {
+			tp_worker_post_stop(app.srv[i]);
+			pthread_join(app.threads[i], NULL);
+		}
+	tp_info(NULL, "stopped");
 out:
 	if (sig_term)
 		event_free(sig_term);
@@ -186,9 +296,19 @@ out:
 		event_free(sig_int);
 	if (sig_hup)
 		event_free(sig_hup);
-	tp_srv_free(app.srv);
-	if (app.base)
-		event_base_free(app.base);
-	tp_conf_free(app.conf);
+	for (size_t i = app.nworkers; i-- > 0;) {
+		if (app.srv[i]) {
+			const struct tp_conf *c = app.srv[i]->conf;
+
+			tp_srv_free(app.srv[i]);
+			conf_release(c);
+		} else if (app.conf) {
+			conf_release(app.conf); /* the reference this worker never took */
+		}
+		if (app.bases[i])
+			event_base_free(app.bases[i]);
+	}
+	tp_shared_free(app.sh);
+	conf_release(app.conf);
 	return rc;
 }

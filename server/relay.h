@@ -12,6 +12,8 @@
 int tp_relay_open(struct tp_alloc *a, struct tp_relay *r, const struct tp_addr *ip,
                   uint16_t port);
 void tp_relay_close(struct tp_relay *r);
+/* Register an open relay socket on its allocation's (new) loop. */
+void tp_relay_rearm(struct tp_relay *r);
 
 /* Bytes reserved in front of received peer data, so ChannelData and Data
  * indication headers can be written in place. */

@@ -179,6 +179,12 @@ int tp_relay_open(struct tp_alloc *a, struct tp_relay *r, const struct tp_addr *
 	return 0;
 }
 
+void tp_relay_rearm(struct tp_relay *r)
+{
+	event_assign(&r->ev, r->a->s->base, r->fd, EV_READ | EV_PERSIST, relay_readable, r);
+	event_add(&r->ev, NULL);
+}
+
 void tp_relay_close(struct tp_relay *r)
 {
 	if (r->fd < 0)

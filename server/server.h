@@ -30,6 +30,8 @@ struct tp_tcp_listener;
 struct tp_dtls_listener;
 struct tp_ws;
 struct tp_relay_txq;
+struct tp_shared;
+struct tp_inbox;
 struct tp_conn;
 struct tp_peer_conn;
 struct tp_user_count;
@@ -47,6 +49,8 @@ struct tp_sink {
 	uint8_t transport;         /* TP_LISTEN_* */
 	bool stream;               /* ChannelData must be padded */
 	uint8_t nat_role;          /* RFC 5780: 0 none, else 1 + index in tp_srv.nat */
+	/* optional: the allocation carried by this sink was freed or moved away */
+	void (*alloc_gone)(struct tp_sink *s);
 };
 
 /* The 5-tuple of a client (transport, client address, server address). */
@@ -101,21 +105,14 @@ struct tp_srv {
 
 	/* relay addresses actually used, one per family (0: none) */
 	struct tp_addr relay4, relay6;
-	struct tp_portpool *pool4, *pool6;
-	struct tp_reservation resv[TP_MAX_RESERVATIONS];
+	struct tp_portpool *pool4, *pool6;    /* borrowed from the shared state */
+	struct tp_shared *sh;                 /* borrowed: what the workers share */
+	unsigned worker;                      /* index among the workers */
 
 	/* allocations by 5-tuple and by mobility ticket */
 	struct tp_alloc **tab;
 	size_t tab_size, nallocs;
 	struct tp_alloc **ttab;               /* ticket table, same size */
-	struct tp_user_count **utab;          /* allocations per user, for quotas */
-	size_t utab_size;
-
-	uint8_t hash_key[16];                 /* crypto_shorthash key */
-	uint8_t nonce_key[32];                /* keys stateless nonces (first 16 bytes)
-	                                         and DTLS cookies */
-	uint8_t ticket_key[32];               /* mobility tickets */
-	char demo_pass[24];                   /* generated demo password, or "" */
 
 	struct tp_relay_txq *txq;             /* owned: datagrams queued to peers */
 	struct tp_crypto *crypto;             /* owned: HMAC contexts of this loop */
@@ -140,6 +137,8 @@ struct tp_srv {
 	size_t nws;
 	struct tp_listen listen[TP_CONF_MAX_LISTEN]; /* bound addresses (ports resolved) */
 	size_t nlisten;
+	size_t nbase_listen;                  /* of them, from the configuration */
+	struct tp_inbox *inbox;               /* owned: messages from other workers */
 	struct ssl_ctx_st *tls_ctx;           /* owned; NULL without a certificate */
 	struct ssl_ctx_st *dtls_ctx;          /* owned */
 
@@ -151,7 +150,6 @@ struct tp_srv {
 	struct tp_peer_conn *pconns;          /* every peer connection, by CONNECTION-ID */
 	struct tp_sink *pipe_sink;            /* ConnectionBind done on this sink ... */
 	struct tp_peer_conn *pipe_pc;         /* ... for this peer connection */
-	struct tp_user demo;                  /* the generated demo user, when used */
 	/* RFC 5780: the four UDP sockets (A:P1, A:P2, B:P1, B:P2) when nat-discovery */
 	struct tp_sink *nat[4];
 	struct tp_addr nat_addr[4];

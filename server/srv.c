@@ -14,6 +14,7 @@
 #include <sodium.h>
 
 #include "alloc.h"
+#include "shared.h"
 #include "auth.h"
 #include "listen_dtls.h"
 #include "listen_tcp.h"
@@ -22,6 +23,7 @@
 #include "relay.h"
 #include "signal_ws.h"
 #include "srv.h"
+#include "worker.h"
 
 time_t tp_now(const struct tp_srv *s)
 {
@@ -92,9 +94,8 @@ static int rank(const struct tp_addr *a)
  * address of that family; else the best interface address (global, then
  * private, then loopback).
  */
-static void choose_relay(struct tp_srv *s, int family, struct tp_addr *out)
+static void choose_relay(const struct tp_conf *c, int family, struct tp_addr *out)
 {
-	const struct tp_conf *c = s->conf;
 	struct ifaddrs *ifs, *i;
 	int best = 0;
 
@@ -163,21 +164,33 @@ static void collect_self(struct tp_srv *s)
 
 static const char *proto_names[] = { "?", "udp", "tcp", "tls", "dtls", "ws" };
 
+/*
+ * Worker 0 opens every listener of the configuration; the other workers open
+ * their own SO_REUSEPORT sockets for the UDP and DTLS ones, on the addresses
+ * worker 0 bound (its resolved ports), so the kernel spreads clients by
+ * 5-tuple. TCP, TLS and signaling stay on worker 0: RFC 6062 data connections
+ * must meet their peer connection, and both peers of a room must meet.
+ */
 static int open_listeners(struct tp_srv *s, char *err, size_t errlen)
 {
 	const struct tp_conf *c = s->conf;
+	const struct tp_srv *first = s->worker ? s->sh->workers[0] : NULL;
+	bool reuse = s->sh->nworkers > 1;
+	size_t n = first ? first->nbase_listen : c->nlisten;
 
-	for (size_t i = 0; i < c->nlisten; i++) {
-		const struct tp_listen *l = &c->listen[i];
+	for (size_t i = 0; i < n; i++) {
+		const struct tp_listen *l = first ? &first->listen[i] : &c->listen[i];
 		const struct tp_addr *bound;
 		struct tp_addr ws_addr;
 		char a[64];
 		int rc;
 
+		if (first && l->proto != TP_LISTEN_UDP && l->proto != TP_LISTEN_DTLS)
+			continue;
 		tp_addr_fmt(&l->addr, a, sizeof(a));
 		switch (l->proto) {
 		case TP_LISTEN_UDP:
-			rc = tp_udp_listen(s, &l->addr, &s->udp[s->nudp]);
+			rc = tp_udp_listen(s, &l->addr, reuse, &s->udp[s->nudp]);
 			bound = rc ? NULL : tp_udp_addr(s->udp[s->nudp++]);
 			break;
 		case TP_LISTEN_TLS:
@@ -195,7 +208,7 @@ static int open_listeners(struct tp_srv *s, char *err, size_t errlen)
 				snprintf(err, errlen, "listen dtls %s: set tls-cert (and tls-key)", a);
 				return -EINVAL;
 			}
-			rc = tp_dtls_listen(s, &l->addr, &s->dtls[s->ndtls]);
+			rc = tp_dtls_listen(s, &l->addr, reuse, &s->dtls[s->ndtls]);
 			bound = rc ? NULL : tp_dtls_addr(s->dtls[s->ndtls++]);
 			break;
 		case TP_LISTEN_WS: {
@@ -229,12 +242,14 @@ static int open_listeners(struct tp_srv *s, char *err, size_t errlen)
 		s->listen[s->nlisten].addr = *bound;
 		s->nlisten++;
 	}
-	if (s->nlisten == 0) {
+	if (s->nlisten == 0 && !first) {
 		snprintf(err, errlen, "no listener could be opened");
 		return -EINVAL;
 	}
-	s->self.listen = s->listen;
-	s->self.nlisten = s->nlisten;
+	s->nbase_listen = s->nlisten;
+	/* the peer policy refuses every listener of the process, wherever it runs */
+	s->self.listen = first ? first->listen : s->listen;
+	s->self.nlisten = first ? first->nlisten : s->nlisten;
 	return 0;
 }
 
@@ -280,7 +295,7 @@ static int open_nat(struct tp_srv *s, char *err, size_t errlen)
 	addrs[3].port = addrs[1].port;
 	s->nat[0] = tp_udp_sink(prim);
 	for (int k = 1; k < 4; k++) {
-		int rc = tp_udp_listen(s, &addrs[k], &s->udp[s->nudp]);
+		int rc = tp_udp_listen(s, &addrs[k], s->sh->nworkers > 1, &s->udp[s->nudp]);
 
 		if (rc) {
 			tp_addr_fmt(&addrs[k], a, sizeof(a));
@@ -296,27 +311,44 @@ static int open_nat(struct tp_srv *s, char *err, size_t errlen)
 		s->nat[k]->nat_role = (uint8_t)(k + 1);
 		s->nat_addr[k] = addrs[k];
 	}
-	s->self.nlisten = s->nlisten;
+	if (!s->worker)
+		s->self.nlisten = s->nlisten;
 	return 0;
 }
 
-static void make_pools(struct tp_srv *s)
+int tp_srv_shared_setup(struct tp_shared *sh, const struct tp_conf *c, char *err, size_t errlen)
 {
-	choose_relay(s, AF_INET, &s->relay4);
-	choose_relay(s, AF_INET6, &s->relay6);
-	if (s->relay4.family)
-		s->pool4 = tp_portpool_create(&s->relay4);
-	if (s->relay6.family)
-		s->pool6 = tp_portpool_create(&s->relay6);
+	choose_relay(c, AF_INET, &sh->relay4);
+	choose_relay(c, AF_INET6, &sh->relay6);
+	if (sh->relay4.family)
+		sh->pool4 = tp_portpool_create(&sh->relay4);
+	if (sh->relay6.family)
+		sh->pool6 = tp_portpool_create(&sh->relay6);
+	if (!sh->pool4 && !sh->pool6) {
+		snprintf(err, errlen, "no relay address: set relay-ip");
+		return -EINVAL;
+	}
+	return 0;
 }
 
-static bool needs_demo(const struct tp_conf *c)
+static int make_tls(struct tp_srv *s, char *err, size_t errlen)
 {
-	return c->demo_user && c->nusers == 0 && c->nsecrets == 0;
+	const struct tp_conf *c = s->conf;
+
+	if (!c->tls_cert || !c->tls_cert[0])
+		return 0;
+	s->tls_ctx = tp_tls_ctx_new(c, false, err, errlen);
+	if (!s->tls_ctx)
+		return -EINVAL;
+	s->dtls_ctx = tp_tls_ctx_new(c, true, err, errlen);
+	if (!s->dtls_ctx)
+		return -EINVAL;
+	tp_dtls_ctx_setup(s->dtls_ctx);
+	return 0;
 }
 
-struct tp_srv *tp_srv_create(struct event_base *base, const struct tp_conf *c, char *err,
-                             size_t errlen)
+struct tp_srv *tp_srv_create(struct event_base *base, const struct tp_conf *c,
+                             struct tp_shared *sh, unsigned worker, char *err, size_t errlen)
 {
 	struct tp_srv *s = calloc(1, sizeof(*s));
 
@@ -326,35 +358,22 @@ struct tp_srv *tp_srv_create(struct event_base *base, const struct tp_conf *c, c
 	}
 	s->base = base;
 	s->conf = c;
-	randombytes_buf(s->hash_key, sizeof(s->hash_key));
-	randombytes_buf(s->nonce_key, sizeof(s->nonce_key));
-	randombytes_buf(s->ticket_key, sizeof(s->ticket_key));
+	s->sh = sh;
+	s->worker = worker;
+	s->relay4 = sh->relay4;
+	s->relay6 = sh->relay6;
+	s->pool4 = sh->pool4;
+	s->pool6 = sh->pool6;
 	s->crypto = tp_crypto_new();
-	if (!s->crypto || tp_alloc_tables_init(s) != 0 || tp_relay_init(s) != 0) {
+	if (!s->crypto || tp_alloc_tables_init(s) != 0 || tp_relay_init(s) != 0 ||
+	    tp_inbox_init(s) != 0) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
-	if (c->tls_cert && c->tls_cert[0]) {
-		s->tls_ctx = tp_tls_ctx_new(c, false, err, errlen);
-		if (!s->tls_ctx)
-			goto fail;
-		s->dtls_ctx = tp_tls_ctx_new(c, true, err, errlen);
-		if (!s->dtls_ctx)
-			goto fail;
-		tp_dtls_ctx_setup(s->dtls_ctx);
-	}
-	if (open_listeners(s, err, errlen) != 0 || open_nat(s, err, errlen) != 0)
+	if (make_tls(s, err, errlen) != 0 || open_listeners(s, err, errlen) != 0 ||
+	    open_nat(s, err, errlen) != 0)
 		goto fail;
-	make_pools(s);
-	if (!s->pool4 && !s->pool6) {
-		snprintf(err, errlen, "no relay address: set relay-ip");
-		goto fail;
-	}
 	collect_self(s);
-	if (needs_demo(c) && tp_auth_make_demo(s) != 0) {
-		snprintf(err, errlen, "cannot derive the demo credential");
-		goto fail;
-	}
 	return s;
 fail:
 	tp_srv_free(s);
@@ -370,6 +389,7 @@ void tp_srv_free(struct tp_srv *s)
 	tp_conn_close_all(s);
 	for (size_t i = 0; i < s->ndtls; i++)
 		tp_dtls_close(s->dtls[i]);
+	tp_inbox_fini(s);           /* may adopt (and free) an allocation in transit */
 	tp_alloc_tables_free(s);
 	tp_relay_fini(s);
 	tp_crypto_free(s->crypto);
@@ -381,34 +401,23 @@ void tp_srv_free(struct tp_srv *s)
 		tp_ws_free(s->ws[i]);
 	SSL_CTX_free(s->tls_ctx);
 	SSL_CTX_free(s->dtls_ctx);
-	tp_portpool_free(s->pool4);
-	tp_portpool_free(s->pool6);
-	sodium_memzero(s->nonce_key, sizeof(s->nonce_key));
 	free(s);
 }
 
 int tp_srv_reload(struct tp_srv *s, const struct tp_conf *c)
 {
 	const struct tp_conf *old = s->conf;
-	bool demo_before = s->demo.name != NULL;
 
 	s->conf = c;
-	if (c->nlisten != old->nlisten || memcmp(c->listen, old->listen, sizeof(c->listen)) != 0)
+	if (s->worker == 0 &&
+	    (c->nlisten != old->nlisten || memcmp(c->listen, old->listen, sizeof(c->listen)) != 0))
 		tp_warn(NULL, "reload: listener changes take effect at the next restart");
-	if (c->min_port != old->min_port || c->max_port != old->max_port ||
-	    c->nrelay_ip != old->nrelay_ip)
+	if (s->worker == 0 && (c->min_port != old->min_port || c->max_port != old->max_port ||
+	                       c->nrelay_ip != old->nrelay_ip))
 		tp_warn(NULL, "reload: relay address and port changes take effect at the next restart");
-	if (needs_demo(c)) {
-		if (!demo_before || strcmp(c->realm, old->realm) != 0)
-			tp_auth_make_demo(s);
-	} else {
-		memset(&s->demo, 0, sizeof(s->demo));
-		s->demo_pass[0] = '\0';
-	}
 	if (c->tls_cert && c->tls_cert[0]) {
 		char err[256];
 		SSL_CTX *ctx = tp_tls_ctx_new(c, false, err, sizeof(err));
-
 		SSL_CTX *dctx = ctx ? tp_tls_ctx_new(c, true, err, sizeof(err)) : NULL;
 
 		/* live sessions keep the context they started with */
@@ -418,7 +427,8 @@ int tp_srv_reload(struct tp_srv *s, const struct tp_conf *c)
 			SSL_CTX_free(s->dtls_ctx);
 			s->tls_ctx = ctx;
 			s->dtls_ctx = dctx;
-			tp_info(NULL, "reload: TLS certificate reloaded from %s", c->tls_cert);
+			if (s->worker == 0)
+				tp_info(NULL, "reload: TLS certificate reloaded from %s", c->tls_cert);
 		} else {
 			SSL_CTX_free(ctx);
 			tp_err(NULL, "reload: keeping the old certificate: %s", err);
@@ -429,7 +439,7 @@ int tp_srv_reload(struct tp_srv *s, const struct tp_conf *c)
 	return 0;
 }
 
-void tp_srv_describe(const struct tp_srv *s)
+void tp_srv_describe(const struct tp_srv *s, const char *demo_pass)
 {
 	char a[64], b[1024] = "";
 	size_t off = 0;
@@ -439,7 +449,8 @@ void tp_srv_describe(const struct tp_srv *s)
 		off += (size_t)snprintf(b + off, sizeof(b) - off, "%s%s %s", i ? ", " : "",
 		                        proto_names[s->listen[i].proto], a);
 	}
-	tp_info(NULL, "turnpike %s listening on %s", TP_VERSION, b);
+	tp_info(NULL, "turnpike %s listening on %s (%zu worker%s)", TP_VERSION, b,
+	        s->sh->nworkers, s->sh->nworkers == 1 ? "" : "s");
 	if (s->pool4) {
 		inet_ntop(AF_INET, s->relay4.ip, a, sizeof(a));
 		tp_info(NULL, "relay IPv4 %s ports %u-%u", a, s->conf->min_port, s->conf->max_port);
@@ -448,8 +459,8 @@ void tp_srv_describe(const struct tp_srv *s)
 		inet_ntop(AF_INET6, s->relay6.ip, a, sizeof(a));
 		tp_info(NULL, "relay IPv6 %s ports %u-%u", a, s->conf->min_port, s->conf->max_port);
 	}
-	if (s->demo.name)
+	if (demo_pass && demo_pass[0])
 		tp_warn(NULL, "no users or static-auth-secret configured: demo credential "
 		              "user=demo password=%s realm=%s (for trying out; configure users "
-		              "before real use)", s->demo_pass, s->conf->realm);
+		              "before real use)", demo_pass, s->conf->realm);
 }

@@ -10,6 +10,8 @@
 #include "dispatch.h"
 #include "relay.h"
 #include "relay_tcp.h"
+#include "shared.h"
+#include "worker.h"
 
 void tp_public_addr(const struct tp_srv *s, const struct tp_addr *in, struct tp_addr *out)
 {
@@ -197,6 +199,32 @@ static bool recently_deleted(struct tp_srv *s, const struct tp_5tuple *ft, const
 	return false;
 }
 
+/*
+ * The ticket is not this worker's: the shared map names its owner. The owner
+ * detaches the allocation and this worker adopts it, then dispatches this
+ * Refresh again, and answers it then (worker.c).
+ */
+static int move_from_worker(struct tp_req *rq, const struct tp_stun_attr *tk)
+{
+	struct tp_srv *s = rq->s;
+	unsigned owner;
+	uint64_t user_hash;
+	int rc;
+
+	pthread_mutex_lock(&s->sh->mu);
+	rc = tp_shared_ticket_find(s->sh, tk->val, tk->len, &owner, &user_hash);
+	pthread_mutex_unlock(&s->sh->mu);
+	if (rc != 0 || owner == s->worker || owner >= s->sh->nworkers)
+		return tp_req_fail(rq, 405, "mobility ticket unknown or already used");
+	if (user_hash != tp_shared_hash(s->sh, rq->auth.user, rq->auth.user_len))
+		return tp_req_fail(rq, 441, "mobility ticket belongs to another user");
+	if (rq->ft->transport != TP_LISTEN_UDP)
+		return tp_req_fail(rq, 405, "mobility across transports");
+	tp_worker_post_migrate(s->sh->workers[owner], s, tk->val, tk->len, rq->ft, rq->sink,
+	                       rq->m->buf, rq->m->len);
+	return 0;
+}
+
 /* RFC 8656 §7.3; RFC 8016 §3.2 for a Refresh that moves a mobile allocation. */
 static int refresh(struct tp_req *rq, struct tp_alloc *a)
 {
@@ -209,7 +237,7 @@ static int refresh(struct tp_req *rq, struct tp_alloc *a)
 	if (!a && tk && s->conf->mobility) {
 		a = tp_alloc_find_ticket(s, tk->val, tk->len);
 		if (!a)
-			return tp_req_fail(rq, 405, "mobility ticket unknown or already used");
+			return move_from_worker(rq, tk);
 		if (!same_user(rq, a))
 			return tp_req_fail(rq, 441, "mobility ticket belongs to another user");
 		if (a->ft.transport != rq->ft->transport)

@@ -1,0 +1,33 @@
+/*
+ * worker.h - worker loops and the messages between them.
+ *
+ * Each worker is a struct tp_srv on its own event_base and thread; worker 0
+ * runs on the main thread, which also takes the signals. Workers talk only
+ * through their inboxes (a mutex-protected list and an eventfd registered on
+ * the loop): stop, a new configuration, and the two steps of moving a mobile
+ * allocation (RFC 8016) whose client's new 5-tuple landed on another worker.
+ */
+#ifndef TP_WORKER_H
+#define TP_WORKER_H
+
+#include "server.h"
+
+int tp_inbox_init(struct tp_srv *s);
+void tp_inbox_fini(struct tp_srv *s);
+
+/* Ask worker s to leave its loop. */
+void tp_worker_post_stop(struct tp_srv *s);
+/* Hand worker s a new configuration; release(conf) is called with the old one
+ * once s has switched. */
+void tp_worker_post_reload(struct tp_srv *s, const struct tp_conf *c,
+                           void (*release)(const struct tp_conf *));
+/*
+ * Mobility across workers, from the worker that received the Refresh (from):
+ * ask the owner to hand the allocation with this ticket over. The request
+ * (raw bytes) is dispatched again by 'from' once it has adopted it.
+ */
+void tp_worker_post_migrate(struct tp_srv *owner, struct tp_srv *from, const uint8_t *ticket,
+                            size_t ticket_len, const struct tp_5tuple *ft, struct tp_sink *sink,
+                            const uint8_t *req, size_t req_len);
+
+#endif
