@@ -34,6 +34,7 @@ TEST_PKGS=(
 	iptables
 	python3           # test helpers
 	procps            # ps, pgrep for test scripts
+	openssl           # the openssl command: test certificates are made at test time
 	libusrsctp-dev    # tools/dc-client (SCTP over DTLS); its tests need it built
 	libsoup-3.0-dev   # tools/dc-client signaling (WebSocket)
 	python3-aiortc    # an independent WebRTC peer for tests/integration-dc
