@@ -26,6 +26,7 @@
 #include "alloc.h"
 #include "shared.h"
 #include "listen_dtls.h"
+#include "sock.h"
 
 #define READ_BUDGET 64
 #define DTLS_MTU 1200
@@ -306,25 +307,15 @@ int tp_dtls_listen(struct tp_srv *s, const struct tp_addr *addr, bool reuseport,
                    struct tp_dtls_listener **out)
 {
 	struct tp_dtls_listener *l;
-	struct sockaddr_storage ss;
-	unsigned sl = tp_addr_to_sa(addr, &ss);
-	int one = 1, fd, err;
+	struct tp_addr bound;
+	int fd;
 
 	if (!s->dtls_ctx)
 		return -ENOKEY;
-	fd = socket(addr->family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	fd = tp_sock_bind(addr, SOCK_DGRAM,
+	                  TP_SOCK_REUSEADDR | (reuseport ? TP_SOCK_REUSEPORT : 0), &bound);
 	if (fd < 0)
-		return -errno;
-	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (reuseport)
-		(void)setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
-	if (addr->family == AF_INET6)
-		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)&ss, sl) != 0) {
-		err = -errno;
-		close(fd);
-		return err;
-	}
+		return fd;
 	l = calloc(1, sizeof(*l));
 	if (!l) {
 		close(fd);
@@ -332,13 +323,7 @@ int tp_dtls_listen(struct tp_srv *s, const struct tp_addr *addr, bool reuseport,
 	}
 	l->s = s;
 	l->fd = fd;
-	l->addr = *addr;
-	if (addr->port == 0) {
-		socklen_t len = sizeof(ss);
-
-		if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0)
-			tp_addr_from_sa(&l->addr, (struct sockaddr *)&ss);
-	}
+	l->addr = bound;
 	event_assign(&l->ev, s->base, fd, EV_READ | EV_PERSIST, readable, l);
 	event_add(&l->ev, NULL);
 	*out = l;

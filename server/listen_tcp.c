@@ -27,6 +27,7 @@
 #include "alloc.h"
 #include "shared.h"
 #include "listen_tcp.h"
+#include "sock.h"
 #include "relay_tcp.h"
 
 #define FRAME_MAX (TP_MAX_DGRAM + TP_STUN_HDR_LEN)
@@ -430,42 +431,25 @@ int tp_tcp_listen(struct tp_srv *s, const struct tp_addr *addr, bool tls,
                   struct tp_tcp_listener **out)
 {
 	struct tp_tcp_listener *l = calloc(1, sizeof(*l));
-	struct sockaddr_storage ss;
-	unsigned sl = tp_addr_to_sa(addr, &ss);
-	int fd, one = 1;
+	int fd;
 
 	if (!l)
 		return -ENOMEM;
-	fd = socket(addr->family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		goto fail;
-	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (addr->family == AF_INET6)
-		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)&ss, sl) != 0 || listen(fd, 1024) != 0)
-		goto fail;
-	l->lev = evconnlistener_new(s->base, accept_cb, l, LEV_OPT_CLOSE_ON_FREE, -1, fd);
-	if (!l->lev)
-		goto fail;
-	l->s = s;
-	l->addr = *addr;
-	l->tls = tls;
-	if (addr->port == 0) {
-		socklen_t len = sizeof(ss);
-
-		if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0)
-			tp_addr_from_sa(&l->addr, (struct sockaddr *)&ss);
+	fd = tp_sock_bind(addr, SOCK_STREAM, TP_SOCK_REUSEADDR | TP_SOCK_LISTEN, &l->addr);
+	if (fd < 0) {
+		free(l);
+		return fd;
 	}
+	l->lev = evconnlistener_new(s->base, accept_cb, l, LEV_OPT_CLOSE_ON_FREE, -1, fd);
+	if (!l->lev) {
+		close(fd);
+		free(l);
+		return -ENOMEM;
+	}
+	l->s = s;
+	l->tls = tls;
 	*out = l;
 	return 0;
-fail: {
-	int err = -errno;
-
-	if (fd >= 0 && !l->lev)
-		close(fd);
-	free(l);
-	return err ? err : -EINVAL;
-}
 }
 
 void tp_tcp_close(struct tp_tcp_listener *l)

@@ -22,6 +22,7 @@
 #include <event2/event_struct.h>
 
 #include "listen_udp.h"
+#include "sock.h"
 
 #define RX_BATCH 32
 #define RX_BATCHES 4               /* per wakeup: at most 128 datagrams */
@@ -224,28 +225,17 @@ int tp_udp_listen(struct tp_srv *s, const struct tp_addr *addr, bool reuseport,
                   struct tp_udp_listener **out)
 {
 	struct tp_udp_listener *l;
-	struct sockaddr_storage ss;
-	int one = 1, fd, err;
-	unsigned sl;
+	struct tp_addr bound;
+	int one = 1, fd;
 
-	fd = socket(addr->family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	fd = tp_sock_bind(addr, SOCK_DGRAM,
+	                  TP_SOCK_REUSEADDR | (reuseport ? TP_SOCK_REUSEPORT : 0), &bound);
 	if (fd < 0)
-		return -errno;
-	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (reuseport)
-		(void)setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
-	if (addr->family == AF_INET6) {
-		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+		return fd;
+	if (addr->family == AF_INET6)
 		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one));
-	} else {
+	else
 		(void)setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one));
-	}
-	sl = tp_addr_to_sa(addr, &ss);
-	if (bind(fd, (struct sockaddr *)&ss, sl) != 0) {
-		err = -errno;
-		close(fd);
-		return err;
-	}
 	l = calloc(1, sizeof(*l));
 	if (l) {
 		l->arena = malloc(TX_ARENA);
@@ -264,15 +254,8 @@ int tp_udp_listen(struct tp_srv *s, const struct tp_addr *addr, bool reuseport,
 	l->sink.transport = TP_LISTEN_UDP;
 	l->s = s;
 	l->fd = fd;
-	l->addr = *addr;
+	l->addr = bound; /* with the kernel's port when 0 was asked */
 	l->wildcard = is_wildcard(addr);
-	if (addr->port == 0) {
-		/* report the port the kernel chose (tests listen on port 0) */
-		socklen_t len = sizeof(ss);
-
-		if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0)
-			tp_addr_from_sa(&l->addr, (struct sockaddr *)&ss);
-	}
 	event_assign(&l->ev, s->base, fd, EV_READ | EV_PERSIST, udp_readable, l);
 	event_add(&l->ev, NULL);
 	event_assign(&l->flush_ev, s->base, -1, 0, flush_cb, l);

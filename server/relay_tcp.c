@@ -16,6 +16,7 @@
 
 #include "alloc.h"
 #include "relay_tcp.h"
+#include "sock.h"
 
 #define BIND_TIMEOUT 30        /* RFC 6062 §5.3/§5.4 */
 #define CONNECT_TIMEOUT 30
@@ -255,34 +256,25 @@ static void relay_accept(struct evconnlistener *lev, evutil_socket_t fd, struct 
 
 int tp_tcp_relay_open(struct tp_alloc *a, const struct tp_addr *addr)
 {
-	struct sockaddr_storage ss;
-	unsigned sl = tp_addr_to_sa(addr, &ss);
-	int fd, one = 1, err;
+	int fd;
 
 	a->tcp = calloc(1, sizeof(*a->tcp));
 	if (!a->tcp)
 		return -ENOMEM;
-	fd = socket(addr->family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		goto fail;
 	/* SO_REUSEPORT: outgoing Connects bind the same relayed address */
-	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
-	if (addr->family == AF_INET6)
-		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)&ss, sl) != 0 || listen(fd, 64) != 0)
-		goto fail;
-	a->tcp->lev = evconnlistener_new(a->s->base, relay_accept, a, LEV_OPT_CLOSE_ON_FREE, -1, fd);
-	if (!a->tcp->lev)
-		goto fail;
-	return 0;
-fail:
-	err = errno ? -errno : -ENOMEM;
-	if (fd >= 0)
+	fd = tp_sock_bind(addr, SOCK_STREAM,
+	                  TP_SOCK_REUSEADDR | TP_SOCK_REUSEPORT | TP_SOCK_LISTEN, NULL);
+	if (fd >= 0) {
+		a->tcp->lev = evconnlistener_new(a->s->base, relay_accept, a,
+		                                 LEV_OPT_CLOSE_ON_FREE, -1, fd);
+		if (a->tcp->lev)
+			return 0;
 		close(fd);
+		fd = -ENOMEM;
+	}
 	free(a->tcp);
 	a->tcp = NULL;
-	return err;
+	return fd;
 }
 
 void tp_tcp_relay_close(struct tp_alloc *a)
@@ -360,13 +352,13 @@ int tp_tcp_connect(struct tp_req *rq, struct tp_alloc *a)
 {
 	struct tp_srv *s = rq->s;
 	const struct tp_stun_attr *pa = tp_stun_find(rq->m, TP_ATTR_XOR_PEER_ADDRESS);
-	struct tp_addr peer, local;
+	struct tp_addr peer;
 	struct sockaddr_storage ss;
 	struct bufferevent *bev;
 	struct tp_peer_conn *pc;
 	struct timeval tv = { .tv_sec = CONNECT_TIMEOUT };
 	enum tp_peer_verdict v;
-	int fd, one = 1;
+	int fd;
 	unsigned sl;
 
 	if (!a->tcp)
@@ -383,17 +375,11 @@ int tp_tcp_connect(struct tp_req *rq, struct tp_alloc *a)
 		if (tp_addr_eq(&c->peer_addr, &peer))
 			return tp_req_fail(rq, 446, "a connection to this peer exists");
 
-	fd = socket(peer.family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	/* from the relayed address (RFC 6062 §5.2), beside its listener */
+	fd = tp_sock_bind(&a->relay[0].addr, SOCK_STREAM, TP_SOCK_REUSEADDR | TP_SOCK_REUSEPORT,
+	                  NULL);
 	if (fd < 0)
-		return tp_req_fail(rq, 447, "cannot create a socket");
-	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
-	local = a->relay[0].addr;
-	sl = tp_addr_to_sa(&local, &ss);
-	if (bind(fd, (struct sockaddr *)&ss, sl) != 0) {
-		close(fd);
 		return tp_req_fail(rq, 447, "cannot bind the relayed address");
-	}
 	bev = bufferevent_socket_new(s->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	if (!bev) {
 		close(fd);

@@ -25,6 +25,7 @@
 #include <sodium.h>
 
 #include "relay.h"
+#include "sock.h"
 
 #define READ_BUDGET 64
 #define RX_BATCH 16
@@ -149,27 +150,18 @@ void tp_relay_fini(struct tp_srv *s)
 int tp_relay_open(struct tp_alloc *a, struct tp_relay *r, const struct tp_addr *ip,
                   uint16_t port)
 {
-	struct sockaddr_storage ss;
 	struct tp_addr addr = *ip;
-	int one = 1, fd, err;
-	unsigned sl;
+	int one = 1, fd;
 
 	addr.port = port;
-	fd = socket(ip->family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	fd = tp_sock_bind(&addr, SOCK_DGRAM, 0, NULL);
 	if (fd < 0)
-		return -errno;
-	if (ip->family == AF_INET6) {
-		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+		return fd;
+	/* ICMP errors from peers are read from the error queue (RFC 8656 §11.5) */
+	if (ip->family == AF_INET6)
 		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_RECVERR, &one, sizeof(one));
-	} else {
+	else
 		(void)setsockopt(fd, IPPROTO_IP, IP_RECVERR, &one, sizeof(one));
-	}
-	sl = tp_addr_to_sa(&addr, &ss);
-	if (bind(fd, (struct sockaddr *)&ss, sl) != 0) {
-		err = -errno;
-		close(fd);
-		return err;
-	}
 	r->a = a;
 	r->fd = fd;
 	r->addr = addr;

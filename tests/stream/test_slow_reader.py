@@ -51,7 +51,9 @@ def other_client_served(port, label, tls=False):
     c.allocate()
     c.close()
     took = time.time() - t0
-    tp.check(took < 2.0, "%s: another client allocated in %.2f s" % (label, took))
+    # liveness, not speed (no timing assertions on a shared machine): the
+    # other client is served while the flood goes on, well within the timeout
+    tp.check(took < 10.0, "%s: another client allocated in %.2f s" % (label, took))
 
 
 def warm_up(srv, port, tls=False):
@@ -93,11 +95,16 @@ def udp_mode(binary, srv, tls=False):
     tp.log("VmRSS: %d kB before, peak %d kB, now %d kB" % (base, watch.peak, srv.rss_kb()))
     tp.check(grow < limit_kb(binary), "server memory grew by %d kB (< %d kB) while %d MB "
              "were sent to a client that does not read" % (grow, limit_kb(binary), sent >> 20))
-    # the slow client reads again: what was queued arrives framed, then it works
+    # the slow client reads again: what was queued arrives framed, then it works.
+    # Its receive buffer grows first: with the 4 KB one, loopback TCP can fall
+    # into window probes that move one segment per 200 ms, and the megabytes
+    # the kernel queued on the server's side would take minutes to drain.
+    slow.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
     slow.sock.settimeout(1.0)
     frames = 0
+    deadline = time.time() + 30
     try:
-        while True:
+        while time.time() < deadline:
             kind, raw = tp.read_frame(slow.sock)
             m = tp.Msg(raw) if kind == "stun" else None
             if m is None or m.method != tp.DATA or m.get(tp.A_DATA) != payload:
@@ -155,6 +162,8 @@ def pipe_mode(binary, srv):
     # now the client reads: the rest flows and every byte arrives in order
     h_recv = hashlib.sha256()
     got = [0]
+
+    ds.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)  # see udp_mode
 
     def reader():
         ds.settimeout(10)
