@@ -249,9 +249,20 @@ int main(void)
 		CHECK_EQ(upgrade(fr, "/slow", head, sizeof(head)), 101);
 		fs = dial(tp_ws_port(wq));
 		CHECK_EQ(upgrade(fs, "/slow", head, sizeof(head)), 101);
+		{
+			/* a server that stopped reading instead of closing fails the
+			 * check below rather than hanging the test */
+			struct timeval sto = { 5, 0 };
+
+			setsockopt(fs, SOL_SOCKET, SO_SNDTIMEO, &sto, sizeof(sto));
+		}
 		memset(buf, 'z', 1000);
-		for (int i = 0; i < 2000; i++) {
-			struct timeval tv = { 0, 0 };
+		/* The server's kernel send buffer towards the reader absorbs the
+		 * first megabytes (autotuning can grow it to tcp_wmem's maximum),
+		 * so keep sending, up to 32 MB, until the close arrives; the last
+		 * frames wait for it up to 5 s. */
+		for (int i = 0; i < 32768; i++) {
+			struct timeval tv = { i == 32767 ? 5 : 0, 0 };
 			fd_set rs;
 
 			send_frame(fs, 0x82, buf, 1000, true);
