@@ -16,6 +16,7 @@
 #include "ports.h"
 #include "relay.h"
 #include "relay_tcp.h"
+#include "slab.h"
 
 /* ---- keyed hashing ---- */
 
@@ -378,7 +379,7 @@ static int create_locked(struct tp_srv *s, const struct tp_alloc_req *r, struct 
 			return 508; /* RFC 8656 §7.2: an unknown token is "insufficient capacity" */
 	}
 
-	a = calloc(1, sizeof(*a));
+	a = tp_slab_alloc(sh->alloc_slab);
 	if (!a)
 		return 508;
 	a->s = s;
@@ -407,7 +408,7 @@ static int create_locked(struct tp_srv *s, const struct tp_alloc_req *r, struct 
 			int e = r->want4 ? res->err4 : res->err6;
 
 			free(a->user);
-			free(a);
+			tp_slab_free(sh->alloc_slab, a);
 			return e ? e : 508;
 		}
 	}
@@ -445,7 +446,7 @@ fail:
 	}
 	tp_shared_user_put(sh, a->uc);
 	free(a->user);
-	free(a);
+	tp_slab_free(sh->alloc_slab, a);
 	return 508;
 }
 
@@ -488,7 +489,7 @@ void tp_alloc_free(struct tp_alloc *a)
 	free(a->perms);
 	free(a->chans);
 	free(a->user);
-	free(a);
+	tp_slab_free(s->sh->alloc_slab, a);
 	s->nallocs--;
 	s->stats.allocs_deleted++;
 	s->stats.allocs_live = s->nallocs;

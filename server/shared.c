@@ -7,8 +7,10 @@
 
 #include <sodium.h>
 
+#include "alloc.h"
 #include "ports.h"
 #include "shared.h"
+#include "slab.h"
 
 #define USER_BUCKETS 1024
 #define TICKET_BUCKETS 1024
@@ -50,7 +52,8 @@ struct tp_shared *tp_shared_create(void)
 	sh->utab_size = USER_BUCKETS;
 	sh->utab = calloc(sh->utab_size, sizeof(*sh->utab));
 	sh->tickets = calloc(TICKET_BUCKETS, sizeof(*sh->tickets));
-	if (!sh->utab || !sh->tickets) {
+	sh->alloc_slab = tp_slab_create(sizeof(struct tp_alloc));
+	if (!sh->utab || !sh->tickets || !sh->alloc_slab) {
 		tp_shared_free(sh);
 		return NULL;
 	}
@@ -77,6 +80,7 @@ void tp_shared_free(struct tp_shared *sh)
 		}
 	free(sh->utab);
 	free(sh->tickets);
+	tp_slab_destroy(sh->alloc_slab);
 	tp_portpool_free(sh->pool4);
 	tp_portpool_free(sh->pool6);
 	pthread_mutex_destroy(&sh->mu);

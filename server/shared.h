@@ -29,6 +29,7 @@ struct tp_shared {
 	struct tp_ticket_ref **tickets;             /* owned, TICKET_BUCKETS */
 	uint8_t hash_key[16];                       /* crypto_shorthash */
 	uint8_t nonce_key[32];                      /* nonces and DTLS cookies */
+	struct tp_slab *alloc_slab;                 /* owned: struct tp_alloc (own lock) */
 	struct tp_srv *workers[TP_MAX_WORKERS];     /* borrowed */
 	size_t nworkers;
 };
