@@ -29,6 +29,7 @@
 #define RX_SLOT (TP_MAX_DGRAM)
 #define TX_BATCH 64
 #define TX_ARENA (256 * 1024)
+_Static_assert(TX_BATCH <= TP_SENDV_MAX, "one tp_sock_sendv per flush");
 #define CTL_LEN CMSG_SPACE(sizeof(struct in6_pktinfo))
 
 struct tp_udp_listener {
@@ -62,25 +63,15 @@ static bool is_wildcard(const struct tp_addr *a)
 	return memcmp(a->ip, zero, a->family == AF_INET6 ? 16 : 4) == 0;
 }
 
-/* Send everything queued, in as few sendmmsg calls as the kernel allows. */
+/* Send everything queued, in as few system calls as the kernel allows
+ * (sendmmsg, runs to one client as UDP GSO sends). */
 static void flush(struct tp_udp_listener *l)
 {
-	unsigned done = 0;
+	struct tp_sendv_res r = tp_sock_sendv(l->fd, l->txm, l->ntx);
 
-	while (done < l->ntx) {
-		int n = sendmmsg(l->fd, l->txm + done, l->ntx - done, MSG_DONTWAIT);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			/* EAGAIN (socket buffer full) or a per-datagram error: skip one and
-			 * go on; the rest of the batch still has a chance */
-			l->s->stats.send_errors++;
-			done++;
-			continue;
-		}
-		done += (unsigned)n;
-	}
+	/* EAGAIN (socket buffer full) or a per-datagram error: those are lost and
+	 * counted, the rest of the batch went */
+	l->s->stats.send_errors += r.failed;
 	l->ntx = 0;
 	l->arena_used = 0;
 }

@@ -32,6 +32,7 @@
 #define RX_SLOT (TP_RELAY_HEADROOM + TP_MAX_DGRAM)
 #define TXQ_LEN 64
 #define TXQ_ARENA (256 * 1024)
+_Static_assert(TXQ_LEN <= TP_SENDV_MAX, "one tp_sock_sendv per socket and flush");
 
 /* The server's queue of datagrams to peers (one per event loop). */
 struct tp_relay_txq {
@@ -55,50 +56,38 @@ void tp_relay_flush(struct tp_srv *s)
 {
 	struct tp_relay_txq *q = s->txq;
 	struct mmsghdr mm[TXQ_LEN];
-	unsigned idx[TXQ_LEN];
+	struct iovec iov[TXQ_LEN];
 	bool done[TXQ_LEN] = { false };
 
 	if (!q || q->n == 0)
 		return;
 	for (unsigned i = 0; i < q->n; i++) {
 		struct tp_relay *r = q->r[i];
+		struct tp_sendv_res res;
 		unsigned k = 0;
-		int sent = 0;
 
 		if (done[i])
 			continue;
+		/* this socket's datagrams, in queue order, their iovecs adjacent so
+		 * runs to one peer can leave as one GSO send */
 		for (unsigned j = i; j < q->n; j++) {
 			if (done[j] || q->r[j] != r)
 				continue;
 			done[j] = true;
-			idx[k] = j;
+			iov[k] = q->iov[j];
 			mm[k].msg_hdr = (struct msghdr){ .msg_name = &q->to[j], .msg_namelen = q->tolen[j],
-			                                 .msg_iov = &q->iov[j], .msg_iovlen = 1 };
+			                                 .msg_iov = &iov[k], .msg_iovlen = 1 };
 			k++;
 		}
-		while ((unsigned)sent < k) {
-			int n = sendmmsg(r->fd, mm + sent, k - (unsigned)sent, MSG_DONTWAIT);
-
-			if (n < 0) {
-				if (errno == EINTR)
-					continue;
-				/* ENETUNREACH, ECONNREFUSED (an earlier ICMP), EAGAIN: this
-				 * datagram is lost and counted; the rest still goes */
-				r->a->send_errors++;
-				s->stats.send_errors++;
-				sent++;
-				continue;
-			}
-			for (int m = 0; m < n; m++) {
-				size_t len = q->iov[idx[sent + m]].iov_len;
-
-				r->a->tx_pkts++;
-				r->a->tx_bytes += len;
-				s->stats.relay_tx_pkts++;
-				s->stats.relay_tx_bytes += len;
-			}
-			sent += n;
-		}
+		res = tp_sock_sendv(r->fd, mm, k);
+		/* ENETUNREACH, ECONNREFUSED (an earlier ICMP), EAGAIN: those datagrams
+		 * are lost and counted; the allocation carries on */
+		r->a->send_errors += res.failed;
+		s->stats.send_errors += res.failed;
+		r->a->tx_pkts += res.sent;
+		r->a->tx_bytes += res.bytes;
+		s->stats.relay_tx_pkts += res.sent;
+		s->stats.relay_tx_bytes += res.bytes;
 	}
 	q->n = 0;
 	q->used = 0;
@@ -256,6 +245,24 @@ int tp_relay_send(struct tp_alloc *a, const struct tp_addr *peer, const uint8_t 
 }
 
 /*
+ * Transaction IDs for Data indications: random (RFC 8489 §6), drawn from a
+ * per-thread pool refilled from libsodium 4 KB at a time, rather than one
+ * getrandom() system call per relayed datagram.
+ */
+static void random_tid(uint8_t tid[TP_STUN_TID_LEN])
+{
+	static _Thread_local uint8_t pool[4092];
+	static _Thread_local size_t pos = sizeof(pool);
+
+	if (pos + TP_STUN_TID_LEN > sizeof(pool)) {
+		randombytes_buf(pool, sizeof(pool));
+		pos = 0;
+	}
+	memcpy(tid, pool + pos, TP_STUN_TID_LEN);
+	pos += TP_STUN_TID_LEN;
+}
+
+/*
  * Write a Data indication prefix (header, XOR-PEER-ADDRESS, DATA header) that
  * ends exactly at data, pad the data, and return where the message starts and
  * its length. With icmp, no DATA attribute: an ICMP attribute instead.
@@ -269,7 +276,7 @@ static uint8_t *data_indication(const struct tp_addr *peer, uint8_t *data, size_
 	size_t plen, pad = (4 - (len & 3)) & 3, total;
 	uint8_t *start;
 
-	randombytes_buf(tid, sizeof(tid));
+	random_tid(tid);
 	tp_stun_wr_init(&w, pre, sizeof(pre), TP_METHOD_DATA, TP_CLASS_INDICATION, tid);
 	tp_stun_put_addr(&w, TP_ATTR_XOR_PEER_ADDRESS, peer);
 	if (icmp) {

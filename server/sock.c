@@ -3,6 +3,11 @@
  */
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "sock.h"
@@ -37,4 +42,146 @@ fail:
 	err = -errno;
 	close(fd);
 	return err;
+}
+
+/* ---- batched sends with UDP GSO ---- */
+
+/*
+ * The largest segment coalesced: what fits an IPv6 minimum-MTU (1280) packet,
+ * so a GSO send is never refused for a segment larger than the path's MTU on
+ * ordinary links (WebRTC media and data stay below it); larger datagrams go
+ * one by one as before.
+ */
+#define GSO_MAX_SEG 1232
+#define GSO_MAX_SEGS 64           /* UDP_MAX_SEGMENTS of older kernels */
+#define GSO_MAX_BYTES 60000       /* below the 64 KB datagram limit with headers */
+#define CTL_MAX (CMSG_SPACE(sizeof(struct in6_pktinfo)) + CMSG_SPACE(sizeof(uint16_t)))
+
+static _Atomic bool gso_off;
+
+static bool same_target(const struct msghdr *a, const struct msghdr *b)
+{
+	return a->msg_namelen == b->msg_namelen &&
+	       memcmp(a->msg_name, b->msg_name, a->msg_namelen) == 0 &&
+	       a->msg_controllen == b->msg_controllen &&
+	       (a->msg_controllen == 0 ||
+	        memcmp(a->msg_control, b->msg_control, a->msg_controllen) == 0);
+}
+
+/* How many datagrams from msg[i] on can leave as one GSO send (1: none). */
+static unsigned gso_run(const struct mmsghdr *msg, unsigned i, unsigned n)
+{
+	const struct msghdr *h = &msg[i].msg_hdr;
+	size_t seg = h->msg_iov[0].iov_len, total = seg;
+	unsigned k = 1;
+
+	if (gso_off || seg == 0 || seg > GSO_MAX_SEG || h->msg_iovlen != 1 ||
+	    h->msg_controllen > CTL_MAX - CMSG_SPACE(sizeof(uint16_t)))
+		return 1;
+	while (i + k < n && k < GSO_MAX_SEGS) {
+		const struct msghdr *o = &msg[i + k].msg_hdr;
+		size_t len = o->msg_iov[0].iov_len;
+
+		if (o->msg_iovlen != 1 || o->msg_iov != h->msg_iov + k || len == 0 || len > seg ||
+		    total + len > GSO_MAX_BYTES || !same_target(h, o))
+			break;
+		total += len;
+		k++;
+		if (len < seg)
+			break; /* only the last segment may be shorter */
+	}
+	return k;
+}
+
+static void count(struct tp_sendv_res *r, const struct mmsghdr *msg, unsigned first, unsigned k)
+{
+	r->sent += k;
+	for (unsigned j = first; j < first + k; j++)
+		r->bytes += msg[j].msg_hdr.msg_iov[0].iov_len;
+}
+
+/* A refused GSO send: its datagrams one by one. */
+static void send_each(int fd, struct mmsghdr *msg, unsigned first, unsigned k,
+                      struct tp_sendv_res *r)
+{
+	for (unsigned j = first; j < first + k; j++) {
+		ssize_t w;
+
+		do
+			w = sendmsg(fd, &msg[j].msg_hdr, MSG_DONTWAIT);
+		while (w < 0 && errno == EINTR);
+		if (w < 0) {
+			r->failed++;
+			r->err = errno;
+		} else {
+			count(r, msg, j, 1);
+		}
+	}
+}
+
+struct tp_sendv_res tp_sock_sendv(int fd, struct mmsghdr *msg, unsigned n)
+{
+	struct tp_sendv_res r = { 0 };
+	struct mmsghdr out[TP_SENDV_MAX];
+	unsigned first[TP_SENDV_MAX], segs[TP_SENDV_MAX], nout = 0, done = 0;
+	union {
+		struct cmsghdr align;
+		uint8_t b[CTL_MAX];
+	} ctl[TP_SENDV_MAX];
+
+	if (n > TP_SENDV_MAX)
+		n = TP_SENDV_MAX;
+	for (unsigned i = 0; i < n; i += segs[nout++]) {
+		unsigned k = gso_run(msg, i, n);
+		struct msghdr *h = &out[nout].msg_hdr;
+
+		first[nout] = i;
+		segs[nout] = k;
+		*h = msg[i].msg_hdr;
+		if (k > 1) {
+			struct cmsghdr *cm;
+			uint16_t seg = (uint16_t)msg[i].msg_hdr.msg_iov[0].iov_len;
+
+			h->msg_iovlen = k;
+			memset(ctl[nout].b, 0, sizeof(ctl[nout].b));
+			if (h->msg_controllen)
+				memcpy(ctl[nout].b, msg[i].msg_hdr.msg_control, h->msg_controllen);
+			cm = (struct cmsghdr *)(ctl[nout].b + h->msg_controllen);
+			cm->cmsg_level = SOL_UDP;
+			cm->cmsg_type = UDP_SEGMENT;
+			cm->cmsg_len = CMSG_LEN(sizeof(seg));
+			memcpy(CMSG_DATA(cm), &seg, sizeof(seg));
+			h->msg_control = ctl[nout].b;
+			h->msg_controllen += CMSG_SPACE(sizeof(seg));
+		}
+	}
+	while (done < nout) {
+		int m = sendmmsg(fd, out + done, nout - done, MSG_DONTWAIT);
+
+		if (m < 0) {
+			int err = errno;
+
+			if (err == EINTR)
+				continue;
+			if (segs[done] > 1 && err != EAGAIN && err != EWOULDBLOCK && err != ENOBUFS) {
+				/* refused as a GSO send (EINVAL: a segment over the path MTU;
+				 * EIO: a path that cannot segment, IPsec; ENOPROTOOPT: no
+				 * kernel support) or a peer error: one by one decides */
+				if (err == ENOPROTOOPT || err == EOPNOTSUPP)
+					gso_off = true;
+				send_each(fd, msg, first[done], segs[done], &r);
+			} else {
+				r.failed += segs[done];
+				r.err = err;
+			}
+			done++;
+			continue;
+		}
+		for (int j = 0; j < m; j++) {
+			count(&r, msg, first[done + (unsigned)j], segs[done + (unsigned)j]);
+			r.gso += segs[done + (unsigned)j] > 1;
+		}
+		done += (unsigned)m;
+	}
+	return r;
 }

@@ -19,4 +19,28 @@
  */
 int tp_sock_bind(const struct tp_addr *addr, int type, unsigned flags, struct tp_addr *bound);
 
+/* Most datagrams one tp_sock_sendv call takes. */
+#define TP_SENDV_MAX 64
+
+struct tp_sendv_res {
+	unsigned sent, failed;  /* datagrams */
+	size_t bytes;           /* payload bytes of those sent */
+	int err;                /* the last errno of a failed one */
+	unsigned gso;           /* GSO sends among the system calls */
+};
+
+/*
+ * Send n <= TP_SENDV_MAX datagrams on the UDP socket fd, each described by one
+ * msghdr of msg[] (one iovec, optional ancillary data such as IP_PKTINFO), in
+ * order, with as few system calls as the kernel allows: runs of datagrams to
+ * the same destination with the same ancillary data, equal in size (the last
+ * may be shorter) and whose iovecs are adjacent in memory leave as one UDP GSO
+ * send (UDP_SEGMENT, Linux 4.18+); everything goes in sendmmsg batches. A
+ * datagram that cannot be sent (EAGAIN, ENETUNREACH, an earlier ICMP error) is
+ * counted as failed and the rest still go. When a GSO send is refused (no
+ * kernel support, a path that cannot segment) its datagrams are sent one by
+ * one, and GSO is off from then on if the kernel lacks it.
+ */
+struct tp_sendv_res tp_sock_sendv(int fd, struct mmsghdr *msg, unsigned n);
+
 #endif
