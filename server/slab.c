@@ -186,22 +186,10 @@ void tp_slab_destroy(struct tp_slab *sl)
 	free(sl);
 }
 
-size_t tp_slab_pages(struct tp_slab *sl)
+void tp_slab_stats(struct tp_slab *sl, size_t *pages, size_t *live)
 {
-	size_t n;
-
 	pthread_mutex_lock(&sl->mu);
-	n = sl->pages;
+	*pages = sl->pages;
+	*live = sl->live;
 	pthread_mutex_unlock(&sl->mu);
-	return n;
-}
-
-size_t tp_slab_live(struct tp_slab *sl)
-{
-	size_t n;
-
-	pthread_mutex_lock(&sl->mu);
-	n = sl->live;
-	pthread_mutex_unlock(&sl->mu);
-	return n;
 }

@@ -25,8 +25,7 @@ void tp_slab_destroy(struct tp_slab *sl);
 void *tp_slab_alloc(struct tp_slab *sl);
 void tp_slab_free(struct tp_slab *sl, void *obj);
 
-/* Pages mapped now, and objects live (for tests and stats). */
-size_t tp_slab_pages(struct tp_slab *sl);
-size_t tp_slab_live(struct tp_slab *sl);
+/* Pages mapped now and objects live (for tests and stats). */
+void tp_slab_stats(struct tp_slab *sl, size_t *pages, size_t *live);
 
 #endif

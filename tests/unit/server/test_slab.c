@@ -17,6 +17,22 @@
 
 static void *objs[N];
 
+static size_t pages(struct tp_slab *sl)
+{
+	size_t p, l;
+
+	tp_slab_stats(sl, &p, &l);
+	return p;
+}
+
+static size_t live(struct tp_slab *sl)
+{
+	size_t p, l;
+
+	tp_slab_stats(sl, &p, &l);
+	return l;
+}
+
 static void test_fill_and_release(void)
 {
 	struct tp_slab *sl = tp_slab_create(OBJ);
@@ -36,8 +52,8 @@ static void test_fill_and_release(void)
 		objs[i] = p;
 	}
 	CHECK(zero);
-	CHECK_EQ(tp_slab_live(sl), N);
-	peak = tp_slab_pages(sl);
+	CHECK_EQ(live(sl), N);
+	peak = pages(sl);
 	/* 64 KB pages of 16-byte-rounded slots, nothing else on them */
 	CHECK(peak * ((64 << 10) / 752) >= N && peak <= N / ((64 << 10) / 752 - 1) + 1);
 	for (int i = 0; i < N; i++) {
@@ -62,21 +78,21 @@ static void test_fill_and_release(void)
 	}
 	for (int i = 0; i < N / 2; i++)
 		tp_slab_free(sl, objs[i]);
-	CHECK_EQ(tp_slab_live(sl), N / 2);
+	CHECK_EQ(live(sl), N / 2);
 	/* reuse fills the holes before mapping more */
 	for (int i = 0; i < N / 2; i++) {
 		objs[i] = tp_slab_alloc(sl);
 		CHECK(objs[i] != NULL);
 	}
-	CHECK_EQ(tp_slab_pages(sl), peak);
+	CHECK_EQ(pages(sl), peak);
 	for (int i = 0; i < N; i++)
 		tp_slab_free(sl, objs[i]);
-	CHECK_EQ(tp_slab_live(sl), 0);
-	CHECK_EQ(tp_slab_pages(sl), 1);
+	CHECK_EQ(live(sl), 0);
+	CHECK_EQ(pages(sl), 1);
 	/* create/free churn on the kept page maps nothing */
 	for (int i = 0; i < 1000; i++)
 		tp_slab_free(sl, tp_slab_alloc(sl));
-	CHECK_EQ(tp_slab_pages(sl), 1);
+	CHECK_EQ(pages(sl), 1);
 	tp_slab_free(sl, NULL);
 	tp_slab_destroy(sl);
 }
@@ -110,8 +126,8 @@ static void test_threads(void)
 		pthread_create(&th[i], NULL, worker, NULL);
 	for (int i = 0; i < 4; i++)
 		pthread_join(th[i], NULL);
-	CHECK_EQ(tp_slab_live(shared), 0);
-	CHECK_EQ(tp_slab_pages(shared), 1);
+	CHECK_EQ(live(shared), 0);
+	CHECK_EQ(pages(shared), 1);
 	tp_slab_destroy(shared);
 }
 
