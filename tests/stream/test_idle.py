@@ -22,17 +22,7 @@ RUN = IDLE + 4
 
 
 def pipe_case(port, out):
-    ctl = tp.Client(tp.connect(port))
-    ctl.allocate(transport=6)
-    ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    ls.bind(("127.0.0.1", 0))
-    ls.listen(1)
-    ls.settimeout(5)
-    cid = ctl.connect_peer(*ls.getsockname())
-    ps, _ = ls.accept()
-    d = tp.Client(tp.connect(port))
-    if d.connection_bind(cid).cls != tp.SUCCESS:
-        raise tp.Fail("ConnectionBind failed")
+    ctl, ls, ps, d = tp.connect_pipe(port)
     ds = d.sock
     ds.settimeout(3)
     ps.settimeout(3)

@@ -121,17 +121,7 @@ def udp_mode(binary, srv, tls=False):
 def pipe_mode(binary, srv):
     port = srv.ports["p"]
     base = warm_up(srv, port)
-    ctl = tp.Client(tp.connect(port))
-    ctl.allocate(transport=6)
-    ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    ls.bind(("127.0.0.1", 0))
-    ls.listen(1)
-    ls.settimeout(5)
-    cid = ctl.connect_peer(*ls.getsockname())
-    ps, _ = ls.accept()
-    data = tp.Client(tp.connect(port, rcvbuf=4096))
-    m = data.connection_bind(cid)
-    tp.check(m.cls == tp.SUCCESS, "ConnectionBind")
+    ctl, ls, ps, data = tp.connect_pipe(port, rcvbuf=4096)
     ds = data.sock
     watch = RssWatch(srv)
     watch.start()

@@ -22,10 +22,7 @@ def test(binary):
     with tp.Server(binary, {"p": "tcp"}, {"idle-timeout": "120"}) as srv:
         ctl = tp.Client(tp.connect(srv.ports["p"]))
         relay = ctl.allocate(transport=6)
-        ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        ls.bind(("127.0.0.1", 0))
-        ls.listen(1)
-        ls.settimeout(5)
+        ls = tp.peer_listener()
         ctl.connect_peer(*ls.getsockname())
         active, _ = ls.accept()
         ctl.permit("127.0.0.1")

@@ -513,3 +513,29 @@ class Client:
 
     def connection_bind(self, cid):
         return self.request(CONNECTION_BIND, [(A_CONNECTION_ID, struct.pack("!I", cid))])
+
+
+def peer_listener():
+    """A TCP peer on loopback waiting for the relay's connection (RFC 6062 Connect)."""
+    ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    ls.bind(("127.0.0.1", 0))
+    ls.listen(1)
+    ls.settimeout(5)
+    return ls
+
+
+def connect_pipe(port, src="127.0.0.1", rcvbuf=None):
+    """An RFC 6062 set-up: a TCP allocation on a control connection, Connect to
+    a fresh peer, ConnectionBind on a data connection. Returns (control client,
+    peer listener, peer socket, data client); the data connection is a raw pipe
+    to the peer from here on."""
+    ctl = Client(connect(port, src=src))
+    ctl.allocate(transport=6)
+    ls = peer_listener()
+    cid = ctl.connect_peer(*ls.getsockname())
+    ps, _ = ls.accept()
+    d = Client(connect(port, src=src, rcvbuf=rcvbuf))
+    m = d.connection_bind(cid)
+    if m.cls != SUCCESS:
+        raise Fail("ConnectionBind failed: %r" % m)
+    return ctl, ls, ps, d
