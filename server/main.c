@@ -45,16 +45,13 @@ static void conf_release(const struct tp_conf *c)
 }
 
 /*
- * Load the configuration; with no users and no shared secrets (and demo-user
- * on), add the demo user, whose password is made once and kept across
- * reloads. refs is set for main and every worker.
+ * Make a loaded configuration ready to run: with no users and no shared
+ * secrets (and demo-user on), add the demo user, whose password is made once
+ * and kept across reloads; refs is set for main and every worker. Frees c on
+ * failure.
  */
-static int load(struct app *app, struct tp_conf **out, char *err, size_t errlen)
+static int prepare(struct app *app, struct tp_conf *c, char *err, size_t errlen)
 {
-	struct tp_conf *c;
-
-	if (tp_conf_load(app->path, &app->ov, &c, err, errlen) != 0)
-		return -1;
 	if (c->demo_user && c->nusers == 0 && c->nsecrets == 0) {
 		if (!app->demo_pass[0]) {
 			uint8_t rnd[12];
@@ -72,7 +69,6 @@ static int load(struct app *app, struct tp_conf **out, char *err, size_t errlen)
 		app->demo_pass[0] = '\0';
 	}
 	atomic_store(&c->refs, (int)app->nworkers + 1);
-	*out = c;
 	return 0;
 }
 
@@ -118,7 +114,8 @@ static void on_reload(evutil_socket_t sig, short ev, void *arg)
 
 	(void)sig;
 	(void)ev;
-	if (load(app, &c, err, sizeof(err)) != 0) {
+	if (tp_conf_load(app->path, &app->ov, &c, err, sizeof(err)) != 0 ||
+	    prepare(app, c, err, sizeof(err)) != 0) {
 		tp_err(NULL, "reload failed, keeping the running configuration: %s", err);
 		return;
 	}
@@ -219,25 +216,17 @@ int main(int argc, char **argv)
 		fprintf(stderr, "turnpike: libsodium failed to initialise\n");
 		return 1;
 	}
-	if (print) {
-		struct tp_conf *c;
-
-		if (tp_conf_load(app.path, &app.ov, &c, err, sizeof(err)) != 0) {
-			fprintf(stderr, "turnpike: %s\n", err);
-			return 2;
-		}
-		tp_conf_print(c, stdout);
-		tp_conf_free(c);
-		return 0;
-	}
 	if (tp_conf_load(app.path, &app.ov, &app.conf, err, sizeof(err)) != 0) {
 		fprintf(stderr, "turnpike: %s\n", err);
 		return 2;
 	}
+	if (print) {
+		tp_conf_print(app.conf, stdout);
+		tp_conf_free(app.conf);
+		return 0;
+	}
 	app.nworkers = worker_count(app.conf);
-	tp_conf_free(app.conf);
-	app.conf = NULL;
-	if (load(&app, &app.conf, err, sizeof(err)) != 0) {
+	if (prepare(&app, app.conf, err, sizeof(err)) != 0) {
 		fprintf(stderr, "turnpike: %s\n", err);
 		return 2;
 	}

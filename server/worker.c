@@ -3,6 +3,8 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -15,7 +17,7 @@
 #include "srv.h"
 #include "worker.h"
 
-enum msg_type { MSG_STOP, MSG_RELOAD, MSG_MIGRATE, MSG_ADOPT };
+enum msg_type { MSG_RELOAD, MSG_MIGRATE, MSG_ADOPT };
 
 struct tp_msg {
 	struct tp_msg *next;
@@ -37,21 +39,28 @@ struct tp_inbox {
 	struct tp_msg *head, **tail;
 	struct event ev;
 	int efd;
+	atomic_bool stop;           /* a flag, not a message: asking to stop cannot fail */
 };
+
+static void wake(struct tp_inbox *in)
+{
+	uint64_t one = 1;
+
+	if (write(in->efd, &one, sizeof(one)) < 0) {
+		/* the counter is saturated: a wakeup is pending anyway */
+	}
+}
 
 static void post(struct tp_srv *s, struct tp_msg *m)
 {
 	struct tp_inbox *in = s->inbox;
-	uint64_t one = 1;
 
 	m->next = NULL;
 	pthread_mutex_lock(&in->mu);
 	*in->tail = m;
 	in->tail = &m->next;
 	pthread_mutex_unlock(&in->mu);
-	if (write(in->efd, &one, sizeof(one)) < 0) {
-		/* the counter is saturated: a wakeup is pending anyway */
-	}
+	wake(in);
 }
 
 static struct tp_msg *msg_new(enum msg_type type, size_t len)
@@ -70,9 +79,6 @@ static void handle(struct tp_srv *s, struct tp_msg *m)
 	struct tp_alloc *a;
 
 	switch (m->type) {
-	case MSG_STOP:
-		event_base_loopexit(s->base, NULL);
-		break;
 	case MSG_RELOAD: {
 		const struct tp_conf *old = s->conf;
 
@@ -121,6 +127,8 @@ static void inbox_cb(evutil_socket_t fd, short ev, void *arg)
 		handle(s, list);
 		list = next;
 	}
+	if (atomic_load(&in->stop))
+		event_base_loopexit(s->base, NULL);
 }
 
 int tp_inbox_init(struct tp_srv *s)
@@ -171,10 +179,8 @@ void tp_inbox_fini(struct tp_srv *s)
 
 void tp_worker_post_stop(struct tp_srv *s)
 {
-	struct tp_msg *m = msg_new(MSG_STOP, 0);
-
-	if (m)
-		post(s, m);
+	atomic_store(&s->inbox->stop, true);
+	wake(s->inbox);
 }
 
 void tp_worker_post_reload(struct tp_srv *s, const struct tp_conf *c,
