@@ -262,13 +262,15 @@ int main(int argc, char **argv)
 		tp_err(NULL, "cannot install signal handlers");
 		goto out;
 	}
+	/* before any worker runs: once a request can be answered, the start-up
+	 * lines are in the log (tests and operators read them as "ready") */
+	tp_srv_describe(app.srv[0], app.demo_pass);
 	for (size_t i = 1; i < app.nworkers; i++)
 		if (pthread_create(&app.threads[i], NULL, run_worker, app.srv[i]) != 0) {
 			tp_err(NULL, "cannot start worker %zu", i);
 			app.threads[i] = 0;
 			goto stop;
 		}
-	tp_srv_describe(app.srv[0], app.demo_pass);
 	event_base_dispatch(app.bases[0]);
 	rc = 0;
 stop:

@@ -4,7 +4,8 @@
  *
  * Text messages: "ping SEQ" -> "pong SEQ"; "bulk N" announces N bytes of
  * binary messages, answered "bulk-ok N" once all arrived; "done" says the
- * sender's own measurements are over. The run ends when both sides are done.
+ * sender's own measurements are over. When both sides are done, the SCTP
+ * association is shut down gracefully and the run ends.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -15,13 +16,15 @@
 
 #define CHUNK 16384
 #define PONG_WAIT_MS 3000
+#define FLUSH_WAIT_MS 2000
 
 struct bench {
 	gint64 *sent_at;       /* per seq, us */
 	double *rtt;           /* ms, in arrival order */
 	unsigned sent, pongs;
 	guint timer;
-	bool pings_done, my_done;
+	bool pings_done, my_done, flushing;
+	guint flush_timer;
 	/* sending bulk */
 	bool bulk_sending;
 	unsigned long bulk_sent;
@@ -44,12 +47,37 @@ static void send_text(struct dc *dc, const char *s)
 		dc_progress(dc, "warning: could not send \"%s\"", s);
 }
 
+static gboolean flush_timeout(gpointer p)
+{
+	struct dc *dc = p;
+
+	B(dc)->flush_timer = 0;
+	dc_progress(dc, "warning: no SCTP SHUTDOWN-COMPLETE within %u ms", FLUSH_WAIT_MS);
+	dc_finish(dc);
+	return G_SOURCE_REMOVE;
+}
+
+/*
+ * Both sides are done. Our own "done" (or "bulk-ok", a pong) may still sit in
+ * the SCTP send queue, behind a full congestion window after a bulk transfer,
+ * and the peer's last message may not be acknowledged yet: tearing DTLS down
+ * now would lose them and leave the peer waiting. So the association is shut
+ * down gracefully and the run ends when it is down (sctp.c calls dc_finish on
+ * that event), or after FLUSH_WAIT_MS.
+ */
 static void maybe_finish(struct dc *dc)
 {
-	if (B(dc)->my_done && dc->peer_done) {
-		dc->stage = "nothing";
-		dc_finish(dc);
+	struct bench *b = B(dc);
+
+	if (!b->my_done || !dc->peer_done || b->flushing)
+		return;
+	b->flushing = true;
+	dc->stage = "the SCTP shutdown";
+	if (dc_sctp_shutdown(dc) == 0) {
+		b->flush_timer = g_timeout_add(FLUSH_WAIT_MS, flush_timeout, dc);
+		return;
 	}
+	dc_finish(dc);
 }
 
 static void my_done(struct dc *dc)
@@ -267,6 +295,8 @@ void dc_bench_free(struct dc *dc)
 		return;
 	if (b->timer)
 		g_source_remove(b->timer);
+	if (b->flush_timer)
+		g_source_remove(b->flush_timer);
 	g_free(b->sent_at);
 	g_free(b->rtt);
 	g_free(b);

@@ -152,6 +152,7 @@ void dc_dtls_close(struct dc *dc);
 int dc_sctp_start(struct dc *dc);
 void dc_sctp_input(struct dc *dc, const void *buf, size_t len);
 int dc_sctp_send(struct dc *dc, uint32_t ppid, const void *buf, size_t len); /* 0, -EAGAIN */
+int dc_sctp_shutdown(struct dc *dc); /* 0: an association-down event follows */
 void dc_sctp_close(struct dc *dc);
 
 /* dcep.c */

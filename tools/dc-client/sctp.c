@@ -55,8 +55,10 @@ static gboolean drain_inbox(gpointer p)
 				dc_progress(dc, "SCTP association up");
 				dc_dcep_sctp_up(dc);
 			} else if (m->sid == 0 && !dc->finished) {
-				if (dc->peer_done)
+				if (dc->peer_done) {
+					dc_progress(dc, "SCTP association shut down");
 					dc_finish(dc);
+				}
 				else if (dc->chan_open)
 					dc_fail(dc, "SCTP: the association went down (peer closed "
 					        "or aborted)");
@@ -226,6 +228,19 @@ int dc_sctp_send(struct dc *dc, uint32_t ppid, const void *buf, size_t len)
 	                  0) < 0)
 		return errno == EWOULDBLOCK || errno == EAGAIN ? -EAGAIN : -errno;
 	return 0;
+}
+
+/*
+ * Graceful SCTP shutdown (RFC 9260 section 9.2): the SHUTDOWN chunk goes out
+ * once everything we queued is acknowledged, and it acknowledges what the peer
+ * sent, so neither side's last message is lost; SCTP_SHUTDOWN_COMP then comes
+ * as an association event on both sides.
+ */
+int dc_sctp_shutdown(struct dc *dc)
+{
+	if (!dc->sock)
+		return -EIO;
+	return usrsctp_shutdown(dc->sock, SHUT_WR) == 0 ? 0 : -errno;
 }
 
 void dc_sctp_close(struct dc *dc)
