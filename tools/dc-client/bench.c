@@ -16,15 +16,15 @@
 
 #define CHUNK 16384
 #define PONG_WAIT_MS 3000
-#define FLUSH_WAIT_MS 2000
+#define SHUTDOWN_WAIT_MS 2000
 
 struct bench {
 	gint64 *sent_at;       /* per seq, us */
 	double *rtt;           /* ms, in arrival order */
 	unsigned sent, pongs;
 	guint timer;
-	bool pings_done, my_done, flushing;
-	guint flush_timer;
+	bool pings_done, my_done, shutting_down;
+	guint shutdown_timer;
 	/* sending bulk */
 	bool bulk_sending;
 	unsigned long bulk_sent;
@@ -47,12 +47,12 @@ static void send_text(struct dc *dc, const char *s)
 		dc_progress(dc, "warning: could not send \"%s\"", s);
 }
 
-static gboolean flush_timeout(gpointer p)
+static gboolean shutdown_timeout(gpointer p)
 {
 	struct dc *dc = p;
 
-	B(dc)->flush_timer = 0;
-	dc_progress(dc, "warning: no SCTP SHUTDOWN-COMPLETE within %u ms", FLUSH_WAIT_MS);
+	B(dc)->shutdown_timer = 0;
+	dc_progress(dc, "warning: no SCTP SHUTDOWN-COMPLETE within %u ms", SHUTDOWN_WAIT_MS);
 	dc_finish(dc);
 	return G_SOURCE_REMOVE;
 }
@@ -63,18 +63,18 @@ static gboolean flush_timeout(gpointer p)
  * and the peer's last message may not be acknowledged yet: tearing DTLS down
  * now would lose them and leave the peer waiting. So the association is shut
  * down gracefully and the run ends when it is down (sctp.c calls dc_finish on
- * that event), or after FLUSH_WAIT_MS.
+ * that event), or after SHUTDOWN_WAIT_MS.
  */
 static void maybe_finish(struct dc *dc)
 {
 	struct bench *b = B(dc);
 
-	if (!b->my_done || !dc->peer_done || b->flushing)
+	if (!b->my_done || !dc->peer_done || b->shutting_down)
 		return;
-	b->flushing = true;
+	b->shutting_down = true;
 	dc->stage = "the SCTP shutdown";
 	if (dc_sctp_shutdown(dc) == 0) {
-		b->flush_timer = g_timeout_add(FLUSH_WAIT_MS, flush_timeout, dc);
+		b->shutdown_timer = g_timeout_add(SHUTDOWN_WAIT_MS, shutdown_timeout, dc);
 		return;
 	}
 	dc_finish(dc);
@@ -295,8 +295,8 @@ void dc_bench_free(struct dc *dc)
 		return;
 	if (b->timer)
 		g_source_remove(b->timer);
-	if (b->flush_timer)
-		g_source_remove(b->flush_timer);
+	if (b->shutdown_timer)
+		g_source_remove(b->shutdown_timer);
 	g_free(b->sent_at);
 	g_free(b->rtt);
 	g_free(b);

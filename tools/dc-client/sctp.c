@@ -58,13 +58,13 @@ static gboolean drain_inbox(gpointer p)
 				if (dc->peer_done) {
 					dc_progress(dc, "SCTP association shut down");
 					dc_finish(dc);
-				}
-				else if (dc->chan_open)
+				} else if (dc->chan_open) {
 					dc_fail(dc, "SCTP: the association went down (peer closed "
 					        "or aborted)");
-				else
+				} else {
 					dc_fail(dc, "SCTP association failed — the peer's "
 					        "sctp-port or DTLS setup may be wrong");
+				}
 			}
 		} else {
 			dc_dcep_input(dc, m);
