@@ -4,8 +4,9 @@
  * Each worker is a struct tp_srv on its own event_base and thread; worker 0
  * runs on the main thread, which also takes the signals. Workers talk only
  * through their inboxes (a mutex-protected list, a stop flag and an eventfd
- * registered on the loop): stop, a new configuration, and the two steps of moving a mobile
- * allocation (RFC 8016) whose client's new 5-tuple landed on another worker.
+ * registered on the loop): stop, a new configuration, and the two steps of
+ * moving a mobile allocation (RFC 8016) whose client's new 5-tuple landed on
+ * another worker.
  */
 #ifndef TP_WORKER_H
 #define TP_WORKER_H
