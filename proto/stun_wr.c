@@ -193,17 +193,20 @@ int tp_stun_put_addr(struct tp_stun_wr *w, uint16_t type, const struct tp_addr *
 	return 0;
 }
 
+/* In a classic (RFC 3489) message the reason phrase's length must be a
+ * multiple of 4 (RFC 3489 §11.2.9): it is padded with spaces. */
 static int put_code(struct tp_stun_wr *w, uint16_t type, uint8_t family, uint16_t code,
                     const char *reason)
 {
 	size_t rlen = reason ? strlen(reason) : 0;
+	size_t vlen = w->classic ? (rlen + 3) & ~(size_t)3 : rlen;
 	uint8_t *p;
 
 	if (w->err)
 		return w->err;
 	if (code < 300 || code > 699 || rlen > TP_MAX_REASON)
 		return fail(w, -EINVAL);
-	p = tp_stun_wr_reserve(w, type, 4 + rlen);
+	p = tp_stun_wr_reserve(w, type, 4 + vlen);
 	if (!p)
 		return w->err;
 	p[0] = family;
@@ -212,6 +215,7 @@ static int put_code(struct tp_stun_wr *w, uint16_t type, uint8_t family, uint16_
 	p[3] = (uint8_t)(code % 100);
 	if (rlen)
 		memcpy(p + 4, reason, rlen);
+	memset(p + 4 + rlen, ' ', vlen - rlen);
 	return 0;
 }
 

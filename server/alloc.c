@@ -228,8 +228,8 @@ void tp_alloc_set_lifetime(struct tp_alloc *a, uint32_t lifetime)
 	evtimer_add(&a->timer, &tv);
 }
 
-/* Find a reservation by token; returns its port (and consumes it) or 0. */
-static uint16_t take_reservation(struct tp_srv *s, uint64_t token, uint8_t *family)
+/* Find a reservation by token; returns its port and pool (and consumes it) or 0. */
+static uint16_t take_reservation(struct tp_srv *s, uint64_t token, struct tp_portpool **pool)
 {
 	time_t now = tp_now(s);
 
@@ -239,9 +239,11 @@ static uint16_t take_reservation(struct tp_srv *s, uint64_t token, uint8_t *fami
 		if (r->token != token || !token)
 			continue;
 		r->token = 0;
-		if (r->expires < now)
+		if (r->expires < now) {
+			tp_port_release(r->pool, r->port);
 			return 0;
-		*family = r->family;
+		}
+		*pool = r->pool;
 		return r->port;
 	}
 	return 0;
@@ -257,15 +259,13 @@ static void sweep_reservations(struct tp_srv *s)
 
 		if (!r->token || r->expires >= now)
 			continue;
-		struct tp_portpool *p = r->family == AF_INET6 ? s->pool6 : s->pool4;
-
-		if (p)
-			tp_port_release(p, r->port);
+		tp_port_release(r->pool, r->port);
 		r->token = 0;
 	}
 }
 
-static int add_reservation(struct tp_srv *s, uint8_t family, uint16_t port, uint64_t *token)
+static int add_reservation(struct tp_srv *s, struct tp_portpool *pool, uint16_t port,
+                           uint64_t *token)
 {
 	for (size_t i = 0; i < TP_MAX_RESERVATIONS; i++) {
 		struct tp_reservation *r = &s->sh->resv[i];
@@ -276,7 +276,7 @@ static int add_reservation(struct tp_srv *s, uint8_t family, uint16_t port, uint
 			randombytes_buf(&r->token, sizeof(r->token));
 		while (!r->token);
 		r->port = port;
-		r->family = family;
+		r->pool = pool;
 		r->expires = tp_now(s) + 30; /* RFC 8656 §7.2: about 30 s */
 		*token = r->token;
 		return 0;
@@ -285,14 +285,14 @@ static int add_reservation(struct tp_srv *s, uint8_t family, uint16_t port, uint
 }
 
 /* One relay endpoint: a UDP socket, or a TCP listener for RFC 6062. */
-static int open_one(struct tp_alloc *a, const struct tp_alloc_req *r, const struct tp_addr *ip,
+static int open_one(struct tp_alloc *a, const struct tp_alloc_req *r, struct tp_portpool *pool,
                     uint16_t port)
 {
 	struct tp_relay *rl = &a->relay[a->nrelay];
+	int rc;
 
 	if (r->tcp) {
-		struct tp_addr addr = *ip;
-		int rc;
+		struct tp_addr addr = pool->ip;
 
 		addr.port = port;
 		rc = tp_tcp_relay_open(a, &addr);
@@ -301,57 +301,84 @@ static int open_one(struct tp_alloc *a, const struct tp_alloc_req *r, const stru
 			rl->addr = addr;
 			rl->fd = -1;
 		}
-		return rc;
+	} else {
+		rc = tp_relay_open(a, rl, &pool->ip, port);
 	}
-	return tp_relay_open(a, rl, ip, port);
+	if (rc == 0) {
+		rl->pool = pool;
+		tp_port_set_live(pool, port, r->tcp, true);
+		a->nrelay++;
+	}
+	return rc;
+}
+
+/* Close relay endpoint i; its port stays taken until release_one. */
+static void unbind_one(struct tp_alloc *a, int i)
+{
+	struct tp_relay *rl = &a->relay[i];
+
+	tp_port_set_live(rl->pool, rl->addr.port, a->tcp != NULL, false);
+	if (i == 0)
+		tp_tcp_relay_close(a);
+	tp_relay_close(rl);
+}
+
+/* Give relay endpoint i's port back (shared lock held). */
+static void release_one(struct tp_alloc *a, int i)
+{
+	tp_port_release(a->relay[i].pool, a->relay[i].addr.port);
 }
 
 /*
  * Open the relay socket of one family. With a reserved port, bind exactly it;
- * otherwise take ports from the pool until one binds (another process may hold
- * some), at most a few dozen tries.
+ * otherwise take ports until one binds (another process may hold some), at
+ * most a few dozen tries, from the least used relay address of the family
+ * first, then the next.
  */
 static int open_family(struct tp_srv *s, struct tp_alloc *a, const struct tp_alloc_req *r,
-                       int family, uint16_t reserved, struct tp_alloc_res *res)
+                       int family, struct tp_alloc_res *res)
 {
 	const struct tp_conf *c = s->conf;
-	struct tp_portpool *pool = family == AF_INET6 ? s->pool6 : s->pool4;
+	struct tp_portpool *pools[TP_CONF_MAX_ADDRS];
+	size_t npools = tp_shared_pools_by_load(s->sh, family, pools, TP_CONF_MAX_ADDRS);
 	uint16_t failed[32];
 	size_t nfailed = 0;
 	int rc = -ENOSPC;
 
-	if (!pool)
+	if (npools == 0)
 		return 440;
-	if (reserved)
-		return open_one(a, r, &pool->ip, reserved) == 0
-		               ? (a->nrelay++, 0)
-		               : 508;
-	while (nfailed < sizeof(failed) / sizeof(failed[0])) {
-		uint16_t port;
+	for (size_t k = 0; k < npools && rc != 0; k++) {
+		struct tp_portpool *pool = pools[k];
 
-		if (tp_port_take(pool, c->min_port, c->max_port, r->even_port, r->reserve_next,
-		                 &port) != 0)
-			break;
-		rc = open_one(a, r, &pool->ip, port);
-		if (rc == 0) {
-			a->nrelay++;
-			if (r->reserve_next) {
-				if (add_reservation(s, (uint8_t)family, (uint16_t)(port + 1),
-				                    &res->token) == 0)
-					res->reserved = true;
-				else
-					tp_port_release(pool, (uint16_t)(port + 1));
+		nfailed = 0;
+		while (nfailed < sizeof(failed) / sizeof(failed[0])) {
+			uint16_t port;
+
+			if (tp_port_take(pool, c->min_port, c->max_port, r->even_port,
+			                 r->reserve_next, &port) != 0) {
+				rc = -ENOSPC;
+				break;
 			}
-			break;
+			rc = open_one(a, r, pool, port);
+			if (rc == 0) {
+				if (r->reserve_next) {
+					if (add_reservation(s, pool, (uint16_t)(port + 1),
+					                    &res->token) == 0)
+						res->reserved = true;
+					else
+						tp_port_release(pool, (uint16_t)(port + 1));
+				}
+				break;
+			}
+			failed[nfailed++] = port;
+			if (r->reserve_next)
+				tp_port_release(pool, (uint16_t)(port + 1));
+			if (rc != -EADDRINUSE)
+				break;
 		}
-		failed[nfailed++] = port;
-		if (r->reserve_next)
-			tp_port_release(pool, (uint16_t)(port + 1));
-		if (rc != -EADDRINUSE)
-			break;
+		for (size_t i = 0; i < nfailed; i++)
+			tp_port_release(pool, failed[i]);
 	}
-	for (size_t i = 0; i < nfailed; i++)
-		tp_port_release(pool, failed[i]);
 	return rc == 0 ? 0 : 508;
 }
 
@@ -364,7 +391,7 @@ static int create_locked(struct tp_srv *s, const struct tp_alloc_req *r, struct 
 	struct tp_shared *sh = s->sh;
 	struct tp_alloc *a;
 	uint16_t reserved = 0;
-	uint8_t rfam = 0;
+	struct tp_portpool *rpool = NULL;
 
 	memset(res, 0, sizeof(*res));
 	if (c->total_quota && sh->nallocs >= c->total_quota)
@@ -374,7 +401,7 @@ static int create_locked(struct tp_srv *s, const struct tp_alloc_req *r, struct 
 		return 486;
 	sweep_reservations(s);
 	if (r->has_token) {
-		reserved = take_reservation(s, r->token, &rfam);
+		reserved = take_reservation(s, r->token, &rpool);
 		if (!reserved)
 			return 508; /* RFC 8656 §7.2: an unknown token is "insufficient capacity" */
 	}
@@ -395,15 +422,15 @@ static int create_locked(struct tp_srv *s, const struct tp_alloc_req *r, struct 
 		goto fail;
 
 	if (reserved) {
-		int e = open_family(s, a, r, rfam, reserved, res);
-
-		if (e)
+		if (open_one(a, r, rpool, reserved) != 0) {
+			tp_port_release(rpool, reserved);
 			goto fail;
+		}
 	} else {
 		if (r->want4)
-			res->err4 = (uint16_t)open_family(s, a, r, AF_INET, 0, res);
+			res->err4 = (uint16_t)open_family(s, a, r, AF_INET, res);
 		if (r->want6)
-			res->err6 = (uint16_t)open_family(s, a, r, AF_INET6, 0, res);
+			res->err6 = (uint16_t)open_family(s, a, r, AF_INET6, res);
 		if (a->nrelay == 0) {
 			int e = r->want4 ? res->err4 : res->err6;
 
@@ -436,13 +463,9 @@ static int create_locked(struct tp_srv *s, const struct tp_alloc_req *r, struct 
 	return 0;
 
 fail:
-	tp_tcp_relay_close(a);
 	for (int i = 0; i < a->nrelay; i++) {
-		struct tp_portpool *p = a->relay[i].addr.family == AF_INET6 ? s->pool6 : s->pool4;
-
-		tp_relay_close(&a->relay[i]);
-		if (p)
-			tp_port_release(p, a->relay[i].addr.port);
+		unbind_one(a, i);
+		release_one(a, i);
 	}
 	tp_shared_user_put(sh, a->uc);
 	free(a->user);
@@ -471,16 +494,11 @@ void tp_alloc_free(struct tp_alloc *a)
 	if (a->has_ticket)
 		ttab_remove(s, a);
 	evtimer_del(&a->timer);
-	tp_tcp_relay_close(a);
 	for (int i = 0; i < a->nrelay; i++)
-		tp_relay_close(&a->relay[i]);
+		unbind_one(a, i);
 	pthread_mutex_lock(&s->sh->mu);
-	for (int i = 0; i < a->nrelay; i++) {
-		struct tp_portpool *p = a->relay[i].addr.family == AF_INET6 ? s->pool6 : s->pool4;
-
-		if (p)
-			tp_port_release(p, a->relay[i].addr.port);
-	}
+	for (int i = 0; i < a->nrelay; i++)
+		release_one(a, i);
 	if (a->has_ticket)
 		tp_shared_ticket_del(s->sh, a->ticket, TP_TICKET_LEN);
 	tp_shared_user_put(s->sh, a->uc);
@@ -622,7 +640,7 @@ bool tp_perm_ok(struct tp_alloc *a, const struct tp_addr *peer)
 
 /* ---- channels ---- */
 
-int tp_chan_bind(struct tp_alloc *a, uint16_t num, const struct tp_addr *peer)
+int tp_chan_bind(struct tp_alloc *a, uint16_t num, const struct tp_addr *peer, bool self_relay)
 {
 	time_t now = tp_now(a->s);
 	struct tp_chan *same = NULL;
@@ -663,6 +681,7 @@ int tp_chan_bind(struct tp_alloc *a, uint16_t num, const struct tp_addr *peer)
 	a->chans[a->nchans].num = num;
 	a->chans[a->nchans].peer = *peer;
 	a->chans[a->nchans].expires = now + TP_CHAN_LIFETIME;
+	a->chans[a->nchans].self_relay = self_relay;
 	a->nchans++;
 	return 0;
 }
@@ -698,16 +717,18 @@ void tp_alloc_recheck_policy(struct tp_srv *s)
 			uint16_t j = 0;
 
 			for (uint16_t i = 0; i < a->nperms; i++)
-				if (tp_peer_check(s->conf, &s->self, &a->perms[i].ip, false) ==
+				if (tp_peer_check(s->conf, &s->self, &a->perms[i].ip,
+				                  TP_PEER_IP | (a->tcp ? TP_PEER_TCP : 0)) ==
 				    TP_PEER_OK)
 					a->perms[j++] = a->perms[i];
 			a->nperms = j;
 			j = 0;
 			for (uint16_t i = 0; i < a->nchans; i++)
-				if (tp_peer_check(s->conf, &s->self, &a->chans[i].peer, true) ==
+				if (tp_peer_check(s->conf, &s->self, &a->chans[i].peer, TP_PEER_PORT) ==
 				    TP_PEER_OK)
 					a->chans[j++] = a->chans[i];
 			a->nchans = j;
+			tp_tcp_relay_recheck(a);
 		}
 }
 

@@ -29,10 +29,13 @@ struct tp_chan {
 	struct tp_addr peer;
 	time_t expires;          /* binding valid until; unusable after */
 	uint16_t num;
+	bool self_relay;         /* peer is one of our relay addresses: each packet
+	                            checks that an allocation still holds the port */
 };
 
 struct tp_relay {
 	struct tp_alloc *a;      /* borrowed back-pointer */
+	struct tp_portpool *pool;/* borrowed: the relay address's pool (port, live bit) */
 	struct event ev;
 	struct tp_addr addr;     /* bound local address */
 	int fd;
@@ -127,7 +130,7 @@ bool tp_perm_ok(struct tp_alloc *a, const struct tp_addr *peer);
 
 /* Channels: RFC 8656 §12 rules. Returns 0 or 400 (number or peer bound
  * otherwise) or 508 (table full). */
-int tp_chan_bind(struct tp_alloc *a, uint16_t num, const struct tp_addr *peer);
+int tp_chan_bind(struct tp_alloc *a, uint16_t num, const struct tp_addr *peer, bool self_relay);
 const struct tp_chan *tp_chan_by_num(struct tp_alloc *a, uint16_t num);
 const struct tp_chan *tp_chan_by_peer(struct tp_alloc *a, const struct tp_addr *peer);
 

@@ -25,23 +25,34 @@ static const uint16_t server_algs[] = { TP_PWALG_MD5, TP_PWALG_SHA256 };
 
 /*
  * The nonce's tag: SipHash-2-4 with 128-bit output (a keyed PRF, libsodium's
- * crypto_shorthash_siphashx24) over expiry, transport and client address,
- * truncated to 96 bits. Forging one is a 2^-96 guess per try, and tries are
- * rate-limited per source; it costs ~50 ns where HMAC-SHA256 costs ~1 us on
- * every authenticated request.
+ * crypto_shorthash_siphashx24) over expiry, transport, address family and
+ * client IP, truncated to 96 bits. Forging one is a 2^-96 guess per try, and
+ * tries are rate-limited per source; it costs ~50 ns where HMAC-SHA256 costs
+ * ~1 us on every authenticated request.
+ *
+ * The client's port is deliberately left out. A client legitimately talks
+ * from several ports of one address with the credentials it learnt once: RFC
+ * 6062 data connections (turnutils_uclient and others send ConnectionBind on
+ * a new TCP connection with the control connection's NONCE), a new TCP
+ * connection after a drop, and mobility (RFC 8016) after a NAT rebinding. What
+ * the binding to the address buys is that a nonce observed elsewhere is no
+ * use from another host; the port would add nothing an on-path observer could
+ * not copy. The nonce stays stateless: nothing is stored per client.
  */
 static void nonce_mac(const struct tp_srv *s, const struct tp_5tuple *ft, uint32_t expiry,
                       uint8_t mac[NONCE_MAC_LEN])
 {
-	uint8_t in[4 + 1 + sizeof(ft->client)], full[crypto_shorthash_siphashx24_BYTES];
+	uint8_t in[4 + 1 + 1 + 16], full[crypto_shorthash_siphashx24_BYTES];
+	size_t iplen = ft->client.family == AF_INET6 ? 16 : 4;
 
 	in[0] = (uint8_t)(expiry >> 24);
 	in[1] = (uint8_t)(expiry >> 16);
 	in[2] = (uint8_t)(expiry >> 8);
 	in[3] = (uint8_t)expiry;
 	in[4] = ft->transport;
-	memcpy(in + 5, &ft->client, sizeof(ft->client));
-	crypto_shorthash_siphashx24(full, in, sizeof(in), s->sh->nonce_key);
+	in[5] = (uint8_t)ft->client.family;
+	memcpy(in + 6, ft->client.ip, iplen);
+	crypto_shorthash_siphashx24(full, in, 6 + iplen, s->sh->nonce_key);
 	memcpy(mac, full, NONCE_MAC_LEN);
 }
 

@@ -2,8 +2,8 @@
  * auth.h - long-term credentials (RFC 8489 §9.2) for TURN requests.
  *
  * Nonces are stateless: "obMatJos2" + the security-feature bits + base64url of
- * (expiry, HMAC-SHA256(server key, expiry | 5-tuple client side)). Nothing is
- * stored for a client before it authenticates.
+ * (expiry, a keyed MAC of expiry | transport | client IP; see auth.c for why
+ * not the port). Nothing is stored for a client before it authenticates.
  *
  * Credentials: static users (password or precomputed MD5 key), the demo user,
  * and TURN REST API usernames "<unix-expiry>[:<user>]" whose password is

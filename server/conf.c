@@ -1078,3 +1078,18 @@ void tp_conf_print(const struct tp_conf *c, FILE *f)
 {
 	tp_conf_write(c, f, 0);
 }
+
+void tp_conf_public_addr(const struct tp_conf *c, const struct tp_addr *in, struct tp_addr *out)
+{
+	*out = *in;
+	for (size_t i = 0; i < c->nexternal; i++) {
+		const struct tp_external_ip *e = &c->external[i];
+
+		if (e->pub.family != in->family)
+			continue;
+		if (e->priv.family && !tp_addr_ip_eq(&e->priv, in))
+			continue;
+		memcpy(out->ip, e->pub.ip, sizeof(out->ip));
+		return;
+	}
+}

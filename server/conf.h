@@ -145,6 +145,10 @@ void tp_conf_write(const struct tp_conf *c, FILE *f, unsigned flags);
  * adds its generated demo user this way. 0, -EEXIST or -ENOMEM/-EINVAL. */
 int tp_conf_add_user(struct tp_conf *c, const char *name, const char *password);
 
+/* The address to advertise for a local (relay or listener) address: its
+ * external-ip mapping, or itself. Port kept. */
+void tp_conf_public_addr(const struct tp_conf *c, const struct tp_addr *in, struct tp_addr *out);
+
 /* Find a static user by name (length-delimited); NULL if none. */
 const struct tp_user *tp_conf_user(const struct tp_conf *c, const char *name, size_t len);
 

@@ -64,8 +64,9 @@ static int finish_and_send(struct tp_req *rq, bool software)
 		tp_stun_put_fingerprint(&rq->w);
 	n = tp_stun_wr_finish(&rq->w);
 	if (n < 0) {
-		tp_err(&rq->log, "stun: reply to %s does not fit: %ld",
-		       tp_method_name(rq->m->method), n);
+		rq->s->stats.drop_reply++;
+		tp_debug(&rq->log, "stun: reply to %s does not fit: dropped",
+		         tp_method_name(rq->m->method));
 		return -1;
 	}
 	rq->s->stats.tx_msgs++;
@@ -128,9 +129,10 @@ static bool nat_unsupported(struct tp_req *rq, const struct tp_stun_attr *cr,
 /*
  * RFC 5780 §6.1 on one of the four sockets: answer from the socket the
  * CHANGE-REQUEST flags select, to RESPONSE-PORT on the client's own IP (never
- * another host), with OTHER-ADDRESS and RESPONSE-ORIGIN, and PADDING of the
- * request's size at most. The answer is never larger than the request plus the
- * fixed attributes, so none of this amplifies.
+ * another host), with OTHER-ADDRESS and RESPONSE-ORIGIN, and PADDING (RFC
+ * 5780 §7.6, for probing fragmentation) as long as the reply stays within the
+ * request's own size, so none of this amplifies. Such a reply may be larger
+ * than an MTU, so it is built in the loop's datagram-sized buffer.
  */
 static void binding_nat(struct tp_req *rq, const struct tp_stun_attr *cr,
                         const struct tp_stun_attr *rp)
@@ -151,7 +153,7 @@ static void binding_nat(struct tp_req *rq, const struct tp_stun_attr *cr,
 		to.port = tp_attr_response_port(rp);
 	tp_public_addr(s, &s->nat_addr[out_role], &origin);
 	tp_public_addr(s, &s->nat_addr[role ^ 3u], &other);
-	tp_req_begin(rq);
+	tp_stun_wr_reply(&rq->w, s->bigout, sizeof(s->bigout), m, TP_CLASS_SUCCESS);
 	tp_stun_put_addr(&rq->w, TP_ATTR_XOR_MAPPED_ADDRESS, &rq->ft->client);
 	tp_stun_put_addr(&rq->w, TP_ATTR_RESPONSE_ORIGIN, &origin);
 	tp_stun_put_addr(&rq->w, TP_ATTR_OTHER_ADDRESS, &other);
@@ -164,10 +166,13 @@ static void binding_nat(struct tp_req *rq, const struct tp_stun_attr *cr,
 	if (m->has_fingerprint)
 		tp_stun_put_fingerprint(&rq->w);
 	n = tp_stun_wr_finish(&rq->w);
-	if (n < 0)
+	if (n < 0) {
+		s->stats.drop_reply++;
+		tp_debug(&rq->log, "stun: RFC 5780 Binding reply does not fit: dropped");
 		return;
+	}
 	s->stats.tx_msgs++;
-	s->nat[out_role]->send(s->nat[out_role], &s->nat_addr[out_role], &to, rq->out, (size_t)n);
+	s->nat[out_role]->send(s->nat[out_role], &s->nat_addr[out_role], &to, s->bigout, (size_t)n);
 }
 
 static void binding(struct tp_req *rq)
@@ -249,14 +254,19 @@ static void malformed(struct tp_srv *s, struct tp_sink *sink, const struct tp_5t
 		return;
 	uint16_t type = (uint16_t)(b[0] << 8 | b[1]);
 
-	if (tp_stun_type_class(type) != TP_CLASS_REQUEST || !tp_rate_allow(s, &ft->client))
+	if (tp_stun_type_class(type) != TP_CLASS_REQUEST)
 		return;
 	memset(&hdr, 0, sizeof(hdr));
+	hdr.classic = !(b[4] == 0x21 && b[5] == 0x12 && b[6] == 0xA4 && b[7] == 0x42);
+	hdr.method = tp_stun_type_method(type);
+	/* RFC 3489 framing: only a Binding is answered (in the classic form) */
+	if (hdr.classic && hdr.method != TP_METHOD_BINDING)
+		return;
+	if (!tp_rate_allow(s, &ft->client))
+		return;
 	hdr.buf = b;
 	hdr.len = n;
-	hdr.method = tp_stun_type_method(type);
 	hdr.cls = TP_CLASS_REQUEST;
-	hdr.classic = !(b[4] == 0x21 && b[5] == 0x12 && b[6] == 0xA4 && b[7] == 0x42);
 	hdr.tid = hdr.classic ? b + 4 : b + 8;
 	hdr.mi = hdr.mi256 = -1;
 	rq.log.transport = transport_names[ft->transport < 5 ? ft->transport : 0];

@@ -7,6 +7,8 @@
  *      matches: relaying into our own listener would loop
  *   3. allowed-peer (the address; for IPv4-mapped, IPv4-compatible and NAT64
  *      64:ff9b::/96 addresses also the embedded IPv4 address)
+ *   3b. our relay addresses: allowed on a port with a live relay socket of
+ *      the same transport (another allocation), refused on any other port
  *   4. the built-in special-purpose table below
  *   5. IPv4 addresses embedded in IPv6 (NAT64, 6to4, Teredo server and client)
  *      checked against the IPv4 table
@@ -180,8 +182,17 @@ static bool special(const struct tp_addr *a)
 
 /* ---- IPv4 embedded in IPv6 ---------------------------------------- */
 
+/* ::/96 less ::/127: RFC 4291 §2.5.5.1 leaves the unspecified (::) and
+ * loopback (::1) addresses out of the IPv4-compatible form; they are judged
+ * as the IPv6 addresses they are. */
+static bool v4_compat(const uint8_t *ip)
+{
+	static const uint8_t zero[15];
+
+	return memcmp(ip, zero, 12) == 0 && !(memcmp(ip + 12, zero, 3) == 0 && ip[15] <= 1);
+}
+
 static const uint8_t pfx_mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
-static const uint8_t pfx_compat[12] = { 0 };
 static const uint8_t pfx_nat64[12] = { 0x00, 0x64, 0xff, 0x9b };
 static const uint8_t pfx_6to4[2] = { 0x20, 0x02 };
 static const uint8_t pfx_teredo[4] = { 0x20, 0x01, 0x00, 0x00 };
@@ -208,7 +219,7 @@ static size_t embedded(const struct tp_addr *a, struct tp_addr out[MAX_EMBEDDED]
 
 	if (a->family != AF_INET6)
 		return 0;
-	if (memcmp(ip, pfx_mapped, 12) == 0 || memcmp(ip, pfx_compat, 12) == 0 ||
+	if (memcmp(ip, pfx_mapped, 12) == 0 || v4_compat(ip) ||
 	    memcmp(ip, pfx_nat64, 12) == 0) {
 		v4(&out[0], ip + 12, false);
 		return 1;
@@ -288,8 +299,9 @@ static bool hits_listener(const struct tp_peerpol_self *self, const struct tp_ad
 }
 
 enum tp_peer_verdict tp_peer_check(const struct tp_conf *c, const struct tp_peerpol_self *self,
-                                   const struct tp_addr *peer, bool check_port)
+                                   const struct tp_addr *peer, unsigned flags)
 {
+	bool check_port = flags & TP_PEER_PORT;
 	struct tp_addr emb[MAX_EMBEDDED];
 	size_t nemb = embedded(peer, emb, false);
 
@@ -316,6 +328,17 @@ enum tp_peer_verdict tp_peer_check(const struct tp_conf *c, const struct tp_peer
 	if (c && embedded(peer, tr, true) == 1 &&
 	    in_cidrs(c->allowed_peers, c->nallowed_peers, &tr[0]))
 		return TP_PEER_OK;
+
+	if (self && self->relay_port) {
+		switch (self->relay_port(self->relay_arg, peer, flags & TP_PEER_TCP)) {
+		case TP_RELAY_LIVE:
+			return TP_PEER_OK;
+		case TP_RELAY_IDLE:
+			return flags & TP_PEER_IP ? TP_PEER_OK : TP_PEER_DENIED_RELAY_PORT;
+		case TP_RELAY_NOT_OURS:
+			break;
+		}
+	}
 
 	if (special(peer))
 		return TP_PEER_DENIED_SPECIAL;
@@ -346,6 +369,8 @@ const char *tp_peer_verdict_str(enum tp_peer_verdict v)
 		return "one of the server's own addresses";
 	case TP_PEER_DENIED_LISTENER:
 		return "one of the server's listening ports";
+	case TP_PEER_DENIED_RELAY_PORT:
+		return "the server's relay address, but no allocation holds that port";
 	}
 	return "?";
 }

@@ -1,10 +1,9 @@
 /*
  * ports.c - relay port pools (RFC 8656 §7.2 port choice, EVEN-PORT and
- * RESERVATION-TOKEN).
+ * RESERVATION-TOKEN), see ports.h.
  *
- * One bitmap per relay IP marks ports in use by our allocations or held by a
- * reservation. A free port is picked from a random start so relay addresses are
- * not predictable; the caller binds it and gives it back on failure.
+ * A free port is picked from a random start so relay addresses are not
+ * predictable (RFC 6056); the caller binds it and gives it back on failure.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -21,18 +20,25 @@ static bool used(const struct tp_portpool *p, uint16_t port)
 
 static void mark(struct tp_portpool *p, uint16_t port, bool on)
 {
-	if (on)
+	if (used(p, port) == on)
+		return;
+	if (on) {
 		p->used[port >> 3] |= (uint8_t)(1u << (port & 7));
-	else
+		p->nused++;
+	} else {
 		p->used[port >> 3] &= (uint8_t)~(1u << (port & 7));
+		p->nused--;
+	}
 }
 
 struct tp_portpool *tp_portpool_create(const struct tp_addr *ip)
 {
 	struct tp_portpool *p = calloc(1, sizeof(*p));
 
-	if (p)
+	if (p) {
 		p->ip = *ip;
+		p->ip.port = 0;
+	}
 	return p;
 }
 
@@ -41,7 +47,8 @@ void tp_portpool_free(struct tp_portpool *p)
 	free(p);
 }
 
-int tp_port_take(struct tp_portpool *p, uint16_t min, uint16_t max, bool even, bool pair, uint16_t *out)
+int tp_port_take(struct tp_portpool *p, uint16_t min, uint16_t max, bool even, bool pair,
+                 uint16_t *out)
 {
 	uint32_t span = (uint32_t)max - min + 1;
 	uint32_t start = randombytes_uniform(span);
@@ -72,4 +79,21 @@ void tp_port_release(struct tp_portpool *p, uint16_t port)
 bool tp_port_used(const struct tp_portpool *p, uint16_t port)
 {
 	return used(p, port);
+}
+
+void tp_port_set_live(struct tp_portpool *p, uint16_t port, bool tcp, bool on)
+{
+	uint64_t bit = (uint64_t)1 << (port & 63);
+
+	if (on)
+		atomic_fetch_or_explicit(&p->live[tcp][port >> 6], bit, memory_order_release);
+	else
+		atomic_fetch_and_explicit(&p->live[tcp][port >> 6], ~bit, memory_order_release);
+}
+
+bool tp_port_live(const struct tp_portpool *p, uint16_t port, bool tcp)
+{
+	uint64_t w = atomic_load_explicit(&p->live[tcp][port >> 6], memory_order_acquire);
+
+	return (w >> (port & 63)) & 1;
 }

@@ -232,7 +232,7 @@ static void relay_accept(struct evconnlistener *lev, evutil_socket_t fd, struct 
 	(void)lev;
 	(void)salen;
 	if (tp_addr_from_sa(&peer, sa) != 0 || !tp_perm_ok(a, &peer) ||
-	    tp_peer_check(s->conf, &s->self, &peer, false) != TP_PEER_OK) {
+	    tp_peer_check(s->conf, &s->self, &peer, TP_PEER_TCP) != TP_PEER_OK) {
 		s->stats.drop_no_perm++;
 		close(fd);
 		return;
@@ -368,7 +368,7 @@ int tp_tcp_connect(struct tp_req *rq, struct tp_alloc *a)
 	tp_attr_addr(rq->m, pa, &peer);
 	if (peer.family != a->relay[0].addr.family)
 		return tp_req_fail(rq, 443, "peer address family differs from the relay's");
-	v = tp_peer_check(s->conf, &s->self, &peer, true);
+	v = tp_peer_check(s->conf, &s->self, &peer, TP_PEER_PORT | TP_PEER_TCP);
 	if (v != TP_PEER_OK)
 		return tp_req_fail(rq, 403, tp_peer_verdict_str(v));
 	for (struct tp_peer_conn *c = a->tcp->conns; c; c = c->next)
@@ -457,5 +457,29 @@ void tp_tcp_conn_gone(struct tp_srv *s, struct tp_sink *sink)
 	if (s->pipe_sink == sink) {
 		s->pipe_sink = NULL;
 		s->pipe_pc = NULL;
+	}
+}
+
+/* ---- reload ---- */
+
+void tp_tcp_relay_recheck(struct tp_alloc *a)
+{
+	struct tp_srv *s = a->s;
+	struct tp_peer_conn *pc, *next;
+
+	if (!a->tcp)
+		return;
+	for (pc = a->tcp->conns; pc; pc = next) {
+		next = pc->next;
+		if (tp_peer_check(s->conf, &s->self, &pc->peer_addr, TP_PEER_TCP) != TP_PEER_OK) {
+			struct tp_logctx ctx;
+			char pa[64];
+
+			tp_alloc_logctx(a, &ctx);
+			tp_addr_fmt(&pc->peer_addr, pa, sizeof(pa));
+			tp_info(&ctx, "tcp relay: connection %u to %s closed: the new peer policy "
+			              "refuses it", pc->id, pa);
+			pc_free(pc);
+		}
 	}
 }

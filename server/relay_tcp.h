@@ -33,6 +33,9 @@ int tp_tcp_connection_bind(struct tp_req *rq);
  * over as a pipe. */
 bool tp_tcp_pipe_pending(const struct tp_srv *s, const struct tp_sink *sink);
 void tp_tcp_pipe_start(struct tp_srv *s, struct bufferevent *client);
+/* After a reload: close the peer connections (bound or not) whose peer the
+ * new policy refuses. */
+void tp_tcp_relay_recheck(struct tp_alloc *a);
 /* A client connection closed: forget any pending bind on it. */
 void tp_tcp_conn_gone(struct tp_srv *s, struct tp_sink *sink);
 

@@ -65,6 +65,7 @@ struct tp_stats {
 	uint64_t rx_msgs, tx_msgs;
 	uint64_t drop_malformed, drop_not_stun, drop_rate, drop_no_alloc;
 	uint64_t drop_no_perm, drop_policy, drop_too_big;
+	uint64_t drop_reply;       /* replies that could not be built (too large) */
 	uint64_t relay_tx_pkts, relay_tx_bytes, relay_rx_pkts, relay_rx_bytes;
 	uint64_t send_errors, icmp_rx;
 	uint64_t drop_slow, conn_timeouts, conn_refused;
@@ -80,17 +81,13 @@ struct tp_rate_slot {
 	uint32_t tokens_milli;
 };
 
-/* Relay port pool for one relay IP: a bitmap of ports in use or reserved. */
-struct tp_portpool {
-	struct tp_addr ip;
-	uint8_t used[8192];
-};
+struct tp_portpool;
 
 /* A reservation made by EVEN-PORT with the R bit (RFC 8656 §7.2). */
 struct tp_reservation {
 	uint64_t token;
 	uint16_t port;
-	uint8_t family;
+	struct tp_portpool *pool;     /* borrowed: the relay address it is on */
 	time_t expires;
 };
 #define TP_MAX_RESERVATIONS 256
@@ -103,9 +100,6 @@ struct tp_srv {
 	struct tp_addr self_addrs[64];
 	struct tp_peerpol_self self;
 
-	/* relay addresses actually used, one per family (0: none) */
-	struct tp_addr relay4, relay6;
-	struct tp_portpool *pool4, *pool6;    /* borrowed from the shared state */
 	struct tp_shared *sh;                 /* borrowed: what the workers share */
 	unsigned worker;                      /* index among the workers */
 
@@ -155,6 +149,8 @@ struct tp_srv {
 	struct tp_addr nat_addr[4];
 
 	uint8_t rxbuf[TP_MAX_DGRAM];          /* shared receive buffer (one loop) */
+	uint8_t bigout[TP_MAX_DGRAM];         /* replies as large as their request
+	                                         (RFC 5780 PADDING) */
 };
 
 /* Current time in seconds (monotonic) and milliseconds, from the loop's cache. */

@@ -81,8 +81,8 @@ void tp_shared_free(struct tp_shared *sh)
 	free(sh->utab);
 	free(sh->tickets);
 	tp_slab_destroy(sh->alloc_slab);
-	tp_portpool_free(sh->pool4);
-	tp_portpool_free(sh->pool6);
+	for (size_t i = 0; i < sh->npools; i++)
+		tp_portpool_free(sh->pools[i]);
 	pthread_mutex_destroy(&sh->mu);
 	sodium_memzero(sh->nonce_key, sizeof(sh->nonce_key));
 	free(sh);
@@ -187,4 +187,59 @@ int tp_shared_ticket_find(struct tp_shared *sh, const uint8_t *t, size_t len, un
 	*worker = r->worker;
 	*user_hash = r->user_hash;
 	return 0;
+}
+
+/* ---- relay pools ---- */
+
+size_t tp_shared_pools_by_load(struct tp_shared *sh, int family, struct tp_portpool **out,
+                               size_t max)
+{
+	size_t n = 0;
+	uint32_t start = sh->npools ? randombytes_uniform((uint32_t)sh->npools) : 0;
+
+	/* rotated from a random start, then a stable insertion sort by load:
+	 * equal loads keep the random rotation */
+	for (size_t k = 0; k < sh->npools && n < max; k++) {
+		struct tp_portpool *p = sh->pools[(start + k) % sh->npools];
+		size_t j;
+
+		if (p->ip.family != family)
+			continue;
+		j = n++;
+		while (j > 0 && out[j - 1]->nused > p->nused) {
+			out[j] = out[j - 1];
+			j--;
+		}
+		out[j] = p;
+	}
+	return n;
+}
+
+bool tp_shared_has_family(const struct tp_shared *sh, int family)
+{
+	for (size_t i = 0; i < sh->npools; i++)
+		if (sh->pools[i]->ip.family == family)
+			return true;
+	return false;
+}
+
+enum tp_relay_port tp_shared_relay_port(const struct tp_shared *sh, const struct tp_conf *c,
+                                        const struct tp_addr *peer, bool tcp)
+{
+	enum tp_relay_port r = TP_RELAY_NOT_OURS;
+
+	for (size_t i = 0; i < sh->npools; i++) {
+		const struct tp_portpool *p = sh->pools[i];
+		struct tp_addr pub;
+
+		if (p->ip.family != peer->family)
+			continue;
+		tp_conf_public_addr(c, &p->ip, &pub);
+		if (!tp_addr_ip_eq(&p->ip, peer) && !tp_addr_ip_eq(&pub, peer))
+			continue;
+		if (tp_port_live(p, peer->port, tcp))
+			return TP_RELAY_LIVE;
+		r = TP_RELAY_IDLE;
+	}
+	return r;
 }

@@ -20,8 +20,9 @@ struct tp_ticket_ref;
 
 struct tp_shared {
 	pthread_mutex_t mu;
-	struct tp_portpool *pool4, *pool6;          /* owned; NULL: no relay of the family */
-	struct tp_addr relay4, relay6;
+	struct tp_portpool *pools[TP_CONF_MAX_ADDRS]; /* owned: one per relay address,
+	                                               written before the workers start */
+	size_t npools;
 	struct tp_reservation resv[TP_MAX_RESERVATIONS];
 	struct tp_user_count **utab;                /* owned, utab_size buckets */
 	size_t utab_size;
@@ -51,6 +52,22 @@ void tp_shared_ticket_del(struct tp_shared *sh, const uint8_t *t, size_t len);
 /* 0 and the owner, or -ENOENT. */
 int tp_shared_ticket_find(struct tp_shared *sh, const uint8_t *t, size_t len, unsigned *worker,
                           uint64_t *user_hash);
+
+/* Relay pools of a family, least used first (ties in random order): the order
+ * in which an allocation tries them, so allocations spread over every relay
+ * address. Returns how many (at most max). */
+size_t tp_shared_pools_by_load(struct tp_shared *sh, int family, struct tp_portpool **out,
+                               size_t max);
+
+/* No lock needed below (the pool list is fixed once the workers run). */
+
+bool tp_shared_has_family(const struct tp_shared *sh, int family);
+
+/* Is peer one of our relay transport addresses (the bound address or its
+ * external-ip mapping), and is a relay socket of that transport bound on its
+ * port? */
+enum tp_relay_port tp_shared_relay_port(const struct tp_shared *sh, const struct tp_conf *c,
+                                        const struct tp_addr *peer, bool tcp);
 
 /* Keyed hash of a byte string (no lock needed). */
 uint64_t tp_shared_hash(const struct tp_shared *sh, const void *b, size_t n);

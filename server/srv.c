@@ -90,9 +90,9 @@ static int rank(const struct tp_addr *a)
 }
 
 /*
- * Relay address per family: relay-ip if configured; else a specific listener
- * address of that family; else the best interface address (global, then
- * private, then loopback).
+ * Without relay-ip: one relay address per family, a specific listener address
+ * of that family, else the best interface address (global, then private, then
+ * loopback).
  */
 static void choose_relay(const struct tp_conf *c, int family, struct tp_addr *out)
 {
@@ -100,13 +100,6 @@ static void choose_relay(const struct tp_conf *c, int family, struct tp_addr *ou
 	int best = 0;
 
 	memset(out, 0, sizeof(*out));
-	for (size_t k = 0; k < c->nrelay_ip; k++)
-		if (c->relay_ip[k].family == family) {
-			*out = c->relay_ip[k];
-			return;
-		}
-	if (c->nrelay_ip)
-		return; /* relay-ip given, none of this family: no relay of this family */
 	for (size_t k = 0; k < c->nlisten; k++)
 		if (c->listen[k].addr.family == family && !is_zero(&c->listen[k].addr)) {
 			*out = c->listen[k].addr;
@@ -133,6 +126,14 @@ static void choose_relay(const struct tp_conf *c, int family, struct tp_addr *ou
 	freeifaddrs(ifs);
 }
 
+/* The peer policy's view of our relay ports (lock-free, see ports.h). */
+static enum tp_relay_port relay_port(const void *arg, const struct tp_addr *peer, bool tcp)
+{
+	const struct tp_srv *s = arg;
+
+	return tp_shared_relay_port(s->sh, s->conf, peer, tcp);
+}
+
 static void collect_self(struct tp_srv *s)
 {
 	const struct tp_conf *c = s->conf;
@@ -156,10 +157,10 @@ static void collect_self(struct tp_srv *s)
 	}
 	if (c->nother_ip)
 		add_self(s, &c->other_ip[0]);
-	if (s->relay4.family)
-		add_self(s, &s->relay4);
-	if (s->relay6.family)
-		add_self(s, &s->relay6);
+	for (size_t i = 0; i < s->sh->npools; i++)
+		add_self(s, &s->sh->pools[i]->ip);
+	s->self.relay_port = relay_port;
+	s->self.relay_arg = s;
 }
 
 static const char *proto_names[] = { "?", "udp", "tcp", "tls", "dtls", "ws" };
@@ -316,15 +317,29 @@ static int open_nat(struct tp_srv *s, char *err, size_t errlen)
 	return 0;
 }
 
+/* Every relay-ip gets a port pool; without relay-ip, one address per family. */
 int tp_srv_shared_setup(struct tp_shared *sh, const struct tp_conf *c, char *err, size_t errlen)
 {
-	choose_relay(c, AF_INET, &sh->relay4);
-	choose_relay(c, AF_INET6, &sh->relay6);
-	if (sh->relay4.family)
-		sh->pool4 = tp_portpool_create(&sh->relay4);
-	if (sh->relay6.family)
-		sh->pool6 = tp_portpool_create(&sh->relay6);
-	if (!sh->pool4 && !sh->pool6) {
+	struct tp_addr chosen[2];
+	const struct tp_addr *ips = c->relay_ip;
+	size_t n = c->nrelay_ip;
+
+	if (n == 0) {
+		choose_relay(c, AF_INET, &chosen[n]);
+		n += chosen[n].family != 0;
+		choose_relay(c, AF_INET6, &chosen[n]);
+		n += chosen[n].family != 0;
+		ips = chosen;
+	}
+	for (size_t i = 0; i < n; i++) {
+		sh->pools[sh->npools] = tp_portpool_create(&ips[i]);
+		if (!sh->pools[sh->npools]) {
+			snprintf(err, errlen, "out of memory");
+			return -ENOMEM;
+		}
+		sh->npools++;
+	}
+	if (sh->npools == 0) {
 		snprintf(err, errlen, "no relay address: set relay-ip");
 		return -EINVAL;
 	}
@@ -360,10 +375,6 @@ struct tp_srv *tp_srv_create(struct event_base *base, const struct tp_conf *c,
 	s->conf = c;
 	s->sh = sh;
 	s->worker = worker;
-	s->relay4 = sh->relay4;
-	s->relay6 = sh->relay6;
-	s->pool4 = sh->pool4;
-	s->pool6 = sh->pool6;
 	s->crypto = tp_crypto_new();
 	if (!s->crypto || tp_alloc_tables_init(s) != 0 || tp_relay_init(s) != 0 ||
 	    tp_inbox_init(s) != 0) {
@@ -451,13 +462,12 @@ void tp_srv_describe(const struct tp_srv *s, const char *demo_pass)
 	}
 	tp_info(NULL, "turnpike %s listening on %s (%zu worker%s)", TP_VERSION, b,
 	        s->sh->nworkers, s->sh->nworkers == 1 ? "" : "s");
-	if (s->pool4) {
-		inet_ntop(AF_INET, s->relay4.ip, a, sizeof(a));
-		tp_info(NULL, "relay IPv4 %s ports %u-%u", a, s->conf->min_port, s->conf->max_port);
-	}
-	if (s->pool6) {
-		inet_ntop(AF_INET6, s->relay6.ip, a, sizeof(a));
-		tp_info(NULL, "relay IPv6 %s ports %u-%u", a, s->conf->min_port, s->conf->max_port);
+	for (size_t i = 0; i < s->sh->npools; i++) {
+		const struct tp_addr *ip = &s->sh->pools[i]->ip;
+
+		inet_ntop(ip->family, ip->ip, a, sizeof(a));
+		tp_info(NULL, "relay IPv%c %s ports %u-%u", ip->family == AF_INET6 ? '6' : '4', a,
+		        s->conf->min_port, s->conf->max_port);
 	}
 	if (demo_pass && demo_pass[0])
 		tp_warn(NULL, "no users or static-auth-secret configured: demo credential "

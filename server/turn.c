@@ -15,19 +15,7 @@
 
 void tp_public_addr(const struct tp_srv *s, const struct tp_addr *in, struct tp_addr *out)
 {
-	const struct tp_conf *c = s->conf;
-
-	*out = *in;
-	for (size_t i = 0; i < c->nexternal; i++) {
-		const struct tp_external_ip *e = &c->external[i];
-
-		if (e->pub.family != in->family)
-			continue;
-		if (e->priv.family && !tp_addr_ip_eq(&e->priv, in))
-			continue;
-		memcpy(out->ip, e->pub.ip, sizeof(out->ip));
-		return;
-	}
+	tp_conf_public_addr(s->conf, in, out);
 }
 
 static uint16_t chan_max(const struct tp_conf *c)
@@ -132,12 +120,12 @@ static int allocate(struct tp_req *rq, struct tp_alloc *a)
 	if (rf) {
 		r.want4 = tp_attr_family(rf) == TP_STUN_FAMILY_IPV4;
 		r.want6 = !r.want4;
-		if ((r.want4 && !s->pool4) || (r.want6 && !s->pool6))
+		if (!tp_shared_has_family(s->sh, r.want4 ? AF_INET : AF_INET6))
 			return tp_req_fail(rq, 440, "no relay address of that family");
 	} else {
 		r.want4 = true;
 		r.want6 = af != NULL;
-		if (!s->pool4 && !r.want6)
+		if (!tp_shared_has_family(s->sh, AF_INET) && !r.want6)
 			return tp_req_fail(rq, 440, "no IPv4 relay address");
 	}
 	if (ep) {
@@ -300,7 +288,8 @@ static int peer_allowed(struct tp_req *rq, struct tp_alloc *a, const struct tp_a
 		*why = "peer address family differs from the relay's";
 		return 443;
 	}
-	v = tp_peer_check(rq->s->conf, &rq->s->self, peer, check_port);
+	v = tp_peer_check(rq->s->conf, &rq->s->self, peer,
+	                  (check_port ? TP_PEER_PORT : 0) | (a->tcp ? TP_PEER_TCP : 0));
 	if (v != TP_PEER_OK) {
 		*why = tp_peer_verdict_str(v);
 		return 403;
@@ -360,7 +349,9 @@ static int channel_bind(struct tp_req *rq, struct tp_alloc *a)
 	rc = peer_allowed(rq, a, &peer, true, &why);
 	if (rc)
 		return tp_req_fail(rq, (uint16_t)rc, why);
-	rc = tp_chan_bind(a, num, &peer);
+	rc = tp_chan_bind(a, num, &peer,
+	                  tp_shared_relay_port(rq->s->sh, rq->s->conf, &peer, false) ==
+	                          TP_RELAY_LIVE);
 	if (rc)
 		return tp_req_fail(rq, (uint16_t)rc,
 		                   rc == 400 ? "channel or peer already bound otherwise"
@@ -385,6 +376,13 @@ void tp_turn_request(struct tp_req *rq)
 		return;
 	rc = tp_auth_request(s, rq->ft, m, &rq->auth, &why);
 	if (rc) {
+		/* the name the client gave, for the log line (escaped there) */
+		const struct tp_stun_attr *un = tp_stun_find(m, TP_ATTR_USERNAME);
+
+		if (un && un->len) {
+			rq->log.user = (const char *)un->val;
+			rq->log.user_len = un->len;
+		}
 		if (m->mi < 0 && m->mi256 < 0)
 			tp_req_fail(rq, (uint16_t)rc, why);
 		else if (tp_rate_allow(s, &rq->ft->client))
@@ -453,7 +451,7 @@ void tp_turn_send_indication(struct tp_srv *s, const struct tp_5tuple *ft,
 	}
 	/* checked again on every Send: a reload may have changed the policy, and
 	 * the port matters here (never into our own listeners) */
-	if (tp_peer_check(s->conf, &s->self, &peer, true) != TP_PEER_OK) {
+	if (tp_peer_check(s->conf, &s->self, &peer, TP_PEER_PORT) != TP_PEER_OK) {
 		s->stats.drop_policy++;
 		return;
 	}
@@ -481,6 +479,12 @@ void tp_turn_chandata(struct tp_srv *s, const struct tp_5tuple *ft, const uint8_
 	ch = tp_chan_by_num(a, num);
 	if (!ch || !tp_perm_ok(a, &ch->peer)) {
 		s->stats.drop_no_perm++;
+		return;
+	}
+	/* another allocation of ours: only while it still holds the port */
+	if (ch->self_relay &&
+	    tp_shared_relay_port(s->sh, s->conf, &ch->peer, false) != TP_RELAY_LIVE) {
+		s->stats.drop_policy++;
 		return;
 	}
 	tp_relay_send(a, &ch->peer, data, len, false);

@@ -1,6 +1,8 @@
 // webrtc.mjs - a real browser relays WebRTC data channels through turnpike.
 //
 //   node webrtc.mjs TURNPIKE-BINARY
+//   node webrtc.mjs --server HOST:UDP-PORT[:TCP-PORT]   (a server started elsewhere,
+//                        e.g. in a NAT lab namespace: tests/netns/browser_pair.sh)
 //
 // Starts turnpike on 127.0.0.1 (udp:, tcp: and tls: listeners, a self-signed
 // certificate made at test time with openssl), serves a blank page from a tiny
@@ -10,7 +12,10 @@
 // our server: the data channel must open, messages go both ways (and 100 x
 // 16 KiB arrive intact), and getStats
 // must show a selected pair whose local candidate is a relay candidate with the
-// expected relayProtocol, on both sides. Exit 0 pass, 1 fail, 77 skip.
+// expected relayProtocol, on both sides. Each peer's only candidate is a relay
+// address on the one server, so each allocation relays to the other's relay
+// address: the server's default peer policy opens exactly that (the relay
+// addresses are loopback, a special-purpose range). Exit 0 pass, 1 fail, 77 skip.
 import { spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:http';
 import dgram from 'node:dgram';
@@ -77,7 +82,7 @@ async function startServer(binary, dir) {
 		`users = ( { name = "${USER}"; password = "${PASS}"; } );`,
 		'demo-user = false;',
 		'unauth-rate = 0;',
-		'allowed-peer = [ "127.0.0.0/8" ];',
+		// no allowed-peer: the default policy must open relay-to-relay
 		'default-lifetime = 60; max-lifetime = 60;',
 		`tls-cert = "${cert}"; tls-key = "${key}";`,
 	].join('\n') + '\n');
@@ -193,9 +198,10 @@ async function pageTest({ url, user, pass }) {
 }
 
 async function main() {
-	const binary = process.argv[2];
-	if (!binary || !fs.existsSync(binary)) {
-		log('usage: node webrtc.mjs TURNPIKE-BINARY');
+	const external = process.argv[2] === '--server' ? process.argv[3] : null;
+	const binary = external ? null : process.argv[2];
+	if (!external && (!binary || !fs.existsSync(binary))) {
+		log('usage: node webrtc.mjs TURNPIKE-BINARY | --server HOST:UDP-PORT[:TCP-PORT]');
 		process.exit(2);
 	}
 	if (!fs.existsSync(CHROMIUM)) {
@@ -205,22 +211,30 @@ async function main() {
 	const { chromium } = await import('playwright-core');
 	const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tp-browser-'));
 	const profile = path.join(dir, 'profile');
-	const srv = await startServer(binary, dir);
-	log('server up:', JSON.stringify(srv.ports));
+	let srv = null, host = '127.0.0.1', cases;
+	if (external) {
+		const [h, udp, tcp] = external.split(':');
+		host = h;
+		cases = [{ url: `turn:${h}:${udp}?transport=udp`, proto: 'udp' }];
+		if (tcp)
+			cases.push({ url: `turn:${h}:${tcp}?transport=tcp`, proto: 'tcp' });
+	} else {
+		srv = await startServer(binary, dir);
+		log('server up:', JSON.stringify(srv.ports));
+		cases = [
+			{ url: `turn:127.0.0.1:${srv.ports.udp}?transport=udp`, proto: 'udp' },
+			{ url: `turn:127.0.0.1:${srv.ports.tcp}?transport=tcp`, proto: 'tcp' },
+			{ url: `turns:127.0.0.1:${srv.ports.tls}?transport=tcp`, proto: 'tls' },
+			// plain TURN over TCP on the tls: listener (one port for both)
+			{ url: `turn:127.0.0.1:${srv.ports.tls}?transport=tcp`, proto: 'tcp' },
+		];
+	}
 	const http = createServer((req, res) => {
 		res.writeHead(200, { 'content-type': 'text/html' });
 		res.end('<!doctype html><title>turnpike</title><p>turnpike relay test</p>');
 	});
 	await new Promise((r) => http.listen(0, '127.0.0.1', r));
 	const pageUrl = `http://127.0.0.1:${http.address().port}/`;
-
-	const cases = [
-		{ url: `turn:127.0.0.1:${srv.ports.udp}?transport=udp`, proto: 'udp' },
-		{ url: `turn:127.0.0.1:${srv.ports.tcp}?transport=tcp`, proto: 'tcp' },
-		{ url: `turns:127.0.0.1:${srv.ports.tls}?transport=tcp`, proto: 'tls' },
-		// plain TURN over TCP on the tls: listener (one port for both)
-		{ url: `turn:127.0.0.1:${srv.ports.tls}?transport=tcp`, proto: 'tcp' },
-	];
 	let ctx = null;
 	try {
 		ctx = await chromium.launchPersistentContext(profile, {
@@ -246,22 +260,25 @@ async function main() {
 				`${c.url}: 100 x 16 KiB arrived intact (${r.bulk && r.bulk.ms} ms)`);
 			for (const [side, sel] of [['a', r.selA], ['b', r.selB]]) {
 				check(sel && sel.local.type === 'relay' && sel.local.relayProtocol === c.proto &&
-					sel.local.address === '127.0.0.1',
+					sel.local.address === host,
 					`${c.url}: peer ${side}'s selected local candidate is relay/${c.proto} on ` +
-					`127.0.0.1 (${sel ? `${sel.local.type}/${sel.local.relayProtocol} ` +
+					`${host} (${sel ? `${sel.local.type}/${sel.local.relayProtocol} ` +
 					`${sel.local.address}:${sel.local.port}` : 'no selected pair'})`);
-				check(sel && sel.remote.type === 'relay',
-					`${c.url}: peer ${side}'s selected remote candidate is relay (${sel && sel.remote.type})`);
+				check(sel && sel.remote.type === 'relay' && sel.remote.address === host,
+					`${c.url}: peer ${side}'s selected remote candidate is relay on ${host} ` +
+					`(${sel && sel.remote.type} ${sel && sel.remote.address})`);
 			}
 		}
 	} finally {
 		if (ctx)
 			await ctx.close().catch(() => {});
 		http.close();
-		const { clean, text } = await stopServer(srv);
-		if (failures || !clean)
-			log('---- server log (last 80 lines) ----\n' +
-				text.split('\n').slice(-80).join('\n'));
+		if (srv) {
+			const { clean, text } = await stopServer(srv);
+			if (failures || !clean)
+				log('---- server log (last 80 lines) ----\n' +
+					text.split('\n').slice(-80).join('\n'));
+		}
 		fs.rmSync(dir, { recursive: true, force: true });
 	}
 	log(failures ? `FAIL: ${failures} check(s) failed` : 'PASS');

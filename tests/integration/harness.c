@@ -94,6 +94,24 @@ int th_udp_open(const char *ip, struct tp_addr *local)
 	return fd;
 }
 
+int th_udp_open_port(const char *ip, uint16_t port)
+{
+	struct tp_addr a = th_addr(ip);
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	int fd = socket(a.family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	a.port = port;
+	sl = (socklen_t)tp_addr_to_sa(&a, &ss);
+	if (fd < 0)
+		return -1;
+	if (bind(fd, (struct sockaddr *)&ss, sl) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 uint16_t th_free_port(void)
 {
 	struct tp_addr a;

@@ -54,6 +54,8 @@ void th_server_dump_log(const struct th_server *s);
 
 /* A UDP socket bound to ip ("127.0.0.1", "::1") port 0; local address in *local. */
 int th_udp_open(const char *ip, struct tp_addr *local);
+/* ... bound to ip:port exactly; -1 if the port is taken. */
+int th_udp_open_port(const char *ip, uint16_t port);
 int th_udp_send(int fd, const struct tp_addr *to, const void *b, size_t n);
 /* Wait up to timeout_ms; returns bytes, 0 on timeout, -1 on error. */
 long th_udp_recv(int fd, void *b, size_t cap, int timeout_ms, struct tp_addr *from);

@@ -64,6 +64,9 @@ default-lifetime = 60;
 max-lifetime = 60;
 user-quota = 0;
 unauth-rate = 0;
+# RFC 5780 for turnutils_stunclient -f (second address 127.0.0.2, port PORT+1)
+nat-discovery = true;
+other-ip = ["127.0.0.2"];
 EOF
 
 "$BIN" -c "$DIR/turnpike.conf" 2>"$DIR/server.log" &
@@ -94,6 +97,14 @@ timeout 10 turnutils_stunclient -p "$PORT" 127.0.0.1 >"$DIR/stun.log" 2>&1
 cat "$DIR/stun.log"
 grep -q "UDP reflexive addr: 127.0.0.1:" "$DIR/stun.log" || fail "stunclient: no reflexive address"
 if grep -qi "error" "$DIR/stun.log"; then fail "stunclient printed an error"; fi
+# -f: RFC 5780 behaviour tests; the third carries CHANGE-REQUEST and 1,500
+# bytes of PADDING, whose answer (as large as the request) must come back too
+timeout 10 turnutils_stunclient -f -p "$PORT" 127.0.0.1 >"$DIR/stun5780.log" 2>&1
+cat "$DIR/stun5780.log"
+for k in 1 2 3; do
+	sed -n "/RFC 5780 response $k\$/,/reflexive/p" "$DIR/stun5780.log" | grep -q "Response origin" ||
+		fail "stunclient -f: no RFC 5780 response $k"
+done
 
 # ---- turnutils_uclient ----
 # run NAME ARGS...: asserts every message sent came back and no error line

@@ -329,6 +329,69 @@ static void test_families(void)
 	}
 }
 
+/*
+ * Every relay-ip is used: 16 loopback addresses x 100 ports hold 1,600
+ * allocations, spread evenly (the least used address first), and the 1,601st
+ * gets 508. The spread is checked at 1,000.
+ */
+#define NRELAY 16
+#define NPORTS 100
+
+static void test_many_relay_ips(void)
+{
+	static struct th_client c[NRELAY * NPORTS + 1];
+	unsigned per_ip[NRELAY] = { 0 };
+	char conf[1024];
+	size_t off;
+	struct th_server s;
+	struct th_resp r;
+
+	off = (size_t)snprintf(conf, sizeof(conf), "user-quota = 0;\ntotal-quota = 0;\nrelay-ip = [");
+	for (int i = 0; i < NRELAY; i++)
+		off += (size_t)snprintf(conf + off, sizeof(conf) - off, "%s\"127.0.1.%d\"",
+		                        i ? ", " : "", i + 1);
+	snprintf(conf + off, sizeof(conf) - off, "];\n");
+	CHECK(th_server_start(&s, conf, NPORTS) == 0);
+	if (s.pid <= 0)
+		return;
+	for (int i = 0; i <= NRELAY * NPORTS; i++) {
+		struct tp_addr relay;
+		int code;
+
+		CHECK(th_client_open(&c[i], &s, NULL, "alice", "alicepw") == 0);
+		code = th_allocate(&c[i], NULL, &r, &relay);
+		if (i == NRELAY * NPORTS) {
+			CHECK_EQ(code, 508);
+			break;
+		}
+		CHECK_EQ(code, 0);
+		if (code != 0)
+			break;
+		CHECK(relay.ip[0] == 127 && relay.ip[1] == 0 && relay.ip[2] == 1 && relay.ip[3] >= 1 &&
+		      relay.ip[3] <= NRELAY && in_range(&s, &relay));
+		per_ip[(relay.ip[3] - 1) % NRELAY]++;
+		if (i + 1 == 1000) {
+			unsigned lo = per_ip[0], hi = per_ip[0];
+
+			for (int k = 1; k < NRELAY; k++) {
+				lo = per_ip[k] < lo ? per_ip[k] : lo;
+				hi = per_ip[k] > hi ? per_ip[k] : hi;
+			}
+			fprintf(stderr, "1000 allocations over %d relay addresses: %u..%u each\n",
+			        NRELAY, lo, hi);
+			CHECK(hi - lo <= 1);
+		}
+	}
+	for (int k = 0; k < NRELAY; k++)
+		CHECK_EQ(per_ip[k], NPORTS);
+	for (int i = 0; i <= NRELAY * NPORTS; i++) {
+		if (i < NRELAY * NPORTS)
+			th_refresh(&c[i], 0, &r);
+		th_client_close(&c[i]);
+	}
+	CHECK(th_server_stop(&s) == 0);
+}
+
 int main(int argc, char **argv)
 {
 	struct th_server s;
@@ -351,5 +414,6 @@ int main(int argc, char **argv)
 	}
 	test_total_quota_and_ports();
 	test_families();
+	test_many_relay_ips();
 	TP_TEST_END();
 }

@@ -73,17 +73,25 @@ static void test_passwords(const struct th_server *s)
 	/* retrying with the nonce a 438 gives works */
 	c.no_retry = false;
 	CHECK_EQ(th_refresh(&c, 600, &r), 0);
-	/* a nonce given to another client address is refused there */
+	/* a nonce given to another client IP is refused there; from another port
+	 * of the same IP it is good (RFC 6062 data connections, reconnects and
+	 * mobility reuse it: the nonce is bound to the IP, not the port) */
 	struct th_client o;
-
-	CHECK(th_client_open(&o, s, NULL, "alice", "alicepw") == 0);
-	snprintf(o.nonce, sizeof(o.nonce), "%s", good);
-	snprintf(o.realm, sizeof(o.realm), "test");
-	o.no_retry = true;
 	struct th_attrs at = { .n = 0 };
 
 	th_a_transport(&at, TP_TRANSPORT_UDP);
+	CHECK(th_client_open(&o, s, "127.0.0.2", "alice", "alicepw") == 0);
+	snprintf(o.nonce, sizeof(o.nonce), "%s", good);
+	snprintf(o.realm, sizeof(o.realm), "test");
+	o.no_retry = true;
 	CHECK_EQ(th_request(&o, TP_METHOD_ALLOCATE, &at, &r), 438);
+	th_client_close(&o);
+	CHECK(th_client_open(&o, s, NULL, "alice", "alicepw") == 0);
+	snprintf(o.nonce, sizeof(o.nonce), "%s", c.nonce);
+	snprintf(o.realm, sizeof(o.realm), "test");
+	o.no_retry = true;
+	CHECK_EQ(th_request(&o, TP_METHOD_ALLOCATE, &at, &r), 0);
+	CHECK_EQ(th_refresh(&o, 0, &r), 0);
 	th_client_close(&o);
 	/* wrong realm: 401 */
 	snprintf(good, sizeof(good), "%s", c.realm);
@@ -211,6 +219,22 @@ static void test_wrong_user(const struct th_server *s)
 	th_client_close(&c);
 }
 
+/* A refused user name is named in the log line, escaped: a newline or a ']'
+ * in it cannot forge a log line or the context block. */
+static void test_log_escaping(const struct th_server *s)
+{
+	struct th_client c;
+	struct th_resp r;
+
+	CHECK(th_client_open(&c, s, NULL, "mallory\n2026-01-01T00:00:00.000Z E forged]",
+	                     "nopw") == 0);
+	CHECK_EQ(th_allocate(&c, NULL, &r, NULL), 401);
+	th_client_close(&c);
+	usleep(100 * 1000);
+	CHECK(th_server_log_has(s, "user=mallory\\x0a2026-01-01T00:00:00.000Z\\x20E\\x20forged\\x5d]"));
+	CHECK(!th_server_log_has(s, "\n2026-01-01T00:00:00.000Z E forged"));
+}
+
 static void test_mobility(const struct th_server *s)
 {
 	struct th_client c1, c2, c3, c4;
@@ -306,6 +330,7 @@ int main(int argc, char **argv)
 		test_algorithms(&s);
 		test_rest(&s);
 		test_wrong_user(&s);
+		test_log_escaping(&s);
 		test_mobility(&s);
 		CHECK(th_server_stop(&s) == 0);
 	}

@@ -77,6 +77,36 @@ static void test_classic(const struct th_server *s)
 		CHECK_EQ(tp_attr_addr(&m, a, &mapped), TP_P_OK);
 		CHECK(tp_addr_eq(&mapped, &c.local));
 	}
+
+	/* a classic Binding that does not parse: 400 in the classic form, its
+	 * reason padded to a multiple of 4 as RFC 3489 parsers require */
+	uint8_t bad[28] = { 0x00, 0x01, 0x00, 0x08 };
+	uint8_t cls[28] = { 0x00, 0x03, 0x00, 0x08 };
+
+	memcpy(bad + 4, req + 4, 16);
+	bad[20] = 0x00, bad[21] = 0x19, bad[22] = 0x00, bad[23] = 0x09; /* overruns */
+	memcpy(cls, bad, sizeof(cls));
+	cls[1] = 0x03; /* the same as an Allocate */
+	th_udp_send(c.fd, &s->addr, bad, sizeof(bad));
+	n = th_udp_recv(c.fd, buf, sizeof(buf), 500, &from);
+	CHECK(n >= 28);
+	if (n >= 28) {
+		const uint8_t *p = buf + 20;
+
+		CHECK_EQ(buf[0] << 8 | buf[1], 0x0111);
+		CHECK_MEM(buf + 4, req + 4, 16);
+		CHECK_EQ(p[0] << 8 | p[1], TP_ATTR_ERROR_CODE);
+		CHECK_EQ((p[2] << 8 | p[3]) % 4, 0);
+		CHECK_EQ(p[6] * 100 + p[7], 400);
+	}
+	/* a TURN request in RFC 3489 framing: silently discarded, whether it
+	 * parses or not (TURN needs RFC 8489 framing) */
+	cls[3] = 0x00;
+	th_udp_send(c.fd, &s->addr, cls, 20);
+	CHECK_EQ(th_udp_recv(c.fd, buf, sizeof(buf), 300, &from), 0);
+	cls[3] = 0x08;
+	th_udp_send(c.fd, &s->addr, cls, sizeof(cls));
+	CHECK_EQ(th_udp_recv(c.fd, buf, sizeof(buf), 300, &from), 0);
 out:
 	th_client_close(&c);
 }
@@ -158,6 +188,37 @@ static void test_rate_cap(void)
 	CHECK(th_server_stop(&s) == 0);
 }
 
+/*
+ * RFC 5780 §7.6: PADDING up to the request's own size, even past an MTU
+ * (turnutils_stunclient -f sends CHANGE-REQUEST with 1,500 bytes of it). The
+ * reply is never larger than the request.
+ */
+static void test_nat_padding(void)
+{
+	struct th_server s;
+	struct th_client c;
+	struct th_resp r;
+	static uint8_t pad[1500];
+
+	CHECK(th_server_start(&s, "nat-discovery = true;\nother-ip = [\"127.0.0.2\"];\n", 0) == 0);
+	if (s.pid <= 0)
+		return;
+	CHECK(th_client_open(&c, &s, NULL, NULL, NULL) == 0);
+	for (size_t len = 100; len <= sizeof(pad); len += 700) {
+		struct th_attrs at = { .n = 0 };
+		size_t reqlen = 20 + 8 + 4 + len;
+
+		th_a_u32(&at, TP_ATTR_CHANGE_REQUEST, 0);
+		th_a_raw(&at, TP_ATTR_PADDING, pad, len);
+		CHECK_EQ(th_transact(&c, TP_METHOD_BINDING, &at, false, &r), 0);
+		CHECK(th_has(&r, TP_ATTR_PADDING));
+		CHECK(r.len <= reqlen);
+		CHECK(r.len + 64 >= reqlen); /* padded up to about the request's size */
+	}
+	th_client_close(&c);
+	CHECK(th_server_stop(&s) == 0);
+}
+
 int main(int argc, char **argv)
 {
 	struct th_server s;
@@ -171,5 +232,6 @@ int main(int argc, char **argv)
 		CHECK(th_server_stop(&s) == 0);
 	}
 	test_rate_cap();
+	test_nat_padding();
 	TP_TEST_END();
 }

@@ -30,6 +30,26 @@ static bool flows(struct th_client *c, int pfd, const struct tp_addr *peer,
 	return th_recv_data(c, &d, 500) == 1 && d.len == 4 && memcmp(d.data, "pong", 4) == 0;
 }
 
+/* After a reload that refuses the peer: nothing passes either way. */
+static bool denied_both_ways(struct th_client *c, int pfd, const struct tp_addr *peer,
+                             const struct tp_addr *relay)
+{
+	uint8_t buf[64];
+	struct th_data d;
+	bool ok = true;
+
+	if (th_udp_send(pfd, relay, "peer->client", 12) != 0)
+		return false;
+	ok &= th_recv_data(c, &d, 500) == 0;
+	if (th_chandata(c, 0x4000, "chan", 4) != 0)
+		return false;
+	ok &= th_udp_recv(pfd, buf, sizeof(buf), 300, NULL) == 0;
+	if (th_send_ind(c, peer, "send", 4) != 0)
+		return false;
+	ok &= th_udp_recv(pfd, buf, sizeof(buf), 300, NULL) == 0;
+	return ok;
+}
+
 static void test_reload(void)
 {
 	struct th_server s;
@@ -54,6 +74,9 @@ static void test_reload(void)
 	CHECK_EQ(th_allocate(&c, NULL, &r, &relay), 0);
 	CHECK_EQ(th_permit(&c, &peer, 1, &r), 0);
 	CHECK(flows(&c, pfd, &peer, &relay));
+	CHECK_EQ(th_chanbind(&c, 0x4000, &peer, &r), 0);
+	CHECK(th_chandata(&c, 0x4000, "chan", 4) == 0);
+	CHECK_EQ(th_udp_recv(pfd, (uint8_t[64]){ 0 }, 64, 500, NULL), 4);
 	CHECK(th_client_open(&n, &s, NULL, "newbie", "newpw") == 0);
 	CHECK_EQ(th_allocate(&n, NULL, &r, NULL), 401);
 
@@ -86,6 +109,10 @@ static void test_reload(void)
 	CHECK(th_server_reload(&s, conf) == 0);
 	CHECK(!flows(&c, pfd, &peer, &relay));
 	CHECK_EQ(th_permit(&c, &peer, 1, &r), 403);
+	/* ... in both directions, each checked on its own: the peer's datagrams
+	 * do not reach the client, neither as Data indications nor on the
+	 * channel, and the client's ChannelData does not reach the peer */
+	CHECK(denied_both_ways(&c, pfd, &peer, &relay));
 	/* the allocation itself is still there */
 	CHECK_EQ(th_refresh(&c, 600, &r), 0);
 

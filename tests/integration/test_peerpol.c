@@ -188,10 +188,100 @@ static void test_loopback_allowed(void)
 	CHECK(th_server_stop(&s) == 0);
 }
 
+/*
+ * Two relay-only clients of one server: each allocation's peer is the other's
+ * relay address, which the default policy (loopback relay, no allowed-peer)
+ * opens because, and only while, an allocation holds that port. Several pairs
+ * on two workers, so some pairs cross worker threads.
+ */
+#define NPAIRS 6
+
+static void test_relay_to_relay(void)
+{
+	struct th_server s;
+	struct th_client a[NPAIRS], b[NPAIRS];
+	struct tp_addr ra[NPAIRS], rb[NPAIRS];
+	struct th_resp r;
+	struct th_data d;
+
+	CHECK(th_server_start(&s, "workers = 2;\n", 0) == 0);
+	if (s.pid <= 0)
+		return;
+	for (int i = 0; i < NPAIRS; i++) {
+		CHECK(th_client_open(&a[i], &s, NULL, "alice", "alicepw") == 0);
+		CHECK(th_client_open(&b[i], &s, NULL, "bob", "bobpw") == 0);
+		CHECK_EQ(th_allocate(&a[i], NULL, &r, &ra[i]), 0);
+		CHECK_EQ(th_allocate(&b[i], NULL, &r, &rb[i]), 0);
+	}
+	for (int i = 0; i < NPAIRS; i++) {
+		/* a: CreatePermission + Send indication; b: ChannelBind + ChannelData */
+		CHECK_EQ(th_permit(&a[i], &rb[i], 1, &r), 0);
+		CHECK_EQ(th_chanbind(&b[i], 0x4001, &ra[i], &r), 0);
+		CHECK(th_send_ind(&a[i], &rb[i], "a->b", 4) == 0);
+		CHECK_EQ(th_recv_data(&b[i], &d, 1000), 1);
+		CHECK(d.is_chan && d.chan == 0x4001 && d.len == 4 && memcmp(d.data, "a->b", 4) == 0);
+		CHECK(th_chandata(&b[i], 0x4001, "b->a", 4) == 0);
+		CHECK_EQ(th_recv_data(&a[i], &d, 1000), 1);
+		CHECK(!d.is_chan && tp_addr_eq(&d.peer, &rb[i]) && d.len == 4 &&
+		      memcmp(d.data, "b->a", 4) == 0);
+	}
+	/* the relay address on a port no allocation holds: refused */
+	struct tp_addr other = rb[0];
+
+	other.port = (uint16_t)(s.max_port + 1);
+	CHECK_EQ(th_permit(&a[0], &other, 1, &r), 403);
+	CHECK_EQ(th_chanbind(&a[0], 0x4002, &other, &r), 403);
+	other.port = 22;
+	CHECK_EQ(th_permit(&a[0], &other, 1, &r), 403);
+	/* the server's own listener on that address: refused */
+	CHECK_EQ(th_chanbind(&a[0], 0x4002, &s.addr, &r), 403);
+
+	/* b[0] releases its allocation: its port is refused again, and what a[0]
+	 * sends there (permission still installed) goes nowhere */
+	struct tp_addr gone = rb[0];
+	int pfd;
+
+	CHECK_EQ(th_refresh(&b[0], 0, &r), 0);
+	CHECK_EQ(th_permit(&a[0], &gone, 1, &r), 403);
+	CHECK_EQ(th_chanbind(&a[0], 0x4003, &gone, &r), 403);
+	/* something else binds the released port: nothing reaches it */
+	pfd = th_udp_open_port("127.0.0.1", gone.port);
+	if (pfd >= 0) {
+		uint8_t buf[64];
+
+		CHECK(th_send_ind(&a[0], &gone, "leak", 4) == 0);
+		CHECK_EQ(th_udp_recv(pfd, buf, sizeof(buf), 300, NULL), 0);
+		close(pfd);
+	}
+	/* a channel bound to another allocation stops with it (each ChannelData
+	 * checks that the port is still held) */
+	CHECK_EQ(th_chanbind(&a[1], 0x4004, &rb[1], &r), 0);
+	CHECK(th_chandata(&a[1], 0x4004, "x", 1) == 0);
+	CHECK_EQ(th_recv_data(&b[1], &d, 1000), 1);
+	CHECK_EQ(th_refresh(&b[1], 0, &r), 0);
+	pfd = th_udp_open_port("127.0.0.1", rb[1].port);
+	if (pfd >= 0) {
+		uint8_t buf[64];
+
+		CHECK(th_chandata(&a[1], 0x4004, "leak", 4) == 0);
+		CHECK_EQ(th_udp_recv(pfd, buf, sizeof(buf), 300, NULL), 0);
+		close(pfd);
+	}
+	for (int i = 0; i < NPAIRS; i++) {
+		CHECK_EQ(th_refresh(&a[i], 0, &r), 0);
+		if (i > 1)
+			CHECK_EQ(th_refresh(&b[i], 0, &r), 0);
+		th_client_close(&a[i]);
+		th_client_close(&b[i]);
+	}
+	CHECK(th_server_stop(&s) == 0);
+}
+
 int main(int argc, char **argv)
 {
 	th_init(argc, argv);
 	test_default_policy();
 	test_loopback_allowed();
+	test_relay_to_relay();
 	TP_TEST_END();
 }

@@ -58,8 +58,19 @@ static void test_refresh(const struct th_server *s)
 	CHECK_EQ(th_get_u32(&r, TP_ATTR_LIFETIME), 600);
 	CHECK_EQ(th_refresh(&c, 1200, &r), 0);
 	CHECK_EQ(th_get_u32(&r, TP_ATTR_LIFETIME), 1200);
+	/* Refresh(0) deletes; its answer may be lost on UDP, so a retransmission
+	 * (same transaction ID, within 30 s) gets success again (RFC 8656 §7.3),
+	 * while a new Refresh(0) gets 437 */
+	uint8_t tid[TP_STUN_TID_LEN];
+
+	tp_stun_new_tid(tid);
+	c.tid = tid;
 	CHECK_EQ(th_refresh(&c, 0, &r), 0);
 	CHECK_EQ(th_get_u32(&r, TP_ATTR_LIFETIME), 0);
+	CHECK_EQ(th_refresh(&c, 0, &r), 0);
+	CHECK_EQ(th_get_u32(&r, TP_ATTR_LIFETIME), 0);
+	c.tid = NULL;
+	CHECK_EQ(th_refresh(&c, 0, &r), 437);
 	/* deleted at once */
 	CHECK_EQ(th_refresh(&c, 600, &r), 437);
 	CHECK_EQ(th_permit(&c, &peer, 1, &r), 437);

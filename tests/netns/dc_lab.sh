@@ -57,8 +57,10 @@ tls-cert = "$tmp/cert.pem";
 tls-key = "$tmp/key.pem";
 relay-ip = [ "$LAB_SRV1" ];
 users = ( { name = "alice"; password = "s3cret"; } );
-# relay-to-relay (scenario d) needs the relay range itself, a TEST-NET here
-allowed-peer = [ "198.51.100.0/24", "203.0.113.0/24", "10.0.0.0/8" ];
+# the peers' public (NAT) and private addresses are TEST-NET and 10/8 here;
+# relay-to-relay (scenario d) needs nothing: the default policy opens a peer
+# that is one of our relay addresses on a live allocation's port
+allowed-peer = [ "198.51.100.0/24", "10.0.0.0/8" ];
 log-level = "info";
 CONF
 lab_bg pub "$tmp/turnpike.log" "$turnpike" -c "$tmp/turnpike.conf"

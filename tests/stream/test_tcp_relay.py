@@ -138,6 +138,25 @@ def test(binary):
         except socket.timeout:
             tp.check(True, "no ConnectionAttempt for it")
 
+        # a reload whose policy refuses the peer closes its live pipe (both
+        # directions stop), not only new Connects
+        ls3 = peer_listener("127.0.0.5")
+        cid3 = ctl.connect_peer(*ls3.getsockname())
+        ps3, _ = ls3.accept()
+        ds3 = bind_data(port, cid3)
+        pump(ds3, ps3, 1000, "before the reload")
+        with open(srv.conf_path) as f:
+            conf = f.read()
+        with open(srv.conf_path, "w") as f:
+            f.write(conf.replace('denied-peer = [ "127.0.0.99/32" ];',
+                                 'denied-peer = [ "127.0.0.99/32", "127.0.0.5/32" ];'))
+        srv.sighup("configuration reloaded")
+        tp.check(tp.closed_by_peer(ps3, 3) is not None, "reload: the denied peer's connection closes")
+        tp.check(tp.closed_by_peer(ds3, 3) is not None, "reload: the client's data connection closes")
+        ps3.close()
+        ds3.close()
+        ls3.close()
+
         # Connect on a UDP allocation
         u = tp.Client(tp.connect(port))
         u.allocate()

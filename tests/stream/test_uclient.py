@@ -51,9 +51,31 @@ def run_uclient(flags, port, peer_port, label, tries=1, send=True):
              (label, recv, sent))
 
 
+def plain_tcprelay(binary):
+    """uclient -T -n 5 as a new user would type it, default policy: 10/10."""
+    with tp.Server(binary, {"t": "tcp"}, {"allowed-peer": "[ ]"}) as srv:
+        cmd = ["timeout", "-k", "2", "30", "turnutils_uclient", "-T", "-n", "5",
+               "-u", tp.USER, "-w", tp.PASS, "-p", str(srv.ports["t"]), "127.0.0.1"]
+        tp.log("run:", " ".join(cmd))
+        r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        out = r.stdout.decode(errors="replace")
+        m = re.findall(r"tot_send_msgs=(\d+), tot_recv_msgs=(\d+)", out)
+        errors = [l for l in out.splitlines() if "ERROR" in l or "cannot" in l]
+        if not m or m[-1] != ("10", "10") or errors:
+            tp.log(out[-4000:])
+        tp.check(r.returncode == 0, "uclient -T exit status 0")
+        tp.check(not errors, "no ERROR / cannot lines (%s)" % errors[:3])
+        tp.check(bool(m) and m[-1] == ("10", "10"), "uclient -T -n 5 relays 10/10 (%s)" % m[-1:])
+        log = srv.read_log()
+        tp.check(" 438 " not in log, "no 438 (stale nonce) in the server log")
+        tp.check(srv.alive(), "server still running")
+
+
 def test(binary, mode):
     if not shutil.which("turnutils_uclient") or not shutil.which("turnutils_peer"):
         raise SystemExit(tp.SKIP)
+    if mode == "tcprelay-default":
+        return plain_tcprelay(binary)
     listen = {"tcp": {"t": "tcp"}, "tls": {"t": "tls"}, "dtls": {"t": "dtls"},
               "tcprelay": {"t": "tcp"}, "tlsrelay": {"t": "tls"},
               "sameport": {"t": "tls"}, "tcpchan": {"t": "tcp"}}[mode]

@@ -39,8 +39,8 @@ int tp_target_coturn(struct tp_target *t, const char *path, const struct tp_benc
 	fprintf(f,
 	        "listening-ip=127.0.0.1\n"
 	        "listening-port=%d\n"
-	        "relay-ip=127.0.0.1\n"
-	        "min-port=20000\nmax-port=34999\n"
+	        "relay-ip=127.0.0.1\nrelay-ip=127.0.0.2\nrelay-ip=127.0.0.3\nrelay-ip=127.0.0.4\n"
+	        "min-port=20000\nmax-port=23999\n"
 	        "relay-threads=%u\n"
 	        "realm=bench\nserver-name=bench\n"
 	        "lt-cred-mech\nuser=%s:%s\n"

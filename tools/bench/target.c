@@ -101,8 +101,11 @@ int tp_target_turnpike(struct tp_target *t, const char *path, const struct tp_be
 		return -errno;
 	fprintf(f,
 	        "listen = [ \"udp:127.0.0.1:%d\" ];\n"
-	        "relay-ip = [ \"127.0.0.1\" ];\n"
-	        "min-port = 40000;\nmax-port = 54999;\n"
+	        /* four relay addresses with 4,000 ports each hold 16,000
+	         * allocations (--mem-allocs 10000 and the soak): every
+	         * relay-ip is used */
+	        "relay-ip = [ \"127.0.0.1\", \"127.0.0.2\", \"127.0.0.3\", \"127.0.0.4\" ];\n"
+	        "min-port = 40000;\nmax-port = 43999;\n"
 	        "realm = \"bench\";\n"
 	        "users = ( { name = \"%s\"; password = \"%s\"; } );\n"
 	        "allowed-peer = [ \"127.0.0.0/8\" ];\n"

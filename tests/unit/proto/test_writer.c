@@ -195,6 +195,15 @@ static void test_classic(void)
 	CHECK_EQ(tp_attr_addr(&r, tp_stun_find(&r, TP_ATTR_MAPPED_ADDRESS), &b), TP_P_OK);
 	CHECK(tp_addr_eq(&a, &b));
 
+	/* a classic error: the reason phrase is space-padded to a multiple of 4
+	 * (RFC 3489 §11.2.9), so the attribute length is one too */
+	CHECK_EQ(tp_stun_wr_reply(&w, buf, sizeof(buf), &m, TP_CLASS_ERROR), 0);
+	CHECK_EQ(tp_stun_put_error(&w, 400, "Bad Request"), 0);
+	n = tp_stun_wr_finish(&w);
+	CHECK_EQ(n, 20 + 4 + 4 + 12);
+	CHECK_EQ(buf[22] << 8 | buf[23], 16);
+	CHECK_MEM(buf + 28, "Bad Request ", 12);
+
 	/* a modern request gets a modern reply with the same tid */
 	tp_stun_wr_init(&w, req, sizeof(req), TP_METHOD_BINDING, TP_CLASS_REQUEST, tid);
 	CHECK_EQ(tp_stun_decode(&m, req, 20, NULL), TP_P_OK);

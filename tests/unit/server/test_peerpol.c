@@ -44,7 +44,7 @@ static void run(const char *what, const struct tp_conf *c, const struct tp_peerp
 {
 	for (size_t i = 0; i < n; i++) {
 		struct tp_addr a = addr(t[i].ip, 40000);
-		enum tp_peer_verdict v = tp_peer_check(c, self, &a, true);
+		enum tp_peer_verdict v = tp_peer_check(c, self, &a, TP_PEER_PORT);
 		tp_test_checks++;
 		if (v != t[i].want) {
 			tp_test_fails++;
@@ -179,7 +179,7 @@ static void test_self(void)
 		{ TP_LISTEN_UDP, addr("0.0.0.0", 3479) },
 		{ TP_LISTEN_TLS, addr("::", 5349) },
 	};
-	struct tp_peerpol_self self = { own, 2, lis, 3 };
+	struct tp_peerpol_self self = { own, 2, lis, 3, NULL, NULL };
 	struct tp_addr a;
 
 	static const struct tcase selfc[] = {
@@ -190,40 +190,109 @@ static void test_self(void)
 
 	/* Listeners: exact ip:port, and wildcards on every own address. */
 	a = addr("8.8.4.4", 3478);
-	CHECK_EQ(tp_peer_check(c, &self, &a, true), LIS);
-	CHECK_EQ(tp_peer_check(c, &self, &a, false), SLF);
+	CHECK_EQ(tp_peer_check(c, &self, &a, TP_PEER_PORT), LIS);
+	CHECK_EQ(tp_peer_check(c, &self, &a, 0), SLF);
 	a = addr("8.8.4.4", 3479);               /* 0.0.0.0:3479 */
-	CHECK_EQ(tp_peer_check(c, &self, &a, true), LIS);
+	CHECK_EQ(tp_peer_check(c, &self, &a, TP_PEER_PORT), LIS);
 	a = addr("8.8.4.4", 5349);               /* [::]:5349, possibly dual-stack */
-	CHECK_EQ(tp_peer_check(c, &self, &a, true), LIS);
+	CHECK_EQ(tp_peer_check(c, &self, &a, TP_PEER_PORT), LIS);
 	a = addr("2606:4700::1", 5349);
-	CHECK_EQ(tp_peer_check(c, &self, &a, true), LIS);
+	CHECK_EQ(tp_peer_check(c, &self, &a, TP_PEER_PORT), LIS);
 	a = addr("8.8.4.4", 3480);
-	CHECK_EQ(tp_peer_check(c, &self, &a, true), SLF);
+	CHECK_EQ(tp_peer_check(c, &self, &a, TP_PEER_PORT), SLF);
 	a = addr("8.8.8.8", 3479);               /* not ours */
-	CHECK_EQ(tp_peer_check(c, &self, &a, true), OK);
+	CHECK_EQ(tp_peer_check(c, &self, &a, TP_PEER_PORT), OK);
 
 	/* allowed-peer opens an own address, but never a listener. */
 	add(c->allowed_peers, &c->nallowed_peers, "8.8.4.4/32");
 	add(c->allowed_peers, &c->nallowed_peers, "127.0.0.0/8");
 	add(c->allowed_peers, &c->nallowed_peers, "0.0.0.0/8");
 	a = addr("8.8.4.4", 3480);
-	CHECK_EQ(tp_peer_check(c, &self, &a, true), OK);
+	CHECK_EQ(tp_peer_check(c, &self, &a, TP_PEER_PORT), OK);
 	a = addr("8.8.4.4", 3478);
-	CHECK_EQ(tp_peer_check(c, &self, &a, true), LIS);
+	CHECK_EQ(tp_peer_check(c, &self, &a, TP_PEER_PORT), LIS);
 	a = addr("::ffff:8.8.4.4", 3478);
-	CHECK_EQ(tp_peer_check(c, &self, &a, true), LIS);
+	CHECK_EQ(tp_peer_check(c, &self, &a, TP_PEER_PORT), LIS);
 	a = addr("::ffff:8.8.4.4", 3480);
-	CHECK_EQ(tp_peer_check(c, &self, &a, true), OK);
+	CHECK_EQ(tp_peer_check(c, &self, &a, TP_PEER_PORT), OK);
 	a = addr("127.0.0.1", 3479);             /* loopback reaches 0.0.0.0:3479 */
-	CHECK_EQ(tp_peer_check(c, &self, &a, true), LIS);
-	CHECK_EQ(tp_peer_check(c, &self, &a, false), OK);
+	CHECK_EQ(tp_peer_check(c, &self, &a, TP_PEER_PORT), LIS);
+	CHECK_EQ(tp_peer_check(c, &self, &a, 0), OK);
 	a = addr("127.0.0.1", 3480);
-	CHECK_EQ(tp_peer_check(c, &self, &a, true), OK);
+	CHECK_EQ(tp_peer_check(c, &self, &a, TP_PEER_PORT), OK);
 	a = addr("0.0.0.0", 3479);               /* Linux delivers 0.0.0.0 locally */
-	CHECK_EQ(tp_peer_check(c, &self, &a, true), LIS);
+	CHECK_EQ(tp_peer_check(c, &self, &a, TP_PEER_PORT), LIS);
 	a = addr("::1", 5349);
-	CHECK_EQ(tp_peer_check(c, &self, &a, true), LIS);
+	CHECK_EQ(tp_peer_check(c, &self, &a, TP_PEER_PORT), LIS);
+	free(c);
+}
+
+/* A fake view of our relay sockets: relay addresses 127.0.0.1 and 203.0.113.5,
+ * a UDP relay bound on port 50000, a TCP relay on 50002. */
+static enum tp_relay_port fake_relay_port(const void *arg, const struct tp_addr *peer, bool tcp)
+{
+	struct tp_addr r1 = addr("127.0.0.1", 0), r2 = addr("203.0.113.5", 0);
+
+	(void)arg;
+	if (!tp_addr_ip_eq(peer, &r1) && !tp_addr_ip_eq(peer, &r2))
+		return TP_RELAY_NOT_OURS;
+	return peer->port == (tcp ? 50002 : 50000) ? TP_RELAY_LIVE : TP_RELAY_IDLE;
+}
+
+/* Relaying to another allocation of ours: our relay address on a live port
+ * only, whatever special range it is in; denied-peer still wins. */
+static void test_relay_ports(void)
+{
+	struct tp_conf *c = calloc(1, sizeof(*c));
+	struct tp_addr own[] = { addr("127.0.0.1", 0), addr("203.0.113.5", 0) };
+	struct tp_listen lis[] = { { TP_LISTEN_UDP, addr("0.0.0.0", 3478) } };
+	struct tp_peerpol_self self = { own, 2, lis, 1, fake_relay_port, NULL };
+	struct tp_addr a;
+
+	a = addr("127.0.0.1", 50000);
+	CHECK_EQ(tp_peer_check(c, &self, &a, TP_PEER_PORT), OK);
+	CHECK_EQ(tp_peer_check(c, &self, &a, 0), OK);
+	CHECK_EQ(tp_peer_check(c, &self, &a, TP_PEER_PORT | TP_PEER_TCP), TP_PEER_DENIED_RELAY_PORT);
+	a = addr("203.0.113.5", 50000);
+	CHECK_EQ(tp_peer_check(c, &self, &a, TP_PEER_PORT), OK);
+	a = addr("203.0.113.5", 50002);
+	CHECK_EQ(tp_peer_check(c, &self, &a, TP_PEER_PORT | TP_PEER_TCP), OK);
+	CHECK_EQ(tp_peer_check(c, &self, &a, TP_PEER_PORT), TP_PEER_DENIED_RELAY_PORT);
+	/* another port of a relay address: refused, but a permission (IP only)
+	 * passes, as every send checks the port again */
+	a = addr("127.0.0.1", 22);
+	CHECK_EQ(tp_peer_check(c, &self, &a, TP_PEER_PORT), TP_PEER_DENIED_RELAY_PORT);
+	CHECK_EQ(tp_peer_check(c, &self, &a, TP_PEER_IP), OK);
+	/* a listener is never a relay */
+	a = addr("127.0.0.1", 3478);
+	CHECK_EQ(tp_peer_check(c, &self, &a, TP_PEER_PORT), LIS);
+	/* other loopback addresses stay special */
+	a = addr("127.0.0.2", 50000);
+	CHECK_EQ(tp_peer_check(c, &self, &a, TP_PEER_PORT), SP);
+	/* IPv4-in-IPv6 forms of a relay address get no exemption */
+	a = addr("::ffff:127.0.0.1", 50000);
+	CHECK(tp_peer_check(c, &self, &a, TP_PEER_PORT) != OK);
+	/* denied-peer beats it */
+	add(c->denied_peers, &c->ndenied_peers, "203.0.113.0/24");
+	a = addr("203.0.113.5", 50000);
+	CHECK_EQ(tp_peer_check(c, &self, &a, TP_PEER_PORT), CFG);
+	free(c);
+}
+
+/* RFC 4291 §2.5.5.1: :: and ::1 are not IPv4-compatible addresses. */
+static void test_compat_excludes(void)
+{
+	struct tp_conf *c = calloc(1, sizeof(*c));
+	struct tp_addr a;
+
+	add(c->denied_peers, &c->ndenied_peers, "0.0.0.0/8");
+	add(c->allowed_peers, &c->nallowed_peers, "::1/128");
+	a = addr("::1", 5000);
+	CHECK_EQ(tp_peer_check(c, NULL, &a, TP_PEER_PORT), OK);
+	a = addr("::", 5000);
+	CHECK_EQ(tp_peer_check(c, NULL, &a, TP_PEER_PORT), SP);
+	a = addr("::0.0.0.2", 5000);             /* a real compatible form */
+	CHECK_EQ(tp_peer_check(c, NULL, &a, TP_PEER_PORT), CFG);
 	free(c);
 }
 
@@ -283,5 +352,7 @@ int main(void)
 	test_builtin();
 	test_allowed_denied();
 	test_self();
+	test_relay_ports();
+	test_compat_excludes();
 	TP_TEST_END();
 }
