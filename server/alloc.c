@@ -590,11 +590,31 @@ void tp_alloc_move(struct tp_alloc *a, const struct tp_5tuple *ft, struct tp_sin
 
 /* ---- permissions ---- */
 
+/*
+ * Grow an entry table of *cap entries of size sz to hold one more, doubling
+ * but never past max entries, with the size computed without overflow.
+ * 0 or -ENOMEM (the table is untouched then).
+ */
+static int grow(void **tab, uint32_t *cap, size_t sz, uint32_t max)
+{
+	uint32_t want = *cap ? (*cap > max / 2 ? max : *cap * 2) : (max < 4 ? max : 4);
+	void *p;
+
+	if (want <= *cap || want > SIZE_MAX / sz)
+		return -ENOMEM;
+	p = realloc(*tab, (size_t)want * sz);
+	if (!p)
+		return -ENOMEM;
+	*tab = p;
+	*cap = want;
+	return 0;
+}
+
 static void perms_compact(struct tp_alloc *a, time_t now)
 {
-	uint16_t j = 0;
+	uint32_t j = 0;
 
-	for (uint16_t i = 0; i < a->nperms; i++)
+	for (uint32_t i = 0; i < a->nperms; i++)
 		if (a->perms[i].expires > now)
 			a->perms[j++] = a->perms[i];
 	a->nperms = j;
@@ -604,7 +624,7 @@ int tp_perm_install(struct tp_alloc *a, const struct tp_addr *peer)
 {
 	time_t now = tp_now(a->s);
 
-	for (uint16_t i = 0; i < a->nperms; i++)
+	for (uint32_t i = 0; i < a->nperms; i++)
 		if (tp_addr_ip_eq(&a->perms[i].ip, peer)) {
 			a->perms[i].expires = now + TP_PERM_LIFETIME;
 			return 0;
@@ -612,15 +632,10 @@ int tp_perm_install(struct tp_alloc *a, const struct tp_addr *peer)
 	perms_compact(a, now);
 	if (a->nperms >= a->s->conf->max_permissions)
 		return 508;
-	if (a->nperms == a->cap_perms) {
-		uint16_t cap = a->cap_perms ? (uint16_t)(a->cap_perms * 2) : 4;
-		struct tp_perm *p = realloc(a->perms, cap * sizeof(*p));
-
-		if (!p)
-			return 508;
-		a->perms = p;
-		a->cap_perms = cap;
-	}
+	if (a->nperms == a->cap_perms &&
+	    grow((void **)&a->perms, &a->cap_perms, sizeof(*a->perms),
+	         a->s->conf->max_permissions) != 0)
+		return 508;
 	a->perms[a->nperms].ip = *peer;
 	a->perms[a->nperms].ip.port = 0;
 	a->perms[a->nperms].expires = now + TP_PERM_LIFETIME;
@@ -632,7 +647,7 @@ bool tp_perm_ok(struct tp_alloc *a, const struct tp_addr *peer)
 {
 	time_t now = tp_now(a->s);
 
-	for (uint16_t i = 0; i < a->nperms; i++)
+	for (uint32_t i = 0; i < a->nperms; i++)
 		if (tp_addr_ip_eq(&a->perms[i].ip, peer))
 			return a->perms[i].expires > now;
 	return false;
@@ -647,14 +662,14 @@ int tp_chan_bind(struct tp_alloc *a, uint16_t num, const struct tp_addr *peer, b
 
 	/* An entry stays (in quarantine) for 5 minutes after it expires: during that
 	 * time neither its number nor its peer may be bound to anything else. */
-	uint16_t j = 0;
+	uint32_t j = 0;
 
-	for (uint16_t i = 0; i < a->nchans; i++)
+	for (uint32_t i = 0; i < a->nchans; i++)
 		if (a->chans[i].expires + TP_CHAN_QUARANTINE > now)
 			a->chans[j++] = a->chans[i];
 	a->nchans = j;
 
-	for (uint16_t i = 0; i < a->nchans; i++) {
+	for (uint32_t i = 0; i < a->nchans; i++) {
 		struct tp_chan *ch = &a->chans[i];
 		bool num_eq = ch->num == num, peer_eq = tp_addr_eq(&ch->peer, peer);
 
@@ -669,15 +684,9 @@ int tp_chan_bind(struct tp_alloc *a, uint16_t num, const struct tp_addr *peer, b
 	}
 	if (a->nchans >= a->s->conf->max_channels)
 		return 508;
-	if (a->nchans == a->cap_chans) {
-		uint16_t cap = a->cap_chans ? (uint16_t)(a->cap_chans * 2) : 4;
-		struct tp_chan *p = realloc(a->chans, cap * sizeof(*p));
-
-		if (!p)
-			return 508;
-		a->chans = p;
-		a->cap_chans = cap;
-	}
+	if (a->nchans == a->cap_chans &&
+	    grow((void **)&a->chans, &a->cap_chans, sizeof(*a->chans), a->s->conf->max_channels) != 0)
+		return 508;
 	a->chans[a->nchans].num = num;
 	a->chans[a->nchans].peer = *peer;
 	a->chans[a->nchans].expires = now + TP_CHAN_LIFETIME;
@@ -688,7 +697,7 @@ int tp_chan_bind(struct tp_alloc *a, uint16_t num, const struct tp_addr *peer, b
 
 const struct tp_chan *tp_chan_by_num(struct tp_alloc *a, uint16_t num)
 {
-	for (uint16_t i = 0; i < a->nchans; i++)
+	for (uint32_t i = 0; i < a->nchans; i++)
 		if (a->chans[i].num == num)
 			return a->chans[i].expires > tp_now(a->s) ? &a->chans[i] : NULL;
 	return NULL;
@@ -696,7 +705,7 @@ const struct tp_chan *tp_chan_by_num(struct tp_alloc *a, uint16_t num)
 
 const struct tp_chan *tp_chan_by_peer(struct tp_alloc *a, const struct tp_addr *peer)
 {
-	for (uint16_t i = 0; i < a->nchans; i++)
+	for (uint32_t i = 0; i < a->nchans; i++)
 		if (tp_addr_eq(&a->chans[i].peer, peer))
 			return a->chans[i].expires > tp_now(a->s) ? &a->chans[i] : NULL;
 	return NULL;
@@ -714,16 +723,16 @@ void tp_alloc_recheck_policy(struct tp_srv *s)
 {
 	for (size_t b = 0; b < s->tab_size; b++)
 		for (struct tp_alloc *a = s->tab[b]; a; a = a->next) {
-			uint16_t j = 0;
+			uint32_t j = 0;
 
-			for (uint16_t i = 0; i < a->nperms; i++)
+			for (uint32_t i = 0; i < a->nperms; i++)
 				if (tp_peer_check(s->conf, &s->self, &a->perms[i].ip,
 				                  TP_PEER_IP | (a->tcp ? TP_PEER_TCP : 0)) ==
 				    TP_PEER_OK)
 					a->perms[j++] = a->perms[i];
 			a->nperms = j;
 			j = 0;
-			for (uint16_t i = 0; i < a->nchans; i++)
+			for (uint32_t i = 0; i < a->nchans; i++)
 				if (tp_peer_check(s->conf, &s->self, &a->chans[i].peer, TP_PEER_PORT) ==
 				    TP_PEER_OK)
 					a->chans[j++] = a->chans[i];

@@ -66,9 +66,9 @@ struct tp_alloc {
 	char *user;              /* owned, NUL-terminated (authenticated username) */
 
 	struct tp_perm *perms;   /* owned */
-	uint16_t nperms, cap_perms;
+	uint32_t nperms, cap_perms;
 	struct tp_chan *chans;   /* owned */
-	uint16_t nchans, cap_chans;
+	uint32_t nchans, cap_chans;
 
 	uint64_t tx_pkts, tx_bytes, rx_pkts, rx_bytes;
 	uint32_t send_errors, icmp_rx;

@@ -11,6 +11,7 @@
 #include <sodium.h>
 
 #include "auth.h"
+#include "buckets.h"
 #include "shared.h"
 
 #define NONCE_COOKIE "obMatJos2"
@@ -22,6 +23,9 @@
 #define NONCE_BIN_LEN (4 + NONCE_MAC_LEN)
 
 static const uint16_t server_algs[] = { TP_PWALG_MD5, TP_PWALG_SHA256 };
+/* PASSWORD-ALGORITHMS as tp_auth_put_challenge writes it: each algorithm with
+ * an empty parameter list */
+static const uint8_t server_algs_wire[] = { 0x00, 0x01, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00 };
 
 /*
  * The nonce's tag: SipHash-2-4 with 128-bit output (a keyed PRF, libsodium's
@@ -111,14 +115,14 @@ int tp_auth_put_integrity(const struct tp_auth *a, struct tp_stun_wr *w)
 	return tp_stun_put_mi(w, a->key, a->key_len);
 }
 
-/* RFC 8489 §9.2.4: PASSWORD-ALGORITHMS must repeat ours exactly, PASSWORD-ALGORITHM
- * must be one of them; neither means MD5; one without the other is an error. */
+/* RFC 8489 §9.2.4: PASSWORD-ALGORITHMS must repeat the value we sent byte
+ * for byte (parameters included: a downgrade cannot strip one), and
+ * PASSWORD-ALGORITHM must be one of them; neither means MD5; one without the
+ * other is an error. */
 static int pick_alg(const struct tp_stun_msg *m, uint16_t *alg)
 {
 	const struct tp_stun_attr *algs = tp_stun_find(m, TP_ATTR_PASSWORD_ALGORITHMS);
 	const struct tp_stun_attr *one = tp_stun_find(m, TP_ATTR_PASSWORD_ALGORITHM);
-	uint16_t got[8];
-	size_t n;
 
 	if (!algs && !one) {
 		*alg = TP_PWALG_MD5;
@@ -126,9 +130,11 @@ static int pick_alg(const struct tp_stun_msg *m, uint16_t *alg)
 	}
 	if (!algs || !one)
 		return -1;
-	n = tp_attr_pw_algs(algs, got, 8);
-	if (n != 2 || got[0] != server_algs[0] || got[1] != server_algs[1])
+	if (algs->len != sizeof(server_algs_wire) ||
+	    memcmp(algs->val, server_algs_wire, sizeof(server_algs_wire)) != 0)
 		return -1;
+	if (one->len != 4 || one->val[2] != 0 || one->val[3] != 0)
+		return -1; /* MD5 and SHA-256 take no parameters */
 	*alg = tp_attr_pw_alg(one);
 	return *alg == TP_PWALG_MD5 || *alg == TP_PWALG_SHA256 ? 0 : -1;
 }
@@ -153,7 +159,6 @@ static const struct tp_user *find_static(struct tp_srv *s, const struct tp_stun_
 	const struct tp_conf *c = s->conf;
 	const struct tp_stun_attr *un = tp_stun_find(m, TP_ATTR_USERNAME);
 	const struct tp_stun_attr *uh = tp_stun_find(m, TP_ATTR_USERHASH);
-	size_t rlen = strlen(c->realm);
 
 	if (un) {
 		const char *name;
@@ -162,17 +167,9 @@ static const struct tp_user *find_static(struct tp_srv *s, const struct tp_stun_
 		tp_attr_str(un, &name, &len);
 		return tp_conf_user(c, name, len);
 	}
-	if (!uh)
+	if (!uh || uh->len != 32)
 		return NULL;
-	for (size_t i = 0; i < c->nusers; i++) {
-		const struct tp_user *u = &c->users[i];
-		uint8_t h[32];
-
-		tp_userhash(u->name, strlen(u->name), c->realm, rlen, h);
-		if (sodium_memcmp(h, uh->val, 32) == 0)
-			return u;
-	}
-	return NULL;
+	return tp_conf_user_by_hash(c, uh->val);
 }
 
 static enum tp_perr verify(struct tp_srv *s, const struct tp_stun_msg *m,
@@ -200,7 +197,14 @@ static int rest_auth(struct tp_srv *s, const struct tp_stun_msg *m, const char *
 		return 401;
 	}
 	if (expiry < (unsigned long long)time(NULL)) {
+		s->stats.auth_fail_expired++;
 		*why = "REST credential expired (check the client's clock and the TTL)";
+		return 401;
+	}
+	if (c->max_credential_lifetime &&
+	    expiry > (unsigned long long)time(NULL) + c->max_credential_lifetime) {
+		s->stats.auth_fail_expired++;
+		*why = "REST credential valid for longer than max-credential-lifetime";
 		return 401;
 	}
 	for (size_t k = 0; k < c->nsecrets; k++) {
@@ -219,7 +223,60 @@ static int rest_auth(struct tp_srv *s, const struct tp_stun_msg *m, const char *
 			return 0;
 	}
 	*why = "wrong credentials (REST)";
-	return 401;
+	return TP_AUTH_BAD_INTEGRITY;
+}
+
+/* USERNAME is UTF-8 after OpaqueString (RFC 8265): no control characters. A
+ * NUL in it would also cut the name short where it is kept as a C string. */
+static bool name_clean(const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)p[i] < 0x20 || p[i] == 0x7f)
+			return false;
+	return true;
+}
+
+/*
+ * Online password guessing: every failed check is charged to the source
+ * (IPv6 per prefix) and to the user name it was for, in budgets the workers
+ * share (auth-fail-burst at once, then auth-fail-rate per minute). A request
+ * carrying MESSAGE-INTEGRITY whose source or name has spent its budget is not
+ * checked at all until the budget refills. A client that mistyped a password
+ * once never meets this; a guesser gets auth-fail-rate tries a minute.
+ */
+static uint64_t fail_key_user(const struct tp_srv *s, const struct tp_stun_msg *m)
+{
+	const struct tp_stun_attr *un = tp_stun_find(m, TP_ATTR_USERNAME);
+	const struct tp_stun_attr *uh = tp_stun_find(m, TP_ATTR_USERHASH);
+	const struct tp_stun_attr *a = un ? un : uh;
+
+	return a ? tp_shared_hash(s->sh, a->val, a->len) ^ (un ? 0 : 1) : 0;
+}
+
+static bool guard_allows(struct tp_srv *s, const struct tp_5tuple *ft, const struct tp_stun_msg *m)
+{
+	const struct tp_conf *c = s->conf;
+	uint64_t now = tp_now_ms(s), ku = fail_key_user(s, m);
+	uint32_t per_min = c->auth_fail_rate, burst = c->auth_fail_burst;
+
+	if (per_min == 0)
+		return true;
+	return tp_buckets_has(s->sh->fail_src, tp_shared_source_key(s->sh, c, &ft->client, 'F'),
+	                      per_min, burst, now) &&
+	       (!ku || tp_buckets_has(s->sh->fail_user, ku, per_min, burst, now));
+}
+
+static void guard_charge(struct tp_srv *s, const struct tp_5tuple *ft, const struct tp_stun_msg *m)
+{
+	const struct tp_conf *c = s->conf;
+	uint64_t now = tp_now_ms(s), ku = fail_key_user(s, m);
+
+	if (c->auth_fail_rate == 0)
+		return;
+	tp_buckets_take(s->sh->fail_src, tp_shared_source_key(s->sh, c, &ft->client, 'F'),
+	                c->auth_fail_rate, c->auth_fail_burst, 1, now);
+	if (ku)
+		tp_buckets_take(s->sh->fail_user, ku, c->auth_fail_rate, c->auth_fail_burst, 1, now);
 }
 
 int tp_auth_request(struct tp_srv *s, const struct tp_5tuple *ft, const struct tp_stun_msg *m,
@@ -244,6 +301,10 @@ int tp_auth_request(struct tp_srv *s, const struct tp_5tuple *ft, const struct t
 		*why = "USERNAME/USERHASH, REALM or NONCE missing";
 		return 400;
 	}
+	if (un && !name_clean((const char *)un->val, un->len)) {
+		*why = "USERNAME contains control characters";
+		return 400;
+	}
 	if (pick_alg(m, &a->alg) != 0) {
 		*why = "PASSWORD-ALGORITHM(S) inconsistent with ours";
 		return 400;
@@ -251,6 +312,7 @@ int tp_auth_request(struct tp_srv *s, const struct tp_5tuple *ft, const struct t
 	tp_attr_str(nonce, &str, &len);
 	rc = nonce_check(s, ft, str, len);
 	if (rc != 0) {
+		s->stats.auth_fail_nonce++;
 		*why = rc > 0 ? "nonce expired" : "nonce not ours";
 		return 438;
 	}
@@ -262,6 +324,11 @@ int tp_auth_request(struct tp_srv *s, const struct tp_5tuple *ft, const struct t
 	a->mi256 = m->mi256 >= 0;
 	if (a->mi256)
 		a->mi256_len = m->attrs[m->mi256].len;
+	if (!guard_allows(s, ft, m)) {
+		s->stats.auth_throttled++;
+		*why = "too many failed password checks from this source or for this user";
+		return TP_AUTH_THROTTLED;
+	}
 
 	u = find_static(s, m);
 	if (u) {
@@ -270,6 +337,8 @@ int tp_auth_request(struct tp_srv *s, const struct tp_5tuple *ft, const struct t
 			return 401;
 		}
 		if (verify(s, m, a) != TP_P_OK) {
+			s->stats.auth_fail_integrity++;
+			guard_charge(s, ft, m);
 			*why = "wrong password";
 			return 401;
 		}
@@ -277,11 +346,18 @@ int tp_auth_request(struct tp_srv *s, const struct tp_5tuple *ft, const struct t
 		memcpy(a->user, u->name, a->user_len + 1);
 	} else {
 		if (!un || c->nsecrets == 0) {
+			s->stats.auth_fail_unknown++;
+			guard_charge(s, ft, m);
 			*why = "unknown user";
 			return 401;
 		}
 		tp_attr_str(un, &str, &len);
 		rc = rest_auth(s, m, str, len, a->alg, a, why);
+		if (rc == TP_AUTH_BAD_INTEGRITY) {
+			s->stats.auth_fail_integrity++;
+			guard_charge(s, ft, m);
+			return 401;
+		}
 		if (rc)
 			return rc;
 		memcpy(a->user, str, len);

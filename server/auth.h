@@ -26,11 +26,18 @@ struct tp_auth {
 	size_t quota_len;
 };
 
+/* tp_auth_request's "drop it unanswered" (not a STUN code), and rest_auth's
+ * internal "integrity check failed". */
+#define TP_AUTH_THROTTLED 1
+#define TP_AUTH_BAD_INTEGRITY 2
+
 /*
  * Authenticate request m from ft. Returns 0 with *a filled, or the STUN error
  * to answer with: 400 (attributes missing or inconsistent), 401 (no or wrong
  * credentials: answer with the challenge), 438 (stale nonce: answer with the
- * challenge). *why gets a static reason for the log.
+ * challenge); or TP_AUTH_THROTTLED: the source or user name has used up its
+ * budget of failed checks, drop the request unanswered. *why gets a static
+ * reason for the log.
  */
 int tp_auth_request(struct tp_srv *s, const struct tp_5tuple *ft, const struct tp_stun_msg *m,
                     struct tp_auth *a, const char **why);

@@ -109,6 +109,19 @@ static const struct opt opts[] = {
 	  "unauthenticated requests per second per source address; 0 = unlimited" },
 	{ "unauth-burst", T_U32, F(unauth_burst), 0, 1, 1000000, "100",
 	  "burst of unauthenticated requests per source address" },
+	{ "source-ipv6-prefix", T_U32, F(source_ipv6_prefix), 0, 32, 128, "64",
+	  "IPv6 sources are counted per prefix of this length by the per-source limits "
+	  "(unauth-rate, auth-fail-rate): one end site holds a whole /64 (or more)" },
+	{ "auth-fail-burst", T_U32, F(auth_fail_burst), 0, 1, 1000, "5",
+	  "failed password checks allowed at once per source address and per user name; "
+	  "past it, requests carrying MESSAGE-INTEGRITY from there are dropped unchecked "
+	  "until the budget refills" },
+	{ "auth-fail-rate", T_U32, F(auth_fail_rate), 0, 0, 100000, "10",
+	  "failed password checks per minute per source address and per user name after "
+	  "auth-fail-burst; 0 = no limit (online password guessing unthrottled)" },
+	{ "max-credential-lifetime", T_U32, F(max_credential_lifetime), 0, 0, 315360000, "86400",
+	  "seconds into the future a TURN REST username's expiry may lie (a credential "
+	  "valid for longer is refused with 401); 0 = no limit" },
 	{ "allowed-peer", T_CIDRS, F(allowed_peers), F(nallowed_peers), 0, TP_CONF_MAX_CIDRS, "[ ]",
 	  "peer ranges opened despite the built-in deny list (e.g. \"10.0.0.0/8\")" },
 	{ "denied-peer", T_CIDRS, F(denied_peers), F(ndenied_peers), 0, TP_CONF_MAX_CIDRS, "[ ]",
@@ -726,6 +739,32 @@ static int user_cmp(const void *a, const void *b)
 	return strcmp(((const struct tp_user *)a)->name, ((const struct tp_user *)b)->name);
 }
 
+static int uhash_cmp(const void *a, const void *b)
+{
+	return memcmp(((const struct tp_userhash *)a)->hash, ((const struct tp_userhash *)b)->hash,
+	              32);
+}
+
+/* USERHASH of every user, sorted, so a request's USERHASH costs a binary
+ * search instead of one SHA-256 per configured user. Users sorted first. */
+static int build_userhash(struct tp_conf *c)
+{
+	struct tp_userhash *h = c->nusers ? calloc(c->nusers, sizeof(*h)) : NULL;
+
+	if (c->nusers && !h)
+		return -ENOMEM;
+	for (size_t i = 0; i < c->nusers; i++) {
+		tp_userhash(c->users[i].name, strlen(c->users[i].name), c->realm, strlen(c->realm),
+		            h[i].hash);
+		h[i].user = (uint32_t)i;
+	}
+	if (c->nusers > 1)
+		qsort(h, c->nusers, sizeof(*h), uhash_cmp);
+	free(c->userhash);
+	c->userhash = h;
+	return 0;
+}
+
 static int finish_users(struct ld *ld)
 {
 	struct tp_conf *c = ld->c;
@@ -778,6 +817,8 @@ static int finish_users(struct ld *ld)
 		return fail(ld, where, o->name, "\"%s\": a second user of this name",
 		            c->users[i].name);
 	}
+	if (build_userhash(c) != 0)
+		return fail(ld, NULL, o->name, "out of memory");
 	return 0;
 }
 
@@ -844,6 +885,7 @@ void tp_conf_free(struct tp_conf *c)
 	if (!c)
 		return;
 	free_users(c);
+	free(c->userhash);
 	for (size_t i = 0; i < NOPTS; i++) {
 		const struct opt *o = &opts[i];
 		if (o->type == T_STR) {
@@ -919,7 +961,25 @@ int tp_conf_add_user(struct tp_conf *c, const char *name, const char *password)
 	u->has_sha256 = true;
 	c->nusers++;
 	qsort(c->users, c->nusers, sizeof(*c->users), user_cmp);
-	return 0;
+	return build_userhash(c);
+}
+
+const struct tp_user *tp_conf_user_by_hash(const struct tp_conf *c, const uint8_t hash[32])
+{
+	size_t lo = 0, hi = c->userhash ? c->nusers : 0;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int r = memcmp(hash, c->userhash[mid].hash, 32);
+
+		if (r == 0)
+			return &c->users[c->userhash[mid].user];
+		if (r < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return NULL;
 }
 
 /* ---- printing -------------------------------------------------------- */

@@ -51,6 +51,12 @@ struct tp_user {
 	bool has_sha256;
 };
 
+/* USERHASH (RFC 8489 §14.4) of a static user, precomputed at load. */
+struct tp_userhash {
+	uint8_t hash[32];
+	uint32_t user;                            /* index in users */
+};
+
 struct tp_conf {
 	char *path;                               /* NULL: the embedded default */
 	atomic_int refs;                          /* holders (main and workers): the last
@@ -71,6 +77,7 @@ struct tp_conf {
 
 	struct tp_user *users;                    /* sorted by name (tp_conf_user) */
 	size_t nusers;
+	struct tp_userhash *userhash;             /* nusers entries sorted by hash */
 	char *secrets[TP_CONF_MAX_SECRETS];       /* TURN REST API shared secrets */
 	size_t nsecrets;
 	bool demo_user;                           /* no users/secrets: make one at start */
@@ -80,6 +87,10 @@ struct tp_conf {
 	uint32_t user_quota, total_quota;         /* allocations; 0 = unlimited */
 	uint32_t max_permissions, max_channels;   /* per allocation */
 	uint32_t unauth_rate, unauth_burst;       /* unauthenticated requests/s per source */
+	uint32_t source_ipv6_prefix;              /* per-source limits count IPv6 per prefix */
+	uint32_t auth_fail_burst, auth_fail_rate; /* failed password checks (per minute) per
+	                                             source and per user name */
+	uint32_t max_credential_lifetime;         /* s a REST credential may still be valid */
 
 	struct tp_cidr allowed_peers[TP_CONF_MAX_CIDRS];
 	size_t nallowed_peers;
@@ -151,6 +162,8 @@ void tp_conf_public_addr(const struct tp_conf *c, const struct tp_addr *in, stru
 
 /* Find a static user by name (length-delimited); NULL if none. */
 const struct tp_user *tp_conf_user(const struct tp_conf *c, const char *name, size_t len);
+/* ... by USERHASH (32 bytes), in O(log n): no hashing per request. */
+const struct tp_user *tp_conf_user_by_hash(const struct tp_conf *c, const uint8_t hash[32]);
 
 /* Implemented in peerpol.c. tp_cidr_match compares within one family only (an
  * IPv4 range never matches an IPv6 address; peerpol handles embedded IPv4). */

@@ -7,6 +7,7 @@
 
 #include <sodium.h>
 
+#include "buckets.h"
 #include "dispatch.h"
 #include "shared.h"
 
@@ -14,32 +15,19 @@ static const char *transport_names[] = { "?", "udp", "tcp", "tls", "dtls" };
 
 /* ---- the unauthenticated-request cap ---- */
 
+/* One budget per source (IPv6 per prefix), shared by the workers, so the
+ * figure in unauth-rate/unauth-burst is the source's whole budget. */
 bool tp_rate_allow(struct tp_srv *s, const struct tp_addr *src)
 {
 	const struct tp_conf *c = s->conf;
-	uint8_t h[crypto_shorthash_BYTES];
-	struct tp_rate_slot *slot;
-	uint32_t now_ms, cap, elapsed;
-	uint64_t add;
 
 	if (c->unauth_rate == 0)
 		return true;
-	crypto_shorthash(h, src->ip, src->family == AF_INET6 ? 16 : 4, s->sh->hash_key);
-	slot = &s->rate[((size_t)h[0] << 8 | h[1]) % TP_RATE_SLOTS];
-	now_ms = (uint32_t)tp_now_ms(s);
-	cap = c->unauth_burst * 1000u;
-	elapsed = now_ms - slot->last_ms;
-	if (slot->last_ms == 0)
-		slot->tokens_milli = cap;
-	add = (uint64_t)elapsed * c->unauth_rate;
-	slot->tokens_milli = (uint32_t)(slot->tokens_milli + add > cap ? cap : slot->tokens_milli + add);
-	slot->last_ms = now_ms ? now_ms : 1;
-	if (slot->tokens_milli < 1000) {
-		s->stats.drop_rate++;
-		return false;
-	}
-	slot->tokens_milli -= 1000;
-	return true;
+	if (tp_buckets_take(s->sh->unauth, tp_shared_source_key(s->sh, c, src, 'R'),
+	                    c->unauth_rate * 60, c->unauth_burst, 1, tp_now_ms(s)))
+		return true;
+	s->stats.drop_rate++;
+	return false;
 }
 
 /* ---- replies ---- */

@@ -293,6 +293,11 @@ static uint8_t *data_indication(const struct tp_addr *peer, uint8_t *data, size_
 	if (tp_stun_wr_finish(&w) < 0 || w.len + 4 > sizeof(pre))
 		return NULL;
 	plen = w.len + 4;
+	/* the message length is 16 bits: a peer datagram near 64 KB (legal over
+	 * IPv6 and with fragmentation) cannot be framed; letting the length wrap
+	 * would hand a stream client attacker-chosen frames */
+	if (len > 0xFFFF || plen + len + pad - TP_STUN_HDR_LEN > 0xFFFF)
+		return NULL;
 	pre[w.len] = (uint8_t)(TP_ATTR_DATA >> 8);
 	pre[w.len + 1] = (uint8_t)TP_ATTR_DATA;
 	pre[w.len + 2] = (uint8_t)(len >> 8);
@@ -318,14 +323,20 @@ static void to_client(struct tp_alloc *a, const struct tp_addr *peer, uint8_t *d
 	if (ch) {
 		size_t pad = sink->stream ? (4 - (len & 3)) & 3 : 0;
 
+		if (len > 0xFFFF) {             /* the ChannelData length is 16 bits */
+			a->s->stats.drop_too_big++;
+			return;
+		}
 		msg = data - TP_CHAN_HDR_LEN;
 		tp_chan_put_header(msg, ch->num, (uint16_t)len);
 		memset(data + len, 0, pad);
 		mlen = TP_CHAN_HDR_LEN + len + pad;
 	} else {
 		msg = data_indication(peer, data, len, NULL, &mlen);
-		if (!msg)
+		if (!msg) {
+			a->s->stats.drop_too_big++;
 			return;
+		}
 	}
 	if (sink->send(sink, &a->ft.local, &a->ft.client, msg, mlen) == 0) {
 		a->rx_pkts++;

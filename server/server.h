@@ -70,16 +70,13 @@ struct tp_stats {
 	uint64_t send_errors, icmp_rx;
 	uint64_t drop_slow, conn_timeouts, conn_refused;
 	uint64_t allocs_created, allocs_deleted, allocs_live;
+	uint64_t auth_fail_unknown, auth_fail_integrity, auth_fail_expired, auth_fail_nonce;
+	uint64_t auth_throttled;   /* requests dropped unchecked (password guessing) */
 	uint64_t err[700];         /* error responses by code */
 };
 
-/* Token buckets for unauthenticated requests: a fixed table indexed by a keyed
- * hash of the source IP, so no memory per client. */
+/* Slots of the per-source connection counters (keyed hash of the source IP). */
 #define TP_RATE_SLOTS 4096
-struct tp_rate_slot {
-	uint32_t last_ms;
-	uint32_t tokens_milli;
-};
 
 struct tp_portpool;
 
@@ -110,7 +107,6 @@ struct tp_srv {
 
 	struct tp_relay_txq *txq;             /* owned: datagrams queued to peers */
 	struct tp_crypto *crypto;             /* owned: HMAC contexts of this loop */
-	struct tp_rate_slot rate[TP_RATE_SLOTS];
 	/* Refresh(0) transactions of recently deleted allocations, so that a
 	 * retransmission (its answer lost on UDP) gets success, not 437 */
 	struct tp_gone {
@@ -139,7 +135,7 @@ struct tp_srv {
 	/* stream connections */
 	struct tp_conn *conns;
 	size_t nconns;
-	uint16_t conn_per_ip[TP_RATE_SLOTS];  /* by keyed hash of the source IP */
+	uint32_t conn_per_ip[TP_RATE_SLOTS];  /* by keyed hash of the source IP */
 	/* RFC 6062 */
 	struct tp_peer_conn *pconns;          /* every peer connection, by CONNECTION-ID */
 	struct tp_sink *pipe_sink;            /* ConnectionBind done on this sink ... */

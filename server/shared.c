@@ -8,6 +8,7 @@
 #include <sodium.h>
 
 #include "alloc.h"
+#include "buckets.h"
 #include "ports.h"
 #include "shared.h"
 #include "slab.h"
@@ -40,6 +41,27 @@ uint64_t tp_shared_hash(const struct tp_shared *sh, const void *b, size_t n)
 	return v;
 }
 
+uint64_t tp_shared_source_key(const struct tp_shared *sh, const struct tp_conf *c,
+                              const struct tp_addr *a, uint8_t domain)
+{
+	uint8_t k[1 + 1 + 16] = { domain, (uint8_t)a->family };
+	size_t n = 2;
+
+	if (a->family == AF_INET6) {
+		unsigned bits = c->source_ipv6_prefix ? c->source_ipv6_prefix : 128;
+
+		for (unsigned i = 0; i < 16; i++) {
+			unsigned keep = bits >= 8 * (i + 1) ? 8 : bits > 8 * i ? bits - 8 * i : 0;
+
+			k[n++] = (uint8_t)(a->ip[i] & (0xFF00u >> keep));
+		}
+	} else {
+		memcpy(k + n, a->ip, 4);
+		n += 4;
+	}
+	return tp_shared_hash(sh, k, n);
+}
+
 struct tp_shared *tp_shared_create(void)
 {
 	struct tp_shared *sh = calloc(1, sizeof(*sh));
@@ -53,7 +75,11 @@ struct tp_shared *tp_shared_create(void)
 	sh->utab = calloc(sh->utab_size, sizeof(*sh->utab));
 	sh->tickets = calloc(TICKET_BUCKETS, sizeof(*sh->tickets));
 	sh->alloc_slab = tp_slab_create(sizeof(struct tp_alloc));
-	if (!sh->utab || !sh->tickets || !sh->alloc_slab) {
+	sh->unauth = tp_buckets_create(65536);
+	sh->fail_src = tp_buckets_create(16384);
+	sh->fail_user = tp_buckets_create(16384);
+	if (!sh->utab || !sh->tickets || !sh->alloc_slab || !sh->unauth || !sh->fail_src ||
+	    !sh->fail_user) {
 		tp_shared_free(sh);
 		return NULL;
 	}
@@ -81,6 +107,9 @@ void tp_shared_free(struct tp_shared *sh)
 	free(sh->utab);
 	free(sh->tickets);
 	tp_slab_destroy(sh->alloc_slab);
+	tp_buckets_free(sh->unauth);
+	tp_buckets_free(sh->fail_src);
+	tp_buckets_free(sh->fail_user);
 	for (size_t i = 0; i < sh->npools; i++)
 		tp_portpool_free(sh->pools[i]);
 	pthread_mutex_destroy(&sh->mu);

@@ -31,6 +31,9 @@ struct tp_shared {
 	uint8_t hash_key[16];                       /* crypto_shorthash */
 	uint8_t nonce_key[32];                      /* nonces and DTLS cookies */
 	struct tp_slab *alloc_slab;                 /* owned: struct tp_alloc (own lock) */
+	/* per-source and per-name budgets, lock-free across workers (buckets.h) */
+	struct tp_buckets *unauth;                  /* owned: unauthenticated requests */
+	struct tp_buckets *fail_src, *fail_user;    /* owned: failed password checks */
 	struct tp_srv *workers[TP_MAX_WORKERS];     /* borrowed */
 	size_t nworkers;
 };
@@ -68,6 +71,11 @@ bool tp_shared_has_family(const struct tp_shared *sh, int family);
  * port? */
 enum tp_relay_port tp_shared_relay_port(const struct tp_shared *sh, const struct tp_conf *c,
                                         const struct tp_addr *peer, bool tcp);
+
+/* The key of a source address for the per-source budgets: IPv4 per address,
+ * IPv6 per c->source_ipv6_prefix; domain keeps the budgets' keys apart. */
+uint64_t tp_shared_source_key(const struct tp_shared *sh, const struct tp_conf *c,
+                              const struct tp_addr *a, uint8_t domain);
 
 /* Keyed hash of a byte string (no lock needed). */
 uint64_t tp_shared_hash(const struct tp_shared *sh, const void *b, size_t n);

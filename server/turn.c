@@ -383,7 +383,9 @@ void tp_turn_request(struct tp_req *rq)
 			rq->log.user = (const char *)un->val;
 			rq->log.user_len = un->len;
 		}
-		if (m->mi < 0 && m->mi256 < 0)
+		if (rc == TP_AUTH_THROTTLED)
+			tp_debug(&rq->log, "stun: %s dropped: %s", tp_method_name(m->method), why);
+		else if (m->mi < 0 && m->mi256 < 0)
 			tp_req_fail(rq, (uint16_t)rc, why);
 		else if (tp_rate_allow(s, &rq->ft->client))
 			tp_req_fail(rq, (uint16_t)rc, why);

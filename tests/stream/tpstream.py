@@ -459,8 +459,8 @@ class Client:
         except OSError:
             pass
 
-    def transact(self, method, attrs, auth=True, timeout=5):
-        tid = os.urandom(12)
+    def transact(self, method, attrs, auth=True, timeout=5, tid=None):
+        tid = tid or os.urandom(12)
         a = list(attrs)
         key = None
         if auth and self.nonce:
@@ -477,13 +477,15 @@ class Client:
                     return m
             self.pending.append((kind, raw))
 
-    def request(self, method, attrs=(), auth=True, timeout=5):
-        m = self.transact(method, attrs, auth and self.nonce is not None, timeout)
+    def request(self, method, attrs=(), auth=True, timeout=5, tid=None):
+        """tid: a fixed transaction ID (e.g. for IPv6 XOR addresses, which
+        depend on it); a retry after a challenge reuses it."""
+        m = self.transact(method, attrs, auth and self.nonce is not None, timeout, tid)
         for _ in range(2):
             if auth and m.cls == ERROR and m.code() in (401, 438):
                 self.realm = m.get(A_REALM) or self.realm
                 self.nonce = m.get(A_NONCE)
-                m = self.transact(method, attrs, True, timeout)
+                m = self.transact(method, attrs, True, timeout, tid)
         return m
 
     def binding(self):

@@ -613,7 +613,8 @@ static void test_shipped(void)
 		"max-channels", "unauth-rate", "unauth-burst", "allowed-peer", "denied-peer",
 		"mobility", "tls-cert", "tls-key", "max-connections", "max-connections-per-ip",
 		"handshake-timeout", "idle-timeout", "stream-buffer", "nat-discovery", "other-ip",
-		"other-port",
+		"other-port", "source-ipv6-prefix", "auth-fail-burst", "auth-fail-rate",
+		"max-credential-lifetime",
 	};
 	const char *path = TP_VECTORS_DIR "/../../conf/turnpike.conf";
 	char err[512] = "";
