@@ -40,6 +40,7 @@ struct tp_relay {
 	struct tp_addr addr;     /* bound local address */
 	int fd;
 	bool df;                 /* IP_PMTUDISC_DO currently set */
+	uint32_t ovfl;           /* the kernel's drop count last seen (SO_RXQ_OVFL) */
 };
 
 struct tp_user_count;

@@ -146,6 +146,18 @@ static const struct opt opts[] = {
 	{ "stream-buffer", T_U32, F(stream_buffer), 0, 4096, 16777216, "262144",
 	  "bytes queued towards a slow stream reader before relayed UDP data is dropped "
 	  "(and, on TCP relays, reading from the other side pauses)" },
+	{ "udp-rcvbuf", T_U32, F(udp_rcvbuf), 0, 0, 268435456, "4194304",
+	  "receive buffer (bytes) of each UDP and DTLS listener socket, which takes every "
+	  "client's datagrams: a burst (a video keyframe from many clients at once) must fit "
+	  "until the worker reads it; 0 = the kernel default (net.core.rmem_default). Above "
+	  "net.core.rmem_max it needs CAP_NET_ADMIN; the size granted is logged at start" },
+	{ "udp-sndbuf", T_U32, F(udp_sndbuf), 0, 0, 268435456, "4194304",
+	  "send buffer (bytes) of each UDP and DTLS listener socket; 0 = the kernel default" },
+	{ "relay-rcvbuf", T_U32, F(relay_rcvbuf), 0, 0, 268435456, "524288",
+	  "receive buffer (bytes) of each UDP relay socket (one per allocation and family: "
+	  "kernel memory is only used while datagrams wait in it); 0 = the kernel default" },
+	{ "relay-sndbuf", T_U32, F(relay_sndbuf), 0, 0, 268435456, "0",
+	  "send buffer (bytes) of each UDP relay socket; 0 = the kernel default" },
 	{ "nat-discovery", T_BOOL, F(nat_discovery), 0, 0, 0, "false",
 	  "RFC 5780 NAT behaviour discovery: answer CHANGE-REQUEST from a second address and "
 	  "port (needs other-ip and a udp listener on a specific address)" },

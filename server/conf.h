@@ -110,6 +110,10 @@ struct tp_conf {
 	uint32_t stream_buffer;                   /* bytes queued per connection before
 	                                             reading pauses / data is dropped */
 
+	/* UDP socket buffers (bytes; 0 = the kernel default) */
+	uint32_t udp_rcvbuf, udp_sndbuf;          /* listeners (UDP and DTLS) */
+	uint32_t relay_rcvbuf, relay_sndbuf;      /* relay sockets */
+
 	/* RFC 5780 NAT behaviour discovery (issue 6) */
 	bool nat_discovery;
 	struct tp_addr other_ip[1];               /* the second address (nother_ip 0: unset) */

@@ -316,6 +316,7 @@ int tp_dtls_listen(struct tp_srv *s, const struct tp_addr *addr, bool reuseport,
 	                  TP_SOCK_REUSEADDR | (reuseport ? TP_SOCK_REUSEPORT : 0), &bound);
 	if (fd < 0)
 		return fd;
+	tp_sock_buffers(fd, (int)s->conf->udp_rcvbuf, (int)s->conf->udp_sndbuf, NULL, NULL);
 	l = calloc(1, sizeof(*l));
 	if (!l) {
 		close(fd);

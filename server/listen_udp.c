@@ -41,6 +41,7 @@ struct tp_udp_listener {
 	bool wildcard;
 	bool flush_pending;
 	int fd;
+	uint32_t ovfl;             /* the kernel's drop count last seen (SO_RXQ_OVFL) */
 	/* transmit queue */
 	unsigned ntx;
 	size_t arena_used;
@@ -174,7 +175,7 @@ static void udp_readable(evutil_socket_t fd, short ev, void *arg)
 	struct sockaddr_storage ss[RX_BATCH];
 	union {
 		struct cmsghdr align;
-		uint8_t b[CTL_LEN + 64];
+		uint8_t b[CTL_LEN + TP_SOCK_OVFL_SPACE + 64];
 	} ctl[RX_BATCH];
 
 	(void)ev;
@@ -197,7 +198,14 @@ static void udp_readable(evutil_socket_t fd, short ev, void *arg)
 		}
 		for (int i = 0; i < n; i++) {
 			struct tp_5tuple ft = { .transport = TP_LISTEN_UDP };
+			long drops = tp_sock_drops(&mm[i].msg_hdr);
 
+			if (drops >= 0) {
+				/* datagrams the kernel dropped since the last count,
+				 * for a full receive buffer (udp-rcvbuf) */
+				s->stats.kernel_drops += (uint32_t)((uint32_t)drops - l->ovfl);
+				l->ovfl = (uint32_t)drops;
+			}
 			if (mm[i].msg_hdr.msg_flags & MSG_TRUNC) {
 				s->stats.drop_too_big++;
 				continue;
@@ -227,6 +235,7 @@ int tp_udp_listen(struct tp_srv *s, const struct tp_addr *addr, bool reuseport,
 		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one));
 	else
 		(void)setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one));
+	tp_sock_buffers(fd, (int)s->conf->udp_rcvbuf, (int)s->conf->udp_sndbuf, NULL, NULL);
 	l = calloc(1, sizeof(*l));
 	if (l) {
 		l->arena = malloc(TX_ARENA);

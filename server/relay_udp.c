@@ -146,6 +146,8 @@ int tp_relay_open(struct tp_alloc *a, struct tp_relay *r, const struct tp_addr *
 	fd = tp_sock_bind(&addr, SOCK_DGRAM, 0, NULL);
 	if (fd < 0)
 		return fd;
+	tp_sock_buffers(fd, (int)a->s->conf->relay_rcvbuf, (int)a->s->conf->relay_sndbuf, NULL,
+	                NULL);
 	/* ICMP errors from peers are read from the error queue (RFC 8656 §11.5) */
 	if (ip->family == AF_INET6)
 		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_RECVERR, &one, sizeof(one));
@@ -155,6 +157,7 @@ int tp_relay_open(struct tp_alloc *a, struct tp_relay *r, const struct tp_addr *
 	r->fd = fd;
 	r->addr = addr;
 	r->df = false;
+	r->ovfl = 0;
 	event_assign(&r->ev, a->s->base, fd, EV_READ | EV_PERSIST, relay_readable, r);
 	event_add(&r->ev, NULL);
 	return 0;
@@ -408,6 +411,10 @@ static void relay_readable(evutil_socket_t fd, short ev, void *arg)
 	struct mmsghdr mm[RX_BATCH];
 	struct iovec iov[RX_BATCH];
 	struct sockaddr_storage ss[RX_BATCH];
+	union {
+		struct cmsghdr align;
+		uint8_t b[TP_SOCK_OVFL_SPACE];
+	} ctl[RX_BATCH];
 
 	(void)ev;
 	for (int b = 0; b < READ_BUDGET / RX_BATCH; b++) {
@@ -419,7 +426,9 @@ static void relay_readable(evutil_socket_t fd, short ev, void *arg)
 			iov[i].iov_len = RX_SLOT - TP_RELAY_HEADROOM - 4;
 			mm[i].msg_hdr = (struct msghdr){ .msg_name = &ss[i],
 			                                 .msg_namelen = sizeof(ss[i]),
-			                                 .msg_iov = &iov[i], .msg_iovlen = 1 };
+			                                 .msg_iov = &iov[i], .msg_iovlen = 1,
+			                                 .msg_control = ctl[i].b,
+			                                 .msg_controllen = sizeof(ctl[i].b) };
 		}
 		n = recvmmsg(fd, mm, RX_BATCH, MSG_DONTWAIT, NULL);
 		if (n < 0) {
@@ -433,7 +442,13 @@ static void relay_readable(evutil_socket_t fd, short ev, void *arg)
 		}
 		for (int i = 0; i < n; i++) {
 			struct tp_addr peer;
+			long drops = mm[i].msg_hdr.msg_controllen ? tp_sock_drops(&mm[i].msg_hdr) : -1;
 
+			if (drops >= 0) {
+				/* peer datagrams the kernel dropped (relay-rcvbuf full) */
+				s->stats.kernel_drops += (uint32_t)((uint32_t)drops - r->ovfl);
+				r->ovfl = (uint32_t)drops;
+			}
 			if (tp_addr_from_sa(&peer, (struct sockaddr *)&ss[i]) != 0)
 				continue;
 			if (!tp_perm_ok(a, &peer)) {

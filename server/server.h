@@ -66,6 +66,8 @@ struct tp_stats {
 	uint64_t drop_malformed, drop_not_stun, drop_rate, drop_no_alloc;
 	uint64_t drop_no_perm, drop_policy, drop_too_big;
 	uint64_t drop_reply;       /* replies that could not be built (too large) */
+	uint64_t kernel_drops;     /* datagrams the kernel dropped: a UDP receive buffer
+	                              was full (SO_RXQ_OVFL, listeners and relays) */
 	uint64_t relay_tx_pkts, relay_tx_bytes, relay_rx_pkts, relay_rx_bytes;
 	uint64_t send_errors, icmp_rx;
 	uint64_t drop_slow, conn_timeouts, conn_refused;

@@ -7,6 +7,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -42,6 +43,53 @@ fail:
 	err = -errno;
 	close(fd);
 	return err;
+}
+
+/* ---- buffers and drop counts ---- */
+
+static void one_buffer(int fd, int force_opt, int opt, int size, int *got)
+{
+	socklen_t len = sizeof(*got);
+
+	if (size > 0 && setsockopt(fd, SOL_SOCKET, force_opt, &size, sizeof(size)) != 0)
+		(void)setsockopt(fd, SOL_SOCKET, opt, &size, sizeof(size));
+	if (got && getsockopt(fd, SOL_SOCKET, opt, got, &len) != 0)
+		*got = -1;
+}
+
+void tp_sock_buffers(int fd, int rcv, int snd, int *got_rcv, int *got_snd)
+{
+	int one = 1;
+
+	one_buffer(fd, SO_RCVBUFFORCE, SO_RCVBUF, rcv, got_rcv);
+	one_buffer(fd, SO_SNDBUFFORCE, SO_SNDBUF, snd, got_snd);
+	(void)setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof(one));
+}
+
+long tp_sock_sysctl_max(bool rcv)
+{
+	FILE *f = fopen(rcv ? "/proc/sys/net/core/rmem_max" : "/proc/sys/net/core/wmem_max", "r");
+	long v = -1;
+
+	if (f) {
+		if (fscanf(f, "%ld", &v) != 1)
+			v = -1;
+		fclose(f);
+	}
+	return v;
+}
+
+long tp_sock_drops(struct msghdr *mh)
+{
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm))
+		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SO_RXQ_OVFL &&
+		    cm->cmsg_len >= CMSG_LEN(sizeof(uint32_t))) {
+			uint32_t v;
+
+			memcpy(&v, CMSG_DATA(cm), sizeof(v));
+			return v;
+		}
+	return -1;
 }
 
 /* ---- batched sends with UDP GSO ---- */

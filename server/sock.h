@@ -4,6 +4,8 @@
 #ifndef TP_SOCK_H
 #define TP_SOCK_H
 
+#include <stdbool.h>
+#include <stdint.h>
 #include <sys/socket.h>
 
 #include "proto.h"
@@ -18,6 +20,23 @@
  * kernel's port when addr's is 0). Returns the descriptor or a negative errno.
  */
 int tp_sock_bind(const struct tp_addr *addr, int type, unsigned flags, struct tp_addr *bound);
+
+/*
+ * UDP socket buffers. A size of 0 leaves the kernel default. Otherwise
+ * SO_RCVBUFFORCE/SO_SNDBUFFORCE first (they pass net.core.rmem_max/wmem_max
+ * with CAP_NET_ADMIN), then SO_RCVBUF/SO_SNDBUF, which the kernel caps at those
+ * sysctls. got_rcv, got_snd: the sizes the kernel reports back (it doubles
+ * what it grants, for its bookkeeping), so the caller can log a shortfall.
+ * SO_RXQ_OVFL is switched on too, so each received datagram after a drop
+ * carries the socket's count of datagrams the kernel dropped for a full
+ * receive buffer (tp_sock_drops reads it).
+ */
+void tp_sock_buffers(int fd, int rcv, int snd, int *got_rcv, int *got_snd);
+/* net.core.rmem_max / wmem_max, or -1. */
+long tp_sock_sysctl_max(bool rcv);
+/* The SO_RXQ_OVFL count in a received message's ancillary data, or -1 if none. */
+long tp_sock_drops(struct msghdr *mh);
+#define TP_SOCK_OVFL_SPACE CMSG_SPACE(sizeof(uint32_t))
 
 /* Most datagrams one tp_sock_sendv call takes. */
 #define TP_SENDV_MAX 64

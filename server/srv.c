@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
@@ -22,6 +23,7 @@
 #include "ports.h"
 #include "relay.h"
 #include "signal_ws.h"
+#include "sock.h"
 #include "srv.h"
 #include "worker.h"
 
@@ -450,6 +452,40 @@ int tp_srv_reload(struct tp_srv *s, const struct tp_conf *c)
 	return 0;
 }
 
+/*
+ * The UDP buffer sizes the kernel grants, probed on a scratch socket with the
+ * configured sizes: logged, and a warning when less than asked (not
+ * privileged and above net.core.rmem_max/wmem_max).
+ */
+static void describe_buffers(const struct tp_conf *c)
+{
+	static const char *what[2] = { "listeners", "relays" };
+	int want[2][2] = { { (int)c->udp_rcvbuf, (int)c->udp_sndbuf },
+	                   { (int)c->relay_rcvbuf, (int)c->relay_sndbuf } };
+
+	for (int k = 0; k < 2; k++) {
+		int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), rcv = -1, snd = -1;
+		bool short_rcv, short_snd;
+
+		if (fd < 0)
+			return;
+		tp_sock_buffers(fd, want[k][0], want[k][1], &rcv, &snd);
+		close(fd);
+		/* the kernel reports twice what it grants */
+		short_rcv = want[k][0] && rcv / 2 < want[k][0];
+		short_snd = want[k][1] && snd / 2 < want[k][1];
+		if (short_rcv || short_snd)
+			tp_warn(NULL, "UDP %s: asked for rcvbuf %d, sndbuf %d bytes, got %d, %d "
+			              "(net.core.rmem_max %ld, wmem_max %ld): raise those sysctls or "
+			              "give turnpike CAP_NET_ADMIN, or bursts will be dropped",
+			        what[k], want[k][0], want[k][1], rcv / 2, snd / 2,
+			        tp_sock_sysctl_max(true), tp_sock_sysctl_max(false));
+		else
+			tp_info(NULL, "UDP %s: rcvbuf %d, sndbuf %d bytes%s", what[k], rcv / 2, snd / 2,
+			        want[k][0] || want[k][1] ? "" : " (kernel defaults)");
+	}
+}
+
 void tp_srv_describe(const struct tp_srv *s, const char *demo_pass)
 {
 	char a[64], b[1024] = "";
@@ -469,6 +505,7 @@ void tp_srv_describe(const struct tp_srv *s, const char *demo_pass)
 		tp_info(NULL, "relay IPv%c %s ports %u-%u", ip->family == AF_INET6 ? '6' : '4', a,
 		        s->conf->min_port, s->conf->max_port);
 	}
+	describe_buffers(s->conf);
 	if (demo_pass && demo_pass[0])
 		tp_warn(NULL, "no users or static-auth-secret configured: demo credential "
 		              "user=demo password=%s realm=%s (for trying out; configure users "

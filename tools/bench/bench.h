@@ -211,6 +211,30 @@ int tp_script_run(const struct tp_target *t, const struct tp_script *s, struct t
 /* Measurements (load_*.c) and the table (report.c)                   */
 /* ------------------------------------------------------------------ */
 
+/* ------------------------------------------------------------------ */
+/* A set of allocations with a permission (and a channel) each to one  */
+/* of the echo peers, from 127.<block>.x.y (load_relay.c).            */
+/* ------------------------------------------------------------------ */
+
+#define TP_RELAY_SET_MAX 256
+
+struct tp_relay_set {
+	struct tp_target *t;
+	struct tp_echo *e;
+	unsigned n;
+	int fd[TP_RELAY_SET_MAX];
+	uint16_t chan[TP_RELAY_SET_MAX];
+	struct tp_sess sess[TP_RELAY_SET_MAX];
+};
+
+/* n allocations (at most TP_RELAY_SET_MAX) with permissions. 0 or an error. */
+int tp_relay_set_open(struct tp_relay_set *rs, struct tp_target *t, struct tp_echo *e,
+                      unsigned n, uint8_t block);
+/* A channel per allocation (0x4000 to its peer). */
+int tp_relay_set_channels(struct tp_relay_set *rs);
+/* Refresh(0) and close every allocation. */
+void tp_relay_set_close(struct tp_relay_set *rs);
+
 struct tp_bench_opts {
 	double secs;              /* per throughput measurement */
 	double bind_rate;         /* fixed-rate Binding, requests/s */
@@ -222,6 +246,8 @@ struct tp_bench_opts {
 	unsigned nmem_allocs;
 	uint32_t unauth;
 	unsigned coturn_threads;
+	unsigned burst_allocs;    /* allocations bursting at once */
+	const char *turnpike_extra; /* configuration lines appended for turnpike */
 	bool quick, markdown;
 	unsigned what;            /* TP_M_* */
 };
@@ -232,6 +258,7 @@ enum {
 	TP_M_RELAY = 1 << 2,
 	TP_M_MEM = 1 << 3,
 	TP_M_FWD = 1 << 4,
+	TP_M_BURST = 1 << 5,
 };
 
 /* A row of the table: one value per target, NaN where not measured. */
@@ -246,5 +273,8 @@ void tp_load_binding(struct tp_target *t, const struct tp_bench_opts *o);
 void tp_load_alloc(struct tp_target *t, const struct tp_bench_opts *o);
 void tp_load_relay(struct tp_target *t, const struct tp_bench_opts *o, struct tp_echo *e);
 void tp_load_mem(struct tp_target *t, const struct tp_bench_opts *o);
+/* label: "" for the server's own buffer settings, or a note for the row */
+void tp_load_burst(struct tp_target *t, const struct tp_bench_opts *o, struct tp_echo *e,
+                   const char *label);
 
 #endif

@@ -16,42 +16,37 @@
 
 #include "bench.h"
 
-#define MAX_ALLOCS 256
-
-struct relay {
-	struct tp_target *t;
-	struct tp_echo *e;
-	unsigned n;
-	int fd[MAX_ALLOCS];
-	uint16_t chan[MAX_ALLOCS];
-	struct tp_sess sess[MAX_ALLOCS];
-};
-
-static int setup(struct relay *rl)
+int tp_relay_set_open(struct tp_relay_set *rs, struct tp_target *t, struct tp_echo *e,
+                      unsigned n, uint8_t block)
 {
-	for (unsigned i = 0; i < rl->n; i++) {
-		const struct tp_addr *peer = &rl->e->addr[i % rl->e->n];
+	rs->t = t;
+	rs->e = e;
+	rs->n = n > TP_RELAY_SET_MAX ? TP_RELAY_SET_MAX : n;
+	for (unsigned i = 0; i < TP_RELAY_SET_MAX; i++)
+		rs->fd[i] = -1;
+	for (unsigned i = 0; i < rs->n; i++) {
+		const struct tp_addr *peer = &e->addr[i % e->n];
 		struct tp_req alloc = { .method = TP_METHOD_ALLOCATE, .lifetime = 3600, .auth = true };
 		struct tp_req perm = { .method = TP_METHOD_CREATE_PERMISSION, .lifetime = -1,
 		                       .peer = peer, .auth = true };
 		struct sockaddr_in src;
 		int rc;
 
-		tp_bench_src_addr(&src, 48, i, 0);
-		rl->fd[i] = tp_bench_udp(&src, &rl->t->addr);
-		if (rl->fd[i] < 0)
-			return rl->fd[i];
-		if (rl->t->kind == TP_T_FORWARDER) {
-			rl->chan[i] = (uint16_t)(TP_CHAN_MIN + i);
+		memset(&rs->sess[i], 0, sizeof(rs->sess[i]));
+		tp_bench_src_addr(&src, block, i, 0);
+		rs->fd[i] = tp_bench_udp(&src, &t->addr);
+		if (rs->fd[i] < 0)
+			return rs->fd[i];
+		if (t->kind == TP_T_FORWARDER) {
+			rs->chan[i] = (uint16_t)(TP_CHAN_MIN + i);
 			continue;
 		}
-		rl->chan[i] = TP_CHAN_MIN;
-		if ((rc = tp_transact(rl->fd[i], &rl->sess[i], &alloc, NULL)) != 0 ||
-		    (rc = tp_transact(rl->fd[i], &rl->sess[i], &perm, NULL)) != 0) {
-			fprintf(stderr, "tp-bench: %s: relay setup %u failed: %d\n", rl->t->name, i,
-			        rc);
-			close(rl->fd[i]);
-			rl->fd[i] = -1;
+		rs->chan[i] = TP_CHAN_MIN;
+		if ((rc = tp_transact(rs->fd[i], &rs->sess[i], &alloc, NULL)) != 0 ||
+		    (rc = tp_transact(rs->fd[i], &rs->sess[i], &perm, NULL)) != 0) {
+			fprintf(stderr, "tp-bench: %s: relay setup %u failed: %d\n", t->name, i, rc);
+			close(rs->fd[i]);
+			rs->fd[i] = -1;
 			return rc < 0 ? rc : -EPROTO;
 		}
 	}
@@ -60,13 +55,13 @@ static int setup(struct relay *rl)
 
 /* Channels come after the Send runs: with a channel bound, the server answers
  * with ChannelData instead of Data indications (RFC 8656 §11.5). */
-static int bind_channels(struct relay *rl)
+int tp_relay_set_channels(struct tp_relay_set *rs)
 {
-	for (unsigned i = 0; i < rl->n && rl->t->kind != TP_T_FORWARDER; i++) {
+	for (unsigned i = 0; i < rs->n && rs->t->kind != TP_T_FORWARDER; i++) {
 		struct tp_req bind = { .method = TP_METHOD_CHANNEL_BIND, .lifetime = -1,
-		                       .peer = &rl->e->addr[i % rl->e->n], .chan = TP_CHAN_MIN,
+		                       .peer = &rs->e->addr[i % rs->e->n], .chan = TP_CHAN_MIN,
 		                       .auth = true };
-		int rc = tp_transact(rl->fd[i], &rl->sess[i], &bind, NULL);
+		int rc = tp_transact(rs->fd[i], &rs->sess[i], &bind, NULL);
 
 		if (rc != 0)
 			return rc < 0 ? rc : -EPROTO;
@@ -74,21 +69,21 @@ static int bind_channels(struct relay *rl)
 	return 0;
 }
 
-static void teardown(struct relay *rl)
+void tp_relay_set_close(struct tp_relay_set *rs)
 {
 	struct tp_req r0 = { .method = TP_METHOD_REFRESH, .lifetime = 0, .auth = true };
 
-	for (unsigned i = 0; i < rl->n; i++) {
-		if (rl->fd[i] < 0)
+	for (unsigned i = 0; i < rs->n; i++) {
+		if (rs->fd[i] < 0)
 			continue;
-		if (rl->t->kind != TP_T_FORWARDER)
-			(void)tp_transact(rl->fd[i], &rl->sess[i], &r0, NULL);
-		close(rl->fd[i]);
-		rl->fd[i] = -1;
+		if (rs->t->kind != TP_T_FORWARDER)
+			(void)tp_transact(rs->fd[i], &rs->sess[i], &r0, NULL);
+		close(rs->fd[i]);
+		rs->fd[i] = -1;
 	}
 }
 
-static void run(struct relay *rl, const struct tp_bench_opts *o, enum tp_flow_kind kind,
+static void run(struct tp_relay_set *rl, const struct tp_bench_opts *o, enum tp_flow_kind kind,
                 size_t size, double rate)
 {
 	struct tp_flow *f = calloc(rl->n, sizeof(*f));
@@ -152,17 +147,12 @@ out:
 void tp_load_relay(struct tp_target *t, const struct tp_bench_opts *o, struct tp_echo *e)
 {
 	static const size_t sizes[] = { 100, 1200 };
-	struct relay *rl = calloc(1, sizeof(*rl));
+	struct tp_relay_set *rl = calloc(1, sizeof(*rl));
 	int err;
 
 	if (!rl)
 		return;
-	rl->t = t;
-	rl->e = e;
-	rl->n = o->relay_allocs > MAX_ALLOCS ? MAX_ALLOCS : o->relay_allocs;
-	for (unsigned i = 0; i < MAX_ALLOCS; i++)
-		rl->fd[i] = -1;
-	err = setup(rl);
+	err = tp_relay_set_open(rl, t, e, o->relay_allocs, 48);
 	if (err) {
 		tp_report_note("%s: relay setup failed (%d): no relay figures", t->name, err);
 		goto out;
@@ -170,7 +160,7 @@ void tp_load_relay(struct tp_target *t, const struct tp_bench_opts *o, struct tp
 	for (int kind = TP_F_SEND; kind >= TP_F_CHANDATA; kind--) {
 		if (kind == TP_F_SEND && t->kind == TP_T_FORWARDER)
 			continue;
-		if (kind == TP_F_CHANDATA && (err = bind_channels(rl)) != 0) {
+		if (kind == TP_F_CHANDATA && (err = tp_relay_set_channels(rl)) != 0) {
 			tp_report_note("%s: ChannelBind failed (%d)", t->name, err);
 			break;
 		}
@@ -181,6 +171,6 @@ void tp_load_relay(struct tp_target *t, const struct tp_bench_opts *o, struct tp
 		}
 	}
 out:
-	teardown(rl);
+	tp_relay_set_close(rl);
 	free(rl);
 }

@@ -46,7 +46,7 @@ static void usage(FILE *f)
 	        "  --coturn PATH         turnserver binary (default: turnserver)\n"
 	        "  --coturn-threads N    coturn relay-threads (default 2)\n"
 	        "  --forwarder PATH      tp-forwarder binary (default: this build's)\n"
-	        "  --only LIST           binding,alloc,relay,mem,fwd (default: all)\n"
+	        "  --only LIST           binding,alloc,relay,mem,fwd,burst (default: all)\n"
 	        "  --secs S              seconds per throughput measurement (default 5)\n"
 	        "  --bind-rate R         fixed Binding rate, requests/s (default 10000; 0: skip)\n"
 	        "  --relay-rate R        fixed relay rate, packets/s through the server\n"
@@ -55,6 +55,10 @@ static void usage(FILE *f)
 	        "  --window W            packets in flight per allocation at maximum (default 32)\n"
 	        "  --conc N              concurrent sessions for Allocate/memory (default 64)\n"
 	        "  --mem-allocs A,B      allocation counts for memory (default 1000,10000)\n"
+	        "  --turnpike-conf TEXT  configuration lines added to turnpike's (e.g.\n"
+	        "                        'udp-rcvbuf = 1048576;')\n"
+	        "  --burst-allocs N      allocations sending a 100-datagram burst at once\n"
+	        "                        (default 64; also run against kernel-default buffers)\n"
 	        "  --unauth N            unauthenticated sources for memory (default 10000)\n"
 	        "  --quick               small and short (the smoke test)\n"
 	        "  --markdown            print the table in Markdown\n"
@@ -65,7 +69,7 @@ static unsigned parse_only(const char *s)
 {
 	static const struct { const char *name; unsigned bit; } m[] = {
 		{ "binding", TP_M_BINDING }, { "alloc", TP_M_ALLOC }, { "relay", TP_M_RELAY },
-		{ "mem", TP_M_MEM }, { "fwd", TP_M_FWD },
+		{ "mem", TP_M_MEM }, { "fwd", TP_M_FWD }, { "burst", TP_M_BURST },
 	};
 	unsigned bits = 0;
 	char buf[256], *save = NULL;
@@ -113,13 +117,32 @@ static void measure(struct tp_target *t, const struct tp_bench_opts *o, struct t
 		tp_load_alloc(t, o);
 	if (o->what & TP_M_RELAY)
 		tp_load_relay(t, o, e);
+	if (o->what & TP_M_BURST)
+		tp_load_burst(t, o, e, "");
+}
+
+/* The burst again against turnpike with the kernel's default UDP buffers, to
+ * show what udp-rcvbuf and relay-rcvbuf buy. */
+static void burst_kernel_defaults(const char *server, const struct tp_bench_opts *o,
+                                  struct tp_echo *e)
+{
+	struct tp_bench_opts k = *o;
+	struct tp_target t;
+
+	k.turnpike_extra = "udp-rcvbuf = 0;\nudp-sndbuf = 0;\nrelay-rcvbuf = 0;\n"
+	                   "relay-sndbuf = 0;\n";
+	if (tp_target_turnpike(&t, server, &k) == 0) {
+		running = t.pid;
+		tp_load_burst(&t, &k, e, "kernel-default buffers");
+	}
+	tp_target_stop(&t);
 }
 
 int main(int argc, char **argv)
 {
 	enum { O_SERVER = 256, O_TARGET, O_PID, O_COMPARE, O_COTURN, O_CTHREADS, O_FWD, O_ONLY,
 	       O_SECS, O_BRATE, O_RRATE, O_ALLOCS, O_WINDOW, O_CONC, O_MEM, O_UNAUTH, O_QUICK,
-	       O_MD, O_MAXT, O_HELP };
+	       O_MD, O_MAXT, O_BURST, O_TPEXTRA, O_HELP };
 	static const struct option lo[] = {
 		{ "server", required_argument, NULL, O_SERVER },
 		{ "target", required_argument, NULL, O_TARGET },
@@ -140,14 +163,16 @@ int main(int argc, char **argv)
 		{ "quick", no_argument, NULL, O_QUICK },
 		{ "markdown", no_argument, NULL, O_MD },
 		{ "max-time", required_argument, NULL, O_MAXT },
+		{ "burst-allocs", required_argument, NULL, O_BURST },
+		{ "turnpike-conf", required_argument, NULL, O_TPEXTRA },
 		{ "help", no_argument, NULL, O_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct tp_bench_opts o = {
 		.secs = 5, .bind_rate = 10000, .relay_rate = 10000, .relay_allocs = 16,
-		.window = 32, .conc = 64, .mem_allocs = { 1000, 10000 }, .nmem_allocs = 2,
+		.window = 32, .conc = 64, .burst_allocs = 64, .mem_allocs = { 1000, 10000 }, .nmem_allocs = 2,
 		.unauth = 10000, .coturn_threads = 2,
-		.what = TP_M_BINDING | TP_M_ALLOC | TP_M_RELAY | TP_M_MEM | TP_M_FWD,
+		.what = TP_M_BINDING | TP_M_ALLOC | TP_M_RELAY | TP_M_MEM | TP_M_FWD | TP_M_BURST,
 	};
 	const char *server = TP_BENCH_TURNPIKE, *coturn = "turnserver", *fwd = TP_BENCH_FORWARDER;
 	const char *target = NULL;
@@ -204,9 +229,12 @@ int main(int argc, char **argv)
 			o.mem_allocs[1] = 300;
 			o.nmem_allocs = 2;
 			o.unauth = 300;
+			o.burst_allocs = 4;
 			break;
 		case O_MD: o.markdown = true; break;
 		case O_MAXT: maxt = (unsigned)atoi(optarg); break;
+		case O_BURST: o.burst_allocs = (unsigned)atoi(optarg); break;
+		case O_TPEXTRA: o.turnpike_extra = optarg; break;
 		case O_HELP: case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -237,6 +265,8 @@ int main(int argc, char **argv)
 	}
 	measure(&t, &o, &echo);
 	tp_target_stop(&t);
+	if ((o.what & TP_M_BURST) && !target)
+		burst_kernel_defaults(server, &o, &echo);
 	if (compare) {
 		if (tp_target_coturn(&t, coturn, &o) == 0) {
 			running = t.pid;

@@ -84,7 +84,6 @@ int tp_target_turnpike(struct tp_target *t, const char *path, const struct tp_be
 	int port = tp_bench_free_port(), err;
 	FILE *f;
 
-	(void)o;
 	memset(t, 0, sizeof(*t));
 	t->kind = TP_T_TURNPIKE;
 	t->name = "turnpike";
@@ -110,8 +109,8 @@ int tp_target_turnpike(struct tp_target *t, const char *path, const struct tp_be
 	        "users = ( { name = \"%s\"; password = \"%s\"; } );\n"
 	        "allowed-peer = [ \"127.0.0.0/8\" ];\n"
 	        "user-quota = 0;\ntotal-quota = 0;\nunauth-rate = 0;\n"
-	        "max-lifetime = 3600;\nlog-level = \"warn\";\n",
-	        port, tp_bench_user, tp_bench_pass);
+	        "max-lifetime = 3600;\nlog-level = \"warn\";\n%s",
+	        port, tp_bench_user, tp_bench_pass, o && o->turnpike_extra ? o->turnpike_extra : "");
 	fclose(f);
 	err = tp_target_spawn(t, argv, log);
 	if (err)

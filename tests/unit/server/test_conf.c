@@ -614,7 +614,7 @@ static void test_shipped(void)
 		"mobility", "tls-cert", "tls-key", "max-connections", "max-connections-per-ip",
 		"handshake-timeout", "idle-timeout", "stream-buffer", "nat-discovery", "other-ip",
 		"other-port", "source-ipv6-prefix", "auth-fail-burst", "auth-fail-rate",
-		"max-credential-lifetime",
+		"max-credential-lifetime", "udp-rcvbuf", "udp-sndbuf", "relay-rcvbuf", "relay-sndbuf",
 	};
 	const char *path = TP_VECTORS_DIR "/../../conf/turnpike.conf";
 	char err[512] = "";
