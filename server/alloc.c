@@ -1,39 +1,49 @@
 /*
- * alloc.c - allocation objects and their tables, permissions, channels.
- *
- * The relay sockets and the peer-to-client data path are in relay_udp.c.
+ * alloc.c - the allocation tables, lifecycle and timer wheel (see alloc.h).
  */
 #include <errno.h>
-#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <sodium.h>
 
 #include "alloc.h"
-#include "shared.h"
 #include "ports.h"
-#include "relay.h"
-#include "relay_tcp.h"
+#include "shared.h"
 #include "slab.h"
+
+#define TAB_MIN 256
+#define WHEEL 4096               /* one-second slots; longer lifetimes go round */
+#define GONE 64                  /* remembered Refresh(0) deletions */
+#define GONE_SECONDS 30          /* longer than a client's retransmissions (RFC 8489 Rc*Rto) */
+#define BIND_TRIES 32            /* ports tried per family when others hold some */
+
+struct gone {
+	uint64_t key;                /* keyed hash of the 5-tuple */
+	uint8_t tid[TP_STUN_TID_LEN];
+	time_t at;
+};
+
+struct tp_allocs {
+	struct tp_shared *sh;        /* borrowed */
+	struct tp_srv *s;            /* borrowed (given to each allocation) */
+	unsigned worker;
+	const struct tp_alloc_ops *ops;
+	void *env;
+	struct tp_alloc **tab, **ttab; /* by 5-tuple, by ticket: tab_size buckets each */
+	size_t tab_size, n;
+	struct tp_alloc *wheel[WHEEL];
+	time_t ticked;               /* the last second tick handled */
+	struct gone gone[GONE];
+	unsigned gone_next;
+	uint64_t created, freed;
+};
 
 /* ---- keyed hashing ---- */
 
-static uint64_t hash64(const struct tp_srv *s, const void *b, size_t n)
+static uint64_t hash64(const struct tp_allocs *t, const void *b, size_t n)
 {
-	uint8_t h[crypto_shorthash_BYTES];
-	uint64_t v;
-
-	crypto_shorthash(h, b, n, s->sh->hash_key);
-	memcpy(&v, h, sizeof(v));
-	return v;
-}
-
-/* A bucket of a power-of-two table. */
-static size_t hash_bytes(const struct tp_srv *s, const void *b, size_t n, size_t size)
-{
-	return (size_t)(hash64(s, b, n) & (size - 1));
+	return tp_shared_hash(t->sh, b, n);
 }
 
 static size_t put_addr_key(uint8_t *k, const struct tp_addr *a)
@@ -47,7 +57,7 @@ static size_t put_addr_key(uint8_t *k, const struct tp_addr *a)
 	return 3 + iplen;
 }
 
-uint64_t tp_5tuple_key(const struct tp_srv *s, const struct tp_5tuple *ft)
+static uint64_t key_5tuple(const struct tp_allocs *t, const struct tp_5tuple *ft)
 {
 	uint8_t k[1 + 2 * 19];
 	size_t n = 0;
@@ -55,12 +65,7 @@ uint64_t tp_5tuple_key(const struct tp_srv *s, const struct tp_5tuple *ft)
 	k[n++] = ft->transport;
 	n += put_addr_key(k + n, &ft->client);
 	n += put_addr_key(k + n, &ft->local);
-	return hash64(s, k, n);
-}
-
-static size_t hash_5tuple(const struct tp_srv *s, const struct tp_5tuple *ft, size_t size)
-{
-	return (size_t)(tp_5tuple_key(s, ft) & (size - 1));
+	return hash64(t, k, n);
 }
 
 static bool ft_eq(const struct tp_5tuple *a, const struct tp_5tuple *b)
@@ -69,174 +74,251 @@ static bool ft_eq(const struct tp_5tuple *a, const struct tp_5tuple *b)
 	       tp_addr_eq(&a->local, &b->local);
 }
 
-/* ---- tables ---- */
+/* ---- the tables ---- */
 
-#define TP_TAB_MIN 256
-
-int tp_alloc_tables_init(struct tp_srv *s)
+static size_t bucket(const struct tp_allocs *t, uint64_t key)
 {
-	s->tab_size = TP_TAB_MIN;
-	s->tab = calloc(s->tab_size, sizeof(*s->tab));
-	s->ttab = calloc(s->tab_size, sizeof(*s->ttab));
-	if (!s->tab || !s->ttab)
-		return -ENOMEM;
-	return 0;
+	return (size_t)(key & (t->tab_size - 1));
 }
 
-void tp_alloc_tables_free(struct tp_srv *s)
+static void tab_insert(struct tp_allocs *t, struct tp_alloc *a)
 {
-	tp_alloc_free_all(s);
-	free(s->tab);
-	free(s->ttab);
-	s->tab = s->ttab = NULL;
+	size_t i = bucket(t, key_5tuple(t, &a->ft));
+
+	a->next = t->tab[i];
+	t->tab[i] = a;
 }
 
-static void tab_insert(struct tp_srv *s, struct tp_alloc *a)
+static void tab_remove(struct tp_allocs *t, struct tp_alloc *a)
 {
-	size_t i = hash_5tuple(s, &a->ft, s->tab_size);
-
-	a->next = s->tab[i];
-	s->tab[i] = a;
-}
-
-static void tab_remove(struct tp_srv *s, struct tp_alloc *a)
-{
-	struct tp_alloc **pp = &s->tab[hash_5tuple(s, &a->ft, s->tab_size)];
-
-	for (; *pp; pp = &(*pp)->next)
+	for (struct tp_alloc **pp = &t->tab[bucket(t, key_5tuple(t, &a->ft))]; *pp;
+	     pp = &(*pp)->next)
 		if (*pp == a) {
 			*pp = a->next;
 			return;
 		}
 }
 
-static void ttab_insert(struct tp_srv *s, struct tp_alloc *a)
+static void ttab_insert(struct tp_allocs *t, struct tp_alloc *a)
 {
-	size_t i = hash_bytes(s, a->ticket, TP_TICKET_LEN, s->tab_size);
+	size_t i = bucket(t, hash64(t, a->ticket, TP_TICKET_LEN));
 
-	a->tnext = s->ttab[i];
-	s->ttab[i] = a;
+	a->tnext = t->ttab[i];
+	t->ttab[i] = a;
 }
 
-static void ttab_remove(struct tp_srv *s, struct tp_alloc *a)
+static void ttab_remove(struct tp_allocs *t, struct tp_alloc *a)
 {
-	struct tp_alloc **pp = &s->ttab[hash_bytes(s, a->ticket, TP_TICKET_LEN, s->tab_size)];
-
-	for (; *pp; pp = &(*pp)->tnext)
+	for (struct tp_alloc **pp = &t->ttab[bucket(t, hash64(t, a->ticket, TP_TICKET_LEN))]; *pp;
+	     pp = &(*pp)->tnext)
 		if (*pp == a) {
 			*pp = a->tnext;
 			return;
 		}
 }
 
-/* Double both allocation tables when they get full (load factor 1). */
-static void tab_grow(struct tp_srv *s)
+/* Double both tables when they get full (load factor 1); on out of memory
+ * keep the old ones: longer chains, still correct. */
+static void tab_grow(struct tp_allocs *t)
 {
-	size_t old = s->tab_size, size = old * 2;
-	struct tp_alloc **tab = calloc(size, sizeof(*tab));
-	struct tp_alloc **ttab = calloc(size, sizeof(*ttab));
-	struct tp_alloc **otab = s->tab, **ottab = s->ttab;
+	size_t old = t->tab_size;
+	struct tp_alloc **tab = calloc(old * 2, sizeof(*tab));
+	struct tp_alloc **ttab = calloc(old * 2, sizeof(*ttab));
+	struct tp_alloc **otab = t->tab, **ottab = t->ttab;
 
 	if (!tab || !ttab) {
 		free(tab);
 		free(ttab);
-		return; /* keep the old tables: longer chains, still correct */
+		return;
 	}
-	s->tab = tab;
-	s->ttab = ttab;
-	s->tab_size = size;
+	t->tab = tab;
+	t->ttab = ttab;
+	t->tab_size = old * 2;
 	for (size_t i = 0; i < old; i++) {
 		for (struct tp_alloc *a = otab[i], *n; a; a = n) {
 			n = a->next;
-			tab_insert(s, a);
+			tab_insert(t, a);
 		}
 		for (struct tp_alloc *a = ottab[i], *n; a; a = n) {
 			n = a->tnext;
-			ttab_insert(s, a);
+			ttab_insert(t, a);
 		}
 	}
 	free(otab);
 	free(ottab);
 }
 
-struct tp_alloc *tp_alloc_find(struct tp_srv *s, const struct tp_5tuple *ft)
+static void insert(struct tp_allocs *t, struct tp_alloc *a)
 {
-	for (struct tp_alloc *a = s->tab[hash_5tuple(s, ft, s->tab_size)]; a; a = a->next)
+	if (t->n >= t->tab_size)
+		tab_grow(t);
+	tab_insert(t, a);
+	if (a->has_ticket)
+		ttab_insert(t, a);
+	t->n++;
+}
+
+/* ---- the timer wheel ---- */
+
+static void wheel_remove(struct tp_alloc *a)
+{
+	if (!a->wprev)
+		return;
+	*a->wprev = a->wnext;
+	if (a->wnext)
+		a->wnext->wprev = a->wprev;
+	a->wnext = NULL;
+	a->wprev = NULL;
+}
+
+static void wheel_insert(struct tp_allocs *t, struct tp_alloc *a)
+{
+	struct tp_alloc **head = &t->wheel[(size_t)a->expires % WHEEL];
+
+	wheel_remove(a);
+	a->wnext = *head;
+	if (*head)
+		(*head)->wprev = &a->wnext;
+	a->wprev = head;
+	*head = a;
+}
+
+void tp_alloc_set_lifetime(struct tp_alloc *a, uint32_t lifetime, time_t now)
+{
+	a->expires = now + lifetime;
+	wheel_insert(a->t, a);
+}
+
+void tp_allocs_tick(struct tp_allocs *t, time_t now)
+{
+	time_t from = t->ticked + 1;
+
+	if (now < from)
+		return;
+	if (now - from >= WHEEL)
+		from = now - WHEEL + 1;   /* a long stall: every slot once */
+	for (time_t sec = from; sec <= now; sec++) {
+		struct tp_alloc *a = t->wheel[(size_t)sec % WHEEL], *next;
+
+		for (; a; a = next) {
+			next = a->wnext;
+			if (a->expires > now)
+				continue;     /* a later turn of the wheel */
+			if (t->ops->expired)
+				t->ops->expired(t->env, a);
+			tp_alloc_free(a);
+		}
+	}
+	t->ticked = now;
+}
+
+/* ---- tables: create, free ---- */
+
+struct tp_allocs *tp_allocs_create(struct tp_shared *sh, struct tp_srv *s, unsigned worker,
+                                   const struct tp_alloc_ops *ops, void *env, time_t now)
+{
+	struct tp_allocs *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return NULL;
+	t->sh = sh;
+	t->s = s;
+	t->worker = worker;
+	t->ops = ops;
+	t->env = env;
+	t->ticked = now;
+	t->tab_size = TAB_MIN;
+	t->tab = calloc(t->tab_size, sizeof(*t->tab));
+	t->ttab = calloc(t->tab_size, sizeof(*t->ttab));
+	if (!t->tab || !t->ttab) {
+		free(t->tab);
+		free(t->ttab);
+		free(t);
+		return NULL;
+	}
+	return t;
+}
+
+void tp_allocs_free(struct tp_allocs *t)
+{
+	if (!t)
+		return;
+	for (size_t i = 0; i < t->tab_size; i++)
+		while (t->tab[i])
+			tp_alloc_free(t->tab[i]);
+	free(t->tab);
+	free(t->ttab);
+	free(t);
+}
+
+size_t tp_allocs_count(const struct tp_allocs *t)
+{
+	return t->n;
+}
+
+uint64_t tp_allocs_created(const struct tp_allocs *t)
+{
+	return t->created;
+}
+
+uint64_t tp_allocs_freed(const struct tp_allocs *t)
+{
+	return t->freed;
+}
+
+void tp_allocs_foreach(struct tp_allocs *t, void (*fn)(void *arg, struct tp_alloc *a), void *arg)
+{
+	for (size_t i = 0; i < t->tab_size; i++)
+		for (struct tp_alloc *a = t->tab[i]; a; a = a->next)
+			fn(arg, a);
+}
+
+/* ---- lookups ---- */
+
+struct tp_alloc *tp_alloc_find(struct tp_allocs *t, const struct tp_5tuple *ft)
+{
+	for (struct tp_alloc *a = t->tab[bucket(t, key_5tuple(t, ft))]; a; a = a->next)
 		if (ft_eq(&a->ft, ft))
 			return a;
 	return NULL;
 }
 
-struct tp_alloc *tp_alloc_find_ticket(struct tp_srv *s, const uint8_t *t, size_t len)
+struct tp_alloc *tp_alloc_find_ticket(struct tp_allocs *t, const uint8_t *ticket, size_t len)
 {
 	if (len != TP_TICKET_LEN)
 		return NULL;
-	for (struct tp_alloc *a = s->ttab[hash_bytes(s, t, len, s->tab_size)]; a; a = a->tnext)
-		if (a->has_ticket && sodium_memcmp(a->ticket, t, TP_TICKET_LEN) == 0)
+	for (struct tp_alloc *a = t->ttab[bucket(t, hash64(t, ticket, len))]; a; a = a->tnext)
+		if (a->has_ticket && sodium_memcmp(a->ticket, ticket, TP_TICKET_LEN) == 0)
 			return a;
 	return NULL;
 }
 
-uint32_t tp_alloc_user_count(struct tp_srv *s, const char *user, size_t len)
+struct tp_relay *tp_alloc_relay_for(struct tp_alloc *a, const struct tp_addr *peer)
 {
-	uint32_t n;
-
-	pthread_mutex_lock(&s->sh->mu);
-	n = tp_shared_user_count(s->sh, user, len);
-	pthread_mutex_unlock(&s->sh->mu);
-	return n;
+	for (int i = 0; i < a->nrelay; i++)
+		if (a->relay[i].addr.family == peer->family)
+			return &a->relay[i];
+	return NULL;
 }
 
-/* The shared ticket map says which worker owns a mobile allocation. */
-static void publish_ticket(struct tp_alloc *a)
+bool tp_alloc_has_family(const struct tp_alloc *a, int family)
 {
-	struct tp_srv *s = a->s;
-
-	pthread_mutex_lock(&s->sh->mu);
-	tp_shared_ticket_add(s->sh, a->ticket, TP_TICKET_LEN, s->worker,
-	                     tp_shared_hash(s->sh, a->user, strlen(a->user)));
-	pthread_mutex_unlock(&s->sh->mu);
+	for (int i = 0; i < a->nrelay; i++)
+		if (a->relay[i].addr.family == family)
+			return true;
+	return false;
 }
 
-static void unpublish_ticket(struct tp_alloc *a)
+/* ---- reservations (shared lock held) ---- */
+
+/* Redeem a token: its pool and port (the port stays taken), or 0. */
+static uint16_t take_reservation(struct tp_shared *sh, uint64_t token, time_t now,
+                                 struct tp_portpool **pool)
 {
-	pthread_mutex_lock(&a->s->sh->mu);
-	tp_shared_ticket_del(a->s->sh, a->ticket, TP_TICKET_LEN);
-	pthread_mutex_unlock(&a->s->sh->mu);
-}
+	for (size_t i = 0; token && i < TP_MAX_RESERVATIONS; i++) {
+		struct tp_reservation *r = &sh->resv[i];
 
-/* ---- lifecycle ---- */
-
-static void expired_cb(evutil_socket_t fd, short ev, void *arg)
-{
-	struct tp_alloc *a = arg;
-	struct tp_logctx ctx;
-
-	(void)fd;
-	(void)ev;
-	tp_alloc_logctx(a, &ctx);
-	tp_info(&ctx, "turn: allocation expired (%llu pkts out, %llu in, %u send errors)",
-	        (unsigned long long)a->tx_pkts, (unsigned long long)a->rx_pkts, a->send_errors);
-	tp_alloc_free(a);
-}
-
-void tp_alloc_set_lifetime(struct tp_alloc *a, uint32_t lifetime)
-{
-	struct timeval tv = { .tv_sec = lifetime, .tv_usec = 0 };
-
-	a->expires = tp_now(a->s) + lifetime;
-	evtimer_add(&a->timer, &tv);
-}
-
-/* Find a reservation by token; returns its port and pool (and consumes it) or 0. */
-static uint16_t take_reservation(struct tp_srv *s, uint64_t token, struct tp_portpool **pool)
-{
-	time_t now = tp_now(s);
-
-	for (size_t i = 0; i < TP_MAX_RESERVATIONS; i++) {
-		struct tp_reservation *r = &s->sh->resv[i];
-
-		if (r->token != token || !token)
+		if (r->token != token)
 			continue;
 		r->token = 0;
 		if (r->expires < now) {
@@ -249,26 +331,24 @@ static uint16_t take_reservation(struct tp_srv *s, uint64_t token, struct tp_por
 	return 0;
 }
 
-/* Release reservations whose time is up, giving their ports back. */
-static void sweep_reservations(struct tp_srv *s)
+/* Give the ports of expired reservations back. */
+static void sweep_reservations(struct tp_shared *sh, time_t now)
 {
-	time_t now = tp_now(s);
-
 	for (size_t i = 0; i < TP_MAX_RESERVATIONS; i++) {
-		struct tp_reservation *r = &s->sh->resv[i];
+		struct tp_reservation *r = &sh->resv[i];
 
-		if (!r->token || r->expires >= now)
-			continue;
-		tp_port_release(r->pool, r->port);
-		r->token = 0;
+		if (r->token && r->expires < now) {
+			tp_port_release(r->pool, r->port);
+			r->token = 0;
+		}
 	}
 }
 
-static int add_reservation(struct tp_srv *s, struct tp_portpool *pool, uint16_t port,
-                           uint64_t *token)
+static int add_reservation(struct tp_shared *sh, struct tp_portpool *pool, uint16_t port,
+                           time_t now, uint64_t *token)
 {
 	for (size_t i = 0; i < TP_MAX_RESERVATIONS; i++) {
-		struct tp_reservation *r = &s->sh->resv[i];
+		struct tp_reservation *r = &sh->resv[i];
 
 		if (r->token)
 			continue;
@@ -277,468 +357,344 @@ static int add_reservation(struct tp_srv *s, struct tp_portpool *pool, uint16_t 
 		while (!r->token);
 		r->port = port;
 		r->pool = pool;
-		r->expires = tp_now(s) + 30; /* RFC 8656 §7.2: about 30 s */
+		r->expires = now + 30; /* RFC 8656 §7.2: about 30 s */
 		*token = r->token;
 		return 0;
 	}
 	return -ENOSPC;
 }
 
-/* One relay endpoint: a UDP socket, or a TCP listener for RFC 6062. */
-static int open_one(struct tp_alloc *a, const struct tp_alloc_req *r, struct tp_portpool *pool,
-                    uint16_t port)
-{
-	struct tp_relay *rl = &a->relay[a->nrelay];
-	int rc;
+/* ---- create ---- */
 
-	if (r->tcp) {
-		struct tp_addr addr = pool->ip;
-
-		addr.port = port;
-		rc = tp_tcp_relay_open(a, &addr);
-		if (rc == 0) {
-			rl->a = a;
-			rl->addr = addr;
-			rl->fd = -1;
-		}
-	} else {
-		rc = tp_relay_open(a, rl, &pool->ip, port);
-	}
-	if (rc == 0) {
-		rl->pool = pool;
-		tp_port_set_live(pool, port, r->tcp, true);
-		a->nrelay++;
-	}
-	return rc;
-}
-
-/* Close relay endpoint i; its port stays taken until release_one. */
-static void unbind_one(struct tp_alloc *a, int i)
-{
-	struct tp_relay *rl = &a->relay[i];
-
-	tp_port_set_live(rl->pool, rl->addr.port, a->tcp != NULL, false);
-	if (i == 0)
-		tp_tcp_relay_close(a);
-	tp_relay_close(rl);
-}
-
-/* Give relay endpoint i's port back (shared lock held). */
-static void release_one(struct tp_alloc *a, int i)
-{
-	tp_port_release(a->relay[i].pool, a->relay[i].addr.port);
-}
-
-/*
- * Open the relay socket of one family. With a reserved port, bind exactly it;
- * otherwise take ports until one binds (another process may hold some), at
- * most a few dozen tries, from the least used relay address of the family
- * first, then the next.
- */
-static int open_family(struct tp_srv *s, struct tp_alloc *a, const struct tp_alloc_req *r,
-                       int family, struct tp_alloc_res *res)
-{
-	const struct tp_conf *c = s->conf;
+/* One family's relay endpoint being set up: ports are taken (and counted in
+ * the pool) under the lock, bound outside it. */
+struct plan {
+	int family;
 	struct tp_portpool *pools[TP_CONF_MAX_ADDRS];
-	size_t npools = tp_shared_pools_by_load(s->sh, family, pools, TP_CONF_MAX_ADDRS);
-	uint16_t failed[32];
-	size_t nfailed = 0;
-	int rc = -ENOSPC;
+	size_t npools, k;           /* candidate pools, least used first; current */
+	uint16_t port;              /* taken, to be bound (0: none) */
+	uint16_t held[BIND_TRIES];  /* taken but in use elsewhere: released at the end */
+	struct tp_portpool *held_pool[BIND_TRIES];
+	size_t nheld;
+	int err;
+};
 
-	if (npools == 0)
-		return 440;
-	for (size_t k = 0; k < npools && rc != 0; k++) {
-		struct tp_portpool *pool = pools[k];
-
-		nfailed = 0;
-		while (nfailed < sizeof(failed) / sizeof(failed[0])) {
-			uint16_t port;
-
-			if (tp_port_take(pool, c->min_port, c->max_port, r->even_port,
-			                 r->reserve_next, &port) != 0) {
-				rc = -ENOSPC;
-				break;
-			}
-			rc = open_one(a, r, pool, port);
-			if (rc == 0) {
-				if (r->reserve_next) {
-					if (add_reservation(s, pool, (uint16_t)(port + 1),
-					                    &res->token) == 0)
-						res->reserved = true;
-					else
-						tp_port_release(pool, (uint16_t)(port + 1));
-				}
-				break;
-			}
-			failed[nfailed++] = port;
-			if (r->reserve_next)
-				tp_port_release(pool, (uint16_t)(port + 1));
-			if (rc != -EADDRINUSE)
-				break;
-		}
-		for (size_t i = 0; i < nfailed; i++)
-			tp_port_release(pool, failed[i]);
-	}
-	return rc == 0 ? 0 : 508;
+/* Take the next port for p (lock held). 0 or -ENOSPC. */
+static int plan_take(struct plan *p, const struct tp_conf *c, const struct tp_alloc_req *r)
+{
+	for (; p->k < p->npools; p->k++)
+		if (tp_port_take(p->pools[p->k], c->min_port, c->max_port, r->even_port,
+		                 r->reserve_next, &p->port) == 0)
+			return 0;
+	p->port = 0;
+	return -ENOSPC;
 }
 
-/* With the shared lock held: quotas, ports, reservations and counts are
- * shared by the workers. */
-static int create_locked(struct tp_srv *s, const struct tp_alloc_req *r, struct tp_alloc **out,
-                         struct tp_alloc_res *res)
+/* Give a taken port (and its reserved neighbour) back (lock held). */
+static void plan_release(const struct tp_alloc_req *r, struct tp_portpool *pool, uint16_t port)
 {
-	const struct tp_conf *c = s->conf;
-	struct tp_shared *sh = s->sh;
-	struct tp_alloc *a;
-	uint16_t reserved = 0;
-	struct tp_portpool *rpool = NULL;
+	tp_port_release(pool, port);
+	if (r->reserve_next)
+		tp_port_release(pool, (uint16_t)(port + 1));
+}
 
-	memset(res, 0, sizeof(*res));
+/* Quotas, reservation and ports, all under the shared lock. */
+static int reserve_locked(struct tp_allocs *t, const struct tp_conf *c,
+                          const struct tp_alloc_req *r, time_t now, struct plan plans[2],
+                          size_t *nplans, struct tp_alloc *a)
+{
+	struct tp_shared *sh = t->sh;
+
 	if (c->total_quota && sh->nallocs >= c->total_quota)
-		return 486;
+		return -EUSERS;
 	if (c->user_quota &&
 	    tp_shared_user_count(sh, r->quota_user, r->quota_user_len) >= c->user_quota)
-		return 486;
-	sweep_reservations(s);
+		return -EDQUOT;
+	sweep_reservations(sh, now);
+	*nplans = 0;
 	if (r->has_token) {
-		reserved = take_reservation(s, r->token, &rpool);
-		if (!reserved)
-			return 508; /* RFC 8656 §7.2: an unknown token is "insufficient capacity" */
-	}
+		struct tp_portpool *pool = NULL;
+		uint16_t port = take_reservation(sh, r->token, now, &pool);
 
+		if (!port)
+			return -ENOENT; /* RFC 8656 §7.2: "insufficient capacity", 508 */
+		plans[0] = (struct plan){ .family = pool->ip.family, .pools = { pool }, .npools = 1,
+		                          .port = port };
+		*nplans = 1;
+	} else {
+		int fams[2] = { r->want4 ? AF_INET : 0, r->want6 ? AF_INET6 : 0 };
+
+		for (int f = 0; f < 2; f++) {
+			struct plan *p = &plans[*nplans];
+
+			if (!fams[f])
+				continue;
+			memset(p, 0, sizeof(*p));
+			p->family = fams[f];
+			p->npools = tp_shared_pools_by_load(sh, fams[f], p->pools, TP_CONF_MAX_ADDRS);
+			p->err = p->npools ? plan_take(p, c, r) : -EAFNOSUPPORT;
+			(*nplans)++;
+		}
+	}
+	if (!(plans[0].port || (*nplans > 1 && plans[1].port)))
+		return 0;  /* nothing to bind: the caller reports the families' errors */
+	a->uc = tp_shared_user_get(sh, r->quota_user, r->quota_user_len);
+	if (!a->uc) {
+		for (size_t i = 0; i < *nplans; i++)
+			if (plans[i].port)
+				plan_release(r, plans[i].pools[plans[i].k], plans[i].port);
+		return -ENOMEM;
+	}
+	sh->nallocs++;
+	return 0;
+}
+
+/* Bind each planned endpoint, taking another port (under the lock) while
+ * the one taken is in use by another process. */
+static void bind_plans(struct tp_allocs *t, const struct tp_conf *c, const struct tp_alloc_req *r,
+                       struct plan *plans, size_t nplans, struct tp_alloc *a)
+{
+	for (size_t i = 0; i < nplans; i++) {
+		struct plan *p = &plans[i];
+
+		while (p->port) {
+			struct tp_relay *rl = &a->relay[a->nrelay];
+			struct tp_portpool *pool = p->pools[p->k];
+			int rc;
+
+			rl->addr = pool->ip;
+			rl->addr.port = p->port;
+			rl->pool = pool;
+			rl->io = NULL;
+			rc = t->ops->relay_open(t->env, a, a->nrelay, &rl->addr);
+			if (rc == 0) {
+				tp_port_set_live(pool, p->port, r->tcp, true);
+				a->nrelay++;
+				break;
+			}
+			pthread_mutex_lock(&t->sh->mu);
+			if (rc == -EADDRINUSE && p->nheld < BIND_TRIES && !r->has_token) {
+				p->held[p->nheld] = p->port;
+				p->held_pool[p->nheld++] = pool;
+				p->err = plan_take(p, c, r);
+			} else {
+				plan_release(r, pool, p->port);
+				p->port = 0;
+				p->err = -ENOSPC;
+			}
+			pthread_mutex_unlock(&t->sh->mu);
+		}
+	}
+}
+
+/* After binding (lock held): ports that were in use elsewhere go back, the
+ * reserved neighbours of bound ports become reservations. */
+static void settle_locked(struct tp_allocs *t, const struct tp_alloc_req *r, time_t now,
+                          struct plan *plans, size_t nplans, struct tp_alloc_res *res)
+{
+	for (size_t i = 0; i < nplans; i++) {
+		struct plan *p = &plans[i];
+
+		for (size_t h = 0; h < p->nheld; h++)
+			plan_release(r, p->held_pool[h], p->held[h]);
+		if (!p->port || !r->reserve_next)
+			continue;
+		if (add_reservation(t->sh, p->pools[p->k], (uint16_t)(p->port + 1), now,
+		                    &res->token) == 0)
+			res->reserved = true;
+		else
+			tp_port_release(p->pools[p->k], (uint16_t)(p->port + 1));
+	}
+}
+
+int tp_alloc_create(struct tp_allocs *t, const struct tp_conf *c, const struct tp_alloc_req *r,
+                    time_t now, struct tp_alloc **out, struct tp_alloc_res *res)
+{
+	struct tp_shared *sh = t->sh;
+	struct plan plans[2];
+	size_t nplans = 0;
+	struct tp_alloc *a;
+	int rc;
+
+	memset(res, 0, sizeof(*res));
 	a = tp_slab_alloc(sh->alloc_slab);
 	if (!a)
-		return 508;
-	a->s = s;
+		return -ENOMEM;
+	a->user = strndup(r->user, r->user_len);
+	if (!a->user) {
+		tp_slab_free(sh->alloc_slab, a);
+		return -ENOMEM;
+	}
+	a->t = t;
+	a->s = t->s;
 	a->sink = r->sink;
 	a->ft = *r->ft;
 	a->mapped = r->ft->client;
-	a->created = tp_now(s);
+	a->created = now;
+	a->is_tcp = r->tcp;
 	memcpy(a->alloc_tid, r->tid, TP_STUN_TID_LEN);
-	for (int i = 0; i < 2; i++)
-		a->relay[i].fd = -1;
-	a->user = strndup(r->user, r->user_len);
-	if (!a->user)
-		goto fail;
+	tp_perms_init(&a->perms);
+	tp_chans_init(&a->chans);
 
-	if (reserved) {
-		if (open_one(a, r, rpool, reserved) != 0) {
-			tp_port_release(rpool, reserved);
-			goto fail;
-		}
-	} else {
-		if (r->want4)
-			res->err4 = (uint16_t)open_family(s, a, r, AF_INET, res);
-		if (r->want6)
-			res->err6 = (uint16_t)open_family(s, a, r, AF_INET6, res);
-		if (a->nrelay == 0) {
-			int e = r->want4 ? res->err4 : res->err6;
-
-			free(a->user);
-			tp_slab_free(sh->alloc_slab, a);
-			return e ? e : 508;
-		}
+	pthread_mutex_lock(&sh->mu);
+	rc = reserve_locked(t, c, r, now, plans, &nplans, a);
+	pthread_mutex_unlock(&sh->mu);
+	if (rc == 0 && a->uc)
+		bind_plans(t, c, r, plans, nplans, a);
+	pthread_mutex_lock(&sh->mu);
+	if (a->uc)
+		settle_locked(t, r, now, plans, nplans, res);
+	if (a->uc && a->nrelay == 0) {
+		tp_shared_user_put(sh, a->uc);
+		sh->nallocs--;
+		a->uc = NULL;
 	}
-
-	a->uc = tp_shared_user_get(sh, r->quota_user, r->quota_user_len);
-	if (!a->uc)
-		goto fail;
-	evtimer_assign(&a->timer, s->base, expired_cb, a);
-	tp_alloc_set_lifetime(a, r->lifetime);
-	if (s->nallocs >= s->tab_size)
-		tab_grow(s);
-	tab_insert(s, a);
-	if (r->mobility) {
+	if (a->nrelay && r->mobility) {
 		a->has_ticket = true;
 		randombytes_buf(a->ticket, TP_TICKET_LEN);
-		ttab_insert(s, a);
-		tp_shared_ticket_add(sh, a->ticket, TP_TICKET_LEN, s->worker,
+		tp_shared_ticket_add(sh, a->ticket, TP_TICKET_LEN, t->worker,
 		                     tp_shared_hash(sh, a->user, strlen(a->user)));
 	}
-	s->nallocs++;
-	sh->nallocs++;
-	s->stats.allocs_created++;
-	s->stats.allocs_live = s->nallocs;
+	pthread_mutex_unlock(&sh->mu);
+
+	for (size_t i = 0; i < nplans; i++) {
+		int *e = plans[i].family == AF_INET6 ? &res->err6 : &res->err4;
+
+		*e = plans[i].port ? 0 : plans[i].err ? plans[i].err : -ENOSPC;
+	}
+	if (rc == 0 && a->nrelay == 0)
+		rc = r->has_token ? -ENOSPC : (r->want4 ? res->err4 : res->err6);
+	if (rc) {
+		free(a->user);
+		tp_slab_free(sh->alloc_slab, a);
+		return rc;
+	}
+	insert(t, a);
+	tp_alloc_set_lifetime(a, r->lifetime, now);
+	t->created++;
 	*out = a;
 	return 0;
-
-fail:
-	for (int i = 0; i < a->nrelay; i++) {
-		unbind_one(a, i);
-		release_one(a, i);
-	}
-	tp_shared_user_put(sh, a->uc);
-	free(a->user);
-	tp_slab_free(sh->alloc_slab, a);
-	return 508;
 }
 
-int tp_alloc_create(struct tp_srv *s, const struct tp_alloc_req *r, struct tp_alloc **out,
-                    struct tp_alloc_res *res)
-{
-	int rc;
-
-	pthread_mutex_lock(&s->sh->mu);
-	rc = create_locked(s, r, out, res);
-	pthread_mutex_unlock(&s->sh->mu);
-	return rc;
-}
+/* ---- free, move ---- */
 
 void tp_alloc_free(struct tp_alloc *a)
 {
-	struct tp_srv *s = a->s;
+	struct tp_allocs *t = a->t;
+	struct tp_shared *sh = t->sh;
 
 	if (a->sink && a->sink->alloc_gone)
 		a->sink->alloc_gone(a->sink);
-	tab_remove(s, a);
+	tab_remove(t, a);
 	if (a->has_ticket)
-		ttab_remove(s, a);
-	evtimer_del(&a->timer);
+		ttab_remove(t, a);
+	wheel_remove(a);
+	t->n--;
+	t->freed++;
+	for (int i = 0; i < a->nrelay; i++) {
+		tp_port_set_live(a->relay[i].pool, a->relay[i].addr.port, a->is_tcp, false);
+		t->ops->relay_close(t->env, a, (unsigned)i);
+	}
+	pthread_mutex_lock(&sh->mu);
 	for (int i = 0; i < a->nrelay; i++)
-		unbind_one(a, i);
-	pthread_mutex_lock(&s->sh->mu);
-	for (int i = 0; i < a->nrelay; i++)
-		release_one(a, i);
+		tp_port_release(a->relay[i].pool, a->relay[i].addr.port);
 	if (a->has_ticket)
-		tp_shared_ticket_del(s->sh, a->ticket, TP_TICKET_LEN);
-	tp_shared_user_put(s->sh, a->uc);
-	s->sh->nallocs--;
-	pthread_mutex_unlock(&s->sh->mu);
-	free(a->perms);
-	free(a->chans);
+		tp_shared_ticket_del(sh, a->ticket, TP_TICKET_LEN);
+	tp_shared_user_put(sh, a->uc);
+	sh->nallocs--;
+	pthread_mutex_unlock(&sh->mu);
+	tp_perms_free(&a->perms);
+	tp_chans_free(&a->chans);
 	free(a->user);
-	tp_slab_free(s->sh->alloc_slab, a);
-	s->nallocs--;
-	s->stats.allocs_deleted++;
-	s->stats.allocs_live = s->nallocs;
-	/* give freed memory back to the system after mass releases: when the last
-	 * allocation goes, and every 1024 releases */
-	if (s->nallocs == 0 || (s->stats.allocs_deleted & 1023) == 0)
-		malloc_trim(0);
-}
-
-void tp_alloc_free_all(struct tp_srv *s)
-{
-	if (!s->tab)
-		return;
-	for (size_t i = 0; i < s->tab_size; i++)
-		while (s->tab[i])
-			tp_alloc_free(s->tab[i]);
+	tp_slab_free(sh->alloc_slab, a);
 }
 
 void tp_alloc_new_ticket(struct tp_alloc *a)
 {
-	if (a->has_ticket) {
-		ttab_remove(a->s, a);
-		unpublish_ticket(a);
-	}
+	struct tp_allocs *t = a->t;
+	struct tp_shared *sh = t->sh;
+
+	if (a->has_ticket)
+		ttab_remove(t, a);
+	pthread_mutex_lock(&sh->mu);
+	if (a->has_ticket)
+		tp_shared_ticket_del(sh, a->ticket, TP_TICKET_LEN);
 	randombytes_buf(a->ticket, TP_TICKET_LEN);
 	a->has_ticket = true;
-	ttab_insert(a->s, a);
-	publish_ticket(a);
-}
-
-/*
- * Mobility across workers: the owner detaches the allocation from its loop
- * (tables, timer, relay socket events; queued datagrams leave first), the
- * worker that got the client's new 5-tuple adopts it onto its own loop.
- */
-void tp_alloc_detach(struct tp_alloc *a)
-{
-	struct tp_srv *s = a->s;
-
-	tp_relay_flush(s);
-	tab_remove(s, a);
-	if (a->has_ticket)
-		ttab_remove(s, a);
-	evtimer_del(&a->timer);
-	for (int i = 0; i < a->nrelay; i++)
-		if (a->relay[i].fd >= 0)
-			event_del(&a->relay[i].ev);
-	s->nallocs--;
-	s->stats.allocs_live = s->nallocs;
-}
-
-void tp_alloc_adopt(struct tp_srv *s, struct tp_alloc *a, const struct tp_5tuple *ft,
-                    struct tp_sink *sink)
-{
-	a->s = s;
-	a->ft = *ft;
-	a->sink = sink;
-	for (int i = 0; i < a->nrelay; i++)
-		if (a->relay[i].fd >= 0)
-			tp_relay_rearm(&a->relay[i]);
-	evtimer_assign(&a->timer, s->base, expired_cb, a);
-	tp_alloc_set_lifetime(a, a->expires > tp_now(s) ? (uint32_t)(a->expires - tp_now(s)) : 1);
-	if (s->nallocs >= s->tab_size)
-		tab_grow(s);
-	tab_insert(s, a);
-	s->nallocs++;
-	s->stats.allocs_live = s->nallocs;
-	tp_alloc_new_ticket(a); /* the used ticket cannot be replayed */
+	tp_shared_ticket_add(sh, a->ticket, TP_TICKET_LEN, t->worker,
+	                     tp_shared_hash(sh, a->user, strlen(a->user)));
+	pthread_mutex_unlock(&sh->mu);
+	ttab_insert(t, a);
 }
 
 void tp_alloc_move(struct tp_alloc *a, const struct tp_5tuple *ft, struct tp_sink *sink)
 {
 	if (a->sink && a->sink != sink && a->sink->alloc_gone)
 		a->sink->alloc_gone(a->sink);
-	tab_remove(a->s, a);
+	tab_remove(a->t, a);
 	a->ft = *ft;
 	a->sink = sink;
-	tab_insert(a->s, a);
+	tab_insert(a->t, a);
 }
 
-/* ---- permissions ---- */
-
-/*
- * Grow an entry table of *cap entries of size sz to hold one more, doubling
- * but never past max entries, with the size computed without overflow.
- * 0 or -ENOMEM (the table is untouched then).
- */
-static int grow(void **tab, uint32_t *cap, size_t sz, uint32_t max)
+void tp_alloc_detach(struct tp_alloc *a)
 {
-	uint32_t want = *cap ? (*cap > max / 2 ? max : *cap * 2) : (max < 4 ? max : 4);
-	void *p;
+	struct tp_allocs *t = a->t;
 
-	if (want <= *cap || want > SIZE_MAX / sz)
-		return -ENOMEM;
-	p = realloc(*tab, (size_t)want * sz);
-	if (!p)
-		return -ENOMEM;
-	*tab = p;
-	*cap = want;
-	return 0;
-}
-
-static void perms_compact(struct tp_alloc *a, time_t now)
-{
-	uint32_t j = 0;
-
-	for (uint32_t i = 0; i < a->nperms; i++)
-		if (a->perms[i].expires > now)
-			a->perms[j++] = a->perms[i];
-	a->nperms = j;
-}
-
-int tp_perm_install(struct tp_alloc *a, const struct tp_addr *peer)
-{
-	time_t now = tp_now(a->s);
-
-	for (uint32_t i = 0; i < a->nperms; i++)
-		if (tp_addr_ip_eq(&a->perms[i].ip, peer)) {
-			a->perms[i].expires = now + TP_PERM_LIFETIME;
-			return 0;
-		}
-	perms_compact(a, now);
-	if (a->nperms >= a->s->conf->max_permissions)
-		return 508;
-	if (a->nperms == a->cap_perms &&
-	    grow((void **)&a->perms, &a->cap_perms, sizeof(*a->perms),
-	         a->s->conf->max_permissions) != 0)
-		return 508;
-	a->perms[a->nperms].ip = *peer;
-	a->perms[a->nperms].ip.port = 0;
-	a->perms[a->nperms].expires = now + TP_PERM_LIFETIME;
-	a->nperms++;
-	return 0;
-}
-
-bool tp_perm_ok(struct tp_alloc *a, const struct tp_addr *peer)
-{
-	time_t now = tp_now(a->s);
-
-	for (uint32_t i = 0; i < a->nperms; i++)
-		if (tp_addr_ip_eq(&a->perms[i].ip, peer))
-			return a->perms[i].expires > now;
-	return false;
-}
-
-/* ---- channels ---- */
-
-int tp_chan_bind(struct tp_alloc *a, uint16_t num, const struct tp_addr *peer, bool self_relay)
-{
-	time_t now = tp_now(a->s);
-	struct tp_chan *same = NULL;
-
-	/* An entry stays (in quarantine) for 5 minutes after it expires: during that
-	 * time neither its number nor its peer may be bound to anything else. */
-	uint32_t j = 0;
-
-	for (uint32_t i = 0; i < a->nchans; i++)
-		if (a->chans[i].expires + TP_CHAN_QUARANTINE > now)
-			a->chans[j++] = a->chans[i];
-	a->nchans = j;
-
-	for (uint32_t i = 0; i < a->nchans; i++) {
-		struct tp_chan *ch = &a->chans[i];
-		bool num_eq = ch->num == num, peer_eq = tp_addr_eq(&ch->peer, peer);
-
-		if (num_eq && peer_eq)
-			same = ch;
-		else if (num_eq || peer_eq)
-			return 400;
-	}
-	if (same) {
-		same->expires = now + TP_CHAN_LIFETIME;
-		return 0;
-	}
-	if (a->nchans >= a->s->conf->max_channels)
-		return 508;
-	if (a->nchans == a->cap_chans &&
-	    grow((void **)&a->chans, &a->cap_chans, sizeof(*a->chans), a->s->conf->max_channels) != 0)
-		return 508;
-	a->chans[a->nchans].num = num;
-	a->chans[a->nchans].peer = *peer;
-	a->chans[a->nchans].expires = now + TP_CHAN_LIFETIME;
-	a->chans[a->nchans].self_relay = self_relay;
-	a->nchans++;
-	return 0;
-}
-
-const struct tp_chan *tp_chan_by_num(struct tp_alloc *a, uint16_t num)
-{
-	for (uint32_t i = 0; i < a->nchans; i++)
-		if (a->chans[i].num == num)
-			return a->chans[i].expires > tp_now(a->s) ? &a->chans[i] : NULL;
-	return NULL;
-}
-
-const struct tp_chan *tp_chan_by_peer(struct tp_alloc *a, const struct tp_addr *peer)
-{
-	for (uint32_t i = 0; i < a->nchans; i++)
-		if (tp_addr_eq(&a->chans[i].peer, peer))
-			return a->chans[i].expires > tp_now(a->s) ? &a->chans[i] : NULL;
-	return NULL;
-}
-
-struct tp_relay *tp_alloc_relay_for(struct tp_alloc *a, const struct tp_addr *peer)
-{
+	tab_remove(t, a);
+	if (a->has_ticket)
+		ttab_remove(t, a);
+	wheel_remove(a);
+	t->n--;
 	for (int i = 0; i < a->nrelay; i++)
-		if (a->relay[i].addr.family == peer->family)
-			return &a->relay[i];
-	return NULL;
+		t->ops->relay_move(t->env, a, (unsigned)i, false);
+	a->t = NULL;
 }
 
-void tp_alloc_recheck_policy(struct tp_srv *s)
+void tp_alloc_adopt(struct tp_allocs *t, struct tp_alloc *a, const struct tp_5tuple *ft,
+                    struct tp_sink *sink, time_t now)
 {
-	for (size_t b = 0; b < s->tab_size; b++)
-		for (struct tp_alloc *a = s->tab[b]; a; a = a->next) {
-			uint32_t j = 0;
+	a->t = t;
+	a->s = t->s;
+	a->ft = *ft;
+	a->sink = sink;
+	bool ticket = a->has_ticket;
 
-			for (uint32_t i = 0; i < a->nperms; i++)
-				if (tp_peer_check(s->conf, &s->self, &a->perms[i].ip,
-				                  TP_PEER_IP | (a->tcp ? TP_PEER_TCP : 0)) ==
-				    TP_PEER_OK)
-					a->perms[j++] = a->perms[i];
-			a->nperms = j;
-			j = 0;
-			for (uint32_t i = 0; i < a->nchans; i++)
-				if (tp_peer_check(s->conf, &s->self, &a->chans[i].peer, TP_PEER_PORT) ==
-				    TP_PEER_OK)
-					a->chans[j++] = a->chans[i];
-			a->nchans = j;
-			tp_tcp_relay_recheck(a);
-		}
+	for (int i = 0; i < a->nrelay; i++)
+		t->ops->relay_move(t->env, a, (unsigned)i, true);
+	a->has_ticket = false;      /* the old ticket is not indexed here ... */
+	insert(t, a);
+	a->has_ticket = ticket;     /* ... and is replaced in the shared map below */
+	a->expires = a->expires > now ? a->expires : now + 1;
+	wheel_insert(t, a);
+	tp_alloc_new_ticket(a);     /* the used ticket cannot be replayed */
+}
+
+/* ---- Refresh(0) replay ---- */
+
+void tp_allocs_remember_deleted(struct tp_allocs *t, const struct tp_5tuple *ft,
+                                const uint8_t *tid, time_t now)
+{
+	struct gone *g = &t->gone[t->gone_next++ % GONE];
+
+	g->key = key_5tuple(t, ft);
+	memcpy(g->tid, tid, TP_STUN_TID_LEN);
+	g->at = now;
+}
+
+bool tp_allocs_recently_deleted(struct tp_allocs *t, const struct tp_5tuple *ft,
+                                const uint8_t *tid, time_t now)
+{
+	uint64_t key = key_5tuple(t, ft);
+
+	for (size_t i = 0; i < GONE; i++) {
+		const struct gone *g = &t->gone[i];
+
+		if (g->at && now - g->at <= GONE_SECONDS && g->key == key &&
+		    memcmp(g->tid, tid, TP_STUN_TID_LEN) == 0)
+			return true;
+	}
+	return false;
 }
 
 void tp_alloc_logctx(const struct tp_alloc *a, struct tp_logctx *ctx)

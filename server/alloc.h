@@ -1,78 +1,84 @@
 /*
- * alloc.h - TURN allocations (RFC 8656 §7), their permissions (§9), channels
- * (§12) and UDP relay sockets, owned by one struct tp_srv.
+ * alloc.h - TURN allocations (RFC 8656 §7): the state layer.
  *
- * An allocation is found by its 5-tuple (keyed SipHash table) or by its
- * mobility ticket (RFC 8016). It owns its relay sockets, its timer, its
- * permissions and channels; tp_alloc_free() releases all of it. Permissions and
- * channels expire lazily: they are checked against the clock where used and
- * compacted when the tables change.
+ * One struct tp_allocs per worker holds its allocations: found by 5-tuple
+ * (keyed SipHash table) or by mobility ticket (RFC 8016), expired by a timer
+ * wheel of one-second slots that the owner advances (tp_allocs_tick), created
+ * against the quotas, relay port pools and reservations the workers share
+ * (shared.h). Permissions and channels are tables of their own (perm.h,
+ * chan.h) inside each allocation.
+ *
+ * No I/O here: relay endpoints are opened and closed, and moved between
+ * event loops, through struct tp_alloc_ops, which the edges implement
+ * (relay_udp.c, relay_tcp.c, wired in srv.c) and unit tests fake; the clock
+ * is the caller's. Ports are taken from the pools under the shared lock, the
+ * endpoint is bound outside it, and the port is given back if binding fails.
+ *
+ * Errors are 0 or a negative errno; turn.c maps them to STUN codes.
  */
 #ifndef TP_ALLOC_H
 #define TP_ALLOC_H
 
-#include <event2/event_struct.h>
-
+#include "chan.h"
+#include "perm.h"
 #include "server.h"
 
-#define TP_PERM_LIFETIME 300     /* RFC 8656 §9 */
-#define TP_CHAN_LIFETIME 600     /* RFC 8656 §12 */
-#define TP_CHAN_QUARANTINE 300   /* a number is not rebound to another peer for 5 min */
 #define TP_TICKET_LEN 24
 
-struct tp_perm {
-	struct tp_addr ip;       /* port 0 */
-	time_t expires;
-};
-
-struct tp_chan {
-	struct tp_addr peer;
-	time_t expires;          /* binding valid until; unusable after */
-	uint16_t num;
-	bool self_relay;         /* peer is one of our relay addresses: each packet
-	                            checks that an allocation still holds the port */
-};
-
-struct tp_relay {
-	struct tp_alloc *a;      /* borrowed back-pointer */
-	struct tp_portpool *pool;/* borrowed: the relay address's pool (port, live bit) */
-	struct event ev;
-	struct tp_addr addr;     /* bound local address */
-	int fd;
-	bool df;                 /* IP_PMTUDISC_DO currently set */
-	uint32_t ovfl;           /* the kernel's drop count last seen (SO_RXQ_OVFL) */
-};
-
+struct tp_portpool;
 struct tp_user_count;
 struct tp_tcp_relay;
+struct tp_relay_io;
+struct tp_allocs;
+
+/* One relay endpoint: its address, the pool its port came from, and the
+ * edge's object for it (a UDP socket, or nothing for a TCP relay, whose
+ * listener is a->tcp). */
+struct tp_relay {
+	struct tp_addr addr;        /* bound local address */
+	struct tp_portpool *pool;   /* borrowed */
+	struct tp_relay_io *io;     /* owned by the edge (relay_udp.c) */
+};
 
 struct tp_alloc {
-	struct tp_alloc *next;   /* 5-tuple table chain */
-	struct tp_alloc *tnext;  /* ticket table chain */
-	struct tp_srv *s;        /* borrowed */
-	struct tp_sink *sink;    /* borrowed: the listener or connection */
+	struct tp_alloc *next;      /* 5-tuple table chain */
+	struct tp_alloc *tnext;     /* ticket table chain */
+	struct tp_alloc *wnext, **wprev; /* timer wheel slot list */
+	struct tp_allocs *t;        /* borrowed: the table holding it */
+	struct tp_srv *s;           /* borrowed: its worker (for the edges) */
+	struct tp_sink *sink;       /* borrowed: the listener or connection */
 	struct tp_5tuple ft;
 	struct tp_relay relay[2];
 	uint8_t nrelay;
-	struct tp_tcp_relay *tcp;  /* owned: RFC 6062 relay (then relay[0].fd is -1) */
+	struct tp_tcp_relay *tcp;   /* owned by relay_tcp.c: an RFC 6062 relay */
+	bool is_tcp;                /* REQUESTED-TRANSPORT TCP */
 	bool has_ticket;
 	uint8_t ticket[TP_TICKET_LEN];
 	uint8_t alloc_tid[TP_STUN_TID_LEN]; /* the Allocate transaction, for retransmits */
-	struct tp_addr mapped;   /* XOR-MAPPED-ADDRESS given at Allocate */
-	uint64_t resv_token;     /* RESERVATION-TOKEN given at Allocate (0: none) */
+	struct tp_addr mapped;      /* XOR-MAPPED-ADDRESS given at Allocate */
+	uint64_t resv_token;        /* RESERVATION-TOKEN given at Allocate (0: none) */
 	uint16_t addr_err4, addr_err6; /* ADDRESS-ERROR-CODEs given at Allocate */
 	time_t created, expires;
-	struct event timer;
 	struct tp_user_count *uc;   /* owned share of the per-user count */
-	char *user;              /* owned, NUL-terminated (authenticated username) */
-
-	struct tp_perm *perms;   /* owned */
-	uint32_t nperms, cap_perms;
-	struct tp_chan *chans;   /* owned */
-	uint32_t nchans, cap_chans;
-
+	char *user;                 /* owned, NUL-terminated (authenticated username) */
+	struct tp_perms perms;
+	struct tp_chans chans;
 	uint64_t tx_pkts, tx_bytes, rx_pkts, rx_bytes;
 	uint32_t send_errors, icmp_rx;
+};
+
+/* What the state layer asks of the edges. env is tp_allocs_create's. */
+struct tp_alloc_ops {
+	/* Open relay endpoint i of a on addr (a->is_tcp: an RFC 6062 listener).
+	 * 0, or -errno (-EADDRINUSE: the port is taken elsewhere, try another). */
+	int (*relay_open)(void *env, struct tp_alloc *a, unsigned i, const struct tp_addr *addr);
+	/* Close endpoint i (and, for a TCP relay, its peer connections). */
+	void (*relay_close)(void *env, struct tp_alloc *a, unsigned i);
+	/* Mobility across workers: stop watching endpoint i on the old loop
+	 * (attach false, env the old owner's) / start on the new one (true). */
+	void (*relay_move)(void *env, struct tp_alloc *a, unsigned i, bool attach);
+	/* The allocation's lifetime ran out; it is freed when this returns. */
+	void (*expired)(void *env, struct tp_alloc *a);
 };
 
 /* What the Allocate handler asks for. */
@@ -82,69 +88,76 @@ struct tp_alloc_req {
 	const uint8_t *tid;
 	const char *user;
 	size_t user_len;
-	const char *quota_user;  /* the part quotas count (REST: after the ':') */
+	const char *quota_user;     /* the part quotas count (REST: after the ':') */
 	size_t quota_user_len;
 	uint32_t lifetime;
-	bool want4, want6;       /* families to allocate */
+	bool want4, want6;          /* families to allocate */
 	bool even_port, reserve_next;
 	bool has_token;
-	uint64_t token;          /* RESERVATION-TOKEN to redeem */
+	uint64_t token;             /* RESERVATION-TOKEN to redeem */
 	bool mobility;
-	bool tcp;                /* REQUESTED-TRANSPORT TCP (RFC 6062) */
+	bool tcp;                   /* REQUESTED-TRANSPORT TCP (RFC 6062) */
 };
 
-/* Result of a create: per family, 0 or the error for that family (440, 508). */
+/* Result of a create: per family, 0 or the error for that family
+ * (-EAFNOSUPPORT: no relay address of it; -ENOSPC: no port could be had). */
 struct tp_alloc_res {
-	uint16_t err4, err6;
-	bool reserved;           /* a RESERVATION-TOKEN was made */
+	int err4, err6;
+	bool reserved;              /* a RESERVATION-TOKEN was made */
 	uint64_t token;
 };
 
-/* Returns 0 and the new allocation, or a STUN error code (486, 508, 440, 508). */
-int tp_alloc_create(struct tp_srv *s, const struct tp_alloc_req *r, struct tp_alloc **out,
-                    struct tp_alloc_res *res);
+/* A table for worker s (borrowed; may be NULL in tests) over the shared
+ * state sh. NULL on out of memory. */
+struct tp_allocs *tp_allocs_create(struct tp_shared *sh, struct tp_srv *s, unsigned worker,
+                                   const struct tp_alloc_ops *ops, void *env, time_t now);
+/* Frees every allocation (closing its endpoints), then the table. */
+void tp_allocs_free(struct tp_allocs *t);
+size_t tp_allocs_count(const struct tp_allocs *t);
+/* Allocations made and freed by this table since it was created. */
+uint64_t tp_allocs_created(const struct tp_allocs *t);
+uint64_t tp_allocs_freed(const struct tp_allocs *t);
+/* Advance the clock: allocations whose lifetime is over expire (ops->expired,
+ * then freed). Call at least once a second. */
+void tp_allocs_tick(struct tp_allocs *t, time_t now);
+/* Visit every allocation; fn may not free it. */
+void tp_allocs_foreach(struct tp_allocs *t, void (*fn)(void *arg, struct tp_alloc *a), void *arg);
+
+/*
+ * Create an allocation under configuration c at time now. 0 and *out, or:
+ * -EDQUOT (user-quota), -EUSERS (total-quota), -ENOENT (RESERVATION-TOKEN
+ * unknown or expired), -EAFNOSUPPORT (no relay address of the family asked
+ * for), -ENOSPC (no port could be taken and bound), -ENOMEM. res says per
+ * family what happened (a dual-stack request may get one family).
+ */
+int tp_alloc_create(struct tp_allocs *t, const struct tp_conf *c, const struct tp_alloc_req *r,
+                    time_t now, struct tp_alloc **out, struct tp_alloc_res *res);
 void tp_alloc_free(struct tp_alloc *a);
-void tp_alloc_free_all(struct tp_srv *s);
-int tp_alloc_tables_init(struct tp_srv *s);
-void tp_alloc_tables_free(struct tp_srv *s);
 
-struct tp_alloc *tp_alloc_find(struct tp_srv *s, const struct tp_5tuple *ft);
-struct tp_alloc *tp_alloc_find_ticket(struct tp_srv *s, const uint8_t *t, size_t len);
-void tp_alloc_set_lifetime(struct tp_alloc *a, uint32_t lifetime);
-/* New ticket (RFC 8016), re-keyed in the ticket table. */
+struct tp_alloc *tp_alloc_find(struct tp_allocs *t, const struct tp_5tuple *ft);
+struct tp_alloc *tp_alloc_find_ticket(struct tp_allocs *t, const uint8_t *ticket, size_t len);
+void tp_alloc_set_lifetime(struct tp_alloc *a, uint32_t lifetime, time_t now);
+/* A new mobility ticket (RFC 8016), re-keyed here and in the shared map. */
 void tp_alloc_new_ticket(struct tp_alloc *a);
-/* Mobility across worker loops: the owner detaches, the new worker adopts
- * (re-registering sockets and timer on its loop, issuing a new ticket). */
-void tp_alloc_detach(struct tp_alloc *a);
-void tp_alloc_adopt(struct tp_srv *s, struct tp_alloc *a, const struct tp_5tuple *ft,
-                    struct tp_sink *sink);
-/* Move to a new 5-tuple (mobility). */
+/* Move to a new 5-tuple of the same worker (mobility). */
 void tp_alloc_move(struct tp_alloc *a, const struct tp_5tuple *ft, struct tp_sink *sink);
-/* Keyed 64-bit hash of a 5-tuple. */
-uint64_t tp_5tuple_key(const struct tp_srv *s, const struct tp_5tuple *ft);
-/* How many allocations the (quota) user holds. */
-uint32_t tp_alloc_user_count(struct tp_srv *s, const char *user, size_t len);
+/* Mobility across workers: the owner detaches, the new worker adopts (its
+ * endpoints move to the new loop, a new ticket is issued). */
+void tp_alloc_detach(struct tp_alloc *a);
+void tp_alloc_adopt(struct tp_allocs *t, struct tp_alloc *a, const struct tp_5tuple *ft,
+                    struct tp_sink *sink, time_t now);
 
-/* Permissions: install or refresh (0, or 508 when the table is full). */
-int tp_perm_install(struct tp_alloc *a, const struct tp_addr *peer);
-bool tp_perm_ok(struct tp_alloc *a, const struct tp_addr *peer);
+/* Remember that a Refresh(0) deleted ft's allocation, and ask about it: a
+ * retransmission of that transaction (its answer lost on UDP) gets success,
+ * not 437 (RFC 8656 §7.3), for 30 s. */
+void tp_allocs_remember_deleted(struct tp_allocs *t, const struct tp_5tuple *ft,
+                                const uint8_t *tid, time_t now);
+bool tp_allocs_recently_deleted(struct tp_allocs *t, const struct tp_5tuple *ft,
+                                const uint8_t *tid, time_t now);
 
-/* Channels: RFC 8656 §12 rules. Returns 0 or 400 (number or peer bound
- * otherwise) or 508 (table full). */
-int tp_chan_bind(struct tp_alloc *a, uint16_t num, const struct tp_addr *peer, bool self_relay);
-const struct tp_chan *tp_chan_by_num(struct tp_alloc *a, uint16_t num);
-const struct tp_chan *tp_chan_by_peer(struct tp_alloc *a, const struct tp_addr *peer);
-
-/* The relay socket of the peer's family, or NULL (443). */
+/* The relay endpoint of the peer's family, or NULL (443). */
 struct tp_relay *tp_alloc_relay_for(struct tp_alloc *a, const struct tp_addr *peer);
-
-/* Send application data to a peer from the relay. Errors are counted on the
- * allocation, never fatal to it. Returns 0 or a negative errno. */
-int tp_relay_send(struct tp_alloc *a, const struct tp_addr *peer, const uint8_t *data,
-                  size_t len, bool df);
-
-/* Drop permissions and channels the (new) peer policy refuses. */
-void tp_alloc_recheck_policy(struct tp_srv *s);
+bool tp_alloc_has_family(const struct tp_alloc *a, int family);
 
 void tp_alloc_logctx(const struct tp_alloc *a, struct tp_logctx *ctx);
 

@@ -109,7 +109,7 @@ static void timer_cb(evutil_socket_t fd, short ev, void *arg)
 	/* a session carrying an allocation lives as long as the allocation does (a
 	 * client may only receive for long stretches) */
 	if (d->established ? now - d->last_rx >= (time_t)s->conf->idle_timeout &&
-	                             !tp_alloc_find(s, &d->ft)
+	                             !tp_alloc_find(s->allocs, &d->ft)
 	                   : now - d->created >= (time_t)s->conf->handshake_timeout) {
 		s->stats.conn_timeouts++;
 		sess_free(d);
@@ -211,7 +211,7 @@ static struct tp_dtls_sess *sess_new(struct tp_dtls_listener *l, const struct tp
 static void sess_free(struct tp_dtls_sess *d)
 {
 	struct tp_dtls_listener *l = d->l;
-	struct tp_alloc *a = tp_alloc_find(l->s, &d->ft);
+	struct tp_alloc *a = tp_alloc_find(l->s->allocs, &d->ft);
 	struct tp_dtls_sess **pp = &l->tab[bucket(l, &d->ft.client)];
 
 	if (a && a->sink == &d->sink)

@@ -195,7 +195,7 @@ static void conn_read(struct bufferevent *bev, void *arg)
 		}
 		tp_dispatch(s, &c->sink, &c->ft, p, flen);
 		evbuffer_drain(in, flen);
-		if (kind == TP_FRAME_STUN && !c->has_alloc && tp_alloc_find(s, &c->ft)) {
+		if (kind == TP_FRAME_STUN && !c->has_alloc && tp_alloc_find(s->allocs, &c->ft)) {
 			/* a client that only receives relayed data sends nothing for
 			 * long stretches: no idle timeout while the allocation lives */
 			c->has_alloc = true;
@@ -386,7 +386,7 @@ static void unlink_conn(struct tp_conn *c)
 /* Closing a control connection deletes its allocation (RFC 8656 §3.1). */
 static void conn_close(struct tp_conn *c)
 {
-	struct tp_alloc *a = tp_alloc_find(c->s, &c->ft);
+	struct tp_alloc *a = tp_alloc_find(c->s->allocs, &c->ft);
 
 	if (a && a->sink == &c->sink)
 		tp_alloc_free(a);

@@ -8,12 +8,20 @@
 
 #include "alloc.h"
 
-/* 0, or a negative errno (-EADDRINUSE: try another port). */
-int tp_relay_open(struct tp_alloc *a, struct tp_relay *r, const struct tp_addr *ip,
-                  uint16_t port);
-void tp_relay_close(struct tp_relay *r);
-/* Register an open relay socket on its allocation's (new) loop. */
-void tp_relay_rearm(struct tp_relay *r);
+/* The UDP side of struct tp_alloc_ops: a's relay endpoint i on addr. 0, or a
+ * negative errno (-EADDRINUSE: try another port). */
+int tp_relay_open(struct tp_alloc *a, unsigned i, const struct tp_addr *addr);
+void tp_relay_close(struct tp_alloc *a, unsigned i);
+/* The size of a UDP relay socket object (for its slab). */
+size_t tp_relay_io_size(void);
+/* Stop watching endpoint i on its loop (queued datagrams leave first), or
+ * start watching it on a->s's loop. */
+void tp_relay_move(struct tp_alloc *a, unsigned i, bool attach);
+
+/* Send application data to a peer from the relay. Errors are counted on the
+ * allocation, never fatal to it. Returns 0 or a negative errno. */
+int tp_relay_send(struct tp_alloc *a, const struct tp_addr *peer, const uint8_t *data,
+                  size_t len, bool df);
 
 /* Bytes reserved in front of received peer data, so ChannelData and Data
  * indication headers can be written in place. */

@@ -231,7 +231,7 @@ static void relay_accept(struct evconnlistener *lev, evutil_socket_t fd, struct 
 
 	(void)lev;
 	(void)salen;
-	if (tp_addr_from_sa(&peer, sa) != 0 || !tp_perm_ok(a, &peer) ||
+	if (tp_addr_from_sa(&peer, sa) != 0 || !tp_perms_ok(&a->perms, &peer, tp_now(s)) ||
 	    tp_peer_check(s->conf, &s->self, &peer, TP_PEER_TCP) != TP_PEER_OK) {
 		s->stats.drop_no_perm++;
 		close(fd);
@@ -336,7 +336,8 @@ static void connect_event(struct bufferevent *bev, short what, void *arg)
 		bufferevent_setcb(bev, NULL, NULL, held_event, pc);
 		bufferevent_disable(bev, EV_READ);
 		evtimer_add(pc->timer, &tv);
-		tp_perm_install(pc->a, &pc->peer_addr);
+		(void)tp_perms_install(&pc->a->perms, &pc->peer_addr, pc->s->conf->max_permissions,
+		                       tp_now(pc->s));
 		tp_info(&ctx, "tcp relay: connected to %s (connection %u)", pa, pc->id);
 		connect_reply(pc, 0);
 		return;
@@ -420,7 +421,7 @@ int tp_tcp_connection_bind(struct tp_req *rq)
 		return tp_req_fail(rq, 400, "ConnectionBind needs a TCP or TLS connection");
 	if (!ci)
 		return tp_req_fail(rq, 400, "CONNECTION-ID missing");
-	if (tp_alloc_find(s, rq->ft))
+	if (tp_alloc_find(s->allocs, rq->ft))
 		return tp_req_fail(rq, 400, "this connection carries an allocation");
 	pc = find_id(s, tp_attr_u32(ci));
 	if (!pc || pc->client || pc->connecting)

@@ -21,10 +21,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <event2/event.h>
+#include <event2/event_struct.h>
 #include <linux/errqueue.h>
 #include <sodium.h>
 
 #include "relay.h"
+#include "slab.h"
+#include "shared.h"
 #include "sock.h"
 
 #define READ_BUDGET 64
@@ -34,13 +38,23 @@
 #define TXQ_ARENA (256 * 1024)
 _Static_assert(TXQ_LEN <= TP_SENDV_MAX, "one tp_sock_sendv per socket and flush");
 
+/* A UDP relay socket: the edge's half of struct tp_relay. */
+struct tp_relay_io {
+	struct tp_alloc *a;            /* borrowed back-pointer */
+	struct event ev;
+	struct tp_addr addr;           /* bound local address */
+	int fd;
+	bool df;                       /* IP_PMTUDISC_DO currently set */
+	uint32_t ovfl;                 /* the kernel's drop count last seen (SO_RXQ_OVFL) */
+};
+
 /* The server's queue of datagrams to peers (one per event loop). */
 struct tp_relay_txq {
 	struct event ev;
 	bool pending;
 	unsigned n;
 	size_t used;
-	struct tp_relay *r[TXQ_LEN];   /* borrowed: flushed before any is closed */
+	struct tp_relay_io *r[TXQ_LEN]; /* borrowed: flushed before any is closed */
 	struct iovec iov[TXQ_LEN];
 	struct sockaddr_storage to[TXQ_LEN];
 	socklen_t tolen[TXQ_LEN];
@@ -62,7 +76,7 @@ void tp_relay_flush(struct tp_srv *s)
 	if (!q || q->n == 0)
 		return;
 	for (unsigned i = 0; i < q->n; i++) {
-		struct tp_relay *r = q->r[i];
+		struct tp_relay_io *r = q->r[i];
 		struct tp_sendv_res res;
 		unsigned k = 0;
 
@@ -136,51 +150,72 @@ void tp_relay_fini(struct tp_srv *s)
 	s->txq = NULL;
 }
 
-int tp_relay_open(struct tp_alloc *a, struct tp_relay *r, const struct tp_addr *ip,
-                  uint16_t port)
+size_t tp_relay_io_size(void)
 {
-	struct tp_addr addr = *ip;
+	return sizeof(struct tp_relay_io);
+}
+
+int tp_relay_open(struct tp_alloc *a, unsigned i, const struct tp_addr *addr)
+{
+	struct tp_relay_io *r;
 	int one = 1, fd;
 
-	addr.port = port;
-	fd = tp_sock_bind(&addr, SOCK_DGRAM, 0, NULL);
+	fd = tp_sock_bind(addr, SOCK_DGRAM, 0, NULL);
 	if (fd < 0)
 		return fd;
+	r = tp_slab_alloc(a->s->sh->relay_slab);
+	if (!r) {
+		close(fd);
+		return -ENOMEM;
+	}
 	tp_sock_buffers(fd, (int)a->s->conf->relay_rcvbuf, (int)a->s->conf->relay_sndbuf, NULL,
 	                NULL);
 	/* ICMP errors from peers are read from the error queue (RFC 8656 §11.5) */
-	if (ip->family == AF_INET6)
+	if (addr->family == AF_INET6)
 		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_RECVERR, &one, sizeof(one));
 	else
 		(void)setsockopt(fd, IPPROTO_IP, IP_RECVERR, &one, sizeof(one));
 	r->a = a;
 	r->fd = fd;
-	r->addr = addr;
+	r->addr = *addr;
 	r->df = false;
 	r->ovfl = 0;
 	event_assign(&r->ev, a->s->base, fd, EV_READ | EV_PERSIST, relay_readable, r);
 	event_add(&r->ev, NULL);
+	a->relay[i].io = r;
 	return 0;
 }
 
-void tp_relay_rearm(struct tp_relay *r)
+void tp_relay_move(struct tp_alloc *a, unsigned i, bool attach)
 {
-	event_assign(&r->ev, r->a->s->base, r->fd, EV_READ | EV_PERSIST, relay_readable, r);
-	event_add(&r->ev, NULL);
+	struct tp_relay_io *r = a->relay[i].io;
+
+	if (!r)
+		return;
+	if (attach) {
+		event_assign(&r->ev, a->s->base, r->fd, EV_READ | EV_PERSIST, relay_readable, r);
+		event_add(&r->ev, NULL);
+	} else {
+		tp_relay_flush(a->s);   /* what is queued leaves from the old loop */
+		event_del(&r->ev);
+	}
 }
 
-void tp_relay_close(struct tp_relay *r)
+void tp_relay_close(struct tp_alloc *a, unsigned i)
 {
-	if (r->fd < 0)
+	struct tp_relay_io *r = a->relay[i].io;
+
+	if (!r)
 		return;
-	tp_relay_flush(r->a->s);
+	tp_relay_flush(a->s);
 	event_del(&r->ev);
 	close(r->fd);
-	r->fd = -1;
+	tp_slab_free(a->s->sh->relay_slab, r);
+	a->relay[i].io = NULL;
 }
 
 /* Toggle the DF bit only when it changes (RFC 8656 §11: DONT-FRAGMENT). */
-static void set_df(struct tp_relay *r, bool df)
+static void set_df(struct tp_relay_io *r, bool df)
 {
 	int v;
 
@@ -199,12 +234,13 @@ static void set_df(struct tp_relay *r, bool df)
 int tp_relay_send(struct tp_alloc *a, const struct tp_addr *peer, const uint8_t *data,
                   size_t len, bool df)
 {
-	struct tp_relay *r = tp_alloc_relay_for(a, peer);
+	struct tp_relay *rl = tp_alloc_relay_for(a, peer);
+	struct tp_relay_io *r = rl ? rl->io : NULL;
 	struct tp_relay_txq *q = a->s->txq;
 	struct sockaddr_storage ss;
 	unsigned sl;
 
-	if (!r || r->fd < 0)
+	if (!r)
 		return -EAFNOSUPPORT; /* no UDP socket of that family (or a TCP allocation) */
 	if (!df && !r->df && len <= TXQ_ARENA) {
 		unsigned i;
@@ -318,7 +354,7 @@ static uint8_t *data_indication(const struct tp_addr *peer, uint8_t *data, size_
 static void to_client(struct tp_alloc *a, const struct tp_addr *peer, uint8_t *data,
                       size_t len)
 {
-	const struct tp_chan *ch = tp_chan_by_peer(a, peer);
+	const struct tp_chan *ch = tp_chans_by_peer(&a->chans, peer, tp_now(a->s));
 	struct tp_sink *sink = a->sink;
 	uint8_t *msg;
 	size_t mlen;
@@ -350,7 +386,7 @@ static void to_client(struct tp_alloc *a, const struct tp_addr *peer, uint8_t *d
 }
 
 /* RFC 8656 §11.5: ICMPv4 types 3 and 11, ICMPv6 types 1, 2 and 3 are passed on. */
-static void drain_errors(struct tp_relay *r)
+static void drain_errors(struct tp_relay_io *r)
 {
 	struct tp_alloc *a = r->a;
 	uint8_t ctl[512], dummy[64];
@@ -383,7 +419,7 @@ static void drain_errors(struct tp_relay *r)
 			if (v4 ? (ee.ee_type != 3 && ee.ee_type != 11)
 			       : (ee.ee_type < 1 || ee.ee_type > 3))
 				continue;
-			if (!tp_perm_ok(a, &peer))
+			if (!tp_perms_ok(&a->perms, &peer, tp_now(a->s)))
 				continue;
 			icmp.type = ee.ee_type;
 			icmp.code = ee.ee_code;
@@ -404,7 +440,7 @@ static void drain_errors(struct tp_relay *r)
 
 static void relay_readable(evutil_socket_t fd, short ev, void *arg)
 {
-	struct tp_relay *r = arg;
+	struct tp_relay_io *r = arg;
 	struct tp_alloc *a = r->a;
 	struct tp_srv *s = a->s;
 	uint8_t *rx = s->txq->rx;
@@ -451,7 +487,7 @@ static void relay_readable(evutil_socket_t fd, short ev, void *arg)
 			}
 			if (tp_addr_from_sa(&peer, (struct sockaddr *)&ss[i]) != 0)
 				continue;
-			if (!tp_perm_ok(a, &peer)) {
+			if (!tp_perms_ok(&a->perms, &peer, tp_now(s))) {
 				s->stats.drop_no_perm++;
 				continue;
 			}

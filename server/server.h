@@ -102,21 +102,12 @@ struct tp_srv {
 	struct tp_shared *sh;                 /* borrowed: what the workers share */
 	unsigned worker;                      /* index among the workers */
 
-	/* allocations by 5-tuple and by mobility ticket */
-	struct tp_alloc **tab;
-	size_t tab_size, nallocs;
-	struct tp_alloc **ttab;               /* ticket table, same size */
+	struct tp_allocs *allocs;             /* owned: the allocations (alloc.h) */
+	struct event *tick;                   /* owned: one-second tick (expiry) */
+	uint64_t trimmed_at;                  /* allocs_deleted at the last malloc_trim */
 
 	struct tp_relay_txq *txq;             /* owned: datagrams queued to peers */
 	struct tp_crypto *crypto;             /* owned: HMAC contexts of this loop */
-	/* Refresh(0) transactions of recently deleted allocations, so that a
-	 * retransmission (its answer lost on UDP) gets success, not 437 */
-	struct tp_gone {
-		uint64_t key;                 /* keyed hash of the 5-tuple */
-		uint8_t tid[TP_STUN_TID_LEN];
-		time_t at;
-	} gone[64];
-	unsigned gone_next;
 	struct tp_stats stats;
 
 	struct tp_udp_listener *udp[TP_CONF_MAX_LISTEN];

@@ -107,6 +107,7 @@ void tp_shared_free(struct tp_shared *sh)
 	free(sh->utab);
 	free(sh->tickets);
 	tp_slab_destroy(sh->alloc_slab);
+	tp_slab_destroy(sh->relay_slab);
 	tp_buckets_free(sh->unauth);
 	tp_buckets_free(sh->fail_src);
 	tp_buckets_free(sh->fail_user);

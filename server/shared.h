@@ -31,6 +31,8 @@ struct tp_shared {
 	uint8_t hash_key[16];                       /* crypto_shorthash */
 	uint8_t nonce_key[32];                      /* nonces and DTLS cookies */
 	struct tp_slab *alloc_slab;                 /* owned: struct tp_alloc (own lock) */
+	struct tp_slab *relay_slab;                 /* owned: UDP relay sockets (made by
+	                                               tp_srv_shared_setup for relay_udp.c) */
 	/* per-source and per-name budgets, lock-free across workers (buckets.h) */
 	struct tp_buckets *unauth;                  /* owned: unauthenticated requests */
 	struct tp_buckets *fail_src, *fail_user;    /* owned: failed password checks */

@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <ifaddrs.h>
+#include <malloc.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,12 +18,15 @@
 #include "alloc.h"
 #include "shared.h"
 #include "auth.h"
+#include "dispatch.h"
 #include "listen_dtls.h"
 #include "listen_tcp.h"
 #include "listen_udp.h"
 #include "ports.h"
 #include "relay.h"
+#include "relay_tcp.h"
 #include "signal_ws.h"
+#include "slab.h"
 #include "sock.h"
 #include "srv.h"
 #include "worker.h"
@@ -345,6 +349,11 @@ int tp_srv_shared_setup(struct tp_shared *sh, const struct tp_conf *c, char *err
 		snprintf(err, errlen, "no relay address: set relay-ip");
 		return -EINVAL;
 	}
+	sh->relay_slab = tp_slab_create(tp_relay_io_size());
+	if (!sh->relay_slab) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
 	return 0;
 }
 
@@ -364,9 +373,65 @@ static int make_tls(struct tp_srv *s, char *err, size_t errlen)
 	return 0;
 }
 
+/* ---- the state layer's edges (struct tp_alloc_ops) ---- */
+
+static int ops_open(void *env, struct tp_alloc *a, unsigned i, const struct tp_addr *addr)
+{
+	(void)env;
+	return a->is_tcp ? tp_tcp_relay_open(a, addr) : tp_relay_open(a, i, addr);
+}
+
+static void ops_close(void *env, struct tp_alloc *a, unsigned i)
+{
+	(void)env;
+	if (a->is_tcp)
+		tp_tcp_relay_close(a);
+	else
+		tp_relay_close(a, i);
+}
+
+static void ops_move(void *env, struct tp_alloc *a, unsigned i, bool attach)
+{
+	(void)env;
+	if (!a->is_tcp)             /* TCP allocations never move (RFC 8016 is UDP here) */
+		tp_relay_move(a, i, attach);
+}
+
+static void ops_expired(void *env, struct tp_alloc *a)
+{
+	(void)env;
+	tp_turn_expired(a);
+}
+
+static const struct tp_alloc_ops alloc_ops = {
+	.relay_open = ops_open,
+	.relay_close = ops_close,
+	.relay_move = ops_move,
+	.expired = ops_expired,
+};
+
+/* Once a second: expiries, and memory back to the system after mass releases
+ * (when the last allocation went, and every 1024 releases). */
+static void tick_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct tp_srv *s = arg;
+	uint64_t freed;
+
+	(void)fd;
+	(void)ev;
+	tp_allocs_tick(s->allocs, tp_now(s));
+	freed = tp_allocs_freed(s->allocs);
+	if (freed != s->trimmed_at &&
+	    (tp_allocs_count(s->allocs) == 0 || freed - s->trimmed_at >= 1024)) {
+		s->trimmed_at = freed;
+		malloc_trim(0);
+	}
+}
+
 struct tp_srv *tp_srv_create(struct event_base *base, const struct tp_conf *c,
                              struct tp_shared *sh, unsigned worker, char *err, size_t errlen)
 {
+	struct timeval second = { .tv_sec = 1 };
 	struct tp_srv *s = calloc(1, sizeof(*s));
 
 	if (!s) {
@@ -378,8 +443,10 @@ struct tp_srv *tp_srv_create(struct event_base *base, const struct tp_conf *c,
 	s->sh = sh;
 	s->worker = worker;
 	s->crypto = tp_crypto_new();
-	if (!s->crypto || tp_alloc_tables_init(s) != 0 || tp_relay_init(s) != 0 ||
-	    tp_inbox_init(s) != 0) {
+	s->allocs = tp_allocs_create(sh, s, worker, &alloc_ops, s, tp_now(s));
+	s->tick = event_new(base, -1, EV_PERSIST, tick_cb, s);
+	if (!s->crypto || !s->allocs || !s->tick || event_add(s->tick, &second) != 0 ||
+	    tp_relay_init(s) != 0 || tp_inbox_init(s) != 0) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
@@ -403,7 +470,9 @@ void tp_srv_free(struct tp_srv *s)
 	for (size_t i = 0; i < s->ndtls; i++)
 		tp_dtls_close(s->dtls[i]);
 	tp_inbox_fini(s);           /* may adopt (and free) an allocation in transit */
-	tp_alloc_tables_free(s);
+	tp_allocs_free(s->allocs);
+	if (s->tick)
+		event_free(s->tick);
 	tp_relay_fini(s);
 	tp_crypto_free(s->crypto);
 	for (size_t i = 0; i < s->nudp; i++)
@@ -448,7 +517,7 @@ int tp_srv_reload(struct tp_srv *s, const struct tp_conf *c)
 		}
 	}
 	collect_self(s);
-	tp_alloc_recheck_policy(s);
+	tp_turn_recheck_policy(s);
 	return 0;
 }
 

@@ -4,6 +4,7 @@
  * ChannelData from clients. Policy and protocol only: sockets are in
  * relay_udp.c, state in alloc.c, credentials in auth.c.
  */
+#include <errno.h>
 #include <string.h>
 
 #include "alloc.h"
@@ -16,6 +17,49 @@
 void tp_public_addr(const struct tp_srv *s, const struct tp_addr *in, struct tp_addr *out)
 {
 	tp_conf_public_addr(s->conf, in, out);
+}
+
+/*
+ * The one place where the state layer's errno values become STUN errors: per
+ * operation, the code and the reason sent (and logged). Anything not listed
+ * is a 500 (a bug: the state layer returned something new).
+ */
+enum op { OP_ALLOC, OP_PERM, OP_CHAN };
+
+static const struct fail {
+	enum op op;
+	int err;
+	uint16_t code;
+	const char *why;
+} fails[] = {
+	{ OP_ALLOC, -EDQUOT, 486, "allocation quota reached (user-quota)" },
+	{ OP_ALLOC, -EUSERS, 486, "allocation quota reached (total-quota)" },
+	{ OP_ALLOC, -EAFNOSUPPORT, 440, "no relay address of that family" },
+	{ OP_ALLOC, -ENOENT, 508, "RESERVATION-TOKEN unknown or expired" },
+	{ OP_ALLOC, -ENOSPC, 508, "no relay port free" },
+	{ OP_ALLOC, -ENOMEM, 508, "out of memory" },
+	{ OP_PERM, -ENOSPC, 508, "too many permissions on this allocation (max-permissions)" },
+	{ OP_PERM, -ENOMEM, 508, "out of memory" },
+	{ OP_CHAN, -EEXIST, 400, "channel or peer already bound otherwise" },
+	{ OP_CHAN, -ENOSPC, 508, "too many channels on this allocation (max-channels)" },
+	{ OP_CHAN, -ENOMEM, 508, "out of memory" },
+};
+
+static const struct fail *fail_of(enum op op, int err)
+{
+	static const struct fail other = { OP_ALLOC, 0, 500, "internal error" };
+
+	for (size_t i = 0; i < sizeof(fails) / sizeof(fails[0]); i++)
+		if (fails[i].op == op && fails[i].err == err)
+			return &fails[i];
+	return &other;
+}
+
+static int fail_with(struct tp_req *rq, enum op op, int err)
+{
+	const struct fail *f = fail_of(op, err);
+
+	return tp_req_fail(rq, f->code, f->why);
 }
 
 static uint16_t chan_max(const struct tp_conf *c)
@@ -38,9 +82,9 @@ static uint32_t clamp_lifetime(const struct tp_conf *c, const struct tp_stun_msg
 	return v > c->max_lifetime ? c->max_lifetime : v;
 }
 
-static uint32_t remaining(const struct tp_alloc *a)
+static uint32_t remaining(const struct tp_srv *s, const struct tp_alloc *a)
 {
-	time_t now = tp_now(a->s);
+	time_t now = tp_now(s);
 
 	return a->expires > now ? (uint32_t)(a->expires - now) : 0;
 }
@@ -54,7 +98,7 @@ static void allocate_reply(struct tp_req *rq, struct tp_alloc *a)
 		tp_public_addr(rq->s, &a->relay[i].addr, &pub);
 		tp_stun_put_addr(&rq->w, TP_ATTR_XOR_RELAYED_ADDRESS, &pub);
 	}
-	tp_stun_put_u32(&rq->w, TP_ATTR_LIFETIME, remaining(a));
+	tp_stun_put_u32(&rq->w, TP_ATTR_LIFETIME, remaining(rq->s, a));
 	if (a->resv_token)
 		tp_stun_put_u64(&rq->w, TP_ATTR_RESERVATION_TOKEN, a->resv_token);
 	tp_stun_put_addr(&rq->w, TP_ATTR_XOR_MAPPED_ADDRESS, &a->mapped);
@@ -145,46 +189,17 @@ static int allocate(struct tp_req *rq, struct tp_alloc *a)
 		r.lifetime = s->conf->default_lifetime;
 	r.mobility = s->conf->mobility && tp_stun_find(m, TP_ATTR_MOBILITY_TICKET);
 
-	rc = tp_alloc_create(s, &r, &a, &res);
+	rc = tp_alloc_create(s->allocs, s->conf, &r, tp_now(s), &a, &res);
 	if (rc)
-		return tp_req_fail(rq, (uint16_t)rc,
-		                   rc == 486 ? "allocation quota reached"
-		                   : rc == 440 ? "no relay address of that family"
-		                               : "no relay port free (or token unknown)");
+		return fail_with(rq, OP_ALLOC, rc);
 	a->resv_token = res.reserved ? res.token : 0;
-	a->addr_err4 = r.want4 ? res.err4 : 0;
-	a->addr_err6 = r.want6 ? res.err6 : 0;
+	a->addr_err4 = r.want4 && res.err4 ? fail_of(OP_ALLOC, res.err4)->code : 0;
+	a->addr_err6 = r.want6 && res.err6 ? fail_of(OP_ALLOC, res.err6)->code : 0;
 	tp_alloc_logctx(a, &rq->log);
 	tp_info(&rq->log, "turn: allocation created, lifetime %u s%s%s", r.lifetime,
 	        a->nrelay == 2 ? ", dual-stack" : "", a->has_ticket ? ", mobile" : "");
 	allocate_reply(rq, a);
 	return 0;
-}
-
-#define GONE_SECONDS 30  /* longer than a client's retransmissions (RFC 8489 Rc*Rto) */
-
-static void remember_deleted(struct tp_srv *s, const struct tp_5tuple *ft, const uint8_t *tid)
-{
-	struct tp_gone *g = &s->gone[s->gone_next++ % (sizeof(s->gone) / sizeof(s->gone[0]))];
-
-	g->key = tp_5tuple_key(s, ft);
-	memcpy(g->tid, tid, TP_STUN_TID_LEN);
-	g->at = tp_now(s);
-}
-
-static bool recently_deleted(struct tp_srv *s, const struct tp_5tuple *ft, const uint8_t *tid)
-{
-	uint64_t key = tp_5tuple_key(s, ft);
-	time_t now = tp_now(s);
-
-	for (size_t i = 0; i < sizeof(s->gone) / sizeof(s->gone[0]); i++) {
-		const struct tp_gone *g = &s->gone[i];
-
-		if (g->at && now - g->at <= GONE_SECONDS && g->key == key &&
-		    memcmp(g->tid, tid, TP_STUN_TID_LEN) == 0)
-			return true;
-	}
-	return false;
 }
 
 /*
@@ -223,7 +238,7 @@ static int refresh(struct tp_req *rq, struct tp_alloc *a)
 	uint32_t lifetime;
 
 	if (!a && tk && s->conf->mobility) {
-		a = tp_alloc_find_ticket(s, tk->val, tk->len);
+		a = tp_alloc_find_ticket(s->allocs, tk->val, tk->len);
 		if (!a)
 			return move_from_worker(rq, tk);
 		if (!same_user(rq, a))
@@ -238,7 +253,7 @@ static int refresh(struct tp_req *rq, struct tp_alloc *a)
 		tp_alloc_new_ticket(a); /* the used ticket cannot be replayed */
 	}
 	lifetime = clamp_lifetime(s->conf, m);
-	if (!a && lifetime == 0 && recently_deleted(s, rq->ft, m->tid)) {
+	if (!a && lifetime == 0 && tp_allocs_recently_deleted(s->allocs, rq->ft, m->tid, tp_now(s))) {
 		/* the answer to this Refresh(0) was lost: it succeeded */
 		tp_req_begin(rq);
 		tp_stun_put_u32(&rq->w, TP_ATTR_LIFETIME, 0);
@@ -252,11 +267,8 @@ static int refresh(struct tp_req *rq, struct tp_alloc *a)
 	tp_alloc_logctx(a, &rq->log);
 	if (rf) {
 		int fam = tp_attr_family(rf) == TP_STUN_FAMILY_IPV6 ? AF_INET6 : AF_INET;
-		bool have = false;
 
-		for (int i = 0; i < a->nrelay; i++)
-			have |= a->relay[i].addr.family == fam;
-		if (!have)
+		if (!tp_alloc_has_family(a, fam))
 			return tp_req_fail(rq, 443, "allocation has no relay of that family");
 	}
 	tp_req_begin(rq);
@@ -268,10 +280,10 @@ static int refresh(struct tp_req *rq, struct tp_alloc *a)
 		        (unsigned long long)a->tx_pkts, (unsigned long long)a->rx_pkts);
 		rq->log.relay = NULL;
 		rq->log.user = NULL;
-		remember_deleted(s, rq->ft, m->tid);
+		tp_allocs_remember_deleted(s->allocs, rq->ft, m->tid, tp_now(s));
 		tp_alloc_free(a);
 	} else {
-		tp_alloc_set_lifetime(a, lifetime);
+		tp_alloc_set_lifetime(a, lifetime, tp_now(s));
 		tp_debug(&rq->log, "turn: refreshed for %u s", lifetime);
 	}
 	tp_req_send(rq);
@@ -289,7 +301,7 @@ static int peer_allowed(struct tp_req *rq, struct tp_alloc *a, const struct tp_a
 		return 443;
 	}
 	v = tp_peer_check(rq->s->conf, &rq->s->self, peer,
-	                  (check_port ? TP_PEER_PORT : 0) | (a->tcp ? TP_PEER_TCP : 0));
+	                  (check_port ? TP_PEER_PORT : 0) | (a->is_tcp ? TP_PEER_TCP : 0));
 	if (v != TP_PEER_OK) {
 		*why = tp_peer_verdict_str(v);
 		return 403;
@@ -320,9 +332,12 @@ static int create_permission(struct tp_req *rq, struct tp_alloc *a)
 	}
 	if (n == 0)
 		return tp_req_fail(rq, 400, "XOR-PEER-ADDRESS missing");
-	for (size_t i = 0; i < n; i++)
-		if (tp_perm_install(a, &peers[i]) != 0)
-			return tp_req_fail(rq, 508, "too many permissions on this allocation");
+	for (size_t i = 0; i < n; i++) {
+		rc = tp_perms_install(&a->perms, &peers[i], rq->s->conf->max_permissions,
+		                      tp_now(rq->s));
+		if (rc)
+			return fail_with(rq, OP_PERM, rc);
+	}
 	tp_req_begin(rq);
 	tp_req_send(rq);
 	return 0;
@@ -349,15 +364,15 @@ static int channel_bind(struct tp_req *rq, struct tp_alloc *a)
 	rc = peer_allowed(rq, a, &peer, true, &why);
 	if (rc)
 		return tp_req_fail(rq, (uint16_t)rc, why);
-	rc = tp_chan_bind(a, num, &peer,
-	                  tp_shared_relay_port(rq->s->sh, rq->s->conf, &peer, false) ==
-	                          TP_RELAY_LIVE);
+	rc = tp_chans_bind(&a->chans, num, &peer,
+	                   tp_shared_relay_port(rq->s->sh, rq->s->conf, &peer, false) ==
+	                           TP_RELAY_LIVE,
+	                   rq->s->conf->max_channels, tp_now(rq->s));
 	if (rc)
-		return tp_req_fail(rq, (uint16_t)rc,
-		                   rc == 400 ? "channel or peer already bound otherwise"
-		                             : "too many channels on this allocation");
-	if (tp_perm_install(a, &peer) != 0)
-		return tp_req_fail(rq, 508, "too many permissions on this allocation");
+		return fail_with(rq, OP_CHAN, rc);
+	rc = tp_perms_install(&a->perms, &peer, rq->s->conf->max_permissions, tp_now(rq->s));
+	if (rc)
+		return fail_with(rq, OP_PERM, rc);
 	tp_req_begin(rq);
 	tp_req_send(rq);
 	return 0;
@@ -397,7 +412,7 @@ void tp_turn_request(struct tp_req *rq)
 		tp_req_fail(rq, 420, "unknown comprehension-required attribute");
 		return;
 	}
-	a = tp_alloc_find(s, rq->ft);
+	a = tp_alloc_find(s->allocs, rq->ft);
 	switch (m->method) {
 	case TP_METHOD_ALLOCATE:
 		allocate(rq, a);
@@ -422,7 +437,7 @@ void tp_turn_request(struct tp_req *rq)
 		create_permission(rq, a);
 	else if (m->method == TP_METHOD_CONNECT)
 		tp_tcp_connect(rq, a);
-	else if (a->tcp)
+	else if (a->is_tcp)
 		tp_req_fail(rq, 400, "ChannelBind on a TCP allocation");
 	else
 		channel_bind(rq, a);
@@ -432,7 +447,7 @@ void tp_turn_request(struct tp_req *rq)
 void tp_turn_send_indication(struct tp_srv *s, const struct tp_5tuple *ft,
                              const struct tp_stun_msg *m)
 {
-	struct tp_alloc *a = tp_alloc_find(s, ft);
+	struct tp_alloc *a = tp_alloc_find(s->allocs, ft);
 	const struct tp_stun_attr *pa, *data;
 	struct tp_addr peer;
 
@@ -447,7 +462,7 @@ void tp_turn_send_indication(struct tp_srv *s, const struct tp_5tuple *ft,
 		return;
 	}
 	tp_attr_addr(m, pa, &peer);
-	if (!tp_perm_ok(a, &peer)) {
+	if (!tp_perms_ok(&a->perms, &peer, tp_now(s))) {
 		s->stats.drop_no_perm++;
 		return;
 	}
@@ -464,7 +479,7 @@ void tp_turn_send_indication(struct tp_srv *s, const struct tp_5tuple *ft,
 /* RFC 8656 §12.4. */
 void tp_turn_chandata(struct tp_srv *s, const struct tp_5tuple *ft, const uint8_t *b, size_t n)
 {
-	struct tp_alloc *a = tp_alloc_find(s, ft);
+	struct tp_alloc *a = tp_alloc_find(s->allocs, ft);
 	const struct tp_chan *ch;
 	const uint8_t *data;
 	uint16_t num;
@@ -478,8 +493,8 @@ void tp_turn_chandata(struct tp_srv *s, const struct tp_5tuple *ft, const uint8_
 		s->stats.drop_malformed++;
 		return;
 	}
-	ch = tp_chan_by_num(a, num);
-	if (!ch || !tp_perm_ok(a, &ch->peer)) {
+	ch = tp_chans_by_num(&a->chans, num, tp_now(s));
+	if (!ch || !tp_perms_ok(&a->perms, &ch->peer, tp_now(s))) {
 		s->stats.drop_no_perm++;
 		return;
 	}
@@ -490,4 +505,53 @@ void tp_turn_chandata(struct tp_srv *s, const struct tp_5tuple *ft, const uint8_
 		return;
 	}
 	tp_relay_send(a, &ch->peer, data, len, false);
+}
+
+/* ---- the state layer's events ---- */
+
+void tp_turn_expired(struct tp_alloc *a)
+{
+	struct tp_logctx ctx;
+
+	tp_alloc_logctx(a, &ctx);
+	tp_info(&ctx, "turn: allocation expired (%llu pkts out, %llu in, %u send errors)",
+	        (unsigned long long)a->tx_pkts, (unsigned long long)a->rx_pkts, a->send_errors);
+}
+
+/* After a reload: drop the permissions and channels the new peer policy
+ * refuses (both directions stop: the relay checks permissions on what comes
+ * in), and close RFC 6062 peer connections it refuses. */
+struct recheck {
+	struct tp_srv *s;
+	struct tp_alloc *a;
+};
+
+static bool perm_still_ok(void *arg, const struct tp_addr *ip)
+{
+	const struct recheck *r = arg;
+
+	return tp_peer_check(r->s->conf, &r->s->self, ip,
+	                     TP_PEER_IP | (r->a->is_tcp ? TP_PEER_TCP : 0)) == TP_PEER_OK;
+}
+
+static bool chan_still_ok(void *arg, const struct tp_chan *ch)
+{
+	const struct recheck *r = arg;
+
+	return tp_peer_check(r->s->conf, &r->s->self, &ch->peer, TP_PEER_PORT) == TP_PEER_OK;
+}
+
+static void recheck_one(void *arg, struct tp_alloc *a)
+{
+	struct recheck r = { arg, a };
+	time_t now = tp_now(r.s);
+
+	tp_perms_filter(&a->perms, now, perm_still_ok, &r);
+	tp_chans_filter(&a->chans, now, chan_still_ok, &r);
+	tp_tcp_relay_recheck(a);
+}
+
+void tp_turn_recheck_policy(struct tp_srv *s)
+{
+	tp_allocs_foreach(s->allocs, recheck_one, s);
 }

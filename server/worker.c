@@ -89,7 +89,7 @@ static void handle(struct tp_srv *s, struct tp_msg *m)
 	case MSG_MIGRATE:
 		/* gone meanwhile (expired, deleted, already moved): the client's
 		 * retransmission gets 405 from the asker */
-		a = tp_alloc_find_ticket(s, m->ticket, m->ticket_len);
+		a = tp_alloc_find_ticket(s->allocs, m->ticket, m->ticket_len);
 		if (!a || a->ft.transport != m->ft.transport)
 			break;
 		tp_alloc_detach(a);
@@ -98,7 +98,7 @@ static void handle(struct tp_srv *s, struct tp_msg *m)
 		post(m->from, m);
 		return; /* the message travels on */
 	case MSG_ADOPT:
-		tp_alloc_adopt(s, m->alloc, &m->ft, m->sink);
+		tp_alloc_adopt(s->allocs, m->alloc, &m->ft, m->sink, tp_now(s));
 		tp_dispatch(s, m->sink, &m->ft, m->data, m->len);
 		break;
 	}
@@ -165,7 +165,7 @@ void tp_inbox_fini(struct tp_srv *s)
 		if (m->type == MSG_ADOPT && m->alloc) {
 			/* a detached allocation on its way here at shutdown: take it
 			 * onto this loop so it is released like any other */
-			tp_alloc_adopt(s, m->alloc, &m->ft, m->sink);
+			tp_alloc_adopt(s->allocs, m->alloc, &m->ft, m->sink, tp_now(s));
 			tp_alloc_free(m->alloc);
 		}
 		if (m->type == MSG_RELOAD)
