@@ -32,61 +32,107 @@ bool tp_rate_allow(struct tp_srv *s, const struct tp_addr *src)
 
 /* ---- replies ---- */
 
-void tp_req_begin(struct tp_req *rq)
+void tp_reply_init(struct tp_reply *rp, struct tp_sink *sink, const struct tp_5tuple *ft,
+                   const struct tp_stun_msg *m)
 {
-	tp_stun_wr_reply(&rq->w, rq->out, sizeof(rq->out), rq->m, TP_CLASS_SUCCESS);
+	memset(rp, 0, sizeof(*rp));
+	rp->sink = sink;
+	rp->ft = *ft;
+	rp->method = m->method;
+	rp->classic = m->classic;
+	rp->fingerprint = m->has_fingerprint;
+	memcpy(rp->tid, m->tid, m->classic ? 16 : TP_STUN_TID_LEN);
 }
 
-static int finish_and_send(struct tp_req *rq, bool software)
+void tp_reply_auth(struct tp_reply *rp, const struct tp_auth *a)
 {
-	const struct tp_conf *c = rq->s->conf;
+	rp->authed = true;
+	rp->mi256 = a->mi256;
+	rp->mi256_len = (uint8_t)a->mi256_len;
+	rp->key_len = (uint8_t)a->key_len;
+	memcpy(rp->key, a->key, a->key_len);
+}
+
+void tp_reply_start(const struct tp_reply *rp, struct tp_stun_wr *w, uint8_t *buf, size_t cap,
+                    uint8_t cls)
+{
+	if (rp->classic)
+		tp_stun_wr_init_classic(w, buf, cap, rp->method, cls, rp->tid);
+	else
+		tp_stun_wr_init(w, buf, cap, rp->method, cls, rp->tid);
+}
+
+int tp_reply_send(struct tp_srv *s, const struct tp_reply *rp, struct tp_stun_wr *w,
+                  uint16_t code, bool software)
+{
+	const struct tp_conf *c = s->conf;
 	long n;
 
 	if (software && c->software[0])
-		tp_stun_put_str(&rq->w, TP_ATTR_SOFTWARE, c->software, strlen(c->software));
-	if (rq->authed) {
-		rq->w.crypto = rq->s->crypto;
-		tp_auth_put_integrity(&rq->auth, &rq->w);
+		tp_stun_put_str(w, TP_ATTR_SOFTWARE, c->software, strlen(c->software));
+	if (rp->authed) {
+		w->crypto = s->crypto;
+		if (rp->mi256)
+			tp_stun_put_mi256(w, rp->key, rp->key_len, rp->mi256_len);
+		else
+			tp_stun_put_mi(w, rp->key, rp->key_len);
 	}
-	if (rq->m->has_fingerprint)
-		tp_stun_put_fingerprint(&rq->w);
-	n = tp_stun_wr_finish(&rq->w);
+	if (rp->fingerprint)
+		tp_stun_put_fingerprint(w);
+	n = tp_stun_wr_finish(w);
 	if (n < 0) {
-		rq->s->stats.drop_reply++;
-		tp_debug(&rq->log, "stun: reply to %s does not fit: dropped",
-		         tp_method_name(rq->m->method));
-		return -1;
+		s->stats.drop_reply++;
+		tp_debug(NULL, "stun: reply to %s does not fit: dropped", tp_method_name(rp->method));
+		return (int)n;
 	}
-	rq->s->stats.tx_msgs++;
-	return rq->sink->send(rq->sink, &rq->ft->local, &rq->ft->client, rq->out, (size_t)n);
+	s->stats.tx_msgs++;
+	tp_stats_answer(&s->stats, rp->method, code);
+	return rp->sink->send(rp->sink, &rp->ft.local, &rp->ft.client, w->buf, (size_t)n);
+}
+
+int tp_reply_error(struct tp_srv *s, const struct tp_reply *rp, uint16_t code,
+                   const uint16_t *unknown, size_t nunknown)
+{
+	struct tp_reply e = *rp;
+	struct tp_stun_wr w;
+	uint8_t buf[TP_REPLY_MAX];
+
+	tp_reply_start(&e, &w, buf, sizeof(buf), TP_CLASS_ERROR);
+	tp_stun_put_error(&w, code, tp_error_reason(code));
+	if (code == 401 || code == 438) {
+		e.authed = false; /* a challenge carries no integrity */
+		tp_auth_put_challenge(s, &e.ft, &w);
+	}
+	if (code == 420)
+		tp_stun_put_unknown(&w, unknown, nunknown);
+	return tp_reply_send(s, &e, &w, code, false);
+}
+
+void tp_req_begin(struct tp_req *rq)
+{
+	tp_reply_start(&rq->rp, &rq->w, rq->out, sizeof(rq->out), TP_CLASS_SUCCESS);
 }
 
 int tp_req_send(struct tp_req *rq)
 {
-	return finish_and_send(rq, rq->authed);
+	return tp_reply_send(rq->s, &rq->rp, &rq->w, 0, rq->authed);
+}
+
+void tp_req_authed(struct tp_req *rq)
+{
+	rq->authed = true;
+	tp_reply_auth(&rq->rp, &rq->auth);
 }
 
 int tp_req_fail(struct tp_req *rq, uint16_t code, const char *why)
 {
-	struct tp_srv *s = rq->s;
-
-	if (code < 700)
-		s->stats.err[code]++;
 	if (code == 401 || code == 438)
 		tp_debug(&rq->log, "stun: %s: %u %s: %s", tp_method_name(rq->m->method), code,
 		         tp_error_reason(code), why);
 	else
 		tp_info(&rq->log, "stun: %s: %u %s: %s", tp_method_name(rq->m->method), code,
 		        tp_error_reason(code), why);
-	tp_stun_wr_reply(&rq->w, rq->out, sizeof(rq->out), rq->m, TP_CLASS_ERROR);
-	tp_stun_put_error(&rq->w, code, tp_error_reason(code));
-	if (code == 401 || code == 438) {
-		rq->authed = false; /* a challenge carries no integrity */
-		tp_auth_put_challenge(s, rq->ft, &rq->w);
-	}
-	if (code == 420)
-		tp_stun_put_unknown(&rq->w, rq->m->unknown, rq->m->nunknown);
-	finish_and_send(rq, false);
+	tp_reply_error(rq->s, &rq->rp, code, rq->m->unknown, rq->m->nunknown);
 	return code;
 }
 
@@ -106,11 +152,7 @@ static bool nat_unsupported(struct tp_req *rq, const struct tp_stun_attr *cr,
 		t[n++] = TP_ATTR_RESPONSE_PORT;
 	if (!n)
 		return false;
-	rq->s->stats.err[420]++;
-	tp_stun_wr_reply(&rq->w, rq->out, sizeof(rq->out), rq->m, TP_CLASS_ERROR);
-	tp_stun_put_error(&rq->w, 420, tp_error_reason(420));
-	tp_stun_put_unknown(&rq->w, t, n);
-	finish_and_send(rq, false);
+	tp_reply_error(rq->s, &rq->rp, 420, t, n);
 	return true;
 }
 
@@ -130,18 +172,20 @@ static void binding_nat(struct tp_req *rq, const struct tp_stun_attr *cr,
 	const struct tp_stun_attr *pad = tp_stun_find(m, TP_ATTR_PADDING);
 	unsigned role = rq->sink->nat_role - 1u, out_role = role;
 	uint32_t flags = cr ? tp_attr_change_flags(cr) : 0;
-	struct tp_addr to = rq->ft->client, origin, other;
-	long n;
+	struct tp_reply out = rq->rp;   /* the same answer, maybe from elsewhere */
+	struct tp_addr origin, other;
 
 	if (flags & TP_CHANGE_IP)
 		out_role ^= 2u;
 	if (flags & TP_CHANGE_PORT)
 		out_role ^= 1u;
 	if (rp)
-		to.port = tp_attr_response_port(rp);
+		out.ft.client.port = tp_attr_response_port(rp); /* never another host */
+	out.sink = s->nat[out_role];
+	out.ft.local = s->nat_addr[out_role];
 	tp_public_addr(s, &s->nat_addr[out_role], &origin);
 	tp_public_addr(s, &s->nat_addr[role ^ 3u], &other);
-	tp_stun_wr_reply(&rq->w, s->bigout, sizeof(s->bigout), m, TP_CLASS_SUCCESS);
+	tp_reply_start(&out, &rq->w, s->bigout, sizeof(s->bigout), TP_CLASS_SUCCESS);
 	tp_stun_put_addr(&rq->w, TP_ATTR_XOR_MAPPED_ADDRESS, &rq->ft->client);
 	tp_stun_put_addr(&rq->w, TP_ATTR_RESPONSE_ORIGIN, &origin);
 	tp_stun_put_addr(&rq->w, TP_ATTR_OTHER_ADDRESS, &other);
@@ -151,16 +195,7 @@ static void binding_nat(struct tp_req *rq, const struct tp_stun_attr *cr,
 
 		tp_stun_put_padding(&rq->w, (pad->len < room ? pad->len : room) & ~3u);
 	}
-	if (m->has_fingerprint)
-		tp_stun_put_fingerprint(&rq->w);
-	n = tp_stun_wr_finish(&rq->w);
-	if (n < 0) {
-		s->stats.drop_reply++;
-		tp_debug(&rq->log, "stun: RFC 5780 Binding reply does not fit: dropped");
-		return;
-	}
-	s->stats.tx_msgs++;
-	s->nat[out_role]->send(s->nat[out_role], &s->nat_addr[out_role], &to, s->bigout, (size_t)n);
+	tp_reply_send(s, &out, &rq->w, 0, false);
 }
 
 static void binding(struct tp_req *rq)
@@ -191,7 +226,7 @@ static void binding(struct tp_req *rq)
 	                 &rq->ft->client);
 	/* No amplification: SOFTWARE only if the reply stays within the request's size. */
 	before = rq->w.len + (m->has_fingerprint ? 8 : 0);
-	finish_and_send(rq, swlen && before + 4 + ((swlen + 3) & ~3u) <= m->len);
+	tp_reply_send(rq->s, &rq->rp, &rq->w, 0, swlen && before + 4 + ((swlen + 3) & ~3u) <= m->len);
 }
 
 /* ---- entry ---- */
@@ -201,6 +236,7 @@ static void request(struct tp_srv *s, struct tp_sink *sink, const struct tp_5tup
 {
 	struct tp_req rq = { .s = s, .sink = sink, .ft = ft, .m = m };
 
+	tp_reply_init(&rq.rp, sink, ft, m);
 	rq.log.transport = transport_names[ft->transport < 5 ? ft->transport : 0];
 	rq.log.client = &ft->client;
 	if (m->classic) {
@@ -257,6 +293,7 @@ static void malformed(struct tp_srv *s, struct tp_sink *sink, const struct tp_5t
 	hdr.cls = TP_CLASS_REQUEST;
 	hdr.tid = hdr.classic ? b + 4 : b + 8;
 	hdr.mi = hdr.mi256 = -1;
+	tp_reply_init(&rq.rp, sink, ft, &hdr);
 	rq.log.transport = transport_names[ft->transport < 5 ? ft->transport : 0];
 	rq.log.client = &ft->client;
 	tp_debug(&rq.log, "stun: malformed %s request: %s (%s)", tp_method_name(hdr.method),

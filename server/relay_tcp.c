@@ -32,11 +32,7 @@ struct tp_peer_conn {
 	struct tp_addr peer_addr;
 	uint32_t id;
 	bool connecting;              /* a Connect is waiting for the outcome */
-	/* what the delayed Connect answer needs */
-	uint8_t tid[TP_STUN_TID_LEN];
-	uint8_t key[TP_KEY_MAX];
-	uint8_t key_len, mi256_len;
-	bool mi256, fingerprint;
+	struct tp_reply rp;           /* how to answer that Connect */
 };
 
 struct tp_tcp_relay {
@@ -157,10 +153,10 @@ static void pipe_read(struct bufferevent *from, void *arg)
 
 	if (from == pc->peer) {
 		pc->a->rx_bytes += n;
-		pc->s->stats.relay_rx_bytes += n;
+		pc->s->stats.relay_bytes[TP_SD_TO_CLIENT][pc->a->ft.transport] += n;
 	} else {
 		pc->a->tx_bytes += n;
-		pc->s->stats.relay_tx_bytes += n;
+		pc->s->stats.relay_bytes[TP_SD_TO_PEER][pc->a->ft.transport] += n;
 	}
 	evbuffer_add_buffer(out, in);
 	if (evbuffer_get_length(out) >= limit) {
@@ -290,34 +286,19 @@ void tp_tcp_relay_close(struct tp_alloc *a)
 
 /* ---- Connect (RFC 6062 §5.2) ---- */
 
+/* The answer to a Connect, once the connection is made or has failed. */
 static void connect_reply(struct tp_peer_conn *pc, uint16_t code)
 {
-	struct tp_alloc *a = pc->a;
-	const struct tp_conf *c = pc->s->conf;
-	uint8_t buf[256];
 	struct tp_stun_wr w;
-	long n;
+	uint8_t buf[256];
 
-	tp_stun_wr_init(&w, buf, sizeof(buf), TP_METHOD_CONNECT,
-	                code ? TP_CLASS_ERROR : TP_CLASS_SUCCESS, pc->tid);
 	if (code) {
-		tp_stun_put_error(&w, code, tp_error_reason(code));
-		pc->s->stats.err[code]++;
-	} else {
-		tp_stun_put_u32(&w, TP_ATTR_CONNECTION_ID, pc->id);
-		if (c->software[0])
-			tp_stun_put_str(&w, TP_ATTR_SOFTWARE, c->software, strlen(c->software));
+		tp_reply_error(pc->s, &pc->rp, code, NULL, 0);
+		return;
 	}
-	w.crypto = pc->s->crypto;
-	if (pc->mi256)
-		tp_stun_put_mi256(&w, pc->key, pc->key_len, pc->mi256_len);
-	else
-		tp_stun_put_mi(&w, pc->key, pc->key_len);
-	if (pc->fingerprint)
-		tp_stun_put_fingerprint(&w);
-	n = tp_stun_wr_finish(&w);
-	if (n > 0)
-		a->sink->send(a->sink, &a->ft.local, &a->ft.client, buf, (size_t)n);
+	tp_reply_start(&pc->rp, &w, buf, sizeof(buf), TP_CLASS_SUCCESS);
+	tp_stun_put_u32(&w, TP_ATTR_CONNECTION_ID, pc->id);
+	tp_reply_send(pc->s, &pc->rp, &w, 0, true);
 }
 
 static void connect_event(struct bufferevent *bev, short what, void *arg)
@@ -392,12 +373,7 @@ int tp_tcp_connect(struct tp_req *rq, struct tp_alloc *a)
 		return tp_req_fail(rq, 447, "out of memory");
 	}
 	pc->connecting = true;
-	memcpy(pc->tid, rq->m->tid, TP_STUN_TID_LEN);
-	memcpy(pc->key, rq->auth.key, rq->auth.key_len);
-	pc->key_len = (uint8_t)rq->auth.key_len;
-	pc->mi256 = rq->auth.mi256;
-	pc->mi256_len = (uint8_t)rq->auth.mi256_len;
-	pc->fingerprint = rq->m->has_fingerprint;
+	pc->rp = rq->rp;
 	evtimer_del(pc->timer); /* the connect timeout applies until connected */
 	bufferevent_setcb(bev, NULL, NULL, connect_event, pc);
 	bufferevent_set_timeouts(bev, NULL, &tv);

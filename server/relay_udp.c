@@ -100,8 +100,8 @@ void tp_relay_flush(struct tp_srv *s)
 		s->stats.send_errors += res.failed;
 		r->a->tx_pkts += res.sent;
 		r->a->tx_bytes += res.bytes;
-		s->stats.relay_tx_pkts += res.sent;
-		s->stats.relay_tx_bytes += res.bytes;
+		s->stats.relay_pkts[TP_SD_TO_PEER][r->a->ft.transport] += res.sent;
+		s->stats.relay_bytes[TP_SD_TO_PEER][r->a->ft.transport] += res.bytes;
 	}
 	q->n = 0;
 	q->used = 0;
@@ -278,8 +278,8 @@ int tp_relay_send(struct tp_alloc *a, const struct tp_addr *peer, const uint8_t 
 	}
 	a->tx_pkts++;
 	a->tx_bytes += len;
-	a->s->stats.relay_tx_pkts++;
-	a->s->stats.relay_tx_bytes += len;
+	a->s->stats.relay_pkts[TP_SD_TO_PEER][a->ft.transport]++;
+	a->s->stats.relay_bytes[TP_SD_TO_PEER][a->ft.transport] += len;
 	return 0;
 }
 
@@ -380,8 +380,8 @@ static void to_client(struct tp_alloc *a, const struct tp_addr *peer, uint8_t *d
 	if (sink->send(sink, &a->ft.local, &a->ft.client, msg, mlen) == 0) {
 		a->rx_pkts++;
 		a->rx_bytes += len;
-		a->s->stats.relay_rx_pkts++;
-		a->s->stats.relay_rx_bytes += len;
+		a->s->stats.relay_pkts[TP_SD_TO_CLIENT][a->ft.transport]++;
+		a->s->stats.relay_bytes[TP_SD_TO_CLIENT][a->ft.transport] += len;
 	}
 }
 

@@ -19,6 +19,7 @@
 #include "log.h"
 #include "peerpol.h"
 #include "proto.h"
+#include "stats.h"
 
 #define TP_MAX_DGRAM 65536     /* receive buffer for one datagram */
 #define TP_REPLY_MAX 1500      /* every reply we build fits in one MTU */
@@ -58,23 +59,6 @@ struct tp_5tuple {
 	struct tp_addr client;
 	struct tp_addr local;
 	uint8_t transport;
-};
-
-/* Counters. Drops are counted, never logged per packet. */
-struct tp_stats {
-	uint64_t rx_msgs, tx_msgs;
-	uint64_t drop_malformed, drop_not_stun, drop_rate, drop_no_alloc;
-	uint64_t drop_no_perm, drop_policy, drop_too_big;
-	uint64_t drop_reply;       /* replies that could not be built (too large) */
-	uint64_t kernel_drops;     /* datagrams the kernel dropped: a UDP receive buffer
-	                              was full (SO_RXQ_OVFL, listeners and relays) */
-	uint64_t relay_tx_pkts, relay_tx_bytes, relay_rx_pkts, relay_rx_bytes;
-	uint64_t send_errors, icmp_rx;
-	uint64_t drop_slow, conn_timeouts, conn_refused;
-	uint64_t allocs_created, allocs_deleted, allocs_live;
-	uint64_t auth_fail_unknown, auth_fail_integrity, auth_fail_expired, auth_fail_nonce;
-	uint64_t auth_throttled;   /* requests dropped unchecked (password guessing) */
-	uint64_t err[700];         /* error responses by code */
 };
 
 /* Slots of the per-source connection counters (keyed hash of the source IP). */

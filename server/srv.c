@@ -580,3 +580,76 @@ void tp_srv_describe(const struct tp_srv *s, const char *demo_pass)
 		              "user=demo password=%s realm=%s (for trying out; configure users "
 		              "before real use)", demo_pass, s->conf->realm);
 }
+
+/* ---- counters ---- */
+
+struct gauge_walk {
+	struct tp_stats *st;
+	time_t now;
+};
+
+static void gauge_one(void *arg, struct tp_alloc *a)
+{
+	struct gauge_walk *g = arg;
+
+	g->st->allocations++;
+	for (int i = 0; i < a->nrelay; i++)
+		g->st->allocs[a->ft.transport % TP_ST_COUNT][a->relay[i].addr.family == AF_INET6]++;
+	g->st->permissions += tp_perms_count(&a->perms, g->now);
+	g->st->channels += tp_chans_count(&a->chans, g->now);
+}
+
+void tp_srv_snapshot(struct tp_srv *s, struct tp_stats *out)
+{
+	struct gauge_walk g = { out, tp_now(s) };
+
+	*out = s->stats;
+	out->allocs_created = tp_allocs_created(s->allocs);
+	out->allocs_deleted = tp_allocs_freed(s->allocs);
+	tp_allocs_foreach(s->allocs, gauge_one, &g);
+	out->stream_conns = s->nconns;
+}
+
+struct collect {
+	void (*done)(const struct tp_stats *sum, void *arg);
+	void *arg;
+	size_t n;
+	struct tp_stats per[];          /* one per worker: each writes its own */
+};
+
+static void collect_one(struct tp_srv *s, void *arg)
+{
+	struct collect *c = arg;
+
+	tp_srv_snapshot(s, &c->per[s->worker]);
+}
+
+static void collect_done(void *arg)
+{
+	struct collect *c = arg;
+	struct tp_stats sum;
+
+	memset(&sum, 0, sizeof(sum));
+	for (size_t i = 0; i < c->n; i++)
+		tp_stats_add(&sum, &c->per[i]);
+	c->done(&sum, c->arg);
+	free(c);
+}
+
+int tp_srv_collect(struct tp_srv *from, void (*done)(const struct tp_stats *sum, void *arg),
+                   void *arg)
+{
+	size_t n = from->sh->nworkers;
+	struct collect *c = calloc(1, sizeof(*c) + n * sizeof(c->per[0]));
+	int rc;
+
+	if (!c)
+		return -ENOMEM;
+	c->done = done;
+	c->arg = arg;
+	c->n = n;
+	rc = tp_worker_each(from, collect_one, collect_done, c);
+	if (rc)
+		free(c);
+	return rc;
+}

@@ -21,4 +21,13 @@ void tp_srv_free(struct tp_srv *s);
 /* Log the listeners, relay addresses and the demo credential (NULL: none). */
 void tp_srv_describe(const struct tp_srv *s, const char *demo_pass);
 
+/* This worker's counters with its gauges filled in. Run on its own loop. */
+void tp_srv_snapshot(struct tp_srv *s, struct tp_stats *out);
+/*
+ * Every worker's snapshot, summed: done(sum, arg) runs on from's loop once
+ * all workers have taken theirs (tp_worker_each). 0 or -ENOMEM.
+ */
+int tp_srv_collect(struct tp_srv *from, void (*done)(const struct tp_stats *sum, void *arg),
+                   void *arg);
+
 #endif

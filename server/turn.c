@@ -406,7 +406,7 @@ void tp_turn_request(struct tp_req *rq)
 			tp_req_fail(rq, (uint16_t)rc, why);
 		return;
 	}
-	rq->authed = true;
+	tp_req_authed(rq);
 	rq->log.user = rq->auth.user;
 	if (m->nunknown) {
 		tp_req_fail(rq, 420, "unknown comprehension-required attribute");

@@ -14,10 +14,20 @@
 #include <event2/event_struct.h>
 
 #include "alloc.h"
+#include "shared.h"
 #include "srv.h"
 #include "worker.h"
 
-enum msg_type { MSG_RELOAD, MSG_MIGRATE, MSG_ADOPT };
+enum msg_type { MSG_RELOAD, MSG_MIGRATE, MSG_ADOPT, MSG_CALL, MSG_CALLED };
+
+/* A tp_worker_each in flight. */
+struct gather {
+	unsigned left;                              /* workers yet to answer (the asker's
+	                                               loop only touches it) */
+	void (*fn)(struct tp_srv *s, void *arg);
+	void (*done)(void *arg);
+	void *arg;
+};
 
 struct tp_msg {
 	struct tp_msg *next;
@@ -26,6 +36,7 @@ struct tp_msg {
 	void (*release)(const struct tp_conf *);
 	struct tp_srv *from;                        /* MIGRATE: who asks */
 	struct tp_alloc *alloc;                     /* ADOPT: detached, now the receiver's */
+	struct gather *gather;                      /* CALL/CALLED */
 	struct tp_5tuple ft;                        /* MIGRATE/ADOPT: the new 5-tuple */
 	struct tp_sink *sink;                       /* ... and its sink (the asker's) */
 	uint8_t ticket[TP_TICKET_LEN];
@@ -101,6 +112,17 @@ static void handle(struct tp_srv *s, struct tp_msg *m)
 		tp_alloc_adopt(s->allocs, m->alloc, &m->ft, m->sink, tp_now(s));
 		tp_dispatch(s, m->sink, &m->ft, m->data, m->len);
 		break;
+	case MSG_CALL:
+		m->gather->fn(s, m->gather->arg);
+		m->type = MSG_CALLED;
+		post(m->from, m);
+		return; /* back to the asker */
+	case MSG_CALLED:
+		if (--m->gather->left == 0) {
+			m->gather->done(m->gather->arg);
+			free(m->gather);
+		}
+		break;
 	}
 	free(m);
 }
@@ -170,6 +192,10 @@ void tp_inbox_fini(struct tp_srv *s)
 		}
 		if (m->type == MSG_RELOAD)
 			m->release(m->conf);
+		/* a tp_worker_each in flight at shutdown (every loop has stopped:
+		 * one thread runs this) never completes: its done is not called */
+		if ((m->type == MSG_CALL || m->type == MSG_CALLED) && --m->gather->left == 0)
+			free(m->gather);
 		free(m);
 	}
 	pthread_mutex_destroy(&in->mu);
@@ -215,4 +241,35 @@ void tp_worker_post_migrate(struct tp_srv *owner, struct tp_srv *from, const uin
 	m->ticket_len = ticket_len;
 	memcpy(m->data, req, req_len);
 	post(owner, m);
+}
+
+int tp_worker_each(struct tp_srv *from, void (*fn)(struct tp_srv *s, void *arg),
+                   void (*done)(void *arg), void *arg)
+{
+	struct tp_shared *sh = from->sh;
+	struct gather *g = calloc(1, sizeof(*g));
+	struct tp_msg *msgs[TP_MAX_WORKERS];
+	size_t n = sh->nworkers;
+
+	if (!g)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		msgs[i] = msg_new(MSG_CALL, 0);
+		if (!msgs[i]) {
+			while (i-- > 0)
+				free(msgs[i]);
+			free(g);
+			return -ENOMEM;
+		}
+	}
+	g->left = (unsigned)n;
+	g->fn = fn;
+	g->done = done;
+	g->arg = arg;
+	for (size_t i = 0; i < n; i++) {
+		msgs[i]->gather = g;
+		msgs[i]->from = from;
+		post(sh->workers[i], msgs[i]);
+	}
+	return 0;
 }

@@ -31,4 +31,14 @@ void tp_worker_post_migrate(struct tp_srv *owner, struct tp_srv *from, const uin
                             size_t ticket_len, const struct tp_5tuple *ft, struct tp_sink *sink,
                             const uint8_t *req, size_t req_len);
 
+/*
+ * Run fn(s, arg) once on every worker's own loop (the asker's included, also
+ * through its inbox), then done(arg) on the asker's loop when all have run:
+ * how one thread reads another's state (counters, sessions) without racing
+ * its writer. 0, or -ENOMEM (then nothing runs). At shutdown a call still in
+ * flight may never complete: arg must not own resources done alone frees.
+ */
+int tp_worker_each(struct tp_srv *from, void (*fn)(struct tp_srv *s, void *arg),
+                   void (*done)(void *arg), void *arg);
+
 #endif
