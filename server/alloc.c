@@ -204,8 +204,7 @@ void tp_allocs_tick(struct tp_allocs *t, time_t now)
 			next = a->wnext;
 			if (a->expires > now)
 				continue;     /* a later turn of the wheel */
-			if (t->ops->expired)
-				t->ops->expired(t->env, a);
+			a->end = TP_END_EXPIRED;
 			tp_alloc_free(a);
 		}
 	}
@@ -244,8 +243,10 @@ void tp_allocs_free(struct tp_allocs *t)
 	if (!t)
 		return;
 	for (size_t i = 0; i < t->tab_size; i++)
-		while (t->tab[i])
+		while (t->tab[i]) {
+			t->tab[i]->end = TP_END_SHUTDOWN;
 			tp_alloc_free(t->tab[i]);
+		}
 	free(t->tab);
 	free(t->ttab);
 	free(t);
@@ -532,6 +533,7 @@ int tp_alloc_create(struct tp_allocs *t, const struct tp_conf *c, const struct t
 	a->mapped = r->ft->client;
 	a->created = now;
 	a->is_tcp = r->tcp;
+	randombytes_buf(&a->id, sizeof(a->id));
 	memcpy(a->alloc_tid, r->tid, TP_STUN_TID_LEN);
 	tp_perms_init(&a->perms);
 	tp_chans_init(&a->chans);
@@ -583,6 +585,8 @@ void tp_alloc_free(struct tp_alloc *a)
 	struct tp_allocs *t = a->t;
 	struct tp_shared *sh = t->sh;
 
+	if (t->ops->released)
+		t->ops->released(t->env, a);
 	if (a->sink && a->sink->alloc_gone)
 		a->sink->alloc_gone(a->sink);
 	tab_remove(t, a);
@@ -695,6 +699,14 @@ bool tp_allocs_recently_deleted(struct tp_allocs *t, const struct tp_5tuple *ft,
 			return true;
 	}
 	return false;
+}
+
+const char *tp_alloc_end_str(uint8_t end)
+{
+	static const char *names[] = { "connection closed", "expired", "deleted by client",
+		                        "killed by an operator", "server stopped" };
+
+	return end < sizeof(names) / sizeof(names[0]) ? names[end] : "?";
 }
 
 void tp_alloc_logctx(const struct tp_alloc *a, struct tp_logctx *ctx)

@@ -63,9 +63,24 @@ struct tp_alloc {
 	char *user;                 /* owned, NUL-terminated (authenticated username) */
 	struct tp_perms perms;
 	struct tp_chans chans;
+	/* relayed application data: from the client / peers (accepted for
+	 * relaying), and sent on to peers (tx) / to the client (rx) */
+	uint64_t from_client_pkts, from_client_bytes, from_peer_pkts, from_peer_bytes;
 	uint64_t tx_pkts, tx_bytes, rx_pkts, rx_bytes;
 	uint32_t send_errors, icmp_rx;
+	uint64_t id;                /* random: how operators name a session */
+	uint8_t end;                /* enum tp_alloc_end, set before tp_alloc_free */
 };
+
+/* Why an allocation ended (for the log line and the operator). */
+enum tp_alloc_end {
+	TP_END_CLOSED,              /* its connection or DTLS session closed */
+	TP_END_EXPIRED,             /* its lifetime ran out */
+	TP_END_DELETED,             /* Refresh with LIFETIME 0 */
+	TP_END_KILLED,              /* an operator (turnpikectl kill) */
+	TP_END_SHUTDOWN,            /* the server stopped */
+};
+const char *tp_alloc_end_str(uint8_t end);
 
 /* What the state layer asks of the edges. env is tp_allocs_create's. */
 struct tp_alloc_ops {
@@ -77,8 +92,9 @@ struct tp_alloc_ops {
 	/* Mobility across workers: stop watching endpoint i on the old loop
 	 * (attach false, env the old owner's) / start on the new one (true). */
 	void (*relay_move)(void *env, struct tp_alloc *a, unsigned i, bool attach);
-	/* The allocation's lifetime ran out; it is freed when this returns. */
-	void (*expired)(void *env, struct tp_alloc *a);
+	/* The allocation is about to be freed (a->end says why): the last look at
+	 * its counters. */
+	void (*released)(void *env, struct tp_alloc *a);
 };
 
 /* What the Allocate handler asks for. */
@@ -117,8 +133,8 @@ size_t tp_allocs_count(const struct tp_allocs *t);
 /* Allocations made and freed by this table since it was created. */
 uint64_t tp_allocs_created(const struct tp_allocs *t);
 uint64_t tp_allocs_freed(const struct tp_allocs *t);
-/* Advance the clock: allocations whose lifetime is over expire (ops->expired,
- * then freed). Call at least once a second. */
+/* Advance the clock: allocations whose lifetime is over are freed (a->end
+ * TP_END_EXPIRED). Call at least once a second. */
 void tp_allocs_tick(struct tp_allocs *t, time_t now);
 /* Visit every allocation; fn may not free it. */
 void tp_allocs_foreach(struct tp_allocs *t, void (*fn)(void *arg, struct tp_alloc *a), void *arg);

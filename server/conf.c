@@ -46,6 +46,8 @@ enum opt_type {
 	T_CIDRS,        /* struct tp_cidr[] */
 	T_SECRETS,      /* char *[] */
 	T_USERS,        /* struct tp_user * (malloc'd), a list of groups */
+	T_HOSTPORTS,    /* struct tp_addr[] with a port (3478 when omitted) */
+	T_LOGFORMAT,    /* bool log_json, from "text" "json" */
 };
 
 struct opt {
@@ -158,6 +160,41 @@ static const struct opt opts[] = {
 	  "kernel memory is only used while datagrams wait in it); 0 = the kernel default" },
 	{ "relay-sndbuf", T_U32, F(relay_sndbuf), 0, 0, 268435456, "0",
 	  "send buffer (bytes) of each UDP relay socket; 0 = the kernel default" },
+	{ "log-format", T_LOGFORMAT, F(log_json), 0, 0, 0, "\"text\"",
+	  "text (one line per event, context in [...]) or json (one JSON object per line, "
+	  "the context fields as keys)" },
+	{ "metrics", T_STR, F(metrics), 0, 0, 256, "\"\"",
+	  "Prometheus metrics listener \"http:ADDR:PORT\" (/metrics; / and /live answer 200, "
+	  "/ready 503 while draining); \"\": none. Keep it on loopback or a private network" },
+	{ "metrics-users", T_U32, F(metrics_users), 0, 0, 1000, "0",
+	  "per-user series in /metrics for at most this many users (those relaying the most "
+	  "bytes now; the rest are summed as user=\"other\"); 0 = no per-user series" },
+	{ "admin", T_STR, F(admin), 0, 0, 256, "\"unix:/run/turnpike/admin.sock\"",
+	  "admin socket for turnpikectl: \"unix:PATH\" (mode 0600, the server's own user or "
+	  "root only) or \"tcp:ADDR:PORT\" on loopback (needs admin-token); \"\": none" },
+	{ "admin-token", T_STR, F(admin_token), 0, 0, 256, "\"\"",
+	  "shared secret a tcp: admin connection must send first" },
+	{ "alternate-server", T_HOSTPORTS, F(alternate), F(nalternate), 0, TP_CONF_MAX_ADDRS, "[ ]",
+	  "other TURN servers (\"IP:PORT\") a draining or full server sends new allocations to "
+	  "with 300 Try Alternate (RFC 8489 §10), one after the other" },
+	{ "alternate-domain", T_STR, F(alternate_domain), 0, 0, 255, "\"\"",
+	  "the name in ALTERNATE-DOMAIN sent with ALTERNATE-SERVER over TLS (the alternate's "
+	  "certificate name, RFC 8489 §14.16)" },
+	{ "drain-deadline", T_U32, F(drain_deadline), 0, 1, 604800, "3600",
+	  "seconds a drain (SIGUSR1, turnpikectl drain) waits for the last allocation before "
+	  "the process exits anyway" },
+	{ "max-bps", T_U32, F(max_bps), 0, 0, 4000000000u, "0",
+	  "bytes per second each allocation may relay in each direction (token bucket, one "
+	  "second of burst); excess is dropped and counted; 0 = unlimited" },
+	{ "user-max-bps", T_U32, F(user_max_bps), 0, 0, 4000000000u, "0",
+	  "bytes per second all of one user's allocations may relay in each direction; "
+	  "0 = unlimited" },
+	{ "bps-capacity", T_U32, F(bps_capacity), 0, 0, 4000000000u, "0",
+	  "bytes per second the whole server relays before new allocations are refused "
+	  "(300 to an alternate-server, else 508); 0 = unlimited" },
+	{ "users-file", T_STR, F(users_file), 0, 0, 4096, "\"\"",
+	  "a libconfig file with users = ( ... ) added to the users above, managed with "
+	  "turnpikectl users add|remove|list and re-read on reload" },
 	{ "nat-discovery", T_BOOL, F(nat_discovery), 0, 0, 0, "false",
 	  "RFC 5780 NAT behaviour discovery: answer CHANGE-REQUEST from a second address and "
 	  "port (needs other-ip and a udp listener on a specific address)" },
@@ -366,6 +403,15 @@ static int add_list_elem(struct ld *ld, const struct opt *o, const char *v,
 		if (why)
 			why = "not an IP address (expected e.g. \"192.0.2.1\" or \"2001:db8::1\")";
 		break;
+	case T_HOSTPORTS: {
+		struct tp_addr *a = &((struct tp_addr *)field(c, o))[*n];
+
+		memset(a, 0, sizeof(*a));
+		if (tp_addr_parse(a, v, 3478) != 0 || a->port == 0)
+			why = "not an address (expected \"IP:PORT\", e.g. \"192.0.2.1:3478\" or "
+			      "\"[2001:db8::1]:3478\")";
+		break;
+	}
 	case T_CIDRS: {
 		int r = tp_cidr_parse(&((struct tp_cidr *)field(c, o))[*n], v);
 		if (r == -ERANGE)
@@ -539,6 +585,13 @@ static int apply_string(struct ld *ld, const struct opt *o, const config_setting
 	char **dst = field(ld->c, o);
 	size_t n = strlen(v);
 
+	if (o->type == T_LOGFORMAT) {
+		if (strcmp(v, "text") != 0 && strcmp(v, "json") != 0)
+			return fail(ld, s, o->name, "\"%s\" is not a log format (expected text or json)",
+			            v);
+		*(bool *)field(ld->c, o) = strcmp(v, "json") == 0;
+		return 0;
+	}
 	if (o->type == T_LOGLEVEL) {
 		int lv = tp_log_level_parse(v);
 		if (lv < 0)
@@ -587,6 +640,7 @@ static int apply(struct ld *ld, const struct opt *o, const config_setting_t *s)
 		return 0;
 	case T_STR:
 	case T_LOGLEVEL:
+	case T_LOGFORMAT:
 		if (t != CONFIG_TYPE_STRING)
 			return fail(ld, s, o->name, "wrong type: %s (expected a string)", type_name(s));
 		return apply_string(ld, o, s, config_setting_get_string(s));
@@ -834,9 +888,109 @@ static int finish_users(struct ld *ld)
 	return 0;
 }
 
+int tp_endpoint_parse(const char *s, struct tp_endpoint *e, const char **why)
+{
+	memset(e, 0, sizeof(*e));
+	*why = NULL;
+	if (!s || !*s)
+		return 0;
+	if (strncmp(s, "unix:", 5) == 0) {
+		if (s[5] != '/' || strlen(s + 5) >= sizeof(e->path)) {
+			*why = "expected unix:/ABSOLUTE/PATH (at most 107 bytes)";
+			return -EINVAL;
+		}
+		e->kind = TP_EP_UNIX;
+		snprintf(e->path, sizeof(e->path), "%s", s + 5);
+		return 0;
+	}
+	if (strncmp(s, "http:", 5) == 0 || strncmp(s, "tcp:", 4) == 0) {
+		e->kind = s[0] == 'h' ? TP_EP_HTTP : TP_EP_TCP;
+		if (tp_addr_parse(&e->addr, s + (s[0] == 'h' ? 5 : 4), 0) != 0 || e->addr.port == 0) {
+			*why = "expected PROTO:ADDR:PORT, e.g. http:127.0.0.1:9641 or tcp:[::1]:9642";
+			return -EINVAL;
+		}
+		return 0;
+	}
+	*why = "expected http:ADDR:PORT, tcp:ADDR:PORT or unix:PATH";
+	return -EINVAL;
+}
+
+/* users-file: its users = ( ... ) are added to the main file's. */
+static int load_users_file(struct ld *ld)
+{
+	struct tp_conf *c = ld->c;
+	const struct opt *o = find_opt("users");
+	const config_setting_t *list, *root;
+	const char *saved = ld->origin;
+	config_t doc;
+	int rc = -1;
+
+	if (!c->users_file || !c->users_file[0])
+		return 0;
+	config_init(&doc);
+	ld->origin = c->users_file;
+	if (read_doc(ld, &doc, c->users_file))
+		goto out;
+	root = config_root_setting(&doc);
+	for (int i = 0; i < config_setting_length(root); i++) {
+		const config_setting_t *e = config_setting_get_elem(root, (unsigned)i);
+
+		if (strcmp(config_setting_name(e), "users") != 0) {
+			fail(ld, e, config_setting_name(e), "unknown option in a users-file (expected "
+			     "only users = ( ... ))");
+			goto out;
+		}
+	}
+	list = config_lookup(&doc, "users");
+	if (list && config_setting_type(list) != CONFIG_TYPE_LIST &&
+	    !(config_setting_type(list) == CONFIG_TYPE_ARRAY && config_setting_length(list) == 0)) {
+		fail(ld, list, o->name, "wrong type: %s (expected a list of groups)", type_name(list));
+		goto out;
+	}
+	for (int i = 0; list && i < config_setting_length(list); i++) {
+		struct tp_user *u;
+
+		if (c->nusers >= (size_t)o->max) {
+			fail(ld, list, o->name, "too many users (expected at most %lld in all)", o->max);
+			goto out;
+		}
+		u = realloc(c->users, (c->nusers + 1) * sizeof(*u));
+		if (!u) {
+			fail(ld, list, o->name, "out of memory");
+			goto out;
+		}
+		c->users = u;
+		memset(&c->users[c->nusers], 0, sizeof(c->users[0]));
+		c->nusers++;
+		if (apply_user(ld, o, config_setting_get_elem(list, (unsigned)i),
+		               &c->users[c->nusers - 1]))
+			goto out;
+	}
+	rc = 0;
+out:
+	config_destroy(&doc);
+	ld->origin = saved;
+	return rc;
+}
+
 static int finish(struct ld *ld)
 {
 	struct tp_conf *c = ld->c;
+	struct tp_endpoint ep;
+	const char *why;
+
+	if (tp_endpoint_parse(c->metrics, &ep, &why) != 0 || ep.kind == TP_EP_TCP ||
+	    ep.kind == TP_EP_UNIX)
+		return fail_at(ld, find_opt("metrics"), "\"%s\": %s", c->metrics,
+		               why ? why : "expected http:ADDR:PORT");
+	if (tp_endpoint_parse(c->admin, &ep, &why) != 0 || ep.kind == TP_EP_HTTP)
+		return fail_at(ld, find_opt("admin"), "\"%s\": %s", c->admin,
+		               why ? why : "expected unix:PATH or tcp:ADDR:PORT");
+	if (ep.kind == TP_EP_TCP && (!c->admin_token || strlen(c->admin_token) < 16))
+		return fail_at(ld, find_opt("admin"), "a tcp: admin listener needs admin-token "
+		               "(at least 16 bytes)");
+	if (load_users_file(ld))
+		return -1;
 
 	if (c->min_port > c->max_port)
 		return fail_at(ld, blame(ld, "min-port", "max-port"),
@@ -1047,6 +1201,9 @@ static void print_elem(FILE *f, const struct tp_conf *c, const struct opt *o, si
 	case T_ADDRS:
 		fmt_ip(&((const struct tp_addr *)v)[i], b, sizeof(b));
 		break;
+	case T_HOSTPORTS:
+		tp_addr_fmt(&((const struct tp_addr *)v)[i], b, sizeof(b));
+		break;
 	case T_CIDRS: {
 		const struct tp_cidr *r = &((const struct tp_cidr *)v)[i];
 		fmt_ip(&r->net, ip, sizeof(ip));
@@ -1107,6 +1264,9 @@ static void print_value(FILE *f, const struct tp_conf *c, const struct opt *o, u
 		return;
 	case T_LOGLEVEL:
 		print_str(f, tp_log_level_name(*(const int *)v));
+		return;
+	case T_LOGFORMAT:
+		print_str(f, *(const bool *)v ? "json" : "text");
 		return;
 	case T_USERS:
 		print_users(f, c, flags);

@@ -110,6 +110,19 @@ struct tp_conf {
 	uint32_t stream_buffer;                   /* bytes queued per connection before
 	                                             reading pauses / data is dropped */
 
+	/* operations (issue 13) */
+	bool log_json;                            /* log-format = "json" */
+	char *metrics;                            /* "http:ADDR:PORT" or "" */
+	uint32_t metrics_users;                   /* per-user series, at most */
+	char *admin;                              /* "unix:PATH", "tcp:ADDR:PORT" or "" */
+	char *admin_token;
+	struct tp_addr alternate[TP_CONF_MAX_ADDRS]; /* alternate-server, with ports */
+	size_t nalternate;
+	char *alternate_domain;
+	uint32_t drain_deadline;                  /* s */
+	uint32_t max_bps, user_max_bps, bps_capacity; /* bytes/s; 0 = unlimited */
+	char *users_file;
+
 	/* UDP socket buffers (bytes; 0 = the kernel default) */
 	uint32_t udp_rcvbuf, udp_sndbuf;          /* listeners (UDP and DTLS) */
 	uint32_t relay_rcvbuf, relay_sndbuf;      /* relay sockets */
@@ -123,6 +136,16 @@ struct tp_conf {
 	/* WebSocket signaling (ws: listeners) */
 	char *signal_token;                       /* "": no check */
 };
+
+/* A listener given as a string: "http:ADDR:PORT", "tcp:ADDR:PORT", "unix:PATH". */
+enum tp_endpoint_kind { TP_EP_NONE, TP_EP_HTTP, TP_EP_TCP, TP_EP_UNIX };
+struct tp_endpoint {
+	enum tp_endpoint_kind kind;
+	struct tp_addr addr;       /* HTTP, TCP */
+	char path[108];            /* UNIX (sun_path) */
+};
+/* Parse s ("" is TP_EP_NONE). 0, or -EINVAL with *why set. */
+int tp_endpoint_parse(const char *s, struct tp_endpoint *e, const char **why);
 
 /* Command-line overrides (NULL / 0 = not given). */
 struct tp_conf_overrides {

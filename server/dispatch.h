@@ -76,9 +76,9 @@ void tp_turn_send_indication(struct tp_srv *s, const struct tp_5tuple *ft,
                              const struct tp_stun_msg *m);
 void tp_turn_chandata(struct tp_srv *s, const struct tp_5tuple *ft, const uint8_t *b, size_t n);
 
-/* An allocation's lifetime ran out (logged; the state layer frees it). */
+/* An allocation is about to be freed: logged and counted. */
 struct tp_alloc;
-void tp_turn_expired(struct tp_alloc *a);
+void tp_turn_released(struct tp_srv *s, struct tp_alloc *a);
 /* After a reload: permissions, channels and RFC 6062 connections the new
  * peer policy refuses go. */
 void tp_turn_recheck_policy(struct tp_srv *s);

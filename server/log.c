@@ -19,6 +19,7 @@
 #include "log.h"
 
 atomic_int tp_log_level = TP_LOG_INFO;
+atomic_bool tp_log_json = false;
 
 #define LINE_MAX_LEN 2048
 #define MSG_MAX_LEN  1536
@@ -144,6 +145,94 @@ static void put_ctx(struct line *l, const struct tp_logctx *c)
 	puts_(l, l->full ? "...]" : "]");
 }
 
+/* A JSON string value: quotes, backslash, control characters and every byte
+ * outside printable ASCII escaped (\u00XX), so the line is valid JSON and
+ * valid UTF-8 whatever a client sent. */
+static void put_json_str(struct line *l, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	puts_(l, "\"");
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (ch == '"' || ch == '\\') {
+			char e[2] = { '\\', (char)ch };
+
+			put(l, e, 2);
+		} else if (ch < 0x20 || ch >= 0x7f) {
+			char e[6] = { '\\', 'u', '0', '0', hex[ch >> 4], hex[ch & 15] };
+
+			put(l, e, 6);
+		} else {
+			put(l, (const char *)&s[i], 1);
+		}
+	}
+	puts_(l, "\"");
+}
+
+static void put_json_field(struct line *l, const char *key, const char *v, size_t n)
+{
+	puts_(l, ",\"");
+	puts_(l, key);
+	puts_(l, "\":");
+	put_json_str(l, v, n);
+}
+
+static void put_json_addr(struct line *l, const char *key, const struct tp_addr *a)
+{
+	char b[64];
+
+	if (tp_addr_fmt(a, b, sizeof(b)) < 0)
+		snprintf(b, sizeof(b), "?");
+	put_json_field(l, key, b, strlen(b));
+}
+
+/* {"ts":...,"level":...,"msg":...,"transport":...,"client":...,"relay":...,"user":...}
+ * into buf of JSON_MAX, which holds the longest message and user name even
+ * with every byte escaped (6 bytes each): a JSON line is never cut. */
+#define JSON_MAX (64 + 6 * MSG_MAX_LEN + 6 * USER_MAX_LEN + 256)
+static size_t json_line(char *buf, size_t cap, int level, const struct tp_logctx *c,
+                        const char *msg, size_t mlen)
+{
+	struct line l = { buf, cap - 2, 0, false };
+	char ts[40];
+	struct line tl = { ts, sizeof(ts) - 1, 0, false };
+
+	put_time(&tl);
+	puts_(&l, "{\"ts\":");
+	put_json_str(&l, ts, tl.len);
+	put_json_field(&l, "level", level_names[level], strlen(level_names[level]));
+	put_json_field(&l, "msg", msg, mlen);
+	if (c && c->transport)
+		put_json_field(&l, "transport", c->transport, strlen(c->transport));
+	if (c && c->client)
+		put_json_addr(&l, "client", c->client);
+	if (c && c->relay)
+		put_json_addr(&l, "relay", c->relay);
+	if (c && c->user) {
+		size_t n = c->user_len ? c->user_len : strnlen(c->user, USER_MAX_LEN + 1);
+
+		put_json_field(&l, "user", c->user, n > USER_MAX_LEN ? USER_MAX_LEN : n);
+	}
+	puts_(&l, "}");
+	buf[l.len++] = '\n';
+	return l.len;
+}
+
+static void write_all(const char *p, size_t left)
+{
+	while (left > 0) {
+		ssize_t w = write(STDERR_FILENO, p, left);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			break;          /* nowhere to report a failing stderr */
+		p += w;
+		left -= (size_t)w;
+	}
+}
+
 void tp_log_write(int level, const struct tp_logctx *ctx, const char *fmt, ...)
 {
 	char buf[LINE_MAX_LEN];
@@ -164,6 +253,13 @@ void tp_log_write(int level, const struct tp_logctx *ctx, const char *fmt, ...)
 	va_end(ap);
 	if (n < 0)
 		n = snprintf(msg, sizeof(msg), "(bad log format)");
+	if (atomic_load_explicit(&tp_log_json, memory_order_relaxed)) {
+		size_t mlen = (size_t)n < sizeof(msg) ? (size_t)n : sizeof(msg) - 1;
+		char jb[JSON_MAX];
+
+		write_all(jb, json_line(jb, sizeof(jb), level, ctx, msg, mlen));
+		return;
+	}
 
 	/* The context first, so that a long message is what gets cut. */
 	put_ctx(&cl, ctx);
@@ -179,16 +275,5 @@ void tp_log_write(int level, const struct tp_logctx *ctx, const char *fmt, ...)
 	memcpy(buf + l.len, cbuf, cl.len);
 	l.len += cl.len;
 	buf[l.len++] = '\n';
-
-	const char *p = buf;
-	size_t left = l.len;
-	while (left > 0) {
-		ssize_t w = write(STDERR_FILENO, p, left);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			break;          /* nowhere to report a failing stderr */
-		p += w;
-		left -= (size_t)w;
-	}
+	write_all(buf, l.len);
 }

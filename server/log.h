@@ -10,6 +10,7 @@
 #define TP_LOG_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "proto.h"
@@ -17,6 +18,8 @@
 enum tp_log_level { TP_LOG_ERROR = 0, TP_LOG_WARN, TP_LOG_INFO, TP_LOG_DEBUG };
 
 extern atomic_int tp_log_level;
+/* log-format = "json": one JSON object per line instead of text. */
+extern atomic_bool tp_log_json;
 
 /* Context appended to a line; any field may be NULL/zero. */
 struct tp_logctx {

@@ -153,9 +153,11 @@ static void pipe_read(struct bufferevent *from, void *arg)
 
 	if (from == pc->peer) {
 		pc->a->rx_bytes += n;
+		pc->a->from_peer_bytes += n;
 		pc->s->stats.relay_bytes[TP_SD_TO_CLIENT][pc->a->ft.transport] += n;
 	} else {
 		pc->a->tx_bytes += n;
+		pc->a->from_client_bytes += n;
 		pc->s->stats.relay_bytes[TP_SD_TO_PEER][pc->a->ft.transport] += n;
 	}
 	evbuffer_add_buffer(out, in);

@@ -491,6 +491,8 @@ static void relay_readable(evutil_socket_t fd, short ev, void *arg)
 				s->stats.drop_no_perm++;
 				continue;
 			}
+			a->from_peer_pkts++;
+			a->from_peer_bytes += mm[i].msg_len;
 			to_client(a, &peer, iov[i].iov_base, mm[i].msg_len);
 		}
 		if (n < RX_BATCH)

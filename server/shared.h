@@ -11,6 +11,7 @@
 #define TP_SHARED_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include "server.h"
 
@@ -38,6 +39,13 @@ struct tp_shared {
 	struct tp_buckets *fail_src, *fail_user;    /* owned: failed password checks */
 	struct tp_srv *workers[TP_MAX_WORKERS];     /* borrowed */
 	size_t nworkers;
+
+	/* operations, read lock-free by every worker */
+	atomic_bool draining;                       /* new Allocates are redirected/refused */
+	_Atomic int64_t drain_deadline;             /* monotonic s; the process exits then */
+	_Atomic uint64_t relay_bps;                 /* bytes/s relayed by all workers (last s) */
+	_Atomic uint64_t worker_bps[TP_MAX_WORKERS];/* each worker's share of it */
+	atomic_uint alternate_next;                 /* round robin over alternate-server */
 };
 
 struct tp_shared *tp_shared_create(void);

@@ -397,17 +397,16 @@ static void ops_move(void *env, struct tp_alloc *a, unsigned i, bool attach)
 		tp_relay_move(a, i, attach);
 }
 
-static void ops_expired(void *env, struct tp_alloc *a)
+static void ops_released(void *env, struct tp_alloc *a)
 {
-	(void)env;
-	tp_turn_expired(a);
+	tp_turn_released(env, a);
 }
 
 static const struct tp_alloc_ops alloc_ops = {
 	.relay_open = ops_open,
 	.relay_close = ops_close,
 	.relay_move = ops_move,
-	.expired = ops_expired,
+	.released = ops_released,
 };
 
 /* Once a second: expiries, and memory back to the system after mass releases

@@ -50,6 +50,10 @@ struct tp_stats {
 
 	/* allocations made and released */
 	uint64_t allocs_created, allocs_deleted;
+	/* what allocations that ended had relayed (coturn's turn_traffic_*): from and
+	 * to the client, from and to peers */
+	uint64_t fin_rcvp, fin_rcvb, fin_sentp, fin_sentb;
+	uint64_t fin_peer_rcvp, fin_peer_rcvb, fin_peer_sentp, fin_peer_sentb;
 
 	/* gauges, filled in by the snapshot */
 	uint64_t allocs[TP_ST_COUNT][2];          /* by client transport, relay family v4/v6 */

@@ -5,6 +5,7 @@
  * relay_udp.c, state in alloc.c, credentials in auth.c.
  */
 #include <errno.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #include "alloc.h"
@@ -119,6 +120,54 @@ static bool same_user(const struct tp_req *rq, const struct tp_alloc *a)
 	       memcmp(a->user, rq->auth.user, rq->auth.user_len) == 0;
 }
 
+/*
+ * This server does not take new allocations (draining, total-quota or
+ * bps-capacity reached): 300 Try Alternate to the next alternate-server (RFC
+ * 8489 §10; over TLS with ALTERNATE-DOMAIN, §14.16) when there is one, else
+ * the given code.
+ */
+static int redirect(struct tp_req *rq, uint16_t code, const char *why)
+{
+	const struct tp_conf *c = rq->s->conf;
+	struct tp_shared *sh = rq->s->sh;
+	const struct tp_addr *alt;
+	struct tp_stun_wr w;
+	uint8_t buf[TP_REPLY_MAX];
+
+	if (c->nalternate == 0)
+		return tp_req_fail(rq, code, why);
+	alt = &c->alternate[atomic_fetch_add(&sh->alternate_next, 1) % c->nalternate];
+	{
+		char a[64];
+
+		tp_addr_fmt(alt, a, sizeof(a));
+		tp_info(&rq->log, "stun: ALLOCATE: 300 Try Alternate %s: %s", a, why);
+	}
+	tp_reply_start(&rq->rp, &w, buf, sizeof(buf), TP_CLASS_ERROR);
+	tp_stun_put_error(&w, 300, tp_error_reason(300));
+	tp_stun_put_addr(&w, TP_ATTR_ALTERNATE_SERVER, alt);
+	if (c->alternate_domain && c->alternate_domain[0] &&
+	    (rq->ft->transport == TP_LISTEN_TLS || rq->ft->transport == TP_LISTEN_DTLS))
+		tp_stun_put_str(&w, TP_ATTR_ALTERNATE_DOMAIN, c->alternate_domain,
+		                strlen(c->alternate_domain));
+	tp_reply_send(rq->s, &rq->rp, &w, 300, false);
+	return 300;
+}
+
+/* Should this node send a new allocation elsewhere? (why, or NULL) */
+static const char *shedding(const struct tp_srv *s)
+{
+	const struct tp_conf *c = s->conf;
+	struct tp_shared *sh = s->sh;
+
+	if (atomic_load_explicit(&sh->draining, memory_order_relaxed))
+		return "draining";
+	if (c->bps_capacity && atomic_load_explicit(&sh->relay_bps, memory_order_relaxed) >=
+	                               c->bps_capacity)
+		return "relaying at bps-capacity";
+	return NULL;
+}
+
 /* RFC 8656 §7.2 and RFC 6156 §4.2. */
 static int allocate(struct tp_req *rq, struct tp_alloc *a)
 {
@@ -143,6 +192,8 @@ static int allocate(struct tp_req *rq, struct tp_alloc *a)
 	}
 	if (!rt)
 		return tp_req_fail(rq, 400, "REQUESTED-TRANSPORT missing");
+	if (shedding(s))
+		return redirect(rq, 508, shedding(s));
 	if (tp_attr_transport(rt) == TP_TRANSPORT_TCP) {
 		/* RFC 6062 §5.1 */
 		if (!rq->sink->stream)
@@ -190,6 +241,8 @@ static int allocate(struct tp_req *rq, struct tp_alloc *a)
 	r.mobility = s->conf->mobility && tp_stun_find(m, TP_ATTR_MOBILITY_TICKET);
 
 	rc = tp_alloc_create(s->allocs, s->conf, &r, tp_now(s), &a, &res);
+	if (rc == -EUSERS)
+		return redirect(rq, 486, "allocation quota reached (total-quota)");
 	if (rc)
 		return fail_with(rq, OP_ALLOC, rc);
 	a->resv_token = res.reserved ? res.token : 0;
@@ -276,11 +329,10 @@ static int refresh(struct tp_req *rq, struct tp_alloc *a)
 	if (a->has_ticket && lifetime)
 		tp_stun_put(&rq->w, TP_ATTR_MOBILITY_TICKET, a->ticket, TP_TICKET_LEN);
 	if (lifetime == 0) {
-		tp_info(&rq->log, "turn: allocation deleted by client (%llu pkts out, %llu in)",
-		        (unsigned long long)a->tx_pkts, (unsigned long long)a->rx_pkts);
 		rq->log.relay = NULL;
 		rq->log.user = NULL;
 		tp_allocs_remember_deleted(s->allocs, rq->ft, m->tid, tp_now(s));
+		a->end = TP_END_DELETED;
 		tp_alloc_free(a);
 	} else {
 		tp_alloc_set_lifetime(a, lifetime, tp_now(s));
@@ -472,6 +524,8 @@ void tp_turn_send_indication(struct tp_srv *s, const struct tp_5tuple *ft,
 		s->stats.drop_policy++;
 		return;
 	}
+	a->from_client_pkts++;
+	a->from_client_bytes += data->len;
 	tp_relay_send(a, &peer, data->val, data->len,
 	              tp_stun_find(m, TP_ATTR_DONT_FRAGMENT) != NULL);
 }
@@ -504,18 +558,37 @@ void tp_turn_chandata(struct tp_srv *s, const struct tp_5tuple *ft, const uint8_
 		s->stats.drop_policy++;
 		return;
 	}
+	a->from_client_pkts++;
+	a->from_client_bytes += len;
 	tp_relay_send(a, &ch->peer, data, len, false);
 }
 
 /* ---- the state layer's events ---- */
 
-void tp_turn_expired(struct tp_alloc *a)
+/*
+ * An allocation ends: one log line with what operators look for (how long,
+ * what it relayed each way, why it ended), and its traffic into the
+ * finished-session counters (coturn's turn_traffic_*).
+ */
+void tp_turn_released(struct tp_srv *s, struct tp_alloc *a)
 {
+	struct tp_stats *st = &s->stats;
 	struct tp_logctx ctx;
 
 	tp_alloc_logctx(a, &ctx);
-	tp_info(&ctx, "turn: allocation expired (%llu pkts out, %llu in, %u send errors)",
-	        (unsigned long long)a->tx_pkts, (unsigned long long)a->rx_pkts, a->send_errors);
+	tp_info(&ctx, "turn: allocation ended: %s after %lld s; client->peer %llu pkts %llu B, "
+	              "peer->client %llu pkts %llu B; %u send errors",
+	        tp_alloc_end_str(a->end), (long long)(tp_now(s) - a->created),
+	        (unsigned long long)a->tx_pkts, (unsigned long long)a->tx_bytes,
+	        (unsigned long long)a->rx_pkts, (unsigned long long)a->rx_bytes, a->send_errors);
+	st->fin_rcvp += a->from_client_pkts;
+	st->fin_rcvb += a->from_client_bytes;
+	st->fin_sentp += a->rx_pkts;
+	st->fin_sentb += a->rx_bytes;
+	st->fin_peer_rcvp += a->from_peer_pkts;
+	st->fin_peer_rcvb += a->from_peer_bytes;
+	st->fin_peer_sentp += a->tx_pkts;
+	st->fin_peer_sentb += a->tx_bytes;
 }
 
 /* After a reload: drop the permissions and channels the new peer policy

@@ -188,6 +188,7 @@ void tp_inbox_fini(struct tp_srv *s)
 			/* a detached allocation on its way here at shutdown: take it
 			 * onto this loop so it is released like any other */
 			tp_alloc_adopt(s->allocs, m->alloc, &m->ft, m->sink, tp_now(s));
+			m->alloc->end = TP_END_SHUTDOWN;
 			tp_alloc_free(m->alloc);
 		}
 		if (m->type == MSG_RELOAD)

@@ -87,13 +87,13 @@ static void f_move(void *env, struct tp_alloc *a, unsigned i, bool attach)
 		f->moves_out++;
 }
 
-static void f_expired(void *env, struct tp_alloc *a)
+static void f_released(void *env, struct tp_alloc *a)
 {
-	(void)a;
-	((struct fake *)env)->expired++;
+	if (a->end == TP_END_EXPIRED)
+		((struct fake *)env)->expired++;
 }
 
-static const struct tp_alloc_ops ops = { f_open, f_close, f_move, f_expired };
+static const struct tp_alloc_ops ops = { f_open, f_close, f_move, f_released };
 
 /* ---- set-up ---- */
 

@@ -13,7 +13,7 @@
 #include "log.h"
 #include "tp_test.h"
 
-static char out[8192];
+static char out[16384];
 
 /* Run one tp_log_write with stderr on a temporary file; the output in out. */
 static size_t capture(int level, const struct tp_logctx *ctx, const char *msg)
@@ -100,6 +100,29 @@ int main(void)
 	CHECK_EQ(count(out, '\n'), 1);
 	CHECK(n < 1024);
 	CHECK(strstr(out, "...]\n") != NULL);
+
+	/* log-format = "json": one object per line, context fields as keys,
+	 * everything a client sent escaped */
+	atomic_store(&tp_log_json, true);
+	ctx.user = "eve\"\n\xff";
+	ctx.user_len = 0;
+	ctx.relay = &client;
+	n = capture(TP_LOG_WARN, &ctx, "turn: x\ty \"q\" \\");
+	CHECK_EQ(count(out, '\n'), 1);
+	CHECK(strncmp(out, "{\"ts\":\"", 7) == 0);
+	CHECK(strstr(out, "\"level\":\"warn\",\"msg\":\"turn: x\\u0009y \\\"q\\\" \\\\\","
+	                  "\"transport\":\"udp\",\"client\":\"203.0.113.7:5100\","
+	                  "\"relay\":\"203.0.113.7:5100\",\"user\":\"eve\\\"\\u000a\\u00ff\"}\n") != NULL);
+	for (size_t i = 0; i < n; i++)
+		CHECK((unsigned char)out[i] < 0x7f);
+	/* the longest message, every byte escaped: still one whole object */
+	static char big[2000];
+
+	memset(big, '\n', sizeof(big) - 1);
+	n = capture(TP_LOG_INFO, NULL, big);
+	CHECK_EQ(count(out, '\n'), 1);
+	CHECK(n > 6 * 1500 && out[n - 2] == '}');
+	atomic_store(&tp_log_json, false);
 
 	/* the level is checked before the arguments are evaluated */
 	atomic_store(&tp_log_level, TP_LOG_WARN);
