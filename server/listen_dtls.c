@@ -123,6 +123,11 @@ static void timer_cb(evutil_socket_t fd, short ev, void *arg)
 	arm_timer(d);
 }
 
+static void dtls_kill(struct tp_sink *sink)
+{
+	sess_free((struct tp_dtls_sess *)sink);
+}
+
 static int dtls_send(struct tp_sink *sink, const struct tp_addr *local, const struct tp_addr *to,
                      const uint8_t *buf, size_t len)
 {
@@ -194,6 +199,7 @@ static struct tp_dtls_sess *sess_new(struct tp_dtls_listener *l, const struct tp
 	SSL_set_mtu(d->ssl, DTLS_MTU);
 	SSL_set_accept_state(d->ssl);
 	d->sink.send = dtls_send;
+	d->sink.kill = dtls_kill;
 	d->sink.transport = TP_LISTEN_DTLS;
 	d->l = l;
 	d->ft = *ft;

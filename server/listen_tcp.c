@@ -214,6 +214,11 @@ static void conn_read(struct bufferevent *bev, void *arg)
 		bufferevent_trigger(bev, EV_READ, BEV_TRIG_DEFER_CALLBACKS);
 }
 
+static void conn_kill(struct tp_sink *sink)
+{
+	conn_close((struct tp_conn *)sink);
+}
+
 static void conn_alloc_gone(struct tp_sink *sink)
 {
 	struct tp_conn *c = (struct tp_conn *)sink;
@@ -338,6 +343,7 @@ static void accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct soc
 	}
 	c->sink.send = conn_send;
 	c->sink.alloc_gone = conn_alloc_gone;
+	c->sink.kill = conn_kill;
 	c->sink.transport = TP_LISTEN_TCP;
 	c->sink.stream = true;
 	c->s = s;

@@ -1,9 +1,14 @@
 /*
  * main.c - turnpike: command line, configuration, signals, the event loop.
  *
- * SIGTERM/SIGINT stop gracefully (allocations released, sockets closed);
- * SIGHUP reloads the configuration file (users, secrets, peer policy, quotas)
- * without dropping allocations; a bad file on reload is logged and ignored.
+ * SIGTERM/SIGINT/SIGQUIT stop gracefully (allocations released, sockets
+ * closed); SIGHUP reloads the configuration file (users, secrets, peer
+ * policy, quotas, certificates) without dropping allocations, a bad file on
+ * reload is logged and ignored; SIGUSR1 drains (new allocations go elsewhere,
+ * the process exits when the last one ends or drain-deadline passes);
+ * SIGUSR2 reloads the TLS certificates only (what coturn's certbot hooks
+ * send). Every other signal that would end the process by default is logged
+ * and ignored: none ends it silently.
  *
  * Worker 0 runs on the main thread (and takes the signals); workers 1..N-1 run
  * on threads of their own. A configuration is shared by reference: each worker
@@ -16,12 +21,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdatomic.h>
 
 #include <event2/event.h>
 #include <sodium.h>
 
+#include "admin.h"
 #include "conf.h"
 #include "log.h"
+#include "metrics.h"
 #include "shared.h"
 #include "srv.h"
 #include "worker.h"
@@ -36,6 +44,11 @@ struct app {
 	const char *path;
 	struct tp_conf_overrides ov;
 	char demo_pass[24];                /* generated once; "" when not in use */
+	struct tp_metrics *metrics;        /* owned, or NULL */
+	struct tp_admin *admin;            /* owned, or NULL */
+	struct event *sigs[16];            /* owned */
+	size_t nsigs;
+	struct event *drain_check;         /* owned: once a second while draining */
 };
 
 static void conf_release(const struct tp_conf *c)
@@ -101,25 +114,24 @@ static void on_stop(evutil_socket_t sig, short ev, void *arg)
 	struct app *app = arg;
 
 	(void)ev;
-	tp_info(NULL, "signal %d: stopping", (int)sig);
+	tp_info(NULL, "signal %d (%s): stopping", (int)sig, strsignal((int)sig));
 	event_base_loopexit(app->bases[0], NULL);
 }
 
-static void on_reload(evutil_socket_t sig, short ev, void *arg)
+static void reload(void *arg)
 {
 	struct app *app = arg;
 	const struct tp_conf *old;
 	struct tp_conf *c;
 	char err[512];
 
-	(void)sig;
-	(void)ev;
 	if (tp_conf_load(app->path, &app->ov, &c, err, sizeof(err)) != 0 ||
 	    prepare(app, c, err, sizeof(err)) != 0) {
 		tp_err(NULL, "reload failed, keeping the running configuration: %s", err);
 		return;
 	}
 	atomic_store(&tp_log_level, c->log_level);
+	atomic_store(&tp_log_json, c->log_json);
 	if (c->workers != app->conf->workers)
 		tp_warn(NULL, "reload: a change of workers takes effect at the next restart");
 	for (size_t i = 1; i < app->nworkers; i++)
@@ -129,7 +141,145 @@ static void on_reload(evutil_socket_t sig, short ev, void *arg)
 	conf_release(old);
 	conf_release(app->conf); /* main's reference */
 	app->conf = c;
+	tp_metrics_reloaded(app->metrics);
 	tp_info(NULL, "configuration reloaded from %s", app->path ? app->path : "(defaults)");
+}
+
+static void on_reload(evutil_socket_t sig, short ev, void *arg)
+{
+	(void)sig;
+	(void)ev;
+	reload(arg);
+}
+
+/* ---- drain ---- */
+
+static uint64_t nallocs(struct app *app)
+{
+	uint64_t n;
+
+	pthread_mutex_lock(&app->sh->mu);
+	n = app->sh->nallocs;
+	pthread_mutex_unlock(&app->sh->mu);
+	return n;
+}
+
+static void drain_check(evutil_socket_t fd, short ev, void *arg)
+{
+	struct app *app = arg;
+	struct tp_shared *sh = app->sh;
+	uint64_t n;
+
+	(void)fd;
+	(void)ev;
+	if (!atomic_load(&sh->draining))
+		return;
+	n = nallocs(app);
+	if (n == 0) {
+		tp_info(NULL, "drain: the last allocation has ended: stopping");
+	} else if (tp_now(app->srv[0]) >= atomic_load(&sh->drain_deadline)) {
+		tp_warn(NULL, "drain: deadline reached with %llu allocations: stopping",
+		        (unsigned long long)n);
+	} else {
+		return;
+	}
+	event_base_loopexit(app->bases[0], NULL);
+}
+
+static void drain(void *arg, uint32_t deadline)
+{
+	struct app *app = arg;
+	struct timeval second = { .tv_sec = 1 };
+
+	atomic_store(&app->sh->drain_deadline, (int64_t)tp_now(app->srv[0]) + deadline);
+	if (!atomic_exchange(&app->sh->draining, true))
+		tp_warn(NULL, "draining: new allocations go %s; %llu allocations left, exit when they "
+		              "end or in %u s", app->conf->nalternate ? "to alternate-server (300)"
+		                                                       : "nowhere (508)",
+		        (unsigned long long)nallocs(app), deadline);
+	else
+		tp_info(NULL, "drain: deadline now in %u s", deadline);
+	evtimer_add(app->drain_check, &second);
+	drain_check(-1, 0, app);
+}
+
+static void undrain(void *arg)
+{
+	struct app *app = arg;
+
+	if (atomic_exchange(&app->sh->draining, false))
+		tp_warn(NULL, "drain cancelled: taking new allocations again");
+	evtimer_del(app->drain_check);
+}
+
+static void on_drain(evutil_socket_t sig, short ev, void *arg)
+{
+	struct app *app = arg;
+
+	(void)ev;
+	tp_info(NULL, "signal %d (%s): drain", (int)sig, strsignal((int)sig));
+	drain(app, app->conf->drain_deadline);
+}
+
+/* ---- SIGUSR2: certificates ---- */
+
+static void tls_one(struct tp_srv *s, void *arg)
+{
+	(void)arg;
+	tp_srv_reload_tls(s);
+}
+
+static void tls_done(void *arg)
+{
+	(void)arg;
+}
+
+static void on_tls(evutil_socket_t sig, short ev, void *arg)
+{
+	struct app *app = arg;
+
+	(void)ev;
+	tp_info(NULL, "signal %d (%s): reloading the TLS certificates", (int)sig,
+	        strsignal((int)sig));
+	if (tp_worker_each(app->srv[0], tls_one, tls_done, NULL) != 0)
+		tp_err(NULL, "certificate reload: out of memory");
+}
+
+static void on_ignored(evutil_socket_t sig, short ev, void *arg)
+{
+	(void)ev;
+	(void)arg;
+	tp_warn(NULL, "signal %d (%s) ignored (TERM/INT/QUIT stop, HUP reloads, USR1 drains, "
+	              "USR2 reloads certificates)", (int)sig, strsignal((int)sig));
+}
+
+static int add_signal(struct app *app, int sig, event_callback_fn fn)
+{
+	struct event *e;
+
+	if (app->nsigs == sizeof(app->sigs) / sizeof(app->sigs[0]))
+		return -1;
+	e = evsignal_new(app->bases[0], sig, fn, app);
+	if (!e || evsignal_add(e, NULL) != 0) {
+		if (e)
+			event_free(e);
+		return -1;
+	}
+	app->sigs[app->nsigs++] = e;
+	return 0;
+}
+
+static int install_signals(struct app *app)
+{
+	static const int ignored[] = { SIGALRM, SIGVTALRM, SIGPROF, SIGIO, SIGPWR, SIGXCPU,
+		                       SIGXFSZ, SIGSTKFLT };
+	int rc = add_signal(app, SIGTERM, on_stop) | add_signal(app, SIGINT, on_stop) |
+	         add_signal(app, SIGQUIT, on_stop) | add_signal(app, SIGHUP, on_reload) |
+	         add_signal(app, SIGUSR1, on_drain) | add_signal(app, SIGUSR2, on_tls);
+
+	for (size_t i = 0; i < sizeof(ignored) / sizeof(ignored[0]); i++)
+		rc |= add_signal(app, ignored[i], on_ignored);
+	return rc;
 }
 
 static size_t worker_count(const struct tp_conf *c)
@@ -156,7 +306,6 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct app app; /* large; its address goes to the signal callbacks */
-	struct event *sig_term = NULL, *sig_int = NULL, *sig_hup = NULL;
 	bool print = false;
 	char err[512];
 	int opt, rc = 1;
@@ -231,6 +380,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	atomic_store(&tp_log_level, app.conf->log_level);
+	atomic_store(&tp_log_json, app.conf->log_json);
 	signal(SIGPIPE, SIG_IGN);
 
 	app.sh = tp_shared_create();
@@ -254,13 +404,22 @@ int main(int argc, char **argv)
 		}
 		app.sh->workers[i] = app.srv[i];
 	}
-	sig_term = evsignal_new(app.bases[0], SIGTERM, on_stop, &app);
-	sig_int = evsignal_new(app.bases[0], SIGINT, on_stop, &app);
-	sig_hup = evsignal_new(app.bases[0], SIGHUP, on_reload, &app);
-	if (!sig_term || !sig_int || !sig_hup || evsignal_add(sig_term, NULL) ||
-	    evsignal_add(sig_int, NULL) || evsignal_add(sig_hup, NULL)) {
+	app.drain_check = event_new(app.bases[0], -1, EV_PERSIST, drain_check, &app);
+	if (!app.drain_check || install_signals(&app) != 0) {
 		tp_err(NULL, "cannot install signal handlers");
 		goto out;
+	}
+	{
+		static const struct tp_control ctl = { reload, drain, undrain, &app };
+
+		app.metrics = tp_metrics_open(app.srv[0], err, sizeof(err));
+		if (!app.metrics && app.conf->metrics[0]) {
+			tp_err(NULL, "cannot start: %s", err);
+			goto out;
+		}
+		app.admin = tp_admin_open(app.srv[0], &ctl, err, sizeof(err));
+		if (!app.admin && err[0])
+			tp_warn(NULL, "%s", err);
 	}
 	/* before any worker runs: once a request can be answered, the start-up
 	 * lines are in the log (tests and operators read them as "ready") */
@@ -281,12 +440,12 @@ stop:
 		}
 	tp_info(NULL, "stopped");
 out:
-	if (sig_term)
-		event_free(sig_term);
-	if (sig_int)
-		event_free(sig_int);
-	if (sig_hup)
-		event_free(sig_hup);
+	tp_admin_free(app.admin);
+	tp_metrics_free(app.metrics);
+	for (size_t i = 0; i < app.nsigs; i++)
+		event_free(app.sigs[i]);
+	if (app.drain_check)
+		event_free(app.drain_check);
 	for (size_t i = app.nworkers; i-- > 0;) {
 		if (app.srv[i]) {
 			const struct tp_conf *c = app.srv[i]->conf;

@@ -52,6 +52,9 @@ struct tp_sink {
 	uint8_t nat_role;          /* RFC 5780: 0 none, else 1 + index in tp_srv.nat */
 	/* optional: the allocation carried by this sink was freed or moved away */
 	void (*alloc_gone)(struct tp_sink *s);
+	/* optional (stream connections, DTLS sessions): close it, and with it the
+	 * allocation it carries (an operator's kill) */
+	void (*kill)(struct tp_sink *s);
 };
 
 /* The 5-tuple of a client (transport, client address, server address). */
@@ -89,6 +92,7 @@ struct tp_srv {
 	struct tp_allocs *allocs;             /* owned: the allocations (alloc.h) */
 	struct event *tick;                   /* owned: one-second tick (expiry) */
 	uint64_t trimmed_at;                  /* allocs_deleted at the last malloc_trim */
+	uint64_t bytes_at_tick;               /* relayed bytes at the last tick */
 
 	struct tp_relay_txq *txq;             /* owned: datagrams queued to peers */
 	struct tp_crypto *crypto;             /* owned: HMAC contexts of this loop */

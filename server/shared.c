@@ -69,6 +69,8 @@ struct tp_shared *tp_shared_create(void)
 	if (!sh)
 		return NULL;
 	pthread_mutex_init(&sh->mu, NULL);
+	for (size_t i = 0; i < TP_MAX_WORKERS; i++)
+		pthread_mutex_init(&sh->snap[i].mu, NULL);
 	randombytes_buf(sh->hash_key, sizeof(sh->hash_key));
 	randombytes_buf(sh->nonce_key, sizeof(sh->nonce_key));
 	sh->utab_size = USER_BUCKETS;
@@ -114,6 +116,8 @@ void tp_shared_free(struct tp_shared *sh)
 	for (size_t i = 0; i < sh->npools; i++)
 		tp_portpool_free(sh->pools[i]);
 	pthread_mutex_destroy(&sh->mu);
+	for (size_t i = 0; i < TP_MAX_WORKERS; i++)
+		pthread_mutex_destroy(&sh->snap[i].mu);
 	sodium_memzero(sh->nonce_key, sizeof(sh->nonce_key));
 	free(sh);
 }
@@ -217,6 +221,25 @@ int tp_shared_ticket_find(struct tp_shared *sh, const uint8_t *t, size_t len, un
 	*worker = r->worker;
 	*user_hash = r->user_hash;
 	return 0;
+}
+
+/* ---- snapshots ---- */
+
+void tp_shared_publish(struct tp_shared *sh, unsigned worker, const struct tp_stats *st)
+{
+	pthread_mutex_lock(&sh->snap[worker].mu);
+	sh->snap[worker].st = *st;
+	pthread_mutex_unlock(&sh->snap[worker].mu);
+}
+
+void tp_shared_sum(struct tp_shared *sh, struct tp_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < sh->nworkers; i++) {
+		pthread_mutex_lock(&sh->snap[i].mu);
+		tp_stats_add(out, &sh->snap[i].st);
+		pthread_mutex_unlock(&sh->snap[i].mu);
+	}
 }
 
 /* ---- relay pools ---- */

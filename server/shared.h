@@ -46,6 +46,11 @@ struct tp_shared {
 	_Atomic uint64_t relay_bps;                 /* bytes/s relayed by all workers (last s) */
 	_Atomic uint64_t worker_bps[TP_MAX_WORKERS];/* each worker's share of it */
 	atomic_uint alternate_next;                 /* round robin over alternate-server */
+	/* each worker's counters as of its last tick (for /metrics; own lock) */
+	struct tp_snap_slot {
+		pthread_mutex_t mu;
+		struct tp_stats st;
+	} snap[TP_MAX_WORKERS];
 };
 
 struct tp_shared *tp_shared_create(void);
@@ -81,6 +86,11 @@ bool tp_shared_has_family(const struct tp_shared *sh, int family);
  * port? */
 enum tp_relay_port tp_shared_relay_port(const struct tp_shared *sh, const struct tp_conf *c,
                                         const struct tp_addr *peer, bool tcp);
+
+/* Publish a worker's snapshot (its tick, once a second) / sum every
+ * worker's last one (any thread; each slot has its own lock). */
+void tp_shared_publish(struct tp_shared *sh, unsigned worker, const struct tp_stats *st);
+void tp_shared_sum(struct tp_shared *sh, struct tp_stats *out);
 
 /* The key of a source address for the per-source budgets: IPv4 per address,
  * IPv6 per c->source_ipv6_prefix; domain keeps the budgets' keys apart. */

@@ -411,14 +411,41 @@ static const struct tp_alloc_ops alloc_ops = {
 
 /* Once a second: expiries, and memory back to the system after mass releases
  * (when the last allocation went, and every 1024 releases). */
+/* Bytes relayed by this worker so far, both ways. */
+static uint64_t relayed_bytes(const struct tp_stats *st)
+{
+	uint64_t n = 0;
+
+	for (int d = 0; d < 2; d++)
+		for (int t = 0; t < TP_ST_COUNT; t++)
+			n += st->relay_bytes[d][t];
+	return n;
+}
+
 static void tick_cb(evutil_socket_t fd, short ev, void *arg)
 {
 	struct tp_srv *s = arg;
-	uint64_t freed;
+	struct tp_shared *sh = s->sh;
+	struct tp_stats snap;
+	uint64_t freed, bytes;
 
 	(void)fd;
 	(void)ev;
 	tp_allocs_tick(s->allocs, tp_now(s));
+	/* the live counters for /metrics, and this worker's relay rate */
+	tp_srv_snapshot(s, &snap);
+	tp_shared_publish(sh, s->worker, &snap);
+	bytes = relayed_bytes(&s->stats);
+	atomic_store_explicit(&sh->worker_bps[s->worker], bytes - s->bytes_at_tick,
+	                      memory_order_relaxed);
+	s->bytes_at_tick = bytes;
+	if (s->worker == 0) {
+		uint64_t bps = 0;
+
+		for (size_t i = 0; i < sh->nworkers; i++)
+			bps += atomic_load_explicit(&sh->worker_bps[i], memory_order_relaxed);
+		atomic_store_explicit(&sh->relay_bps, bps, memory_order_relaxed);
+	}
 	freed = tp_allocs_freed(s->allocs);
 	if (freed != s->trimmed_at &&
 	    (tp_allocs_count(s->allocs) == 0 || freed - s->trimmed_at >= 1024)) {
@@ -485,6 +512,32 @@ void tp_srv_free(struct tp_srv *s)
 	free(s);
 }
 
+void tp_srv_reload_tls(struct tp_srv *s)
+{
+	const struct tp_conf *c = s->conf;
+	char err[256];
+	SSL_CTX *ctx, *dctx;
+
+	if (!c->tls_cert || !c->tls_cert[0])
+		return;
+	ctx = tp_tls_ctx_new(c, false, err, sizeof(err));
+	dctx = ctx ? tp_tls_ctx_new(c, true, err, sizeof(err)) : NULL;
+	/* live sessions keep the context they started with */
+	if (ctx && dctx) {
+		tp_dtls_ctx_setup(dctx);
+		SSL_CTX_free(s->tls_ctx);
+		SSL_CTX_free(s->dtls_ctx);
+		s->tls_ctx = ctx;
+		s->dtls_ctx = dctx;
+		if (s->worker == 0)
+			tp_info(NULL, "reload: TLS certificate reloaded from %s", c->tls_cert);
+	} else {
+		SSL_CTX_free(ctx);
+		if (s->worker == 0)
+			tp_err(NULL, "reload: keeping the old certificate: %s", err);
+	}
+}
+
 int tp_srv_reload(struct tp_srv *s, const struct tp_conf *c)
 {
 	const struct tp_conf *old = s->conf;
@@ -496,25 +549,7 @@ int tp_srv_reload(struct tp_srv *s, const struct tp_conf *c)
 	if (s->worker == 0 && (c->min_port != old->min_port || c->max_port != old->max_port ||
 	                       c->nrelay_ip != old->nrelay_ip))
 		tp_warn(NULL, "reload: relay address and port changes take effect at the next restart");
-	if (c->tls_cert && c->tls_cert[0]) {
-		char err[256];
-		SSL_CTX *ctx = tp_tls_ctx_new(c, false, err, sizeof(err));
-		SSL_CTX *dctx = ctx ? tp_tls_ctx_new(c, true, err, sizeof(err)) : NULL;
-
-		/* live sessions keep the context they started with */
-		if (ctx && dctx) {
-			tp_dtls_ctx_setup(dctx);
-			SSL_CTX_free(s->tls_ctx);
-			SSL_CTX_free(s->dtls_ctx);
-			s->tls_ctx = ctx;
-			s->dtls_ctx = dctx;
-			if (s->worker == 0)
-				tp_info(NULL, "reload: TLS certificate reloaded from %s", c->tls_cert);
-		} else {
-			SSL_CTX_free(ctx);
-			tp_err(NULL, "reload: keeping the old certificate: %s", err);
-		}
-	}
+	tp_srv_reload_tls(s);
 	collect_self(s);
 	tp_turn_recheck_policy(s);
 	return 0;

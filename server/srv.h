@@ -16,6 +16,9 @@ struct tp_srv *tp_srv_create(struct event_base *base, const struct tp_conf *c,
 /* Swap in a new configuration (users, secrets, peer policy, quotas, lifetimes);
  * allocations stay. The caller frees the old one after this returns. */
 int tp_srv_reload(struct tp_srv *s, const struct tp_conf *c);
+/* Rebuild the TLS/DTLS contexts from the configuration's certificate files
+ * (SIGUSR2; part of every reload). New sessions get the new certificate. */
+void tp_srv_reload_tls(struct tp_srv *s);
 /* Frees every allocation, closes every socket. */
 void tp_srv_free(struct tp_srv *s);
 /* Log the listeners, relay addresses and the demo credential (NULL: none). */
