@@ -239,6 +239,8 @@ int main(int argc, char **argv)
 	g_queue_init(&dc->rx_dgrams);
 	g_queue_init(&dc->inbox);
 	dc->pending_cands = g_ptr_array_new_with_free_func(g_free);
+	dc_trace_init(dc);
+	dc_tap_start(dc);
 	g_timeout_add_seconds(dc->o.timeout_s, timeout_cb, dc);
 
 	/* Signaling first: the offer and candidates queue until it is up. */

@@ -58,6 +58,31 @@ struct dc_side {
 	char addr[64];
 };
 
+/* A candidate, ours or the peer's, as the report shows it. */
+struct dc_candidate {
+	char type[8];                   /* host srflx prflx relay */
+	char transport[8];              /* udp tcp */
+	char addr[64];
+	guint32 priority;
+	gint64 t;                       /* us: gathered (ours) or received (the peer's) */
+	char origin[300];               /* ours: the STUN/TURN server (srflx, relay), "";
+	                                 * the peer's: "sdp", "trickle", or "check" (prflx) */
+};
+
+/* One request dc-client's ICE agent made to a STUN/TURN server, and its answer,
+ * as the tap (tap.c) read them on libnice's sockets. */
+struct dc_turn_tx {
+	unsigned method;                /* TP_METHOD_* */
+	char server[300];               /* the server as given (--turn/--stun) */
+	char peer[64];                  /* XOR-PEER-ADDRESS of the request, "" */
+	bool auth;                      /* the request carried MESSAGE-INTEGRITY */
+	unsigned sent;                  /* transmissions, retransmissions included */
+	gint64 t_req, t_res;            /* us since start; t_res 0: no answer */
+	int code;                       /* -1 no answer, 0 success, else ERROR-CODE */
+	char reason[128];               /* the server's reason phrase */
+	char result[64];                /* success: relayed (Allocate) or mapped address */
+};
+
 struct dc_msg {                         /* one SCTP message handed to the loop */
 	uint16_t sid;
 	uint32_t ppid;
@@ -71,7 +96,7 @@ struct dc {
 	int exit_code;
 	bool finished;
 	const char *stage;              /* what we are waiting for now */
-	char err[600];
+	char err[1200];
 
 	/* times, microseconds since t0 (0: not reached) */
 	gint64 t0, t_gathered, t_connected, t_dtls, t_sctp, t_open;
@@ -86,6 +111,10 @@ struct dc {
 	bool gathering_done, remote_set, dtls_started;
 	GPtrArray *pending_cands;       /* remote candidates before credentials */
 	unsigned ncand[DC_NCAND];
+	GArray *lcands, *rcands;        /* struct dc_candidate: ours as gathered, the peer's */
+	unsigned rcand[DC_NCAND];       /* the peer's candidates by type */
+	unsigned r_sdp, r_trickle, r_unusable;
+	bool r_end;                     /* the peer signalled end-of-candidates */
 	struct dc_sdp remote;
 	struct dc_side sel_local, sel_remote;
 	enum dc_path path;
@@ -140,6 +169,8 @@ void dc_ice_remote_description(struct dc *dc);
 void dc_ice_remote_candidate(struct dc *dc, const char *cand);
 void dc_ice_send(struct dc *dc, const void *buf, size_t len);
 void dc_ice_close(struct dc *dc);
+/* Appends what both sides had and what the TURN server refused, and a hint. */
+void dc_ice_explain(struct dc *dc, GString *s);
 
 /* dtls.c */
 int dc_dtls_init(struct dc *dc);
@@ -181,6 +212,32 @@ void dc_bench_stats(struct dc *dc, struct dc_bench_stats *st);
 int dc_tls_bridge_start(struct dc *dc, const char *host, const char *ip, unsigned port,
                         unsigned *local_port);
 const char *dc_tls_error(void);     /* the last TLS failure, or NULL */
+
+/* tap.c: the STUN messages on libnice's sockets (see there) */
+void dc_tap_start(struct dc *dc);
+/* Messages to and from ip:port are the STUN/TURN server's, shown as name. */
+int dc_tap_server(const char *ip, unsigned port, const char *name);
+size_t dc_tap_turn(struct dc_turn_tx *out, size_t cap);  /* a copy, in request order */
+unsigned long dc_tap_seen(void);    /* STUN messages the tap decoded */
+const char *dc_stun_method_name(unsigned method);
+/* A real failure: not the 401 challenge to an unauthenticated request, nor a 438. */
+bool dc_turn_tx_is_error(const struct dc_turn_tx *t);
+#define DC_MAX_TX 256
+
+/* trace.c */
+struct dc_turn_err {                /* distinct TURN errors, for the reports */
+	struct dc_turn_tx tx;           /* the first of its kind */
+	unsigned count;                 /* how many times */
+	char candidate[112];            /* what the request's peer address is, "" */
+};
+void dc_trace_init(struct dc *dc);
+void dc_trace_local(struct dc *dc, const struct dc_candidate *c);   /* stamps the time */
+void dc_trace_remote(struct dc *dc, const struct dc_candidate *c);
+unsigned dc_trace_remote_total(const struct dc *dc);
+const struct dc_candidate *dc_trace_find(GArray *cands, const char *addr);
+void dc_trace_peer_name(const struct dc *dc, const char *peer, char *buf, size_t cap);
+size_t dc_trace_turn_errors(const struct dc *dc, struct dc_turn_err *out, size_t cap);
+void dc_trace_turn_error_text(const struct dc_turn_err *e, char *buf, size_t cap);
 
 /* report.c */
 void dc_report(struct dc *dc);

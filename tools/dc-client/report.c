@@ -31,6 +31,35 @@ static void side_json(GString *s, const struct dc_side *d)
 	g_string_append_c(s, '}');
 }
 
+static void turn_errors_json(struct dc *dc, GString *s)
+{
+	struct dc_turn_err e[32];
+	size_t n = dc_trace_turn_errors(dc, e, G_N_ELEMENTS(e));
+
+	g_string_append(s, "\"turn_errors\":[");
+	for (size_t i = 0; i < n; i++) {
+		g_string_append_printf(s, "%s{\"method\":", i ? "," : "");
+		dc_json_str(s, dc_stun_method_name(e[i].tx.method));
+		g_string_append(s, ",\"server\":");
+		dc_json_str(s, e[i].tx.server);
+		g_string_append_printf(s, ",\"code\":%d,\"reason\":", e[i].tx.code);
+		dc_json_str(s, e[i].tx.reason);
+		g_string_append(s, ",\"peer\":");
+		if (e[i].tx.peer[0])
+			dc_json_str(s, e[i].tx.peer);
+		else
+			g_string_append(s, "null");
+		g_string_append(s, ",\"candidate\":");
+		if (e[i].candidate[0])
+			dc_json_str(s, e[i].candidate);
+		else
+			g_string_append(s, "null");
+		g_string_append_printf(s, ",\"t_ms\":%.1f,\"count\":%u}",
+		                       (double)e[i].tx.t_res / 1000.0, e[i].count);
+	}
+	g_string_append(s, "],");
+}
+
 static void json(struct dc *dc, const struct dc_bench_stats *b)
 {
 	GString *s = g_string_new("{");
@@ -53,6 +82,13 @@ static void json(struct dc *dc, const struct dc_bench_stats *b)
 	g_string_append_printf(s, ",\"candidates\":{\"host\":%u,\"srflx\":%u,\"prflx\":%u,"
 	                       "\"relay\":%u},", dc->ncand[DC_HOST], dc->ncand[DC_SRFLX],
 	                       dc->ncand[DC_PRFLX], dc->ncand[DC_RELAY]);
+	g_string_append_printf(s, "\"remote_candidates\":{\"host\":%u,\"srflx\":%u,"
+	                       "\"prflx\":%u,\"relay\":%u,\"total\":%u,\"from_sdp\":%u,"
+	                       "\"trickled\":%u,\"unusable\":%u,\"end_of_candidates\":%s},",
+	                       dc->rcand[DC_HOST], dc->rcand[DC_SRFLX], dc->rcand[DC_PRFLX],
+	                       dc->rcand[DC_RELAY], dc_trace_remote_total(dc), dc->r_sdp,
+	                       dc->r_trickle, dc->r_unusable, dc->r_end ? "true" : "false");
+	turn_errors_json(dc, s);
 	g_string_append(s, "\"selected\":");
 	if (dc->sel_local.type[0]) {
 		g_string_append(s, "{\"local\":");
@@ -106,6 +142,22 @@ static void text(struct dc *dc, const struct dc_bench_stats *b)
 		printf("  error (waiting for %s): %s\n", dc->stage ? dc->stage : "?", dc->err);
 	printf("  candidates             host %u, srflx %u, prflx %u, relay %u\n",
 	       dc->ncand[DC_HOST], dc->ncand[DC_SRFLX], dc->ncand[DC_PRFLX], dc->ncand[DC_RELAY]);
+	printf("  peer's candidates      host %u, srflx %u, prflx %u, relay %u (%u from the SDP, "
+	       "%u trickled%s%s)\n", dc->rcand[DC_HOST], dc->rcand[DC_SRFLX], dc->rcand[DC_PRFLX],
+	       dc->rcand[DC_RELAY], dc->r_sdp, dc->r_trickle, dc->r_unusable ? ", unusable " : "",
+	       dc->r_unusable ? "some" : "");
+	{
+		struct dc_turn_err e[32];
+		size_t n = dc_trace_turn_errors(dc, e, G_N_ELEMENTS(e));
+
+		for (size_t i = 0; i < n; i++) {
+			char line[700];
+
+			dc_trace_turn_error_text(&e[i], line, sizeof(line));
+			printf("  TURN error             %s%s\n", line,
+			       e[i].count > 1 ? " (repeated)" : "");
+		}
+	}
 	if (dc->sel_local.type[0])
 		printf("  selected pair          local %s/%s %s <-> remote %s/%s %s\n",
 		       dc->sel_local.type, dc->sel_local.transport, dc->sel_local.addr,

@@ -101,9 +101,17 @@ static void on_message(SoupWebsocketConnection *ws, gint type, GBytes *msg, gpoi
 		g_free(c);
 	} else if (strcmp(t, "bye") == 0) {
 		dc_progress(dc, "signaling: peer said bye");
-		if (!dc->chan_open)
+		if (!dc->chan_open && dc->remote_set && !dc->dtls_started) {
+			GString *s = g_string_new("the peer left (bye) during the ICE connectivity "
+			                          "checks, none had worked here ");
+
+			dc_ice_explain(dc, s);
+			dc_fail(dc, "%s", s->str);
+			g_string_free(s, TRUE);
+		} else if (!dc->chan_open) {
 			dc_fail(dc, "the peer left (bye) before the data channel opened, while "
 			        "waiting for %s — see the peer's error", dc->stage);
+		}
 	}
 	g_free(t);
 	g_free(text);
