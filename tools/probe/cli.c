@@ -1,6 +1,7 @@
 /*
  * cli.c - turnpike-probe: options, the order of the checks inside one time
- * budget, and the exit code (0 when STUN and TURN over UDP work).
+ * budget, and the exit code (0 when STUN and TURN over UDP work, 3 when they do
+ * but --audit found the server insecure).
  *
  *   turnpike-probe [--json] [--user U --pass P | --secret S] [--realm R]
  *                  [--ports 3478,5349,443] [--skip-lifetime] [--lifetime-max S]
@@ -27,7 +28,8 @@ static void usage(FILE *f)
 	      "                      [--audit] [--timeout S] SERVER[:PORT]\n"
 	      "Checks STUN, NAT behaviour (RFC 5780), TURN over UDP/TCP/TLS/DTLS, relay RTT and\n"
 	      "throughput, and with --audit the server's peer policy. Exit 0 when STUN and\n"
-	      "TURN over UDP work. The JSON schema is in docs/PROBE.md.\n", f);
+	      "TURN over UDP work, 1 when not, 3 when they do but --audit found the server\n"
+	      "insecure, 2 for a usage error. The JSON schema is in docs/PROBE.md.\n", f);
 }
 
 static int parse_ports(struct probe_opts *o, const char *s)
@@ -305,7 +307,8 @@ int main(int argc, char **argv)
 		nat_lifetime(&r, &r.srv[0], nat_local, o.lifetime_max);
 done:
 	r.duration_ms = probe_now_ms() - r.started_ms;
-	r.exit_code = r.stun_ok && r.turn_udp_ok ? 0 : 1;
+	r.exit_code = !r.stun_ok || !r.turn_udp_ok ? 1
+	              : o.audit && r.audit.ran && !strcmp(r.audit.verdict, "insecure") ? 3 : 0;
 	if (o.json)
 		report_json(&r);
 	else

@@ -299,6 +299,9 @@ void audit_run(struct probe_result *r, const struct probe_creds *cr, const struc
                int64_t deadline);
 
 /* ---- report.c ---- */
+/* The overall verdict, from the exit code and the audit: *key is "ok",
+ * "stun-failed", "turn-failed" or "insecure"; the sentence goes to buf. */
+void report_verdict(const struct probe_result *r, const char **key, char *buf, size_t cap);
 void report_text(const struct probe_result *r);
 void report_json(const struct probe_result *r);
 
