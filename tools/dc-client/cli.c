@@ -6,7 +6,9 @@
  * Exit 0 on success, 2 when the channel worked on another path than --expect,
  * 1 on failure (the error names the stage that failed).
  */
+#include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -82,9 +84,10 @@ static gboolean timeout_cb(gpointer p)
 	return G_SOURCE_REMOVE;
 }
 
-static void usage(void)
+/* --help: the usage on stdout, exit 0; a usage error: on stderr, exit 1. */
+static void usage(FILE *f, int code)
 {
-	fprintf(stderr,
+	fprintf(f,
 	        "usage: dc-client offer|answer --signal ws://HOST:PORT/ROOM [options]\n"
 	        "  --stun H:P                 STUN server (leave unset with --turn)\n"
 	        "  --turn H:P                 TURN server\n"
@@ -102,8 +105,11 @@ static void usage(void)
 	        "  --timeout S                overall limit (default 30)\n"
 	        "  --bind IP                  gather host candidates on IP only\n"
 	        "  --label L                  data channel label (default \"dc-client\")\n"
-	        "  --json                     the report as JSON on stdout\n");
-	exit(1);
+	        "  --json                     the report as JSON on stdout\n"
+	        "  --help                     this help\n"
+	        "Exit 0 on success, 2 when connected on another path than --expect, 1 on\n"
+	        "failure or a usage error. docs/DC-CLIENT.md has the JSON schema.\n");
+	exit(code);
 }
 
 static int host_port(const char *s, char **host, unsigned *port, unsigned def)
@@ -130,6 +136,22 @@ static int host_port(const char *s, char **host, unsigned *port, unsigned def)
 		*port = (unsigned)v;
 	}
 	return 0;
+}
+
+/* A whole number in [lo, hi] for option opt, or a usage error naming it. */
+static unsigned long number(const char *opt, const char *v, unsigned long lo, unsigned long hi)
+{
+	char *end;
+	unsigned long n;
+
+	errno = 0;
+	n = strtoul(v, &end, 10);
+	if (!g_ascii_isdigit(v[0]) || *end || errno || n < lo || n > hi) {
+		fprintf(stderr, "dc-client: --%s %s: a whole number from %lu to %lu expected\n", opt,
+		        v, lo, hi);
+		exit(1);
+	}
+	return n;
 }
 
 static void parse_args(struct dc_opts *o, int argc, char **argv)
@@ -159,12 +181,15 @@ static void parse_args(struct dc_opts *o, int argc, char **argv)
 	};
 	int c;
 
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+			usage(stdout, 0);
 	if (argc < 2)
-		usage();
+		usage(stderr, 1);
 	if (strcmp(argv[1], "offer") == 0)
 		o->offer = true;
 	else if (strcmp(argv[1], "answer") != 0)
-		usage();
+		usage(stderr, 1);
 	o->turn_transport = "udp";
 	o->pings = 10;
 	o->ping_interval_ms = 50;
@@ -176,15 +201,15 @@ static void parse_args(struct dc_opts *o, int argc, char **argv)
 		case 's': o->signal_url = optarg; break;
 		case 'S':
 			if (host_port(optarg, &o->stun_host, &o->stun_port, 3478))
-				usage();
+				usage(stderr, 1);
 			break;
 		case 'T':
 			if (host_port(optarg, &o->turn_host, &o->turn_port, 3478))
-				usage();
+				usage(stderr, 1);
 			break;
 		case 'x':
 			if (strcmp(optarg, "udp") && strcmp(optarg, "tcp") && strcmp(optarg, "tls"))
-				usage();
+				usage(stderr, 1);
 			o->turn_transport = optarg;
 			break;
 		case 'u': o->user = optarg; break;
@@ -199,21 +224,23 @@ static void parse_args(struct dc_opts *o, int argc, char **argv)
 			else if (strcmp(optarg, "relay") == 0)
 				o->expect = DC_PATH_RELAY;
 			else
-				usage();
+				usage(stderr, 1);
 			break;
-		case 'n': o->pings = (unsigned)strtoul(optarg, NULL, 10); break;
-		case 'i': o->ping_interval_ms = (unsigned)strtoul(optarg, NULL, 10); break;
-		case 'b': o->bulk = strtoul(optarg, NULL, 10); break;
-		case 'P': o->pause_ms = (unsigned)strtoul(optarg, NULL, 10); break;
-		case 't': o->timeout_s = (unsigned)strtoul(optarg, NULL, 10); break;
+		case 'n': o->pings = (unsigned)number("pings", optarg, 0, 100000); break;
+		case 'i':
+			o->ping_interval_ms = (unsigned)number("ping-interval", optarg, 0, 60000);
+			break;
+		case 'b': o->bulk = number("bulk", optarg, 0, ULONG_MAX); break;
+		case 'P': o->pause_ms = (unsigned)number("pause", optarg, 0, 600000); break;
+		case 't': o->timeout_s = (unsigned)number("timeout", optarg, 1, 86400); break;
 		case 'B': o->bind_ip = optarg; break;
 		case 'L': o->label = optarg; break;
 		case 'j': o->json = true; break;
-		default: usage();
+		default: usage(stderr, 1);
 		}
 	}
 	if (!o->signal_url || optind != argc || o->timeout_s == 0)
-		usage();
+		usage(stderr, 1);
 	if (o->turn_host && !o->turn_secret && (!o->user || !o->pass)) {
 		fprintf(stderr, "dc-client: --turn needs --user and --pass, or --turn-secret\n");
 		exit(1);
