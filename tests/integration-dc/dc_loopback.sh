@@ -54,8 +54,8 @@ fail() {
 }
 
 # json FILE EXPR: evaluates a python expression over the report j.
-json() {
-	python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); sys.exit(0 if eval(sys.argv[2]) else 1)' "$1" "$2"
+json() { # json FILE EXPR [ARG]: sys.argv[3] is ARG
+	python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); sys.exit(0 if eval(sys.argv[2]) else 1)' "$@"
 }
 
 start_signal() {
@@ -141,6 +141,10 @@ direct)
 		fail "offer report"
 	json "$tmp/answer.out" 'j["path"]=="direct" and j["selected"]["local"]["type"]!="relay"' ||
 		fail "answer report"
+	for r in offer answer; do
+		json "$tmp/$r.out" '[(c["local"]["addr"], c["remote"]["addr"], c["via"], c["outcome"]) for c in j["checks"] if c["selected"]] == [(j["selected"]["local"]["addr"], j["selected"]["remote"]["addr"], None, "succeeded")] and " won: " in j["why"]' ||
+			fail "$r: the selected pair among the checks seen, and why it won"
+	done
 	;;
 relay)
 	start_turnpike
@@ -151,6 +155,9 @@ relay)
 	for r in offer answer; do
 		json "$tmp/$r.out" 'j["path"]=="relay" and j["candidates"]["relay"]>=1 and j["candidates"]["host"]==0 and j["rtt_ms"]["received"]==10' ||
 			fail "$r report"
+		# the checks went through the relay (Send indications): the tap saw them
+		json "$tmp/$r.out" '[(c["local"]["type"], c["local"]["addr"], c["remote"]["addr"], c["via"], c["outcome"]) for c in j["checks"] if c["selected"]] == [("relay", j["selected"]["local"]["addr"], j["selected"]["remote"]["addr"], sys.argv[3], "succeeded")] and "won: it answered" in j["why"]' "$turn" ||
+			fail "$r: the selected pair among the relayed checks seen, and why it won"
 	done
 	# the Refresh with LIFETIME 0 left before dc-client exited; a loaded
 	# server may still be reading it
@@ -247,6 +254,10 @@ assert e["candidate"] == "the peer's relay candidate " + e["peer"], e
 # the reason is the server's own: its log line for that 403 contains it
 assert e["reason"] and any("CREATE-PERMISSION: 403" in l and e["reason"] in l for l in log), e
 assert "CreatePermission" in j["error"] and "403" in j["error"] and e["reason"] in j["error"], j["error"]
+# the pair to that candidate got no answer, and the report says the refusal is why
+pairs = [c for c in j["checks"] if c["remote"]["addr"] == e["peer"]]
+assert pairs and pairs[0]["outcome"] == "no-answer" and "refused CreatePermission" in pairs[0]["how"], j["checks"]
+assert "no pair won" in j["why"] and "refused CreatePermission" in j["why"], j["why"]
 print("%s: %s" % (j["role"], j["error"]))
 PY
 	done

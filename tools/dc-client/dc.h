@@ -83,6 +83,32 @@ struct dc_turn_tx {
 	char result[64];                /* success: relayed (Allocate) or mapped address */
 };
 
+/* A candidate pair as the tap sees it. */
+struct dc_pair_id {
+	char ltype[8];                  /* our side: "host" (the socket) or "relay" */
+	char laddr[64], raddr[64];      /* our candidate, the peer's address */
+	char via[300];                  /* relay: the TURN server as given, else "" */
+};
+
+/* The connectivity checks on one pair (checks.c). */
+struct dc_check {
+	struct dc_pair_id id;
+	unsigned requests, sent;        /* transactions, datagrams (retransmissions too) */
+	gint64 t_first, t_last;         /* us: first and last check sent */
+	gint64 t_answer;                /* the answer that decided code; 0: none */
+	int code;                       /* -1 no answer, 0 success, -2 success from another
+	                                 * address (answer_from), else the ERROR-CODE */
+	char reason[128];
+	char answer_from[64];
+	unsigned answers;
+	double rtt_ms;                  /* from the answered check's last transmission */
+	bool nominated;                 /* we sent USE-CANDIDATE on it */
+	unsigned peer_checks;           /* checks the peer sent us on it */
+	gint64 t_peer;                  /* the first of them */
+	bool peer_nominated;
+};
+#define DC_MAX_CHECKS 128
+
 struct dc_msg {                         /* one SCTP message handed to the loop */
 	uint16_t sid;
 	uint32_t ppid;
@@ -99,7 +125,7 @@ struct dc {
 	char err[1200];
 
 	/* times, microseconds since t0 (0: not reached) */
-	gint64 t0, t_gathered, t_connected, t_dtls, t_sctp, t_open;
+	gint64 t0, t_gathered, t_selected, t_connected, t_dtls, t_sctp, t_open;
 
 	/* signaling */
 	void *sig;                      /* struct sig (signal.c) */
@@ -224,6 +250,13 @@ const char *dc_stun_method_name(unsigned method);
 bool dc_turn_tx_is_error(const struct dc_turn_tx *t);
 #define DC_MAX_TX 256
 
+/* checks.c: called by the tap, any thread */
+void dc_checks_sent(const struct dc_pair_id *id, const uint8_t *tid, bool nominate, gint64 t);
+void dc_checks_answer(const uint8_t *tid, const char *from, int code, const char *reason,
+                      gint64 t);
+void dc_checks_peer(const struct dc_pair_id *id, bool nominate, gint64 t);
+size_t dc_checks_get(struct dc_check *out, size_t cap);   /* a copy, in first-seen order */
+
 /* trace.c */
 struct dc_turn_err {                /* distinct TURN errors, for the reports */
 	struct dc_turn_tx tx;           /* the first of its kind */
@@ -238,6 +271,18 @@ const struct dc_candidate *dc_trace_find(GArray *cands, const char *addr);
 void dc_trace_peer_name(const struct dc *dc, const char *peer, char *buf, size_t cap);
 size_t dc_trace_turn_errors(const struct dc *dc, struct dc_turn_err *out, size_t cap);
 void dc_trace_turn_error_text(const struct dc_turn_err *e, char *buf, size_t cap);
+struct dc_pair_view {               /* a pair as the reports show it */
+	struct dc_check c;
+	char rtype[8];                  /* the peer's candidate type (prflx if not signalled) */
+	guint64 priority;               /* RFC 8445 pair priority; 0 unknown */
+	bool selected;
+	char outcome[16];               /* succeeded no-answer error wrong-source peer-only */
+	char how[400];                  /* how it succeeded or failed, in words */
+};
+size_t dc_trace_pairs(const struct dc *dc, struct dc_pair_view *out, size_t cap);
+/* Which pair won and why, and how the others failed. */
+void dc_trace_why(const struct dc *dc, const struct dc_pair_view *v, size_t n, char *buf,
+                  size_t cap);
 
 /* report.c */
 void dc_report(struct dc *dc);

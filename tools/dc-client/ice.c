@@ -247,6 +247,8 @@ static void on_selected_pair(NiceAgent *agent, guint stream, guint comp, NiceCan
 	(void)agent;
 	(void)stream;
 	(void)comp;
+	if (!dc->t_selected)
+		dc->t_selected = dc_now(dc);
 	side_fill(dc, &dc->sel_local, l, true);
 	side_fill(dc, &dc->sel_remote, r, false);
 	dc->path = (l->type == NICE_CANDIDATE_TYPE_RELAYED ||

@@ -60,6 +60,72 @@ static void turn_errors_json(struct dc *dc, GString *s)
 	g_string_append(s, "],");
 }
 
+static struct dc_pair_view pairs[DC_MAX_CHECKS];
+static size_t npairs;
+static char why[2048];
+
+static void ms_or_null(GString *s, const char *key, gint64 us)
+{
+	if (us)
+		g_string_append_printf(s, ",\"%s\":%.1f", key, (double)us / 1000.0);
+	else
+		g_string_append_printf(s, ",\"%s\":null", key);
+}
+
+static void str_or_null(GString *s, const char *key, const char *v)
+{
+	g_string_append_printf(s, ",\"%s\":", key);
+	if (v && v[0])
+		dc_json_str(s, v);
+	else
+		g_string_append(s, "null");
+}
+
+static void checks_json(GString *s)
+{
+	g_string_append(s, "\"checks\":[");
+	for (size_t i = 0; i < npairs; i++) {
+		const struct dc_pair_view *v = &pairs[i];
+		const struct dc_check *c = &v->c;
+
+		g_string_append_printf(s, "%s{\"local\":{\"type\":", i ? "," : "");
+		dc_json_str(s, c->id.ltype);
+		g_string_append(s, ",\"addr\":");
+		dc_json_str(s, c->id.laddr);
+		g_string_append(s, "},\"remote\":{\"type\":");
+		dc_json_str(s, v->rtype);
+		g_string_append(s, ",\"addr\":");
+		dc_json_str(s, c->id.raddr);
+		g_string_append(s, "}");
+		str_or_null(s, "via", c->id.via);
+		g_string_append_printf(s, ",\"priority\":%" G_GUINT64_FORMAT ",\"outcome\":\"%s\"",
+		                       v->priority, v->outcome);
+		if (c->code > 0)
+			g_string_append_printf(s, ",\"code\":%d", c->code);
+		else
+			g_string_append(s, ",\"code\":null");
+		str_or_null(s, "reason", c->reason);
+		str_or_null(s, "answer_from", c->answer_from);
+		g_string_append_printf(s, ",\"requests\":%u,\"sent\":%u", c->requests, c->sent);
+		ms_or_null(s, "first_ms", c->t_first);
+		ms_or_null(s, "last_ms", c->t_last);
+		ms_or_null(s, "answer_ms", c->t_answer);
+		if (c->code == 0)
+			g_string_append_printf(s, ",\"rtt_ms\":%.3f", c->rtt_ms);
+		else
+			g_string_append(s, ",\"rtt_ms\":null");
+		g_string_append_printf(s, ",\"nominated\":%s,\"peer_checks\":%u",
+		                       c->nominated ? "true" : "false", c->peer_checks);
+		ms_or_null(s, "peer_first_ms", c->t_peer);
+		g_string_append_printf(s, ",\"selected\":%s,\"how\":", v->selected ? "true" : "false");
+		dc_json_str(s, v->how);
+		g_string_append_c(s, '}');
+	}
+	g_string_append(s, "],\"why\":");
+	dc_json_str(s, why);
+	g_string_append_c(s, ',');
+}
+
 static void json(struct dc *dc, const struct dc_bench_stats *b)
 {
 	GString *s = g_string_new("{");
@@ -89,6 +155,7 @@ static void json(struct dc *dc, const struct dc_bench_stats *b)
 	                       dc->rcand[DC_RELAY], dc_trace_remote_total(dc), dc->r_sdp,
 	                       dc->r_trickle, dc->r_unusable, dc->r_end ? "true" : "false");
 	turn_errors_json(dc, s);
+	checks_json(s);
 	g_string_append(s, "\"selected\":");
 	if (dc->sel_local.type[0]) {
 		g_string_append(s, "{\"local\":");
@@ -164,6 +231,14 @@ static void text(struct dc *dc, const struct dc_bench_stats *b)
 		       dc->sel_remote.type, dc->sel_remote.transport, dc->sel_remote.addr);
 	printf("  path                   %s%s%s\n", path_name(dc->path),
 	       dc->o.expect ? ", expected " : "", dc->o.expect ? path_name(dc->o.expect) : "");
+	printf("  why                    %s\n", why);
+	for (size_t i = 0; i < npairs; i++) {
+		const struct dc_pair_view *v = &pairs[i];
+
+		printf("  pair %-17s %s %s -> %s %s%s%s: %s%s\n", v->outcome, v->c.id.ltype,
+		       v->c.id.laddr, v->rtype, v->c.id.raddr, v->c.id.via[0] ? " via " : "",
+		       v->c.id.via, v->how, v->selected ? " [selected]" : "");
+	}
 	t("gathered", dc->t_gathered);
 	t("ICE connected", dc->t_connected);
 	t("DTLS done", dc->t_dtls);
@@ -185,6 +260,8 @@ void dc_report(struct dc *dc)
 	struct dc_bench_stats b;
 
 	dc_bench_stats(dc, &b);
+	npairs = dc_trace_pairs(dc, pairs, G_N_ELEMENTS(pairs));
+	dc_trace_why(dc, pairs, npairs, why, sizeof(why));
 	if (dc->o.json)
 		json(dc, &b);
 	else

@@ -17,6 +17,9 @@
  *   - every request to a configured STUN/TURN server (Allocate, Refresh,
  *     CreatePermission, ChannelBind, Binding) with its XOR-PEER-ADDRESS, and
  *     its answer: success, or the ERROR-CODE with the server's reason phrase;
+ *   - the ICE connectivity checks both ways, directly or inside Send/Data
+ *     indications and ChannelData through the relay, and their answers
+ *     (checks.c keeps them per candidate pair);
  *   - per socket, the relayed address of its allocation and its channels.
  * TURN over TCP (and TLS, through the local bridge in tls.c) is a stream: the
  * tap frames it with proto/'s tp_framer, one framer per direction and socket,
@@ -161,18 +164,100 @@ static void response_in(struct tap_sock *ts, const struct tp_stun_msg *m)
 	}
 }
 
+/*
+ * An ICE connectivity check (a Binding request with PRIORITY, RFC 8445 §7.1)
+ * or its answer, between our candidate (the socket's address, or its
+ * allocation's relayed address when it went through server srv) and the
+ * peer's address: handed to checks.c.
+ */
+static void ice_msg(struct tap_sock *ts, int srv, const struct tp_addr *peer, bool out,
+                    const uint8_t *b, size_t n)
+{
+	struct tp_stun_msg m;
+	struct dc_pair_id id;
+	const struct tp_stun_attr *a;
+
+	if (n < TP_STUN_HDR_LEN || b[0] > 3 || tp_stun_decode(&m, b, n, NULL) != TP_P_OK ||
+	    m.classic || m.method != TP_METHOD_BINDING)
+		return;
+	seen++;
+	memset(&id, 0, sizeof(id));
+	snprintf(id.ltype, sizeof(id.ltype), "%s", srv >= 0 ? "relay" : "host");
+	fmt_addr(srv >= 0 ? &ts->relay : &ts->local, id.laddr, sizeof(id.laddr));
+	fmt_addr(peer, id.raddr, sizeof(id.raddr));
+	if (srv >= 0)
+		snprintf(id.via, sizeof(id.via), "%s", servers[srv].name);
+	if (m.cls == TP_CLASS_REQUEST) {
+		if (!tp_stun_find(&m, TP_ATTR_PRIORITY))
+			return;      /* a plain Binding (a STUN server's), not a check */
+		if (out)
+			dc_checks_sent(&id, m.tid, tp_stun_find(&m, TP_ATTR_USE_CANDIDATE) != NULL,
+			               now_us());
+		else
+			dc_checks_peer(&id, tp_stun_find(&m, TP_ATTR_USE_CANDIDATE) != NULL,
+			               now_us());
+	} else if (!out && (m.cls == TP_CLASS_SUCCESS || m.cls == TP_CLASS_ERROR)) {
+		struct tp_error_code e = { 0 };
+		char reason[128] = "";
+
+		if (m.cls == TP_CLASS_ERROR) {
+			a = tp_stun_find(&m, TP_ATTR_ERROR_CODE);
+			if (a)
+				tp_attr_error_code(a, &e);
+			if (!e.code)
+				e.code = 600;
+			snprintf(reason, sizeof(reason), "%.*s", (int)e.reason_len,
+			         e.reason ? e.reason : "");
+		}
+		dc_checks_answer(m.tid, id.raddr, e.code, reason, now_us());
+	}
+}
+
+/* The peer address of channel num on this socket, or NULL. */
+static const struct tp_addr *chan_peer(const struct tap_sock *ts, uint16_t num)
+{
+	for (size_t i = 0; i < ts->nchans; i++)
+		if (ts->chans[i].num == num)
+			return &ts->chans[i].peer;
+	return NULL;
+}
+
+/* ChannelData between this socket and server srv: a check inside, maybe. */
+static void chandata_msg(struct tap_sock *ts, int srv, bool out, const uint8_t *b, size_t n)
+{
+	const struct tp_addr *peer;
+	size_t len;
+
+	if (n < TP_CHAN_HDR_LEN)
+		return;
+	len = (size_t)b[2] << 8 | b[3];
+	peer = chan_peer(ts, (uint16_t)(b[0] << 8 | b[1]));
+	if (peer && len <= n - TP_CHAN_HDR_LEN)
+		ice_msg(ts, srv, peer, out, b + TP_CHAN_HDR_LEN, len);
+}
+
 /* One STUN message between this socket and server srv. */
 static void server_msg(struct tap_sock *ts, int srv, bool out, const uint8_t *b, size_t n)
 {
 	struct tp_stun_msg m;
+	const struct tp_stun_attr *pa, *da;
+	struct tp_addr peer;
 
 	if (tp_stun_decode(&m, b, n, NULL) != TP_P_OK || m.classic)
 		return;
 	seen++;
-	if (out && m.cls == TP_CLASS_REQUEST)
+	if (m.cls == TP_CLASS_INDICATION &&
+	    m.method == (out ? TP_METHOD_SEND : TP_METHOD_DATA)) {
+		/* what we send to, or receive from, a peer through the relay */
+		pa = tp_stun_find(&m, TP_ATTR_XOR_PEER_ADDRESS);
+		da = tp_stun_find(&m, TP_ATTR_DATA);
+		if (pa && da && tp_attr_addr(&m, pa, &peer) == TP_P_OK)
+			ice_msg(ts, srv, &peer, out, da->val, da->len);
+	} else if (out && m.cls == TP_CLASS_REQUEST) {
 		request_out(ts, srv, &m);
-	else if (!out && (m.cls == TP_CLASS_SUCCESS || m.cls == TP_CLASS_ERROR))
+	} else if (!out && (m.cls == TP_CLASS_SUCCESS || m.cls == TP_CLASS_ERROR)) {
 		response_in(ts, &m);
+	}
 }
 
 static int frame_cb(void *ctx, enum tp_frame_kind kind, const uint8_t *frame, size_t len);
@@ -197,6 +282,8 @@ static int frame_cb(void *ctx, enum tp_frame_kind kind, const uint8_t *frame, si
 
 	if (kind == TP_FRAME_STUN)
 		server_msg(c->ts, c->ts->server, c->out, frame, len);
+	else
+		chandata_msg(c->ts, c->ts->server, c->out, frame, len);
 	return 0;
 }
 
@@ -279,7 +366,7 @@ static void seen_bytes(GSocket *s, GSocketAddress *peer_ga, bool out, const uint
 	int srv;
 
 	g_mutex_lock(&tap_lock);
-	if (!tap_dc || !nservers)
+	if (!tap_dc)
 		goto out;
 	ts = sock_get(s);
 	if (!ts)
@@ -294,6 +381,10 @@ static void seen_bytes(GSocket *s, GSocketAddress *peer_ga, bool out, const uint
 	srv = server_index(&peer);
 	if (srv >= 0 && n >= TP_STUN_HDR_LEN && b[0] < 4)
 		server_msg(ts, srv, out, b, n);
+	else if (srv >= 0)
+		chandata_msg(ts, srv, out, b, n);
+	else
+		ice_msg(ts, -1, &peer, out, b, n);   /* directly with the peer */
 out:
 	g_mutex_unlock(&tap_lock);
 }
