@@ -47,6 +47,8 @@ void dc_fail(struct dc *dc, const char *fmt, ...)
 	va_end(ap);
 	dc->exit_code = 1;
 	dc_progress(dc, "error: %s", dc->err);
+	dc_event(dc, "error", "A", false, "error (waiting for %s): %s", dc->stage ? dc->stage : "?",
+	         dc->err);
 	dc_finish(dc);
 }
 
@@ -66,6 +68,8 @@ void dc_finish(struct dc *dc)
 	dc->finished = true;
 	if (dc->exit_code == 0 && dc->o.expect != DC_PATH_NONE && dc->path != dc->o.expect)
 		dc->exit_code = 2;
+	dc_event(dc, "finish", "A", false, "the run ends: %s", dc->exit_code == 0 ? "OK"
+	         : dc->exit_code == 2 ? "connected on another path than expected" : "FAILED");
 	dc_report(dc);
 	dc_signal_send(dc, "bye", NULL, NULL);
 	dc_signal_close(dc);
@@ -106,6 +110,8 @@ static void usage(FILE *f, int code)
 	        "  --bind IP                  gather host candidates on IP only\n"
 	        "  --label L                  data channel label (default \"dc-client\")\n"
 	        "  --json                     the report as JSON on stdout\n"
+	        "  --report FILE.html         also the run as a picture: one self-contained\n"
+	        "                             HTML file (sequence diagram, why the path won)\n"
 	        "  --help                     this help\n"
 	        "Exit 0 on success, 2 when connected on another path than --expect, 1 on\n"
 	        "failure or a usage error. docs/DC-CLIENT.md has the JSON schema.\n");
@@ -176,6 +182,7 @@ static void parse_args(struct dc_opts *o, int argc, char **argv)
 		{ "bind", required_argument, NULL, 'B' },
 		{ "label", required_argument, NULL, 'L' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "report", required_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -236,6 +243,7 @@ static void parse_args(struct dc_opts *o, int argc, char **argv)
 		case 'B': o->bind_ip = optarg; break;
 		case 'L': o->label = optarg; break;
 		case 'j': o->json = true; break;
+		case 'R': o->report_path = optarg; break;
 		default: usage(stderr, 1);
 		}
 	}
@@ -258,6 +266,15 @@ int main(int argc, char **argv)
 
 	the_dc = dc;
 	parse_args(&dc->o, argc, argv);
+	if (dc->o.report_path) {
+		/* opened now, so a path that cannot be written fails before the run */
+		dc->report_html = fopen(dc->o.report_path, "w");
+		if (!dc->report_html) {
+			fprintf(stderr, "dc-client: --report %s: %s\n", dc->o.report_path,
+			        strerror(errno));
+			return 1;
+		}
+	}
 	dc->t0 = g_get_monotonic_time();
 	dc->loop = g_main_loop_new(NULL, FALSE);
 	dc->stage = "signaling connection";

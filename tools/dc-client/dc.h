@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <glib.h>
 #include <nice/agent.h>
@@ -40,6 +41,7 @@ struct dc_opts {
 	bool json;
 	const char *bind_ip;
 	const char *label;
+	const char *report_path;        /* --report FILE.html */
 };
 
 struct dc_sdp {
@@ -81,6 +83,16 @@ struct dc_turn_tx {
 	int code;                       /* -1 no answer, 0 success, else ERROR-CODE */
 	char reason[128];               /* the server's reason phrase */
 	char result[64];                /* success: relayed (Allocate) or mapped address */
+};
+
+/* One event of the run (timeline.c). */
+struct dc_ev {
+	gint64 t;                       /* us since start, when it happened here */
+	unsigned seq;                   /* recording order, for equal times */
+	char kind[24];                  /* stable name: "offer-sent", "check", ... */
+	char path[40];                  /* lanes crossed: "A>signaling>B"; one lane: a note */
+	bool remote;                    /* the peer's doing, seen when it reached us */
+	char label[300];
 };
 
 /* A candidate pair as the tap sees it. */
@@ -125,7 +137,7 @@ struct dc {
 	char err[1200];
 
 	/* times, microseconds since t0 (0: not reached) */
-	gint64 t0, t_gathered, t_selected, t_connected, t_dtls, t_sctp, t_open;
+	gint64 t0, t_gathered, t_selected, t_connected, t_dtls_start, t_dtls, t_sctp, t_open;
 
 	/* signaling */
 	void *sig;                      /* struct sig (signal.c) */
@@ -167,6 +179,10 @@ struct dc {
 
 	/* bench */
 	void *bench;                    /* struct bench (bench.c) */
+
+	/* reports */
+	GArray *events;                 /* struct dc_ev, as they happened */
+	FILE *report_html;              /* --report */
 };
 
 /* cli.c */
@@ -180,6 +196,8 @@ int dc_signal_start(struct dc *dc);
 void dc_signal_send(struct dc *dc, const char *type, const char *key, const char *val);
 void dc_signal_send_candidate(struct dc *dc, const char *cand);
 void dc_signal_close(struct dc *dc);
+/* The signaling URL without its query (the room token): for reports. */
+const char *dc_signal_url_public(const struct dc *dc);
 /* minimal JSON: one string member of a flat object; NULL if absent (caller frees) */
 char *dc_json_get(const char *json, const char *key);
 void dc_json_str(GString *s, const char *v);
@@ -284,7 +302,30 @@ size_t dc_trace_pairs(const struct dc *dc, struct dc_pair_view *out, size_t cap)
 void dc_trace_why(const struct dc *dc, const struct dc_pair_view *v, size_t n, char *buf,
                   size_t cap);
 
+/* timeline.c */
+void dc_event(struct dc *dc, const char *kind, const char *path, bool remote,
+              const char *fmt, ...) G_GNUC_PRINTF(5, 6);
+const char *dc_event_data_path(const struct dc *dc, bool to_peer);
+/* Every event, recorded and derived, in time order (caller frees). */
+GArray *dc_timeline(struct dc *dc, const struct dc_pair_view *pairs, size_t npairs);
+
 /* report.c */
+#define DC_SCHEMA "dc-client/1"
 void dc_report(struct dc *dc);
+
+/* html.c: --report, one self-contained HTML file */
+struct dc_report_data {             /* what the report is drawn from, as the JSON is */
+	const char *json;               /* the JSON document (DC_SCHEMA) */
+	GArray *events;                 /* struct dc_ev, time order */
+	const struct dc_pair_view *pairs;
+	size_t npairs;
+	const char *why;
+	const struct dc_bench_stats *bench;
+};
+/* Writes and closes f; 0 or -1. */
+int dc_html_write(struct dc *dc, FILE *f, const struct dc_report_data *r);
+/* Lanes 0..3: "A", "signaling", "server", "B", and their names for this run. */
+const char *dc_lane_id(int i);
+void dc_lane_name(const struct dc *dc, int i, char *buf, size_t cap);
 
 #endif

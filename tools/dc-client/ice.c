@@ -140,11 +140,6 @@ static void on_new_candidate(NiceAgent *agent, NiceCandidate *c, gpointer p)
 	const char *line = g_str_has_prefix(sdp, "a=") ? sdp + 2 : sdp;
 	struct dc_candidate rec;
 
-	if (desc_sent)
-		dc_signal_send_candidate(dc, line);
-	else
-		g_ptr_array_add(local_out, g_strdup(line));
-	g_free(sdp);
 	cand_fill(dc, &rec, c, true);
 	if (c->type == NICE_CANDIDATE_TYPE_RELAYED ||
 	    (c->type == NICE_CANDIDATE_TYPE_SERVER_REFLEXIVE && turn_name[0]))
@@ -152,6 +147,11 @@ static void on_new_candidate(NiceAgent *agent, NiceCandidate *c, gpointer p)
 	else if (c->type == NICE_CANDIDATE_TYPE_SERVER_REFLEXIVE)
 		snprintf(rec.origin, sizeof(rec.origin), "%s", stun_name);
 	dc_trace_local(dc, &rec);
+	if (desc_sent)
+		dc_signal_send_candidate(dc, line);
+	else
+		g_ptr_array_add(local_out, g_strdup(line));
+	g_free(sdp);
 }
 
 /* A peer-reflexive candidate of the peer, learned from its checks. */
@@ -180,6 +180,8 @@ static void on_gathering_done(NiceAgent *agent, guint stream, gpointer p)
 	dc->gathering_done = true;
 	dc_progress(dc, "gathering done: host %u srflx %u relay %u", dc->ncand[DC_HOST],
 	            dc->ncand[DC_SRFLX], dc->ncand[DC_RELAY]);
+	dc_event(dc, "gathering-done", "A", false, "gathering done: host %u, srflx %u, relay %u",
+	         dc->ncand[DC_HOST], dc->ncand[DC_SRFLX], dc->ncand[DC_RELAY]);
 	nice_debug_disable(TRUE);
 	if (dc->o.turn_host && dc->ncand[DC_RELAY] == 0) {
 		const struct dc_turn_tx *alloc = allocate_error(dc);
@@ -256,6 +258,9 @@ static void on_selected_pair(NiceAgent *agent, guint stream, guint comp, NiceCan
 	dc_progress(dc, "selected pair: local %s %s %s, remote %s %s %s",
 	            dc->sel_local.type, dc->sel_local.transport, dc->sel_local.addr,
 	            dc->sel_remote.type, dc->sel_remote.transport, dc->sel_remote.addr);
+	dc_event(dc, "selected-pair", "A", false, "selected pair: local %s %s %s, remote %s %s %s",
+	         dc->sel_local.type, dc->sel_local.transport, dc->sel_local.addr,
+	         dc->sel_remote.type, dc->sel_remote.transport, dc->sel_remote.addr);
 }
 
 /* What both sides had, and what the TURN server refused; ends with a hint. */
@@ -313,6 +318,8 @@ static void on_state(NiceAgent *agent, guint stream, guint comp, guint state, gp
 			on_selected_pair(agent, stream, 1, l, r, dc);
 		dc->t_connected = dc_now(dc);
 		dc_progress(dc, "ICE connected");
+		dc_event(dc, "ice-connected", "A", false, "ICE connected (%s path)",
+		         dc->path == DC_PATH_RELAY ? "relayed" : "direct");
 		dc->dtls_started = true;
 		dc_dtls_start(dc);
 	} else if (state == NICE_COMPONENT_STATE_FAILED && !dc->dtls_done) {
@@ -479,6 +486,9 @@ static void add_remote(struct dc *dc, const char *cand, const char *origin)
 
 static void remote_done(struct dc *dc)
 {
+	if (!dc->r_end)
+		dc_event(dc, "peer-end-of-candidates", "B>signaling>A", true,
+		         "the peer's end of candidates");
 	dc->r_end = true;
 	nice_agent_peer_candidate_gathering_done(dc->agent, dc->stream);
 }

@@ -1,5 +1,8 @@
 /*
- * report.c - the result: text lines, or one JSON object with --json, on stdout.
+ * report.c - the result: text lines, or one JSON object with --json, on stdout;
+ * with --report also the HTML picture (html.c), drawn from the same JSON
+ * document and event list. The schema is DC_SCHEMA (docs/DC-CLIENT.md):
+ * within a version fields are only added, never renamed, removed or retyped.
  */
 #include <stdio.h>
 
@@ -126,9 +129,63 @@ static void checks_json(GString *s)
 	g_string_append_c(s, ',');
 }
 
-static void json(struct dc *dc, const struct dc_bench_stats *b)
+static void cands_json(GString *s, const char *key, GArray *c, bool local)
 {
-	GString *s = g_string_new("{");
+	g_string_append_printf(s, "\"%s\":[", key);
+	for (guint i = 0; c && i < c->len; i++) {
+		const struct dc_candidate *x = &g_array_index(c, struct dc_candidate, i);
+
+		g_string_append_printf(s, "%s{\"type\":", i ? "," : "");
+		dc_json_str(s, x->type);
+		g_string_append(s, ",\"transport\":");
+		dc_json_str(s, x->transport);
+		g_string_append(s, ",\"addr\":");
+		dc_json_str(s, x->addr);
+		g_string_append_printf(s, ",\"priority\":%u,\"t_ms\":%.1f", x->priority,
+		                       (double)x->t / 1000.0);
+		str_or_null(s, local ? "server" : "origin", x->origin);
+		g_string_append_c(s, '}');
+	}
+	g_string_append(s, "],");
+}
+
+static void lanes_json(struct dc *dc, GString *s)
+{
+	char name[400];
+
+	g_string_append(s, "\"lanes\":[");
+	for (int i = 0; i < 4; i++) {
+		dc_lane_name(dc, i, name, sizeof(name));
+		g_string_append_printf(s, "%s{\"id\":\"%s\",\"name\":", i ? "," : "",
+		                       dc_lane_id(i));
+		dc_json_str(s, name);
+		g_string_append_c(s, '}');
+	}
+	g_string_append(s, "],");
+}
+
+static void events_json(GString *s, GArray *ev)
+{
+	g_string_append(s, "\"events\":[");
+	for (guint i = 0; i < ev->len; i++) {
+		const struct dc_ev *e = &g_array_index(ev, struct dc_ev, i);
+		char **lanes = g_strsplit(e->path, ">", 4);
+
+		g_string_append_printf(s, "%s{\"t_ms\":%.1f,\"kind\":\"%s\",\"path\":[",
+		                       i ? "," : "", (double)e->t / 1000.0, e->kind);
+		for (int k = 0; lanes[k]; k++)
+			g_string_append_printf(s, "%s\"%s\"", k ? "," : "", lanes[k]);
+		g_string_append_printf(s, "],\"remote\":%s,\"label\":", e->remote ? "true" : "false");
+		dc_json_str(s, e->label);
+		g_string_append_c(s, '}');
+		g_strfreev(lanes);
+	}
+	g_string_append(s, "],");
+}
+
+static GString *json(struct dc *dc, const struct dc_bench_stats *b, GArray *events)
+{
+	GString *s = g_string_new("{\"schema\":\"" DC_SCHEMA "\",");
 
 	g_string_append_printf(s, "\"ok\":%s,\"exit\":%d,\"role\":\"%s\",",
 	                       dc->exit_code == 1 ? "false" : "true", dc->exit_code,
@@ -154,6 +211,8 @@ static void json(struct dc *dc, const struct dc_bench_stats *b)
 	                       dc->rcand[DC_HOST], dc->rcand[DC_SRFLX], dc->rcand[DC_PRFLX],
 	                       dc->rcand[DC_RELAY], dc_trace_remote_total(dc), dc->r_sdp,
 	                       dc->r_trickle, dc->r_unusable, dc->r_end ? "true" : "false");
+	cands_json(s, "local_candidates", dc->lcands, true);
+	cands_json(s, "peer_candidates", dc->rcands, false);
 	turn_errors_json(dc, s);
 	checks_json(s);
 	g_string_append(s, "\"selected\":");
@@ -171,7 +230,9 @@ static void json(struct dc *dc, const struct dc_bench_stats *b)
 	ms(s, "connect", dc->t_connected, true);
 	ms(s, "dtls", dc->t_dtls, true);
 	ms(s, "sctp", dc->t_sctp, true);
-	ms(s, "open", dc->t_open, false);
+	ms(s, "open", dc->t_open, true);
+	ms(s, "selected", dc->t_selected, true);
+	ms(s, "dtls_start", dc->t_dtls_start, false);
 	g_string_append(s, "},");
 	if (b->pongs)
 		g_string_append_printf(s, "\"rtt_ms\":{\"sent\":%u,\"received\":%u,\"min\":%.3f,"
@@ -186,10 +247,13 @@ static void json(struct dc *dc, const struct dc_bench_stats *b)
 		                       (double)b->bulk_bytes * 8 / b->bulk_secs / 1e6);
 	else
 		g_string_append(s, "\"bulk\":null,");
-	g_string_append_printf(s, "\"signaling_lost_after_open\":%s}",
+	g_string_append_printf(s, "\"signaling_lost_after_open\":%s,",
 	                       dc->sig_lost_after_open ? "true" : "false");
-	printf("%s\n", s->str);
-	g_string_free(s, TRUE);
+	lanes_json(dc, s);
+	events_json(s, events);
+	g_string_truncate(s, s->len - 1);
+	g_string_append_c(s, '}');
+	return s;
 }
 
 static void t(const char *what, gint64 us)
@@ -259,13 +323,31 @@ void dc_report(struct dc *dc)
 {
 	struct dc_bench_stats b;
 
+	GArray *events;
+	GString *j;
+
 	dc_bench_stats(dc, &b);
 	npairs = dc_trace_pairs(dc, pairs, G_N_ELEMENTS(pairs));
 	dc_trace_why(dc, pairs, npairs, why, sizeof(why));
+	events = dc_timeline(dc, pairs, npairs);
+	j = json(dc, &b, events);
 	if (dc->o.json)
-		json(dc, &b);
+		printf("%s\n", j->str);
 	else
 		text(dc, &b);
 	fflush(stdout);
+	if (dc->report_html) {
+		struct dc_report_data r = { .json = j->str, .events = events, .pairs = pairs,
+		                            .npairs = npairs, .why = why, .bench = &b };
+
+		if (dc_html_write(dc, dc->report_html, &r) != 0)
+			dc_progress(dc, "warning: could not write the --report file %s",
+			            dc->o.report_path);
+		else
+			dc_progress(dc, "report written to %s", dc->o.report_path);
+		dc->report_html = NULL;
+	}
+	g_string_free(j, TRUE);
+	g_array_free(events, TRUE);
 	dc_bench_free(dc);
 }
