@@ -273,14 +273,14 @@ void report_verdict(const struct probe_result *r, const char **key, char *buf, s
 		snprintf(buf + used, cap - used, " and %zu more", k - 4);
 }
 
-void report_json(const struct probe_result *r)
+void report_json(const struct probe_result *r, FILE *f)
 {
-	struct jw j = { .f = stdout };
+	struct jw j = { .f = f };
 	const char *vkey;
 	char vtext[512];
 
 	jopen(&j, NULL, '{');
-	jstr(&j, "schema", "turnpike-probe/1");
+	jstr(&j, "schema", PROBE_SCHEMA);
 	jopen(&j, "server", '{');
 	jstr(&j, "spec", r->o->server);
 	jstr(&j, "host", r->host);
@@ -325,7 +325,7 @@ void report_json(const struct probe_result *r)
 	json_relay(&j, &r->relay);
 	json_audit(&j, &r->audit, r->o->audit);
 	jclose(&j, '}');
-	fputc('\n', stdout);
+	fputc('\n', f);
 }
 
 /* ---- plain language ---- */
