@@ -389,14 +389,15 @@ out:
 	g_mutex_unlock(&tap_lock);
 }
 
-/* Could these bytes interest the tap? Datagrams: STUN or ChannelData only. */
+/* Could these bytes interest the tap? Datagrams: STUN, or ChannelData that
+ * carries STUN (the data channel's DTLS records are skipped here, unlocked). */
 static bool wanted(GSocket *s, const uint8_t *b, size_t n)
 {
 	if (!tap_dc || n == 0)
 		return false;
 	if (g_socket_get_socket_type(s) == G_SOCKET_TYPE_STREAM)
 		return true;
-	return b[0] < 4 || (b[0] >= 0x40 && b[0] <= 0x4F);
+	return b[0] < 4 || (b[0] >= 0x40 && b[0] <= 0x4F && n > TP_CHAN_HDR_LEN && b[4] < 4);
 }
 
 /* The first n bytes of a vector list, contiguous: the first vector itself when
