@@ -79,19 +79,22 @@ static void esc(FILE *f, const char *s)
 /* At most max characters (UTF-8 aware), with an ellipsis when cut. */
 static void esc_cut(FILE *f, const char *s, long max)
 {
-	long n = (long)g_utf8_strlen(s, -1);
+	char *v = g_utf8_make_valid(s, -1);   /* text from the command line, too */
+	long n = (long)g_utf8_strlen(v, -1);
 	char *cut;
 
 	if (max < 4)
 		max = 4;
 	if (n <= max) {
-		esc(f, s);
+		esc(f, v);
+		g_free(v);
 		return;
 	}
-	cut = g_utf8_substring(s, 0, max - 1);
+	cut = g_utf8_substring(v, 0, max - 1);
 	esc(f, cut);
 	fputs("\xe2\x80\xa6", f);
 	g_free(cut);
+	g_free(v);
 }
 
 static int lane_index(const char *id)

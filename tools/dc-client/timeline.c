@@ -21,6 +21,21 @@
 #include "dc.h"
 #include "proto.h"
 
+/* Labels may carry the peer's text, and vsnprintf may cut a character in two:
+ * keep them valid UTF-8 for the JSON and the page. */
+static void valid_utf8(char *s, size_t cap)
+{
+	gchar *v;
+
+	if (g_utf8_validate(s, -1, NULL))
+		return;
+	v = g_utf8_make_valid(s, -1);
+	snprintf(s, cap, "%s", v);
+	g_free(v);
+	while (!g_utf8_validate(s, -1, NULL))   /* the copy may have cut one again */
+		s[strlen(s) - 1] = 0;
+}
+
 void dc_event(struct dc *dc, const char *kind, const char *path, bool remote,
               const char *fmt, ...)
 {
@@ -37,6 +52,7 @@ void dc_event(struct dc *dc, const char *kind, const char *path, bool remote,
 	va_start(ap, fmt);
 	vsnprintf(e.label, sizeof(e.label), fmt, ap);
 	va_end(ap);
+	valid_utf8(e.label, sizeof(e.label));
 	g_array_append_val(dc->events, e);
 }
 
@@ -65,6 +81,7 @@ static void add(GArray *out, gint64 t, const char *kind, const char *path, bool 
 	va_start(ap, fmt);
 	vsnprintf(e.label, sizeof(e.label), fmt, ap);
 	va_end(ap);
+	valid_utf8(e.label, sizeof(e.label));
 	g_array_append_val(out, e);
 }
 
