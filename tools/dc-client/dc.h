@@ -259,6 +259,10 @@ const char *dc_tls_error(void);     /* the last TLS failure, or NULL */
 
 /* tap.c: the STUN messages on libnice's sockets (see there) */
 void dc_tap_start(struct dc *dc);
+/* gio.c hands over what libnice's sockets sent (out) or received; peer is the
+ * datagram's address, NULL on a stream. wanted: a cheap first look, unlocked. */
+bool dc_tap_wanted(GSocket *s, const uint8_t *b, size_t n);
+void dc_tap_bytes(GSocket *s, GSocketAddress *peer, bool out, const uint8_t *b, size_t n);
 /* Messages to and from ip:port are the STUN/TURN server's, shown as name. */
 int dc_tap_server(const char *ip, unsigned port, const char *name);
 size_t dc_tap_turn(struct dc_turn_tx *out, size_t cap);  /* a copy, in request order */

@@ -5,13 +5,9 @@
  * CreatePermission error is logged as "unauthorized" whatever its code and
  * then treated as a success (socket/udp-turn.c), a ChannelBind error is not
  * logged at all, and no signal carries either. To report them, dc-client reads
- * the messages itself: its executable defines the three GIO calls through
- * which libnice's sockets (udp-bsd.c, tcp-bsd.c, socket.c) send and receive,
- * g_socket_send_message, g_socket_send_messages and g_socket_receive_message.
- * The dynamic linker binds libnice's calls to these definitions (an
- * executable's symbols come first); each one calls GIO's own function
- * (dlsym RTLD_NEXT) and then looks at the bytes that really went out or came
- * in. Nothing is changed, delayed or sent: the tap only reads.
+ * the messages itself: gio.c hands the tap every datagram or stream chunk
+ * libnice's sockets send or receive (dc_tap_bytes), after the fact. Nothing
+ * is changed, delayed or sent: the tap only reads.
  *
  * What it keeps (under tap_lock: sends also happen on usrsctp's thread):
  *   - every request to a configured STUN/TURN server (Allocate, Refresh,
@@ -26,12 +22,8 @@
  * from the connection's first byte.
  *
  * Cost: one first-byte test per datagram that is not STUN or ChannelData
- * (DTLS, SCTP data); a decode only for STUN.
+ * carrying STUN (DTLS, SCTP data), unlocked; a decode only for STUN.
  */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
-#include <dlfcn.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -359,7 +351,7 @@ static struct tap_sock *sock_get(GSocket *s)
 }
 
 /* A datagram's worth of bytes, or a chunk of a stream. */
-static void seen_bytes(GSocket *s, GSocketAddress *peer_ga, bool out, const uint8_t *b, size_t n)
+void dc_tap_bytes(GSocket *s, GSocketAddress *peer_ga, bool out, const uint8_t *b, size_t n)
 {
 	struct tap_sock *ts;
 	struct tp_addr peer;
@@ -391,145 +383,13 @@ out:
 
 /* Could these bytes interest the tap? Datagrams: STUN, or ChannelData that
  * carries STUN (the data channel's DTLS records are skipped here, unlocked). */
-static bool wanted(GSocket *s, const uint8_t *b, size_t n)
+bool dc_tap_wanted(GSocket *s, const uint8_t *b, size_t n)
 {
 	if (!tap_dc || n == 0)
 		return false;
 	if (g_socket_get_socket_type(s) == G_SOCKET_TYPE_STREAM)
 		return true;
 	return b[0] < 4 || (b[0] >= 0x40 && b[0] <= 0x4F && n > TP_CHAN_HDR_LEN && b[4] < 4);
-}
-
-/* The first n bytes of a vector list, contiguous: the first vector itself when
- * it holds them, else a copy into buf (at most cap). Returns the length. */
-static size_t gather_in(const GInputVector *v, gint nv, size_t n, const uint8_t **out,
-                        uint8_t *buf, size_t cap)
-{
-	size_t got = 0;
-
-	if (nv != 0 && v[0].size >= n) {
-		*out = v[0].buffer;
-		return n;
-	}
-	for (gint i = 0; (nv < 0 ? v[i].buffer != NULL : i < nv) && got < n && got < cap; i++) {
-		size_t k = MIN(v[i].size, MIN(n, cap) - got);
-
-		memcpy(buf + got, v[i].buffer, k);
-		got += k;
-	}
-	*out = buf;
-	return got;
-}
-
-static size_t gather_out(const GOutputVector *v, gint nv, size_t n, const uint8_t **out,
-                         uint8_t *buf, size_t cap)
-{
-	size_t got = 0;
-
-	if (nv != 0 && v[0].size >= n) {
-		*out = v[0].buffer;
-		return n;
-	}
-	for (gint i = 0; (nv < 0 ? v[i].buffer != NULL : i < nv) && got < n && got < cap; i++) {
-		size_t k = MIN(v[i].size, MIN(n, cap) - got);
-
-		memcpy(buf + got, v[i].buffer, k);
-		got += k;
-	}
-	*out = buf;
-	return got;
-}
-
-/* ---- the GIO calls libnice makes ------------------------------------------- */
-
-typedef gssize (*recv_msg_fn)(GSocket *, GSocketAddress **, GInputVector *, gint,
-                              GSocketControlMessage ***, gint *, gint *, GCancellable *,
-                              GError **);
-typedef gssize (*send_msg_fn)(GSocket *, GSocketAddress *, GOutputVector *, gint,
-                              GSocketControlMessage **, gint, gint, GCancellable *,
-                              GError **);
-typedef gint (*send_msgs_fn)(GSocket *, GOutputMessage *, guint, gint, GCancellable *,
-                             GError **);
-
-static void *real(const char *name)
-{
-	void *f = dlsym(RTLD_NEXT, name);
-
-	if (!f) {
-		fprintf(stderr, "dc-client: %s not found in GIO\n", name);
-		abort();
-	}
-	return f;
-}
-
-static _Thread_local uint8_t scratch[TAP_FRAME_CAP];
-
-gssize g_socket_receive_message(GSocket *socket, GSocketAddress **address,
-                                GInputVector *vectors, gint num_vectors,
-                                GSocketControlMessage ***messages, gint *num_messages,
-                                gint *flags, GCancellable *cancellable, GError **error)
-{
-	static recv_msg_fn fn;
-	const uint8_t *b;
-	gssize n;
-	size_t len;
-
-	if (!g_atomic_pointer_get(&fn))
-		g_atomic_pointer_set(&fn, (recv_msg_fn)real("g_socket_receive_message"));
-	n = fn(socket, address, vectors, num_vectors, messages, num_messages, flags,
-	       cancellable, error);
-	if (n <= 0 || !vectors || (flags && (*flags & G_SOCKET_MSG_PEEK)))
-		return n;
-	len = gather_in(vectors, num_vectors, (size_t)n, &b, scratch, sizeof(scratch));
-	if (wanted(socket, b, len))
-		seen_bytes(socket, address ? *address : NULL, false, b, len);
-	return n;
-}
-
-gssize g_socket_send_message(GSocket *socket, GSocketAddress *address, GOutputVector *vectors,
-                             gint num_vectors, GSocketControlMessage **messages,
-                             gint num_messages, gint flags, GCancellable *cancellable,
-                             GError **error)
-{
-	static send_msg_fn fn;
-	const uint8_t *b;
-	gssize n;
-	size_t len;
-
-	if (!g_atomic_pointer_get(&fn))
-		g_atomic_pointer_set(&fn, (send_msg_fn)real("g_socket_send_message"));
-	n = fn(socket, address, vectors, num_vectors, messages, num_messages, flags,
-	       cancellable, error);
-	if (n <= 0 || !vectors)
-		return n;
-	len = gather_out(vectors, num_vectors, (size_t)n, &b, scratch, sizeof(scratch));
-	if (wanted(socket, b, len))
-		seen_bytes(socket, address, true, b, len);
-	return n;
-}
-
-gint g_socket_send_messages(GSocket *socket, GOutputMessage *messages, guint num_messages,
-                            gint flags, GCancellable *cancellable, GError **error)
-{
-	static send_msgs_fn fn;
-	gint n;
-
-	if (!g_atomic_pointer_get(&fn))
-		g_atomic_pointer_set(&fn, (send_msgs_fn)real("g_socket_send_messages"));
-	n = fn(socket, messages, num_messages, flags, cancellable, error);
-	for (gint i = 0; i < n; i++) {
-		const GOutputMessage *m = &messages[i];
-		const uint8_t *b;
-		size_t len;
-
-		if (!m->bytes_sent || !m->vectors)
-			continue;
-		len = gather_out(m->vectors, (gint)m->num_vectors, m->bytes_sent, &b, scratch,
-		                 sizeof(scratch));
-		if (wanted(socket, b, len))
-			seen_bytes(socket, m->address, true, b, len);
-	}
-	return n;
 }
 
 /* ---- the interface ---------------------------------------------------------- */
