@@ -15,6 +15,11 @@
 #              the untrusted certificate
 #   expect     a direct connection run with --expect relay: exit 2
 #   rest       TURN REST API credentials (--turn-secret), relay forced
+#   refused    the server's peer policy refuses the peers (denied-peer covers
+#              127.0.0.0/8, the relay address; it beats allowed-peer): both
+#              exit 1, and each report names the CreatePermission 403 with the
+#              server's reason and the peer's trickled relay candidate it was
+#              for (one peer over TURN/TLS, the other over UDP)
 # Every process started here is killed by PID on exit.
 set -euo pipefail
 
@@ -49,8 +54,8 @@ fail() {
 }
 
 # json FILE EXPR: evaluates a python expression over the report j.
-json() {
-	python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); sys.exit(0 if eval(sys.argv[2]) else 1)' "$1" "$2"
+json() { # json FILE EXPR [ARG]: sys.argv[3] is ARG
+	python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); sys.exit(0 if eval(sys.argv[2]) else 1)' "$@"
 }
 
 start_signal() {
@@ -81,6 +86,7 @@ relay-ip = [ "127.0.0.1" ];
 users = ( { name = "alice"; password = "secret"; } );
 static-auth-secret = [ "rest-s3cret" ];
 allowed-peer = [ "127.0.0.0/8" ];
+${extra_conf:-}
 EOF
 	"$turnpike" -c "$tmp/tp.conf" >"$tmp/turnpike.log" 2>&1 &
 	pids+=($!)
@@ -135,6 +141,10 @@ direct)
 		fail "offer report"
 	json "$tmp/answer.out" 'j["path"]=="direct" and j["selected"]["local"]["type"]!="relay"' ||
 		fail "answer report"
+	for r in offer answer; do
+		json "$tmp/$r.out" '[(c["local"]["addr"], c["remote"]["addr"], c["via"], c["outcome"]) for c in j["checks"] if c["selected"]] == [(j["selected"]["local"]["addr"], j["selected"]["remote"]["addr"], None, "succeeded")] and " won: " in j["why"]' ||
+			fail "$r: the selected pair among the checks seen, and why it won"
+	done
 	;;
 relay)
 	start_turnpike
@@ -145,6 +155,9 @@ relay)
 	for r in offer answer; do
 		json "$tmp/$r.out" 'j["path"]=="relay" and j["candidates"]["relay"]>=1 and j["candidates"]["host"]==0 and j["rtt_ms"]["received"]==10' ||
 			fail "$r report"
+		# the checks went through the relay (Send indications): the tap saw them
+		json "$tmp/$r.out" '[(c["local"]["type"], c["local"]["addr"], c["remote"]["addr"], c["via"], c["outcome"]) for c in j["checks"] if c["selected"]] == [("relay", j["selected"]["local"]["addr"], j["selected"]["remote"]["addr"], sys.argv[3], "succeeded")] and "won: it answered" in j["why"]' "$turn" ||
+			fail "$r: the selected pair among the relayed checks seen, and why it won"
 	done
 	# the Refresh with LIFETIME 0 left before dc-client exited; a loaded
 	# server may still be reading it
@@ -213,6 +226,43 @@ rest)
 	[ "$orc" = 0 ] && [ "$arc" = 0 ] || fail "exit offer=$orc answer=$arc (want 0 0)"
 	json "$tmp/offer.out" 'j["path"]=="relay" and j["rtt_ms"]["received"]==5' || fail "offer report"
 	grep -q "user=[0-9]*:dc-client" "$tmp/turnpike.log" || fail "no REST user in the server log"
+	;;
+refused)
+	extra_conf='denied-peer = [ "127.0.0.0/8" ];'
+	start_turnpike
+	a="--user alice --pass secret --force-relay --expect relay --pings 3 --timeout 30"
+	run_pair "--turn 127.0.0.1:$tlsport --turn-transport tls --turn-ca $tmp/cert.pem $a" \
+		"--turn $turn $a"
+	wait_pair
+	[ "$orc" = 1 ] && [ "$arc" = 1 ] || fail "exit offer=$orc answer=$arc (want 1 1)"
+	for r in offer answer; do
+		srv=$turn
+		[ "$r" = offer ] && srv=127.0.0.1:$tlsport
+		python3 - "$tmp/$r.out" "$tmp/turnpike.log" "$srv" <<'PY' || fail "$r report"
+import json, sys
+j = json.load(open(sys.argv[1]))
+log = open(sys.argv[2]).read().splitlines()
+rc = j["remote_candidates"]
+assert rc["relay"] >= 1 and rc["trickled"] >= 1 and rc["total"] == rc["from_sdp"] + rc["trickled"], rc
+errs = [e for e in j["turn_errors"] if e["method"] == "CreatePermission" and e["code"] == 403]
+assert errs, j["turn_errors"]
+e = errs[0]
+assert e["server"] == sys.argv[3], e
+# the peer named is the address the server refused, one of the peer's relay candidates
+assert any("permission for %s refused" % e["peer"] in l for l in log), e
+assert e["candidate"] == "the peer's relay candidate " + e["peer"], e
+# the reason is the server's own: its log line for that 403 contains it
+assert e["reason"] and any("CREATE-PERMISSION: 403" in l and e["reason"] in l for l in log), e
+assert "CreatePermission" in j["error"] and "403" in j["error"] and e["reason"] in j["error"], j["error"]
+# the pair to that candidate got no answer, and the report says the refusal is why
+pairs = [c for c in j["checks"] if c["remote"]["addr"] == e["peer"]]
+assert pairs and pairs[0]["outcome"] == "no-answer" and "refused CreatePermission" in pairs[0]["how"], j["checks"]
+assert "no pair won" in j["why"] and "refused CreatePermission" in j["why"], j["why"]
+print("%s: %s" % (j["role"], j["error"]))
+PY
+	done
+	echo "PASS: refused"
+	exit 0
 	;;
 expect)
 	start_signal

@@ -61,6 +61,11 @@ int main(void)
 	dc_json_str(j, "a\"b\\c\r\n\t\x01");
 	CHECK(strcmp(j->str, "\"a\\\"b\\\\c\\r\\n\\t\\u0001\"") == 0);
 	g_string_free(j, TRUE);
+	/* invalid UTF-8 (a peer's text, a cut string) becomes U+FFFD: JSON stays valid */
+	j = g_string_new(NULL);
+	dc_json_str(j, "ok\xff\xe2\x82");
+	CHECK(g_utf8_validate(j->str, -1, NULL) && strncmp(j->str, "\"ok\xef\xbf\xbd", 6) == 0);
+	g_string_free(j, TRUE);
 
 	/* SDP: a browser's answer */
 	CHECK_EQ(dc_sdp_parse(&s, chrome_answer), 0);

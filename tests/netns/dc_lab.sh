@@ -140,6 +140,13 @@ for r in offer answer; do
 	[ "$scenario" = a-stun ] && check "$r" 'j["candidates"]["srflx"] >= 1 and j["candidates"]["relay"] == 0'
 	[ "$scenario" = d ] && check "$r" 'j["candidates"]["host"] == 0 and j["candidates"]["srflx"] == 0'
 done
+# Why the path won: the selected pair is one of the checks seen, it answered,
+# and the report says so; with symmetric NATs (b) the direct pairs failed and
+# each failure is explained.
+for r in offer answer; do
+	check "$r" '[c["outcome"] for c in j["checks"] if c["selected"]] == ["succeeded"] and " won: " in j["why"]'
+	[ "$scenario" = b ] && check "$r" 'any(c["outcome"] != "succeeded" and c["via"] is None and c["how"] for c in j["checks"]) and " failed: " in j["why"]'
+done
 [ "$scenario" = c ] && check offer 'j["selected"]["local"]["type"] == "relay" and j["selected"]["local"]["transport"] == "tls"'
 [ "$scenario" = c-tcp ] && check offer 'j["selected"]["local"]["type"] == "relay" and j["selected"]["local"]["transport"] == "tcp"'
 if [ "$scenario" = c ]; then
@@ -152,6 +159,9 @@ print("%-6s path=%s local=%s/%s remote=%s/%s rtt min/avg/p95 %s/%s/%s ms, throug
  sys.argv[2], j["path"], s["local"]["type"], s["local"]["transport"], s["remote"]["type"],
  s["remote"]["transport"], r["min"], r["avg"], r["p95"],
  "%.1f Mbit/s" % b["mbit_s"] if b else "-", j["times_ms"]["open"]))' "$tmp/$r.json" "$r"
+done
+for r in offer answer; do
+	python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); print("%-6s why: %s" % (sys.argv[2], j["why"]))' "$tmp/$r.json" "$r"
 done
 echo "---- the offerer's progress"
 grep -v '^{' "$tmp/offer.log"

@@ -262,6 +262,18 @@ static int setup(struct fwd *f, const struct sockaddr_in *listen_sa,
 	return 0;
 }
 
+static void usage(FILE *f)
+{
+	fputs("usage: tp-forwarder -l IP:PORT -p PEER_IP:PORT [-p ...] [-n PAIRS] [-t SECS] [-G]\n"
+	      "The bare recvmmsg/sendmmsg relay tp-bench measures as the physical limit.\n"
+	      "  -l IP:PORT   where clients send\n"
+	      "  -p IP:PORT   a peer (repeatable)\n"
+	      "  -n PAIRS     client/peer socket pairs\n"
+	      "  -t SECS      stop after SECS seconds (default 900)\n"
+	      "  -G           no UDP GSO\n"
+	      "  -h, --help   this help\n", f);
+}
+
 int main(int argc, char **argv)
 {
 	struct sockaddr_in listen_sa = { 0 }, peers[MAX_PEERS];
@@ -276,6 +288,12 @@ int main(int argc, char **argv)
 		return 1;
 	f->npairs = 1;
 	f->gso = true;
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			usage(stdout);
+			return 0;
+		}
+	}
 	while ((c = getopt(argc, argv, "l:n:p:t:G")) != -1) {
 		switch (c) {
 		case 'l':
@@ -320,7 +338,6 @@ int main(int argc, char **argv)
 	        f->relayed, f->gso_sends, f->gso ? "on" : "off");
 	return 0;
 usage:
-	fprintf(stderr, "usage: tp-forwarder -l IP:PORT -p PEER_IP:PORT [-p ...] [-n PAIRS] "
-	                "[-t SECS] [-G (no GSO)]\n");
+	usage(stderr);
 	return 2;
 }

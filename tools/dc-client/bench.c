@@ -32,6 +32,7 @@ struct bench {
 	double bulk_secs;
 	/* receiving bulk */
 	unsigned long rx_expect, rx_got;
+	bool got_message;              /* the first message from the peer came */
 };
 
 static struct bench *B(struct dc *dc)
@@ -89,6 +90,8 @@ static void my_done(struct dc *dc)
 	b->my_done = true;
 	dc->stage = "the peer to finish";
 	send_text(dc, "done");
+	dc_event(dc, "done-sent", dc_event_data_path(dc, true), false,
+	         "\"done\": our measurements are over");
 	maybe_finish(dc);
 }
 
@@ -127,6 +130,8 @@ static void start_bulk(struct dc *dc)
 	dc->stage = "the bulk transfer";
 	snprintf(msg, sizeof(msg), "bulk %lu", dc->o.bulk);
 	send_text(dc, msg);
+	dc_event(dc, "bulk-start", dc_event_data_path(dc, true), false,
+	         "bulk transfer starts: %lu bytes in binary messages", dc->o.bulk);
 	b->bulk_t0 = g_get_monotonic_time();
 	b->bulk_sending = true;
 	bulk_pump(dc);
@@ -147,6 +152,7 @@ static void pings_over(struct dc *dc)
 		dc_progress(dc, "warning: %u of %u pings unanswered", b->sent - b->pongs, b->sent);
 	else
 		dc_progress(dc, "%u pings answered", b->pongs);
+	dc_event(dc, "pings-done", "A", false, "%u of %u pings answered", b->pongs, b->sent);
 	start_bulk(dc);
 }
 
@@ -172,6 +178,9 @@ static gboolean ping_cb(gpointer p)
 	snprintf(msg, sizeof(msg), "ping %u", b->sent);
 	b->sent_at[b->sent++] = g_get_monotonic_time();
 	send_text(dc, msg);
+	if (b->sent == 1)
+		dc_event(dc, "first-message", dc_event_data_path(dc, true), false,
+		         "first message sent: \"%s\"", msg);
 	return G_SOURCE_CONTINUE;
 }
 
@@ -210,6 +219,8 @@ void dc_bench_message(struct dc *dc, bool text, const uint8_t *buf, size_t len)
 			snprintf(msg, sizeof(msg), "bulk-ok %lu", b->rx_got);
 			send_text(dc, msg);
 			dc_progress(dc, "received %lu bulk bytes", b->rx_got);
+			dc_event(dc, "bulk-received", dc_event_data_path(dc, true), false,
+			         "all %lu bulk bytes received: \"bulk-ok\" sent", b->rx_got);
 			b->rx_expect = 0;
 		}
 		return;
@@ -218,6 +229,11 @@ void dc_bench_message(struct dc *dc, bool text, const uint8_t *buf, size_t len)
 		return;
 	memcpy(msg, buf, len);
 	msg[len] = 0;
+	if (!b->got_message) {
+		b->got_message = true;
+		dc_event(dc, "first-message-received", dc_event_data_path(dc, false), true,
+		         "first message from the peer: \"%s\"", msg);
+	}
 	if (strncmp(msg, "ping ", 5) == 0) {
 		msg[1] = 'o';
 		send_text(dc, msg);
@@ -233,15 +249,23 @@ void dc_bench_message(struct dc *dc, bool text, const uint8_t *buf, size_t len)
 	} else if (strncmp(msg, "bulk ", 5) == 0) {
 		b->rx_expect = strtoul(msg + 5, NULL, 10);
 		b->rx_got = 0;
+		dc_event(dc, "bulk-start", dc_event_data_path(dc, false), true,
+		         "the peer's bulk transfer starts: %lu bytes", b->rx_expect);
 	} else if (strncmp(msg, "bulk-ok ", 8) == 0) {
 		if (b->bulk_t0 && !b->bulk_secs) {
 			b->bulk_secs = (double)(g_get_monotonic_time() - b->bulk_t0) / 1e6;
 			dc_progress(dc, "bulk: %lu bytes in %.3f s (%.1f Mbit/s)", dc->o.bulk,
 			            b->bulk_secs, (double)dc->o.bulk * 8 / b->bulk_secs / 1e6);
+			dc_event(dc, "bulk-done", dc_event_data_path(dc, false), true,
+			         "\"bulk-ok\": the peer has all %lu bytes, %.3f s = %.1f Mbit/s",
+			         dc->o.bulk, b->bulk_secs,
+			         (double)dc->o.bulk * 8 / b->bulk_secs / 1e6);
 			my_done(dc);
 		}
 	} else if (strcmp(msg, "done") == 0) {
 		dc->peer_done = true;
+		dc_event(dc, "done-received", dc_event_data_path(dc, false), true,
+		         "\"done\" from the peer");
 		maybe_finish(dc);
 	}
 }

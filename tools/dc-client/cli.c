@@ -6,7 +6,9 @@
  * Exit 0 on success, 2 when the channel worked on another path than --expect,
  * 1 on failure (the error names the stage that failed).
  */
+#include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,6 +47,8 @@ void dc_fail(struct dc *dc, const char *fmt, ...)
 	va_end(ap);
 	dc->exit_code = 1;
 	dc_progress(dc, "error: %s", dc->err);
+	dc_event(dc, "error", "A", false, "error (waiting for %s): %s", dc->stage ? dc->stage : "?",
+	         dc->err);
 	dc_finish(dc);
 }
 
@@ -64,6 +68,8 @@ void dc_finish(struct dc *dc)
 	dc->finished = true;
 	if (dc->exit_code == 0 && dc->o.expect != DC_PATH_NONE && dc->path != dc->o.expect)
 		dc->exit_code = 2;
+	dc_event(dc, "finish", "A", false, "the run ends: %s", dc->exit_code == 0 ? "OK"
+	         : dc->exit_code == 2 ? "connected on another path than expected" : "FAILED");
 	dc_report(dc);
 	dc_signal_send(dc, "bye", NULL, NULL);
 	dc_signal_close(dc);
@@ -82,9 +88,10 @@ static gboolean timeout_cb(gpointer p)
 	return G_SOURCE_REMOVE;
 }
 
-static void usage(void)
+/* --help: the usage on stdout, exit 0; a usage error: on stderr, exit 1. */
+static void usage(FILE *f, int code)
 {
-	fprintf(stderr,
+	fprintf(f,
 	        "usage: dc-client offer|answer --signal ws://HOST:PORT/ROOM [options]\n"
 	        "  --stun H:P                 STUN server (leave unset with --turn)\n"
 	        "  --turn H:P                 TURN server\n"
@@ -102,8 +109,13 @@ static void usage(void)
 	        "  --timeout S                overall limit (default 30)\n"
 	        "  --bind IP                  gather host candidates on IP only\n"
 	        "  --label L                  data channel label (default \"dc-client\")\n"
-	        "  --json                     the report as JSON on stdout\n");
-	exit(1);
+	        "  --json                     the report as JSON on stdout\n"
+	        "  --report FILE.html         also the run as a picture: one self-contained\n"
+	        "                             HTML file (sequence diagram, why the path won)\n"
+	        "  --help                     this help\n"
+	        "Exit 0 on success, 2 when connected on another path than --expect, 1 on\n"
+	        "failure or a usage error. docs/DC-CLIENT.md has the JSON schema.\n");
+	exit(code);
 }
 
 static int host_port(const char *s, char **host, unsigned *port, unsigned def)
@@ -132,6 +144,22 @@ static int host_port(const char *s, char **host, unsigned *port, unsigned def)
 	return 0;
 }
 
+/* A whole number in [lo, hi] for option opt, or a usage error naming it. */
+static unsigned long number(const char *opt, const char *v, unsigned long lo, unsigned long hi)
+{
+	char *end;
+	unsigned long n;
+
+	errno = 0;
+	n = strtoul(v, &end, 10);
+	if (!g_ascii_isdigit(v[0]) || *end || errno || n < lo || n > hi) {
+		fprintf(stderr, "dc-client: --%s %s: a whole number from %lu to %lu expected\n", opt,
+		        v, lo, hi);
+		exit(1);
+	}
+	return n;
+}
+
 static void parse_args(struct dc_opts *o, int argc, char **argv)
 {
 	static const struct option lo[] = {
@@ -154,17 +182,21 @@ static void parse_args(struct dc_opts *o, int argc, char **argv)
 		{ "bind", required_argument, NULL, 'B' },
 		{ "label", required_argument, NULL, 'L' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "report", required_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+			usage(stdout, 0);
 	if (argc < 2)
-		usage();
+		usage(stderr, 1);
 	if (strcmp(argv[1], "offer") == 0)
 		o->offer = true;
 	else if (strcmp(argv[1], "answer") != 0)
-		usage();
+		usage(stderr, 1);
 	o->turn_transport = "udp";
 	o->pings = 10;
 	o->ping_interval_ms = 50;
@@ -176,15 +208,15 @@ static void parse_args(struct dc_opts *o, int argc, char **argv)
 		case 's': o->signal_url = optarg; break;
 		case 'S':
 			if (host_port(optarg, &o->stun_host, &o->stun_port, 3478))
-				usage();
+				usage(stderr, 1);
 			break;
 		case 'T':
 			if (host_port(optarg, &o->turn_host, &o->turn_port, 3478))
-				usage();
+				usage(stderr, 1);
 			break;
 		case 'x':
 			if (strcmp(optarg, "udp") && strcmp(optarg, "tcp") && strcmp(optarg, "tls"))
-				usage();
+				usage(stderr, 1);
 			o->turn_transport = optarg;
 			break;
 		case 'u': o->user = optarg; break;
@@ -199,21 +231,24 @@ static void parse_args(struct dc_opts *o, int argc, char **argv)
 			else if (strcmp(optarg, "relay") == 0)
 				o->expect = DC_PATH_RELAY;
 			else
-				usage();
+				usage(stderr, 1);
 			break;
-		case 'n': o->pings = (unsigned)strtoul(optarg, NULL, 10); break;
-		case 'i': o->ping_interval_ms = (unsigned)strtoul(optarg, NULL, 10); break;
-		case 'b': o->bulk = strtoul(optarg, NULL, 10); break;
-		case 'P': o->pause_ms = (unsigned)strtoul(optarg, NULL, 10); break;
-		case 't': o->timeout_s = (unsigned)strtoul(optarg, NULL, 10); break;
+		case 'n': o->pings = (unsigned)number("pings", optarg, 0, 100000); break;
+		case 'i':
+			o->ping_interval_ms = (unsigned)number("ping-interval", optarg, 0, 60000);
+			break;
+		case 'b': o->bulk = number("bulk", optarg, 0, ULONG_MAX); break;
+		case 'P': o->pause_ms = (unsigned)number("pause", optarg, 0, 600000); break;
+		case 't': o->timeout_s = (unsigned)number("timeout", optarg, 1, 86400); break;
 		case 'B': o->bind_ip = optarg; break;
 		case 'L': o->label = optarg; break;
 		case 'j': o->json = true; break;
-		default: usage();
+		case 'R': o->report_path = optarg; break;
+		default: usage(stderr, 1);
 		}
 	}
 	if (!o->signal_url || optind != argc || o->timeout_s == 0)
-		usage();
+		usage(stderr, 1);
 	if (o->turn_host && !o->turn_secret && (!o->user || !o->pass)) {
 		fprintf(stderr, "dc-client: --turn needs --user and --pass, or --turn-secret\n");
 		exit(1);
@@ -231,6 +266,15 @@ int main(int argc, char **argv)
 
 	the_dc = dc;
 	parse_args(&dc->o, argc, argv);
+	if (dc->o.report_path) {
+		/* opened now, so a path that cannot be written fails before the run */
+		dc->report_html = fopen(dc->o.report_path, "w");
+		if (!dc->report_html) {
+			fprintf(stderr, "dc-client: --report %s: %s\n", dc->o.report_path,
+			        strerror(errno));
+			return 1;
+		}
+	}
 	dc->t0 = g_get_monotonic_time();
 	dc->loop = g_main_loop_new(NULL, FALSE);
 	dc->stage = "signaling connection";
@@ -239,6 +283,8 @@ int main(int argc, char **argv)
 	g_queue_init(&dc->rx_dgrams);
 	g_queue_init(&dc->inbox);
 	dc->pending_cands = g_ptr_array_new_with_free_func(g_free);
+	dc_trace_init(dc);
+	dc_tap_start(dc);
 	g_timeout_add_seconds(dc->o.timeout_s, timeout_cb, dc);
 
 	/* Signaling first: the offer and candidates queue until it is up. */

@@ -22,6 +22,8 @@ static void opened(struct dc *dc)
 	dc->t_open = dc_now(dc);
 	dc->stage = "the pings";
 	dc_progress(dc, "channel open (stream %u)", dc->sid);
+	dc_event(dc, "channel-open", "A", false, "data channel \"%s\" open (stream %u)",
+	         dc->o.label, dc->sid);
 	dc_bench_start(dc);
 }
 
@@ -44,6 +46,10 @@ void dc_dcep_sctp_up(struct dc *dc)
 	memcpy(m + 12, dc->o.label, ll);
 	if (dc_sctp_send(dc, DC_PPID_DCEP, m, 12 + ll) != 0)
 		dc_fail(dc, "DCEP: cannot send DATA_CHANNEL_OPEN");
+	else
+		dc_event(dc, "dcep-open", dc_event_data_path(dc, true), false,
+		         "DATA_CHANNEL_OPEN \"%s\" (stream %u, reliable, ordered)", dc->o.label,
+		         dc->sid);
 	g_free(m);
 }
 
@@ -68,11 +74,19 @@ void dc_dcep_input(struct dc *dc, const struct dc_msg *m)
 			{
 				uint8_t ack = DCEP_ACK;
 
+				dc_event(dc, "dcep-open", dc_event_data_path(dc, false), true,
+				         "the peer's DATA_CHANNEL_OPEN \"%.*s\" (stream %u)", (int)ll,
+				         m->data + 12, m->sid);
 				dc_sctp_send(dc, DC_PPID_DCEP, &ack, 1);
+				dc_event(dc, "dcep-ack", dc_event_data_path(dc, true), false,
+				         "DATA_CHANNEL_ACK");
 			}
 			dc_progress(dc, "DCEP: peer opened \"%.*s\"", (int)ll, m->data + 12);
 			opened(dc);
 		} else if (m->len >= 1 && m->data[0] == DCEP_ACK) {
+			if (m->sid == dc->sid && !dc->chan_open)
+				dc_event(dc, "dcep-ack", dc_event_data_path(dc, false), true,
+				         "the peer's DATA_CHANNEL_ACK");
 			if (m->sid == dc->sid)
 				opened(dc);
 		}

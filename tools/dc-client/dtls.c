@@ -218,6 +218,12 @@ static void pump(struct dc *dc)
 			dc->t_dtls = dc_now(dc);
 			dc_progress(dc, "DTLS done (%s, %s)", dc->dtls_client ? "client" : "server",
 			            SSL_get_cipher(dc->ssl));
+			dc_event(dc, "dtls-done", dc->dtls_client ? dc_event_data_path(dc, false)
+			                                          : dc_event_data_path(dc, true),
+			         false, "DTLS 1.2 handshake done in %.1f ms (%s); the peer's "
+			         "certificate matches its SDP fingerprint",
+			         (double)(dc->t_dtls - dc->t_dtls_start) / 1000.0,
+			         SSL_get_cipher(dc->ssl));
 			dc->stage = "the SCTP association";
 			if (dc->dtls_timer) {
 				g_source_remove(dc->dtls_timer);
@@ -247,8 +253,11 @@ static void pump(struct dc *dc)
 		dc_sctp_input(dc, d, len);
 	}
 	g_ptr_array_free(records, TRUE);
-	if (err == SSL_ERROR_ZERO_RETURN && !dc->finished)
+	if (err == SSL_ERROR_ZERO_RETURN && !dc->finished) {
 		dc_progress(dc, "DTLS: the peer closed the connection");
+		dc_event(dc, "dtls-closed", dc_event_data_path(dc, false), true,
+		         "the peer closed DTLS (close_notify)");
+	}
 }
 
 static gboolean dtls_timer_cb(gpointer p)
@@ -286,6 +295,11 @@ void dc_dtls_start(struct dc *dc)
 	g_rec_mutex_unlock(&dc->ssl_lock);
 	dc->dtls_timer = g_timeout_add(50, dtls_timer_cb, dc);
 	dc_progress(dc, "DTLS starting as %s", dc->dtls_client ? "client" : "server");
+	dc->t_dtls_start = dc_now(dc);
+	dc_event(dc, "dtls-start", dc->dtls_client ? dc_event_data_path(dc, true) : "A", false,
+	         dc->dtls_client ? "DTLS handshake starts: ClientHello (we are the DTLS client)"
+	                         : "DTLS handshake: waiting for the peer's ClientHello (we are "
+	                           "the DTLS server)");
 	pump(dc);
 }
 

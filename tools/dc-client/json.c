@@ -11,6 +11,10 @@
 
 void dc_json_str(GString *s, const char *v)
 {
+	gchar *valid = g_utf8_validate(v, -1, NULL) ? NULL : g_utf8_make_valid(v, -1);
+
+	if (valid)
+		v = valid;            /* invalid bytes become U+FFFD: the JSON stays UTF-8 */
 	g_string_append_c(s, '"');
 	for (; *v; v++) {
 		unsigned char ch = (unsigned char)*v;
@@ -29,6 +33,7 @@ void dc_json_str(GString *s, const char *v)
 		}
 	}
 	g_string_append_c(s, '"');
+	g_free(valid);
 }
 
 static const char *skip_ws(const char *p)

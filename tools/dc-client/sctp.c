@@ -53,10 +53,14 @@ static gboolean drain_inbox(gpointer p)
 				dc->sctp_up = true;
 				dc->t_sctp = dc_now(dc);
 				dc_progress(dc, "SCTP association up");
+				dc_event(dc, "sctp-up", dc_event_data_path(dc, false), false,
+				         "SCTP association up (over DTLS)");
 				dc_dcep_sctp_up(dc);
 			} else if (m->sid == 0 && !dc->finished) {
 				if (dc->peer_done) {
 					dc_progress(dc, "SCTP association shut down");
+					dc_event(dc, "sctp-shutdown", dc_event_data_path(dc, false),
+					         false, "SCTP association shut down");
 					dc_finish(dc);
 				} else if (dc->chan_open) {
 					dc_fail(dc, "SCTP: the association went down (peer closed "
@@ -204,6 +208,8 @@ int dc_sctp_start(struct dc *dc)
 		return -1;
 	}
 	dc->max_msg = dc->remote.max_message_size;
+	dc_event(dc, "sctp-start", dc_event_data_path(dc, true), false,
+	         "SCTP INIT to the peer's port %u (over DTLS)", ntohs(sconn.sconn_port));
 	return 0;
 }
 

@@ -1,6 +1,7 @@
 /*
  * cli.c - turnpike-probe: options, the order of the checks inside one time
- * budget, and the exit code (0 when STUN and TURN over UDP work).
+ * budget, and the exit code (0 when STUN and TURN over UDP work, 3 when they do
+ * but --audit found the server insecure).
  *
  *   turnpike-probe [--json] [--user U --pass P | --secret S] [--realm R]
  *                  [--ports 3478,5349,443] [--skip-lifetime] [--lifetime-max S]
@@ -24,10 +25,12 @@ static void usage(FILE *f)
 {
 	fputs("usage: turnpike-probe [--json] [--user U --pass P | --secret S] [--realm R]\n"
 	      "                      [--ports 3478,5349,443] [--skip-lifetime] [--lifetime-max S]\n"
-	      "                      [--audit] [--timeout S] SERVER[:PORT]\n"
+	      "                      [--audit] [--timeout S] [--report FILE.html] SERVER[:PORT]\n"
 	      "Checks STUN, NAT behaviour (RFC 5780), TURN over UDP/TCP/TLS/DTLS, relay RTT and\n"
-	      "throughput, and with --audit the server's peer policy. Exit 0 when STUN and\n"
-	      "TURN over UDP work. The JSON schema is in docs/PROBE.md.\n", f);
+	      "throughput, and with --audit the server's peer policy; --report also draws the\n"
+	      "run as one self-contained HTML page. Exit 0 when STUN and\n"
+	      "TURN over UDP work, 1 when not, 3 when they do but --audit found the server\n"
+	      "insecure, 2 for a usage error. The JSON schema is in docs/PROBE.md.\n", f);
 }
 
 static int parse_ports(struct probe_opts *o, const char *s)
@@ -60,6 +63,7 @@ static int parse_opts(struct probe_opts *o, int argc, char **argv)
 		{ "lifetime-max", required_argument, NULL, 'M' },
 		{ "audit", no_argument, NULL, 'a' },
 		{ "timeout", required_argument, NULL, 't' },
+		{ "report", required_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -86,6 +90,7 @@ static int parse_opts(struct probe_opts *o, int argc, char **argv)
 		case 'M': o->lifetime_max = atoi(optarg); break;
 		case 'a': o->audit = true; break;
 		case 't': o->timeout = atoi(optarg); break;
+		case 'R': o->report = optarg; break;
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); return -1;
 		}
@@ -227,6 +232,7 @@ int main(int argc, char **argv)
 	static struct probe_opts o;
 	static struct probe_result r;
 	struct probe_creds cr;
+	FILE *html = NULL;
 	int64_t deadline;
 	const struct tp_addr *nat_local = NULL;
 	uint16_t ports[PROBE_MAX_PORTS + 1];
@@ -235,6 +241,14 @@ int main(int argc, char **argv)
 
 	if (parse_opts(&o, argc, argv) != 0)
 		return 2;
+	if (o.report) {
+		/* opened now, so a path that cannot be written fails before the run */
+		html = fopen(o.report, "w");
+		if (!html) {
+			fprintf(stderr, "turnpike-probe: --report %s: %s\n", o.report, strerror(errno));
+			return 2;
+		}
+	}
 	cr = (struct probe_creds){ .user = o.user, .pass = o.pass, .secret = o.secret,
 		                   .realm = o.realm };
 	r.o = &o;
@@ -305,10 +319,30 @@ int main(int argc, char **argv)
 		nat_lifetime(&r, &r.srv[0], nat_local, o.lifetime_max);
 done:
 	r.duration_ms = probe_now_ms() - r.started_ms;
-	r.exit_code = r.stun_ok && r.turn_udp_ok ? 0 : 1;
+	r.exit_code = !r.stun_ok || !r.turn_udp_ok ? 1
+	              : o.audit && r.audit.ran && !strcmp(r.audit.verdict, "insecure") ? 3 : 0;
 	if (o.json)
-		report_json(&r);
+		report_json(&r, stdout);
 	else
 		report_text(&r);
+	if (html) {
+		char *json = NULL;
+		size_t len = 0;
+		FILE *m = open_memstream(&json, &len);
+		int rc = -1;
+
+		if (m) {
+			report_json(&r, m);
+			if (fclose(m) == 0)
+				rc = report_html(&r, json, html);
+			else
+				fclose(html);
+		} else {
+			fclose(html);
+		}
+		if (rc != 0)
+			fprintf(stderr, "turnpike-probe: --report %s: could not write it\n", o.report);
+		free(json);
+	}
 	return r.exit_code;
 }

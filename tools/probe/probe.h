@@ -13,6 +13,7 @@
  *   relay.c     relay round-trip time and throughput to the probe's own socket
  *   audit.c     --audit: CreatePermission for addresses a server must refuse
  *   report.c    the plain-language report and the JSON document (docs/PROBE.md)
+ *   html.c      --report: the same run as one self-contained HTML page
  */
 #ifndef TP_PROBE_H
 #define TP_PROBE_H
@@ -20,6 +21,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "proto.h"
 
@@ -47,6 +49,7 @@ struct probe_opts {
 	int lifetime_max;            /* s */
 	bool audit;
 	int timeout;                 /* s, the whole run except the lifetime test */
+	const char *report;          /* --report FILE.html */
 };
 
 /* ---- sock.c ---- */
@@ -299,7 +302,16 @@ void audit_run(struct probe_result *r, const struct probe_creds *cr, const struc
                int64_t deadline);
 
 /* ---- report.c ---- */
+/* The overall verdict, from the exit code and the audit: *key is "ok",
+ * "stun-failed", "turn-failed" or "insecure"; the sentence goes to buf. */
+void report_verdict(const struct probe_result *r, const char **key, char *buf, size_t cap);
+#define PROBE_SCHEMA "turnpike-probe/1"
 void report_text(const struct probe_result *r);
-void report_json(const struct probe_result *r);
+void report_json(const struct probe_result *r, FILE *f);
+
+/* ---- html.c ---- */
+/* --report: one self-contained HTML page drawn from r, with json (the same
+ * run's JSON document) embedded. Writes and closes f; 0 or -1. */
+int report_html(const struct probe_result *r, const char *json, FILE *f);
 
 #endif

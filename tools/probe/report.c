@@ -235,12 +235,52 @@ static void json_audit(struct jw *j, const struct r_audit *a, bool asked)
 	jclose(j, '}');
 }
 
-void report_json(const struct probe_result *r)
+void report_verdict(const struct probe_result *r, const char **key, char *buf, size_t cap)
 {
-	struct jw j = { .f = stdout };
+	const struct r_audit *a = &r->audit;
+	size_t k = 0, used;
+
+	if (r->resolve_error[0] || !r->stun_ok) {
+		*key = "stun-failed";
+		snprintf(buf, cap, "%s", r->resolve_error[0] ? r->resolve_error : "STUN does not work");
+		return;
+	}
+	if (!r->turn_udp_ok) {
+		*key = "turn-failed";
+		snprintf(buf, cap, "TURN over UDP does not work");
+		return;
+	}
+	if (r->exit_code != 3) {
+		*key = "ok";
+		snprintf(buf, cap, "STUN and TURN over UDP work%s",
+		         !r->o->audit ? ""
+		         : !a->ran ? "; the audit did not run"
+		         : !strcmp(a->verdict, "secure") ? "; the peer-policy audit found it secure"
+		                                         : "; the audit could not test any address");
+		return;
+	}
+	*key = "insecure";
+	used = (size_t)snprintf(buf, cap, "INSECURE: STUN and TURN over UDP work, but the server "
+	                        "accepted permissions for addresses it must refuse:");
+	for (size_t i = 0; i < a->n && used < cap; i++) {
+		if (a->cases[i].accepted != 1)
+			continue;
+		if (k++ < 4)
+			used += (size_t)snprintf(buf + used, cap - used, "%s %s", k > 1 ? "," : "",
+			                         a->cases[i].c->addr);
+	}
+	if (k > 4 && used < cap)
+		snprintf(buf + used, cap - used, " and %zu more", k - 4);
+}
+
+void report_json(const struct probe_result *r, FILE *f)
+{
+	struct jw j = { .f = f };
+	const char *vkey;
+	char vtext[512];
 
 	jopen(&j, NULL, '{');
-	jstr(&j, "schema", "turnpike-probe/1");
+	jstr(&j, "schema", PROBE_SCHEMA);
 	jopen(&j, "server", '{');
 	jstr(&j, "spec", r->o->server);
 	jstr(&j, "host", r->host);
@@ -253,6 +293,9 @@ void report_json(const struct probe_result *r)
 	jclose(&j, '}');
 	jbool(&j, "ok", r->exit_code == 0);
 	jint(&j, "exit_code", r->exit_code);
+	report_verdict(r, &vkey, vtext, sizeof(vtext));
+	jstr(&j, "verdict", vkey);
+	jstr(&j, "verdict_text", vtext);
 	jint(&j, "duration_ms", r->duration_ms);
 	jbool(&j, "budget_exhausted", r->budget_exhausted);
 	jopen(&j, "stun", '{');
@@ -282,7 +325,7 @@ void report_json(const struct probe_result *r)
 	json_relay(&j, &r->relay);
 	json_audit(&j, &r->audit, r->o->audit);
 	jclose(&j, '}');
-	fputc('\n', stdout);
+	fputc('\n', f);
 }
 
 /* ---- plain language ---- */
@@ -366,8 +409,11 @@ void report_text(const struct probe_result *r)
 			       r->audit.cases[i].c->category, r->audit.cases[i].note);
 	}
 verdict:
-	printf("\nVerdict: %s (%.1f s)\n", r->exit_code == 0
-	       ? "STUN and TURN over UDP work"
-	       : !r->stun_ok ? "STUN does not work" : "TURN over UDP does not work",
-	       (double)r->duration_ms / 1000.0);
+	{
+		const char *key;
+		char v[512];
+
+		report_verdict(r, &key, v, sizeof(v));
+		printf("\nVerdict: %s (%.1f s)\n", v, (double)r->duration_ms / 1000.0);
+	}
 }

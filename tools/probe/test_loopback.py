@@ -7,7 +7,8 @@ Starts the server with temporary configurations on free 127.0.0.1 ports and
 checks the probe's JSON (docs/PROBE.md) with the json module:
   1. loopback peers allowed, RFC 5780 on, TCP/TLS/DTLS listeners: srflx =
      127.0.0.1, no NAT, TURN works on every transport, relay RTT numbers;
-  2. --audit with loopback and private peers allowed: flagged insecure;
+  2. --audit with loopback and private peers allowed: flagged insecure, and
+     the overall verdict and exit code (3) say so, in JSON and in the text;
   3. --audit with the default peer policy: secure, and the relay test reports
      the 403 as the secure default (exit code still 0);
   4. a wrong password: exit 1 with the 401 hint; 5. no server: exit 1, quickly.
@@ -153,6 +154,7 @@ def scenario_full(cert):
         print(json.dumps(doc, indent=1)[:6000])
         check(doc["schema"] == "turnpike-probe/1", "schema turnpike-probe/1")
         check(rc == 0 and doc["exit_code"] == 0 and doc["ok"] is True, "exit code 0")
+        check(doc["verdict"] == "ok", "verdict ok")
         check(took < 25, "finished within the default budget (%.1f s)" % took)
         b = [x for x in doc["stun"]["bindings"] if x["ok"]]
         check(doc["stun"]["ok"] and len(b) >= 1, "a Binding answer")
@@ -200,7 +202,20 @@ def scenario_audit(name, peers, want, relay_status):
         a = doc["audit"]
         for c in a["checks"]:
             print("   %-24s %-8s %s" % (c["peer"], c["accepted"], c["note"]))
-        check(rc == 0, "%s: exit code 0 (STUN and TURN UDP work)" % name)
+        if want == "insecure":
+            check(rc == 3 and doc["exit_code"] == 3 and doc["ok"] is False,
+                  "%s: exit code 3 (works, but insecure; got %d)" % (name, rc))
+            check(doc["verdict"] == "insecure" and "INSECURE" in doc["verdict_text"]
+                  and "127.0.0.1" in doc["verdict_text"], "%s: overall verdict insecure" % name)
+            text = subprocess.run([PROBE, "--skip-lifetime", "--audit", "--user", "alice", "--pass",
+                                   "s3cret", "--ports", str(p), "127.0.0.1:%d" % p],
+                                  capture_output=True, text=True, timeout=60)
+            last = [l for l in text.stdout.splitlines() if l.startswith("Verdict:")]
+            check(text.returncode == 3 and last and "INSECURE" in last[0],
+                  "%s: the text report's verdict says INSECURE (%s)" % (name, last))
+        else:
+            check(rc == 0 and doc["verdict"] == "ok" and "found it secure" in doc["verdict_text"],
+                  "%s: exit code 0, verdict ok (STUN and TURN UDP work, audit secure)" % name)
         check(a["ran"] and a["verdict"] == want, "%s: audit verdict %s (got %s)" % (name, want, a["verdict"]))
         acc = {c["peer"]: c["accepted"] for c in a["checks"]}
         if want == "insecure":

@@ -40,6 +40,20 @@ static int write_port(const char *path, uint16_t port)
 	return rename(tmp, path);
 }
 
+static void usage(FILE *f)
+{
+	fputs("usage: tp-signal [--listen ADDR:PORT] [--token T] [--port-file F] [--idle S]\n"
+	      "                 [--log-level L]\n"
+	      "A WebSocket signaling relay: two peers a room (ws://HOST:PORT/ROOM[?token=T]).\n"
+	      "  --listen ADDR:PORT   where to listen (default 127.0.0.1:8080; port 0: any)\n"
+	      "  --token T            rooms need ?token=T\n"
+	      "  --port-file F        write the port listened on to F\n"
+	      "  --idle S             close connections idle for S seconds\n"
+	      "  --log-level L        error, warn, info or debug\n"
+	      "  --help               this help\n"
+	      "Exits on SIGINT/SIGTERM; 2 for a usage error.\n", f);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option lo[] = {
@@ -48,6 +62,7 @@ int main(int argc, char **argv)
 		{ "port-file", required_argument, NULL, 'p' },
 		{ "idle", required_argument, NULL, 'i' },
 		{ "log-level", required_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *listen = "127.0.0.1:8080", *port_file = NULL;
@@ -58,7 +73,7 @@ int main(int argc, char **argv)
 	struct tp_ws *ws;
 	int c, err;
 
-	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		switch (c) {
 		case 'l': listen = optarg; break;
 		case 't': o.token = optarg; break;
@@ -71,11 +86,18 @@ int main(int argc, char **argv)
 			}
 			atomic_store(&tp_log_level, tp_log_level_parse(optarg));
 			break;
+		case 'h':
+			usage(stdout);
+			return 0;
 		default:
-			fprintf(stderr, "usage: tp-signal [--listen ADDR:PORT] [--token T] "
-			                "[--port-file F] [--idle S] [--log-level L]\n");
+			usage(stderr);
 			return 2;
 		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "tp-signal: unexpected argument %s\n", argv[optind]);
+		usage(stderr);
+		return 2;
 	}
 	if (tp_addr_parse(&a, listen, 8080) != 0) {
 		fprintf(stderr, "tp-signal: bad listen address %s\n", listen);
