@@ -93,12 +93,28 @@ int tp_reply_send(struct tp_srv *s, const struct tp_reply *rp, struct tp_stun_wr
 int tp_reply_error(struct tp_srv *s, const struct tp_reply *rp, uint16_t code,
                    const uint16_t *unknown, size_t nunknown)
 {
+	return tp_reply_error_why(s, rp, code, NULL, unknown, nunknown);
+}
+
+/*
+ * The reason phrase is the standard one followed by why ("Forbidden: denied
+ * by denied-peer"), so a client's diagnostics can say what to change; not for
+ * 401 and 438, whose why would tell a guesser whether a user exists.
+ */
+int tp_reply_error_why(struct tp_srv *s, const struct tp_reply *rp, uint16_t code,
+                       const char *why, const uint16_t *unknown, size_t nunknown)
+{
 	struct tp_reply e = *rp;
 	struct tp_stun_wr w;
 	uint8_t buf[TP_REPLY_MAX];
+	char reason[256];
 
+	if (why && *why && code != 401 && code != 438)
+		snprintf(reason, sizeof(reason), "%s: %s", tp_error_reason(code), why);
+	else
+		snprintf(reason, sizeof(reason), "%s", tp_error_reason(code));
 	tp_reply_start(&e, &w, buf, sizeof(buf), TP_CLASS_ERROR);
-	tp_stun_put_error(&w, code, tp_error_reason(code));
+	tp_stun_put_error(&w, code, reason);
 	if (code == 401 || code == 438) {
 		e.authed = false; /* a challenge carries no integrity */
 		tp_auth_put_challenge(s, &e.ft, &w);
@@ -132,7 +148,7 @@ int tp_req_fail(struct tp_req *rq, uint16_t code, const char *why)
 	else
 		tp_info(&rq->log, "stun: %s: %u %s: %s", tp_method_name(rq->m->method), code,
 		        tp_error_reason(code), why);
-	tp_reply_error(rq->s, &rq->rp, code, rq->m->unknown, rq->m->nunknown);
+	tp_reply_error_why(rq->s, &rq->rp, code, why, rq->m->unknown, rq->m->nunknown);
 	return code;
 }
 

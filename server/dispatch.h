@@ -57,6 +57,9 @@ int tp_reply_send(struct tp_srv *s, const struct tp_reply *rp, struct tp_stun_wr
  * 401/438 (then no integrity), UNKNOWN-ATTRIBUTES for 420. */
 int tp_reply_error(struct tp_srv *s, const struct tp_reply *rp, uint16_t code,
                    const uint16_t *unknown, size_t nunknown);
+/* ... with why after the standard reason (not for 401/438). */
+int tp_reply_error_why(struct tp_srv *s, const struct tp_reply *rp, uint16_t code,
+                       const char *why, const uint16_t *unknown, size_t nunknown);
 
 /* The request's answers. Start a success response in rq->w: */
 void tp_req_begin(struct tp_req *rq);

@@ -409,9 +409,14 @@ static int channel_bind(struct tp_req *rq, struct tp_alloc *a)
 		return tp_req_fail(rq, 400, "CHANNEL-NUMBER or XOR-PEER-ADDRESS missing");
 	num = tp_attr_channel(cn);
 	if (num < TP_CHAN_MIN || num > chan_max(rq->s->conf))
-		return tp_req_fail(rq, 400, rq->s->conf->legacy_channels
-		                                    ? "channel number outside 0x4000-0x7FFF"
-		                                    : "channel number outside 0x4000-0x4FFF");
+		return tp_req_fail(rq, 400,
+		                   rq->s->conf->legacy_channels
+		                           ? "channel number outside 0x4000-0x7FFF"
+		                           : num > TP_CHAN_MAX && num <= TP_CHAN_MAX_RFC5766
+		                                     ? "channel number outside 0x4000-0x4FFF (RFC "
+		                                       "5766's 0x5000-0x7FFF needs legacy-channels = "
+		                                       "true)"
+		                                     : "channel number outside 0x4000-0x4FFF");
 	tp_attr_addr(rq->m, pa, &peer);
 	rc = peer_allowed(rq, a, &peer, true, &why);
 	if (rc)

@@ -162,10 +162,10 @@ relay)
 	# the Refresh with LIFETIME 0 left before dc-client exited; a loaded
 	# server may still be reading it
 	for _ in $(seq 30); do
-		grep -q "allocation deleted by client" "$tmp/turnpike.log" && break
+		grep -q "allocation ended: deleted by client" "$tmp/turnpike.log" && break
 		sleep 0.1
 	done
-	grep -q "allocation deleted by client" "$tmp/turnpike.log" ||
+	grep -q "allocation ended: deleted by client" "$tmp/turnpike.log" ||
 		fail "dc-client did not release its allocations"
 	;;
 sigkill)

@@ -194,6 +194,8 @@ static int write_conf(struct th_server *s)
 		fprintf(f, "realm = \"test\";\n");
 	if (!names_option(e, "relay-ip"))
 		fprintf(f, "relay-ip = [\"127.0.0.1\"];\n");
+	if (!names_option(e, "admin"))
+		fprintf(f, "admin = \"unix:%s/admin.sock\";\n", s->dir);
 	if (!names_option(e, "min-port"))
 		fprintf(f, "min-port = %u;\n", s->min_port);
 	if (!names_option(e, "max-port"))

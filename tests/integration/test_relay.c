@@ -129,6 +129,18 @@ static void test_data(const struct th_server *s)
 	CHECK_EQ(th_chanbind(&c, 0x4000, &p1.addr, &r), 0);
 	CHECK_EQ(th_chanbind(&c, 0x3FFF, &p2.addr, &r), 400);
 	CHECK_EQ(th_chanbind(&c, 0x5000, &p2.addr, &r), 400);
+	{
+		/* the reason names the option that accepts RFC 5766's range */
+		const struct tp_stun_attr *ec = tp_stun_find(&r.m, TP_ATTR_ERROR_CODE);
+		struct tp_error_code e;
+
+		CHECK(ec != NULL);
+		if (ec) {
+			tp_attr_error_code(ec, &e);
+			CHECK(e.reason_len > 0 && memmem(e.reason, e.reason_len, "legacy-channels",
+			                                 15) != NULL);
+		}
+	}
 	CHECK_EQ(th_chanbind(&c, 0x4000, &p2.addr, &r), 400); /* number bound to p1 */
 	CHECK_EQ(th_chanbind(&c, 0x4001, &p1.addr, &r), 400); /* p1 bound to 0x4000 */
 	CHECK_EQ(th_chanbind(&c, 0x4000, &p1.addr, &r), 0);   /* refresh */

@@ -159,6 +159,7 @@ class Server:
             "allowed-peer": '[ "127.0.0.0/8" ]',
             "default-lifetime": "60",
             "max-lifetime": "60",
+            "admin": '""',
         }
         if tls:
             self.cert, self.key = make_cert(self.dir, "server")
