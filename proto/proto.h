@@ -525,4 +525,7 @@ const char *tp_attr_name(uint16_t type);
 /* Standard reason phrase for an error code (RFC 8489 §14.8, RFC 8656 §19). */
 const char *tp_error_reason(uint16_t code);
 
+/* The TURN client without I/O: turn_client.h. */
+#include "turn_client.h"
+
 #endif
