@@ -1,7 +1,8 @@
 /*
  * frame.c - cutting a byte stream (TURN over TCP/TLS, RFC 8656 §12.5) into
  * STUN messages and ChannelData frames, demultiplexed by their first byte as
- * in RFC 7983: 0..3 STUN, 64..79 ChannelData, anything else is an error.
+ * in RFC 7983 (tp_demux): 0..3 STUN, 64..79 ChannelData, anything else is an
+ * error.
  * On a stream ChannelData is padded to 4, so its frame is 4 + pad4(length).
  * tp_frame_peek* read one header; tp_framer_next is the pull framer on top:
  * it says when a whole frame is in the caller's buffer and makes a framing
@@ -23,12 +24,16 @@ enum tp_perr tp_frame_peek_max(const uint8_t *b, size_t n, size_t max, uint16_t 
 
 	if (n == 0)
 		return TP_P_NEED_MORE;
-	if (b[0] <= 3)
+	switch (tp_demux(b[0], true, chan_max)) {
+	case TP_DEMUX_STUN:
 		*kind = TP_FRAME_STUN;
-	else if (b[0] >= 64 && b[0] <= (chan_max >> 8))
+		break;
+	case TP_DEMUX_CHANDATA:
 		*kind = TP_FRAME_CHANDATA;
-	else
-		return TP_P_NOT_STUN;
+		break;
+	default:
+		return TP_P_NOT_STUN;  /* a TLS record inside a TURN stream too */
+	}
 	if (n < 4)
 		return TP_P_NEED_MORE;
 	len = rd_u16(b + 2);

@@ -458,6 +458,32 @@ void tp_chan_put_header(uint8_t hdr[TP_CHAN_HDR_LEN], uint16_t chan, uint16_t le
 long tp_chan_encode(uint8_t *buf, size_t cap, uint16_t chan, const uint8_t *data,
                     size_t len, bool pad);
 
+/*
+ * RFC 7983 demultiplexing by the first byte of a datagram, or of a stream at
+ * the start of a connection (and of each frame on a TURN stream).
+ */
+enum tp_demux {
+	TP_DEMUX_OTHER = 0,   /* none of these: drop the datagram, close the stream */
+	TP_DEMUX_STUN,        /* 0..3 */
+	TP_DEMUX_ZRTP,        /* 16..19, datagrams */
+	TP_DEMUX_DTLS,        /* 20..63, datagrams */
+	TP_DEMUX_TLS,         /* 22, a stream: a TLS connection opens with a handshake
+	                       * record; the other record types (20 ChangeCipherSpec,
+	                       * 21 Alert, 23 ApplicationData) cannot open one */
+	TP_DEMUX_CHANDATA,    /* TURN ChannelData: 64..79, or 64..127 with chan_max =
+	                       * TP_CHAN_MAX_RFC5766 (RFC 7983 gives 80..127 to nobody) */
+	TP_DEMUX_RTP,         /* 128..191, RTP and RTCP, datagrams */
+};
+/*
+ * What a message starting with byte first is. stream: a TCP/TLS byte stream,
+ * where only STUN, ChannelData and a TLS handshake can come (RFC 8656 §12.5);
+ * else a datagram (UDP, or what DTLS carries). chan_max: the highest channel
+ * number accepted, TP_CHAN_MAX or TP_CHAN_MAX_RFC5766: its high byte bounds
+ * the ChannelData range.
+ */
+enum tp_demux tp_demux(uint8_t first, bool stream, uint16_t chan_max);
+const char *tp_demux_name(enum tp_demux d);  /* "stun", "dtls", ... */
+
 /* What a stream frame holds (RFC 7983 first-byte demultiplexing). */
 enum tp_frame_kind {
 	TP_FRAME_STUN = 1,      /* first byte 0..3 */

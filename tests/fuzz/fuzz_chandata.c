@@ -14,7 +14,7 @@
  *     the same frames in the same order and end in the same state (the same
  *     error, or NEED_MORE with the same bytes held and the same request); a
  *     NEED_MORE never asks for more than the buffer holds; an error is sticky.
- *     Every frame must be what tp_frame_peek says it is.
+ *     Every frame must be what tp_frame_peek and tp_demux say it is.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -64,6 +64,8 @@ static void on_frame(struct frames *f, enum tp_frame_kind kind, const uint8_t *f
 	ASSERT(len <= FRAMER_CAP);
 	ASSERT(tp_frame_peek(frame, len, FRAMER_CAP, &flen, &k2) == TP_P_OK);
 	ASSERT(flen == len && k2 == kind);
+	ASSERT(tp_demux(frame[0], true, TP_CHAN_MAX) ==
+	       (kind == TP_FRAME_STUN ? TP_DEMUX_STUN : TP_DEMUX_CHANDATA));
 	if (kind == TP_FRAME_STUN) {
 		struct tp_stun_msg m;
 
