@@ -304,6 +304,7 @@ static int put_credentials(struct tp_tc *c, struct tp_stun_wr *w)
 		tp_stun_put(w, TP_ATTR_PASSWORD_ALGORITHMS, c->algs, c->algs_len);
 	if (named)
 		tp_stun_put_pw_alg(w, alg);
+	w->crypto = c->o.crypto;
 	mi256 = c->o.mi == TP_TC_MI_SHA256 ||
 	        (c->o.mi == TP_TC_MI_AUTO && c->algs_len && c->o.alg != TP_TC_ALG_RFC5389);
 	if (mi256)
@@ -460,7 +461,8 @@ static enum tp_tc_res challenge(struct tp_tc *c, const struct tp_tc_pending *p,
 	tp_attr_str(nonce, &ns, &nlen);
 	if (realm)
 		tp_attr_str(realm, &rs, &rlen);
-	if (nlen == 0 || nlen > sizeof(c->nonce) || (realm && (rlen == 0 || rlen > sizeof(c->realm))) ||
+	if (nlen == 0 || nlen > sizeof(c->nonce) ||
+	    (realm && (rlen == 0 || rlen > sizeof(c->realm))) ||
 	    (algs && algs->len > sizeof(c->algs)))
 		return TP_TC_AUTH_UNUSABLE;
 	take_challenge(c, rs, rlen, ns, nlen, algs ? algs->val : NULL, algs ? algs->len : 0);
@@ -510,9 +512,9 @@ enum tp_tc_res tp_tc_recv(struct tp_tc *c, const uint8_t *b, size_t n, struct tp
 		enum tp_perr e = TP_P_NO_INTEGRITY;
 
 		if (r->m.mi256 >= 0)
-			e = tp_stun_verify_mi256(&r->m, p->key, p->key_len);
+			e = tp_stun_verify_mi256_with(c->o.crypto, &r->m, p->key, p->key_len);
 		else if (r->m.mi >= 0)
-			e = tp_stun_verify_mi(&r->m, p->key, p->key_len);
+			e = tp_stun_verify_mi_with(c->o.crypto, &r->m, p->key, p->key_len);
 		if (e == TP_P_INTEGRITY_BAD)
 			return TP_TC_INTEGRITY_BAD;
 		if (e != TP_P_OK)

@@ -65,6 +65,8 @@ struct tp_tc_opts {
 	uint8_t mi;          /* enum tp_tc_mi */
 	bool userhash;       /* USERHASH instead of USERNAME (RFC 8489 §14.4) */
 	bool fingerprint;    /* FINGERPRINT on every request */
+	struct tp_crypto *crypto; /* optional HMAC cache for signing and checking
+	                      * (borrowed, one per thread: tp_crypto_new); NULL: none */
 };
 
 /* tp_tc_finish flags */

@@ -495,6 +495,43 @@ static void test_variants(void)
 	CHECK_EQ(tp_tc_set_key(&c, "kim", 3, TP_PWALG_SHA256, key, 16), -EINVAL);
 	CHECK_EQ(tp_tc_set_key(&c, "kim", 3, 7, key, 16), -EINVAL);
 	tp_tc_clear(&c);
+	/* with an HMAC cache: the same bytes signed, the same answers checked */
+	{
+		struct tp_crypto *cc = tp_crypto_new();
+		uint8_t req2[512];
+		long n2;
+
+		CHECK(cc != NULL);
+		key_of(TP_PWALG_SHA256, "alice", "test", "alicepw", key, &klen);
+		for (int i = 0; i < 2; i++) {
+			tp_tc_init(&c, &(struct tp_tc_opts){ .alg = TP_PWALG_SHA256,
+			                                     .crypto = i ? cc : NULL });
+			tp_tc_set_password(&c, "alice", 5, "alicepw", 7);
+			tp_tc_set_challenge(&c, "test", 4, nonce1, strlen(nonce1), algs_md5_sha,
+			                    sizeof(algs_md5_sha));
+			if (i == 0) {
+				n2 = request(&c, req2, sizeof(req2), TP_METHOD_REFRESH,
+				             (const uint8_t *)"fixed-tid-12", 0);
+				continue;
+			}
+			n = request(&c, req, sizeof(req), TP_METHOD_REFRESH,
+			            (const uint8_t *)"fixed-tid-12", 0);
+			CHECK(n == n2 && n > 0 && memcmp(req, req2, (size_t)n) == 0);
+			key[0] ^= 1;
+			rlen = answer(resp, sizeof(resp), req, (size_t)n,
+			              &(struct answer){ .cls = TP_CLASS_SUCCESS, .key = key,
+			                                .key_len = klen, .mi256 = true });
+			CHECK_EQ(tp_tc_recv(&c, resp, rlen, &r), TP_TC_INTEGRITY_BAD);
+			key[0] ^= 1;
+			rlen = answer(resp, sizeof(resp), req, (size_t)n,
+			              &(struct answer){ .cls = TP_CLASS_SUCCESS, .key = key,
+			                                .key_len = klen, .mi256 = true });
+			CHECK_EQ(tp_tc_recv(&c, resp, rlen, &r), TP_TC_SUCCESS);
+			CHECK(r.authenticated);
+		}
+		tp_tc_clear(&c);
+		tp_crypto_free(cc);
+	}
 	/* tp_tc_clear wipes the secrets */
 	{
 		static const uint8_t zero[sizeof(c.pass)];
