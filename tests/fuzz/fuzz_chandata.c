@@ -201,7 +201,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	e1 = cut_whole(&whole, data, size);
 	e2 = cut_pieces(&pieces, data, size, s0 | 1, s1);
 	if (e1.e != e2.e)
-		FAIL("whole cut ended in %s, piecewise in %s", tp_perr_str(e1.e), tp_perr_str(e2.e));
+		FAIL("whole cut ended in %s, piecewise in %s", tp_perr_str(e1.e),
+		     tp_perr_str(e2.e));
 	ASSERT(e1.held == e2.held && e1.need == e2.need);
 	ASSERT(whole.n == pieces.n);
 	for (size_t i = 0; i < whole.n; i++)

@@ -617,8 +617,8 @@ static int transact(struct th_client *c, uint16_t method, const struct th_attrs 
 			v = tp_tc_recv(&tc, r->buf, (size_t)k, &cr);
 			/* not the answer; a bad MAC is discarded (RFC 8489 §9.2.5), while
 			 * unauthenticated answers (a 400, a 420) are what tests look at */
-			if (v == TP_TC_NOT_RESPONSE || v == TP_TC_NOT_OURS || v == TP_TC_MALFORMED ||
-			    v == TP_TC_INTEGRITY_BAD)
+			if (v == TP_TC_NOT_RESPONSE || v == TP_TC_NOT_OURS ||
+			    v == TP_TC_MALFORMED || v == TP_TC_INTEGRITY_BAD)
 				continue;
 			*res = (int)v;
 			r->len = (size_t)k;

@@ -70,7 +70,8 @@ struct turn_cli *turn_new(struct px *x, const struct probe_creds *cr)
 		snprintf(pass, sizeof(pass), "%s", cr->pass);
 	}
 	if (user[0])
-		t->have_creds = tp_tc_set_password(&t->tc, user, strlen(user), pass, strlen(pass)) == 0;
+		t->have_creds =
+			tp_tc_set_password(&t->tc, user, strlen(user), pass, strlen(pass)) == 0;
 	OPENSSL_cleanse(pass, sizeof(pass));
 	return t;
 }
@@ -201,7 +202,8 @@ static int request(struct turn_cli *t, const struct req_spec *rs, uint8_t *buf, 
 		}
 		if (res == TP_TC_SUCCESS)
 			return 0;
-		note = res == TP_TC_DOWNGRADE || res == TP_TC_AUTH_UNUSABLE ? tp_tc_res_str(res) : NULL;
+		note = res == TP_TC_DOWNGRADE || res == TP_TC_AUTH_UNUSABLE ? tp_tc_res_str(res)
+		                                                               : NULL;
 		t->fail.code = r->code;
 		snprintf(t->reason, sizeof(t->reason), "%u %.*s%s%s%s", r->code,
 		         (int)(r->reason_len > 80 ? 80 : r->reason_len), r->reason ? r->reason : "",

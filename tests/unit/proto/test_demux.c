@@ -43,7 +43,8 @@ static enum tp_demux expect(const struct range *r, size_t n, unsigned b)
 static void test_table(void)
 {
 	for (unsigned b = 0; b < 256; b++) {
-		CHECK_EQ(tp_demux((uint8_t)b, false, TP_CHAN_MAX), expect(datagram, N(datagram), b));
+		CHECK_EQ(tp_demux((uint8_t)b, false, TP_CHAN_MAX),
+		         expect(datagram, N(datagram), b));
 		CHECK_EQ(tp_demux((uint8_t)b, false, TP_CHAN_MAX_RFC5766),
 		         expect(datagram_5766, N(datagram_5766), b));
 		CHECK_EQ(tp_demux((uint8_t)b, true, TP_CHAN_MAX), expect(stream, N(stream), b));
