@@ -494,9 +494,9 @@ enum tp_tc_res tp_tc_recv(struct tp_tc *c, const uint8_t *b, size_t n, struct tp
 	if (!p || p->method != r->m.method)
 		return TP_TC_NOT_OURS;
 	fill(r);
-
+	is_challenge = r->m.cls == TP_CLASS_ERROR && (r->code == 401 || r->code == 438);
 	nonce = tp_stun_find(&r->m, TP_ATTR_NONCE);
-	if (nonce && !tp_stun_find(&r->m, TP_ATTR_PASSWORD_ALGORITHMS)) {
+	if (is_challenge && nonce && !tp_stun_find(&r->m, TP_ATTR_PASSWORD_ALGORITHMS)) {
 		const char *s;
 		size_t len;
 
@@ -506,8 +506,8 @@ enum tp_tc_res tp_tc_recv(struct tp_tc *c, const uint8_t *b, size_t n, struct tp
 			return TP_TC_DOWNGRADE;
 		}
 	}
-	is_challenge = r->m.cls == TP_CLASS_ERROR && (r->code == 401 || r->code == 438);
-	/* a challenge is unauthenticated by nature: it is not checked */
+	/* a challenge is unauthenticated by nature: it is not checked; any other
+	 * answer to a signed request must carry the request key's MAC */
 	if (p->signed_ && !is_challenge) {
 		enum tp_perr e = TP_P_NO_INTEGRITY;
 

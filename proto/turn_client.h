@@ -84,9 +84,9 @@ enum tp_tc_res {
 	TP_TC_AUTH_UNUSABLE, /* a challenge the client cannot answer: no credentials,
 	                      * REALM or NONCE missing or too long, no supported algorithm
 	                      * in PASSWORD-ALGORITHMS, or a list too long to echo */
-	TP_TC_DOWNGRADE,     /* the nonce cookie says the server offers password
-	                      * algorithms but PASSWORD-ALGORITHMS is absent (a bid-down,
-	                      * RFC 8489 §9.2.5): not retried */
+	TP_TC_DOWNGRADE,     /* a 401/438 whose nonce cookie says the server offers
+	                      * password algorithms, without PASSWORD-ALGORITHMS (a
+	                      * bid-down, RFC 8489 §9.2.5): not retried */
 	/* the transaction stays pending: the response is to be discarded as if it
 	 * had never been received (over UDP keep retransmitting; over a stream, RFC
 	 * 8489 §9.2.5 ends the transaction: tp_tc_cancel) */
