@@ -458,15 +458,42 @@ void tp_chan_put_header(uint8_t hdr[TP_CHAN_HDR_LEN], uint16_t chan, uint16_t le
 long tp_chan_encode(uint8_t *buf, size_t cap, uint16_t chan, const uint8_t *data,
                     size_t len, bool pad);
 
+/*
+ * RFC 7983 demultiplexing by the first byte of a datagram, or of a stream at
+ * the start of a connection (and of each frame on a TURN stream).
+ */
+enum tp_demux {
+	TP_DEMUX_OTHER = 0,   /* none of these: drop the datagram, close the stream */
+	TP_DEMUX_STUN,        /* 0..3 */
+	TP_DEMUX_ZRTP,        /* 16..19, datagrams */
+	TP_DEMUX_DTLS,        /* 20..63, datagrams */
+	TP_DEMUX_TLS,         /* 22, a stream: a TLS connection opens with a handshake
+	                       * record; the other record types (20 ChangeCipherSpec,
+	                       * 21 Alert, 23 ApplicationData) cannot open one */
+	TP_DEMUX_CHANDATA,    /* TURN ChannelData: 64..79, or 64..127 with chan_max =
+	                       * TP_CHAN_MAX_RFC5766 (RFC 7983 gives 80..127 to nobody) */
+	TP_DEMUX_RTP,         /* 128..191, RTP and RTCP, datagrams */
+};
+/*
+ * What a message starting with byte first is. stream: a TCP/TLS byte stream,
+ * where only STUN, ChannelData and a TLS handshake can come (RFC 8656 §12.5);
+ * else a datagram (UDP, or what DTLS carries). chan_max: the highest channel
+ * number accepted, TP_CHAN_MAX or TP_CHAN_MAX_RFC5766: its high byte bounds
+ * the ChannelData range.
+ */
+enum tp_demux tp_demux(uint8_t first, bool stream, uint16_t chan_max);
+const char *tp_demux_name(enum tp_demux d);  /* "stun", "dtls", ... */
+
 /* What a stream frame holds (RFC 7983 first-byte demultiplexing). */
 enum tp_frame_kind {
 	TP_FRAME_STUN = 1,      /* first byte 0..3 */
-	TP_FRAME_CHANDATA = 2,  /* first byte 64..79 */
+	TP_FRAME_CHANDATA = 2,  /* first byte 64..79 (64..127 with the RFC 5766 range) */
 };
 
 /*
- * Look at the start of a stream buffer (TURN over TCP/TLS, RFC 8656 §12.5) and
- * tell the length of the first frame: STUN = 20 + length; ChannelData = 4 +
+ * The stateless step under tp_framer_next: look at the start of a stream
+ * buffer (TURN over TCP/TLS, RFC 8656 §12.5) and tell the length of the first
+ * frame: STUN = 20 + length; ChannelData = 4 +
  * length rounded up to 4. Returns TP_P_OK with *frame_len and *kind,
  * TP_P_NEED_MORE when fewer than 4 bytes are there (a bad first byte is reported
  * as TP_P_NOT_STUN as soon as it is there; the frame itself may be
@@ -482,23 +509,40 @@ enum tp_perr tp_frame_peek_max(const uint8_t *b, size_t n, size_t max, uint16_t 
                                size_t *frame_len, enum tp_frame_kind *kind);
 
 /*
- * A stream framer over a caller-owned buffer: feed it bytes as they arrive, in
- * any chunking; it calls fn once per complete frame, in order. A framing error
- * is sticky: the connection must be closed (the stream has lost sync).
+ * The stream framer (TURN over TCP/TLS): a pull framer over the caller's own
+ * buffer, which holds the stream's bytes not yet consumed, starting at a frame
+ * boundary (an evbuffer, a read buffer). The framer keeps no bytes, only its
+ * limits and its sticky error: a framing error means the stream has lost sync,
+ * and every later call returns that error (close the connection).
+ *
+ *	tp_framer_init(&f, 4096, TP_CHAN_MAX);     (frames up to 4096 bytes)
+ *	while ((e = tp_framer_next(&f, b, n, &len, &kind)) == TP_P_OK) {
+ *		handle(kind, b, len);      (a whole STUN message or ChannelData)
+ *		consume len bytes;
+ *	}
+ *	TP_P_NEED_MORE: read until the buffer holds len bytes, then call again.
+ *	anything else: close.
+ *
+ * A buffer of max bytes always suffices: NEED_MORE never asks for more.
  */
-typedef int (*tp_frame_fn)(void *ctx, enum tp_frame_kind kind, const uint8_t *frame,
-                           size_t len);
 struct tp_framer {
-	uint8_t *buf;      /* borrowed, cap bytes */
-	size_t cap;        /* also the cap on a frame's length */
-	size_t len;        /* bytes held (a partial frame) */
-	enum tp_perr err;
+	size_t max;          /* the longest frame accepted, header included */
+	uint16_t chan_max;   /* TP_CHAN_MAX, or TP_CHAN_MAX_RFC5766 for the legacy range */
+	enum tp_perr err;    /* TP_P_OK while in sync, else the sticky error */
 };
-void tp_framer_init(struct tp_framer *f, uint8_t *buf, size_t cap);
-/* Returns TP_P_OK, or the framing error. If fn returns non-zero, feeding stops and
- * tp_framer_feed returns TP_P_OK with the rest of the input dropped. */
-enum tp_perr tp_framer_feed(struct tp_framer *f, const uint8_t *b, size_t n,
-                            tp_frame_fn fn, void *ctx);
+void tp_framer_init(struct tp_framer *f, size_t max, uint16_t chan_max);
+/*
+ * The first frame of b[0..n): TP_P_OK with its length in *frame_len and its
+ * kind in *kind when it is all there (bytes after it are the next frames');
+ * TP_P_NEED_MORE with *frame_len = how many bytes b must hold before the next
+ * call can tell more (4 until the header is in, then the whole frame's
+ * length, never over max); or a framing error, sticky: TP_P_NOT_STUN (a first
+ * byte neither STUN nor ChannelData, seen as soon as it is there),
+ * TP_P_BAD_LENGTH (a STUN length not a multiple of 4), TP_P_FRAME_TOO_LONG.
+ * On a stream ChannelData is padded to 4: its frame is 4 + pad4(length).
+ */
+enum tp_perr tp_framer_next(struct tp_framer *f, const uint8_t *b, size_t n, size_t *frame_len,
+                            enum tp_frame_kind *kind);
 
 /* ------------------------------------------------------------------ */
 /* Helpers                                                            */
@@ -524,5 +568,8 @@ const char *tp_method_name(uint16_t method);
 const char *tp_attr_name(uint16_t type);
 /* Standard reason phrase for an error code (RFC 8489 §14.8, RFC 8656 §19). */
 const char *tp_error_reason(uint16_t code);
+
+/* The TURN client without I/O: turn_client.h. */
+#include "turn_client.h"
 
 #endif

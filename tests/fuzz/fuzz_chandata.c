@@ -7,10 +7,14 @@
  *     without padding) must give back a message that decodes to the same
  *     channel and bytes, and the RFC 5766 range must accept whatever the RFC 8656
  *     range does.
- *  2. The same bytes as a TURN-over-TCP stream: fed to tp_framer whole, and fed
- *     again in pieces whose sizes the fuzzer chooses; both must deliver the same
- *     frames in the same order and end in the same state. Every frame must be
- *     what tp_frame_peek says it is.
+ *  2. The same bytes as a TURN-over-TCP stream, cut by the pull framer: once
+ *     straight from the input (all bytes there), and once as a connection
+ *     reads it, in pieces whose sizes the fuzzer chooses, into a buffer of
+ *     the framer's max from which whole frames are consumed. Both must give
+ *     the same frames in the same order and end in the same state (the same
+ *     error, or NEED_MORE with the same bytes held and the same request); a
+ *     NEED_MORE never asks for more than the buffer holds; an error is sticky.
+ *     Every frame must be what tp_frame_peek and tp_demux say it is.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -44,15 +48,24 @@ struct frames {
 
 static struct frames whole, pieces;
 
-static int on_frame(void *ctx, enum tp_frame_kind kind, const uint8_t *frame, size_t len)
+/* How a cut ended. */
+struct end {
+	enum tp_perr e;
+	size_t held;         /* bytes after the last frame */
+	size_t need;         /* NEED_MORE: what the framer asked for */
+};
+
+static void on_frame(struct frames *f, enum tp_frame_kind kind, const uint8_t *frame,
+                     size_t len)
 {
-	struct frames *f = ctx;
 	enum tp_frame_kind k2;
 	size_t flen;
 
 	ASSERT(len <= FRAMER_CAP);
 	ASSERT(tp_frame_peek(frame, len, FRAMER_CAP, &flen, &k2) == TP_P_OK);
 	ASSERT(flen == len && k2 == kind);
+	ASSERT(tp_demux(frame[0], true, TP_CHAN_MAX) ==
+	       (kind == TP_FRAME_STUN ? TP_DEMUX_STUN : TP_DEMUX_CHANDATA));
 	if (kind == TP_FRAME_STUN) {
 		struct tp_stun_msg m;
 
@@ -73,7 +86,6 @@ static int on_frame(void *ctx, enum tp_frame_kind kind, const uint8_t *frame, si
 	f->n++;
 	memcpy(f->data + f->bytes, frame, len);
 	f->bytes += len;
-	return 0;
 }
 
 static void check_chan(const uint8_t *b, size_t n)
@@ -108,41 +120,73 @@ static void check_chan(const uint8_t *b, size_t n)
 	}
 }
 
-static enum tp_perr feed_all(struct frames *f, const uint8_t *b, size_t n,
-                             uint8_t s0, uint8_t s1)
+/* All bytes there: frames are taken straight from the input. */
+static struct end cut_whole(struct frames *f, const uint8_t *b, size_t n)
 {
-	static uint8_t fbuf[FRAMER_CAP];
 	struct tp_framer fr;
-	enum tp_perr e = TP_P_OK;
-	size_t off = 0;
+	struct end r;
+	enum tp_frame_kind kind;
+	size_t off = 0, flen = 0;
+
+	f->n = 0;
+	f->bytes = 0;
+	tp_framer_init(&fr, FRAMER_CAP, TP_CHAN_MAX);
+	while ((r.e = tp_framer_next(&fr, b + off, n - off, &flen, &kind)) == TP_P_OK) {
+		on_frame(f, kind, b + off, flen);
+		off += flen;
+	}
+	r.held = n - off;
+	r.need = r.e == TP_P_NEED_MORE ? flen : 0;
+	if (r.e != TP_P_NEED_MORE)  /* a broken stream stays broken */
+		ASSERT(tp_framer_next(&fr, b, n, &flen, &kind) == r.e);
+	return r;
+}
+
+/* As a connection reads: pieces into a buffer of FRAMER_CAP bytes. */
+static struct end cut_pieces(struct frames *f, const uint8_t *b, size_t n, uint8_t s0,
+                             uint8_t s1)
+{
+	static uint8_t rx[FRAMER_CAP];
+	struct tp_framer fr;
+	struct end r = { .e = TP_P_NEED_MORE, .need = TP_CHAN_HDR_LEN };
+	enum tp_frame_kind kind;
+	size_t off = 0, have = 0, flen = 0;
 	unsigned step = 0;
 
 	f->n = 0;
 	f->bytes = 0;
-	tp_framer_init(&fr, fbuf, sizeof(fbuf));
-	if (s0 == 0 && s1 == 0)
-		return tp_framer_feed(&fr, b, n, on_frame, f);
-	while (off < n) {
+	tp_framer_init(&fr, FRAMER_CAP, TP_CHAN_MAX);
+	while (off < n && r.e == TP_P_NEED_MORE) {
 		/* piece sizes cycle through 1..s0+1 and 1..s1+1, so both tiny and
 		 * header-straddling cuts occur */
 		size_t want = 1 + (step & 1 ? s1 : s0) % (unsigned)(1 + (step % 7) * 37);
 		size_t take = n - off < want ? n - off : want;
 
-		e = tp_framer_feed(&fr, b + off, take, on_frame, f);
+		if (take > sizeof(rx) - have)
+			take = sizeof(rx) - have;
+		ASSERT(take > 0);  /* the framer's max always suffices as a buffer */
+		memcpy(rx + have, b + off, take);
+		have += take;
 		off += take;
 		step++;
-		if (e != TP_P_OK)
-			break;
+		while ((r.e = tp_framer_next(&fr, rx, have, &flen, &kind)) == TP_P_OK) {
+			on_frame(f, kind, rx, flen);
+			memmove(rx, rx + flen, have - flen);
+			have -= flen;
+		}
+		if (r.e == TP_P_NEED_MORE)
+			ASSERT(flen > have && flen <= FRAMER_CAP);
 	}
-	/* a broken stream stays broken */
-	if (e != TP_P_OK)
-		ASSERT(tp_framer_feed(&fr, b, n, on_frame, f) == e);
-	return e;
+	r.held = have + (n - off);  /* bytes not framed: held, or not read yet */
+	r.need = r.e == TP_P_NEED_MORE ? (n ? flen : TP_CHAN_HDR_LEN) : 0;
+	if (r.e != TP_P_NEED_MORE)
+		ASSERT(tp_framer_next(&fr, b, n, &flen, &kind) == r.e);
+	return r;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	enum tp_perr e1, e2;
+	struct end e1, e2;
 	uint8_t s0, s1;
 
 	if (size < 2)
@@ -154,10 +198,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	check_chan(data, size);
 
-	e1 = feed_all(&whole, data, size, 0, 0);
-	e2 = feed_all(&pieces, data, size, s0 | 1, s1);
-	if (e1 != e2)
-		FAIL("whole feed ended in %s, piecewise in %s", tp_perr_str(e1), tp_perr_str(e2));
+	e1 = cut_whole(&whole, data, size);
+	e2 = cut_pieces(&pieces, data, size, s0 | 1, s1);
+	if (e1.e != e2.e)
+		FAIL("whole cut ended in %s, piecewise in %s", tp_perr_str(e1.e),
+		     tp_perr_str(e2.e));
+	ASSERT(e1.held == e2.held && e1.need == e2.need);
 	ASSERT(whole.n == pieces.n);
 	for (size_t i = 0; i < whole.n; i++)
 		ASSERT(whole.kind[i] == pieces.kind[i] && whole.len[i] == pieces.len[i]);

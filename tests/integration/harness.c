@@ -242,22 +242,21 @@ bool th_server_log_has(const struct th_server *s, const char *text)
 
 static int ping(const struct th_server *s)
 {
+	struct tp_tc tc;
 	struct tp_stun_wr w;
-	uint8_t buf[64], tid[TP_STUN_TID_LEN], in[512];
-	struct tp_addr from;
-	struct tp_stun_msg m;
-	long n;
+	struct tp_tc_resp r;
+	uint8_t buf[64], in[512];
+	long n = -1;
 	int fd = th_udp_open("127.0.0.1", NULL), ok = -1;
 
 	if (fd < 0)
 		return -1;
-	tp_stun_new_tid(tid);
-	tp_stun_wr_init(&w, buf, sizeof(buf), TP_METHOD_BINDING, TP_CLASS_REQUEST, tid);
-	n = tp_stun_wr_finish(&w);
+	tp_tc_init(&tc, NULL);
+	if (tp_tc_begin(&tc, &w, buf, sizeof(buf), TP_METHOD_BINDING, NULL) == 0)
+		n = tp_tc_finish(&tc, &w, 0);
 	if (n > 0 && th_udp_send(fd, &s->addr, buf, (size_t)n) == 0) {
-		n = th_udp_recv(fd, in, sizeof(in), 100, &from);
-		if (n > 0 && tp_stun_decode(&m, in, (size_t)n, NULL) == TP_P_OK &&
-		    memcmp(m.tid, tid, TP_STUN_TID_LEN) == 0)
+		n = th_udp_recv(fd, in, sizeof(in), 100, NULL);
+		if (n > 0 && tp_tc_recv(&tc, in, (size_t)n, &r) == TP_TC_SUCCESS)
 			ok = 0;
 	}
 	close(fd);
@@ -529,152 +528,130 @@ void th_client_close(struct th_client *c)
 	c->fd = -1;
 }
 
-static int make_key(const struct th_client *c, uint8_t key[TP_KEY_MAX], size_t *klen)
+/*
+ * The protocol is proto's client (tp_tc); what the harness adds is the socket,
+ * the retransmissions and the test's knobs. The knobs live in th_client where
+ * tests set them (user, pass, realm, nonce, pw_algs, alg, ...), so each
+ * transaction loads them into a fresh tp_tc and stores back what a challenge
+ * taught it.
+ */
+static int load(const struct th_client *c, struct tp_tc *tc)
 {
-	uint16_t alg = c->alg ? c->alg : TP_PWALG_MD5;
+	const struct tp_tc_opts o = {
+		/* alg 0 is the legacy client: MD5 without PASSWORD-ALGORITHM(S) */
+		.alg = c->alg ? c->alg : TP_TC_ALG_RFC5389,
+		.mi = c->use_mi256 ? TP_TC_MI_SHA256 : TP_TC_MI_SHA1,
+		.userhash = c->userhash,
+		.fingerprint = c->fingerprint,
+	};
+	int rc = 0;
 
-	if (c->rawkey) {
-		memcpy(key, c->rawkey, 16);
-		*klen = 16;
-		return 0;
-	}
-	return tp_key_long_term((enum tp_pw_alg)alg, c->user, strlen(c->user), c->realm,
-	                        strlen(c->realm), c->pass, strlen(c->pass), key, klen) ==
-	                       TP_P_OK
-	               ? 0
-	               : -1;
+	tp_tc_init(tc, &o);
+	if (c->user[0] && c->rawkey)
+		rc = tp_tc_set_key(tc, c->user, strlen(c->user), TP_PWALG_MD5, c->rawkey, 16);
+	else if (c->user[0])
+		rc = tp_tc_set_password(tc, c->user, strlen(c->user), c->pass, strlen(c->pass));
+	if (rc == 0 && c->realm[0] && c->nonce[0])
+		rc = tp_tc_set_challenge(tc, c->realm, strlen(c->realm), c->nonce, strlen(c->nonce),
+		                         c->pw_algs_len ? c->pw_algs : NULL, c->pw_algs_len);
+	return rc;
 }
 
-static long build(struct th_client *c, uint8_t *buf, size_t cap, uint16_t method,
-                  uint8_t cls, const struct th_attrs *at, bool auth)
+static void store(struct th_client *c, const struct tp_tc *tc)
 {
-	struct tp_stun_wr w;
+	const char *realm, *nonce;
+	const uint8_t *algs;
+	size_t rl, nl, al;
 
+	tp_tc_challenge(tc, &realm, &rl, &nonce, &nl, &algs, &al);
+	snprintf(c->realm, sizeof(c->realm), "%.*s", (int)rl, realm);
+	snprintf(c->nonce, sizeof(c->nonce), "%.*s", (int)nl, nonce);
+	memcpy(c->pw_algs, algs, al);
+	c->pw_algs_len = al;
+}
+
+static void next_tid(struct th_client *c)
+{
 	if (c->tid)
 		memcpy(c->last_tid, c->tid, TP_STUN_TID_LEN);
 	else
 		tp_stun_new_tid(c->last_tid);
-	tp_stun_wr_init(&w, buf, cap, method, cls, c->last_tid);
-	put_items(&w, at);
-	if (auth && c->user[0] && c->nonce[0]) {
-		uint8_t key[TP_KEY_MAX];
-		size_t klen = 0;
+}
 
-		if (c->userhash) {
-			uint8_t h[32];
+/* One transaction; *res: what the client made of the answer (or -1). */
+static int transact(struct th_client *c, uint16_t method, const struct th_attrs *at, bool auth,
+                    struct th_resp *r, int *res)
+{
+	struct tp_tc tc;
+	struct tp_stun_wr w;
+	uint8_t out[2048];
+	int rto = c->rto_ms > 0 ? c->rto_ms : 200, rc = load(c, &tc);
+	long n = -1;
 
-			tp_userhash(c->user, strlen(c->user), c->realm, strlen(c->realm), h);
-			tp_stun_put(&w, TP_ATTR_USERHASH, h, 32);
-		} else {
-			tp_stun_put_str(&w, TP_ATTR_USERNAME, c->user, strlen(c->user));
-		}
-		tp_stun_put_str(&w, TP_ATTR_REALM, c->realm, strlen(c->realm));
-		tp_stun_put_str(&w, TP_ATTR_NONCE, c->nonce, strlen(c->nonce));
-		if (c->alg) {
-			tp_stun_put(&w, TP_ATTR_PASSWORD_ALGORITHMS, c->pw_algs, c->pw_algs_len);
-			tp_stun_put_pw_alg(&w, c->alg);
-		}
-		if (make_key(c, key, &klen) != 0)
-			return -1;
-		if (c->use_mi256)
-			tp_stun_put_mi256(&w, key, klen, 32);
-		else
-			tp_stun_put_mi(&w, key, klen);
+	r->code = -1;
+	r->len = 0;
+	*res = -1;
+	next_tid(c);
+	if (rc == 0)
+		rc = tp_tc_begin(&tc, &w, out, sizeof(out), method, c->last_tid);
+	if (rc == 0) {
+		put_items(&w, at);
+		n = tp_tc_finish(&tc, &w, auth ? 0 : TP_TC_NOAUTH);
 	}
-	if (c->fingerprint)
-		tp_stun_put_fingerprint(&w);
-	return tp_stun_wr_finish(&w);
+	if (rc != 0 || n < 0) {
+		fprintf(stderr, "th_transact: cannot encode the request (%ld)\n", rc ? rc : n);
+		goto out;
+	}
+	for (int t = 0; t < (c->tries > 0 ? c->tries : 5) && *res < 0; t++, rto *= 2) {
+		long deadline = now_ms() + rto;
+
+		th_udp_send(c->fd, &c->server, out, (size_t)n);
+		while (*res < 0) {
+			long left = deadline - now_ms(), k;
+			struct tp_tc_resp cr;
+			enum tp_tc_res v;
+
+			if (left <= 0)
+				break;
+			k = th_udp_recv(c->fd, r->buf, sizeof(r->buf), (int)left, NULL);
+			if (k <= 0)
+				break;
+			v = tp_tc_recv(&tc, r->buf, (size_t)k, &cr);
+			/* not the answer; a bad MAC is discarded (RFC 8489 §9.2.5), while
+			 * unauthenticated answers (a 400, a 420) are what tests look at */
+			if (v == TP_TC_NOT_RESPONSE || v == TP_TC_NOT_OURS ||
+			    v == TP_TC_MALFORMED || v == TP_TC_INTEGRITY_BAD)
+				continue;
+			*res = (int)v;
+			r->len = (size_t)k;
+			r->m = cr.m;
+			r->code = cr.code;
+		}
+	}
+	store(c, &tc);
+out:
+	tp_tc_clear(&tc);
+	return r->code;
 }
 
 int th_transact(struct th_client *c, uint16_t method, const struct th_attrs *at, bool auth,
                 struct th_resp *r)
 {
-	uint8_t out[2048];
-	long n = build(c, out, sizeof(out), method, TP_CLASS_REQUEST, at, auth);
-	int rto = c->rto_ms > 0 ? c->rto_ms : 200;
+	int res;
 
-	r->code = -1;
-	r->len = 0;
-	if (n < 0) {
-		fprintf(stderr, "th_transact: cannot encode the request (%ld)\n", n);
-		return -1;
-	}
-	for (int t = 0; t < (c->tries > 0 ? c->tries : 5); t++, rto *= 2) {
-		long deadline = now_ms() + rto;
-
-		th_udp_send(c->fd, &c->server, out, (size_t)n);
-		for (;;) {
-			long left = deadline - now_ms();
-			struct tp_addr from;
-			long k;
-
-			if (left <= 0)
-				break;
-			k = th_udp_recv(c->fd, r->buf, sizeof(r->buf), (int)left, &from);
-			if (k <= 0)
-				break;
-			if (tp_stun_decode(&r->m, r->buf, (size_t)k, NULL) != TP_P_OK)
-				continue;
-			if (r->m.classic || memcmp(r->m.tid, c->last_tid, TP_STUN_TID_LEN) != 0 ||
-			    r->m.method != method ||
-			    (r->m.cls != TP_CLASS_SUCCESS && r->m.cls != TP_CLASS_ERROR))
-				continue;
-			r->len = (size_t)k;
-			r->code = 0;
-			if (r->m.cls == TP_CLASS_ERROR) {
-				const struct tp_stun_attr *e = tp_stun_find(&r->m, TP_ATTR_ERROR_CODE);
-				struct tp_error_code ec = { 0 };
-
-				if (e)
-					tp_attr_error_code(e, &ec);
-				r->code = e ? ec.code : 600;
-			}
-			return r->code;
-		}
-	}
-	return -1;
-}
-
-static void learn_challenge(struct th_client *c, const struct th_resp *r)
-{
-	const struct tp_stun_attr *realm = tp_stun_find(&r->m, TP_ATTR_REALM);
-	const struct tp_stun_attr *nonce = tp_stun_find(&r->m, TP_ATTR_NONCE);
-	const struct tp_stun_attr *algs = tp_stun_find(&r->m, TP_ATTR_PASSWORD_ALGORITHMS);
-	const char *s;
-	size_t len;
-
-	if (realm) {
-		tp_attr_str(realm, &s, &len);
-		snprintf(c->realm, sizeof(c->realm), "%.*s", (int)len, s);
-	}
-	if (nonce) {
-		tp_attr_str(nonce, &s, &len);
-		snprintf(c->nonce, sizeof(c->nonce), "%.*s", (int)len, s);
-	}
-	if (algs && algs->len <= sizeof(c->pw_algs)) {
-		memcpy(c->pw_algs, algs->val, algs->len);
-		c->pw_algs_len = algs->len;
-	}
+	return transact(c, method, at, auth, r, &res);
 }
 
 int th_request(struct th_client *c, uint16_t method, const struct th_attrs *at,
                struct th_resp *r)
 {
-	bool auth = c->user[0] != '\0';
+	int res;
 
-	th_transact(c, method, at, auth, r);
-	if (!auth || c->no_retry)
-		return r->code;
-	for (int i = 0; i < 2 && (r->code == 401 || r->code == 438); i++) {
-		bool had_nonce = c->nonce[0] != '\0';
-
-		if (!tp_stun_find(&r->m, TP_ATTR_NONCE))
-			break;
-		learn_challenge(c, r);
-		if (r->code == 401 && had_nonce)
-			break; /* a wrong password: no point retrying */
-		th_transact(c, method, at, true, r);
-	}
+	/* unsigned until a challenge names realm and nonce; a 401/438 is answered
+	 * at most twice (a 401 to the same credentials is not: TP_TC_AUTH_REJECTED) */
+	transact(c, method, at, c->user[0] != '\0', r, &res);
+	for (int i = 0; i < 2 && !c->no_retry && res == TP_TC_RETRY; i++)
+		transact(c, method, at, true, r, &res);
 	return r->code;
 }
 
@@ -723,12 +700,19 @@ int th_chanbind(struct th_client *c, uint16_t chan, const struct tp_addr *peer,
 int th_send_ind(struct th_client *c, const struct tp_addr *peer, const void *d, size_t n)
 {
 	struct th_attrs at = { .n = 0 };
+	struct tp_stun_wr w;
 	uint8_t out[2048];
 	long len;
 
+	/* indications are not the client's business: no transaction, no credentials */
 	th_a_addr(&at, TP_ATTR_XOR_PEER_ADDRESS, peer);
 	th_a_raw(&at, TP_ATTR_DATA, d, n);
-	len = build(c, out, sizeof(out), TP_METHOD_SEND, TP_CLASS_INDICATION, &at, false);
+	next_tid(c);
+	tp_stun_wr_init(&w, out, sizeof(out), TP_METHOD_SEND, TP_CLASS_INDICATION, c->last_tid);
+	put_items(&w, &at);
+	if (c->fingerprint)
+		tp_stun_put_fingerprint(&w);
+	len = tp_stun_wr_finish(&w);
 	if (len < 0)
 		return -1;
 	return th_udp_send(c->fd, &c->server, out, (size_t)len);
@@ -761,7 +745,7 @@ int th_recv_data(struct th_client *c, struct th_data *d, int timeout_ms)
 		if (n <= 0)
 			return 0;
 		memset(d, 0, sizeof(*d));
-		if (buf[0] >= 0x40 && buf[0] <= 0x4F) {
+		if (tp_demux(buf[0], false, TP_CHAN_MAX) == TP_DEMUX_CHANDATA) {
 			const uint8_t *p;
 			size_t len;
 

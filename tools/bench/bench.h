@@ -92,15 +92,13 @@ int tp_target_mkdir(struct tp_target *t);
 /* STUN client helpers (client.c)                                     */
 /* ------------------------------------------------------------------ */
 
-struct tp_sess {
-	char realm[TP_MAX_REALM + 1];
-	size_t realm_len;
-	char nonce[TP_MAX_NONCE + 1];
-	size_t nonce_len;
-	uint8_t key[TP_KEY_MAX];
-	size_t key_len;
-	bool authed;              /* realm and nonce known */
-};
+/*
+ * A session is proto's TURN client (struct tp_tc, proto/turn_client.h) with
+ * the bench's user, signing as the bench always has: MD5 key, no
+ * PASSWORD-ALGORITHM(S), MESSAGE-INTEGRITY, FINGERPRINT, so that the figures
+ * stay comparable across servers and releases.
+ */
+void tp_sess_init(struct tp_tc *s);
 
 struct tp_req {
 	uint16_t method;
@@ -112,21 +110,27 @@ struct tp_req {
 
 extern const char *tp_bench_user, *tp_bench_pass;
 
-/* Build a request into buf; returns its length or a negative errno. */
+/* Build a request into buf (pending in s); returns its length or a negative errno. */
 long tp_req_build(uint8_t *buf, size_t cap, const struct tp_req *r, const uint8_t tid[12],
-                  const struct tp_sess *s);
-/* Read a response: 0 success, the STUN error code, or -1 (not ours / malformed).
- * On 401 and 438 the session takes the REALM and NONCE offered. */
-int tp_resp_read(const uint8_t *b, size_t n, const uint8_t tid[12], struct tp_sess *s,
-                 struct tp_addr *relayed);
+                  struct tp_tc *s);
+/*
+ * Read a datagram for session s: what the client made of it (TP_TC_*), and for
+ * an answer (tp_resp_is_answer) its code in *code (0: success) and, on
+ * success, the XOR-RELAYED-ADDRESS in *relayed if asked. A 401/438 updates the
+ * session (TP_TC_RETRY: send the request again). A response without integrity
+ * counts as the server's answer (the bench measures, it does not trust).
+ */
+enum tp_tc_res tp_resp_read(const uint8_t *b, size_t n, struct tp_tc *s, uint16_t *code,
+                            struct tp_addr *relayed);
+bool tp_resp_is_answer(enum tp_tc_res res);
 void tp_tid_make(uint8_t tid[12], uint64_t a, uint32_t b);
 /* A Send indication to peer carrying len bytes; *data_off receives the offset of the
  * data in buf. Returns the length or a negative errno. */
 long tp_send_ind_build(uint8_t *buf, size_t cap, const struct tp_addr *peer, size_t len,
                        size_t *data_off);
-/* A blocking transaction on a connected fd (retransmits, follows 401/438 once).
- * Returns as tp_resp_read, or -ETIMEDOUT. */
-int tp_transact(int fd, struct tp_sess *s, const struct tp_req *r, struct tp_addr *relayed);
+/* A blocking transaction on a connected fd (retransmits, follows 401/438 twice).
+ * Returns 0, the STUN error code, or a negative errno (-ETIMEDOUT). */
+int tp_transact(int fd, struct tp_tc *s, const struct tp_req *r, struct tp_addr *relayed);
 
 /* ------------------------------------------------------------------ */
 /* The packet engine (engine.c): timestamped probes over connected    */
@@ -224,7 +228,7 @@ struct tp_relay_set {
 	unsigned n;
 	int fd[TP_RELAY_SET_MAX];
 	uint16_t chan[TP_RELAY_SET_MAX];
-	struct tp_sess sess[TP_RELAY_SET_MAX];
+	struct tp_tc sess[TP_RELAY_SET_MAX];
 };
 
 /* n allocations (at most TP_RELAY_SET_MAX) with permissions. 0 or an error. */

@@ -1,9 +1,8 @@
 /*
- * client.c - building TURN requests and reading their responses, for the bench.
- *
- * Long-term credentials with MD5 keys (RFC 8489 §9.2): the first request of a
- * session goes without credentials, the 401 names the realm and nonce, and
- * the request is sent again with USERNAME, REALM, NONCE and MESSAGE-INTEGRITY.
+ * client.c - the bench's TURN requests over connected UDP sockets. The
+ * protocol (credentials, challenges, matching answers) is proto's tp_tc; this
+ * file keeps the bench's choices and the blocking transaction (retransmission
+ * every 500 ms, 4 transmissions, 3 rounds).
  */
 #include <errno.h>
 #include <poll.h>
@@ -14,6 +13,20 @@
 
 const char *tp_bench_user = "bench", *tp_bench_pass = "bench";
 
+/* The bench's sessions all live on its main thread: one HMAC cache for all
+ * (OpenSSL 3 would otherwise fetch and allocate for every MAC), kept until exit. */
+static struct tp_crypto *crypto;
+
+void tp_sess_init(struct tp_tc *s)
+{
+	if (!crypto)
+		crypto = tp_crypto_new();
+	tp_tc_init(s, &(struct tp_tc_opts){ .alg = TP_TC_ALG_RFC5389, .mi = TP_TC_MI_SHA1,
+	                                    .fingerprint = true, .crypto = crypto });
+	tp_tc_set_password(s, tp_bench_user, strlen(tp_bench_user), tp_bench_pass,
+	                   strlen(tp_bench_pass));
+}
+
 void tp_tid_make(uint8_t tid[12], uint64_t a, uint32_t b)
 {
 	memcpy(tid, &a, 8);
@@ -21,11 +34,13 @@ void tp_tid_make(uint8_t tid[12], uint64_t a, uint32_t b)
 }
 
 long tp_req_build(uint8_t *buf, size_t cap, const struct tp_req *r, const uint8_t tid[12],
-                  const struct tp_sess *s)
+                  struct tp_tc *s)
 {
 	struct tp_stun_wr w;
+	int rc = tp_tc_begin(s, &w, buf, cap, r->method, tid);
 
-	tp_stun_wr_init(&w, buf, cap, r->method, TP_CLASS_REQUEST, tid);
+	if (rc)
+		return rc;
 	if (r->method == TP_METHOD_ALLOCATE)
 		tp_stun_put_transport(&w, TP_TRANSPORT_UDP);
 	if (r->lifetime >= 0)
@@ -34,70 +49,29 @@ long tp_req_build(uint8_t *buf, size_t cap, const struct tp_req *r, const uint8_
 		tp_stun_put_channel(&w, r->chan);
 	if (r->peer)
 		tp_stun_put_addr(&w, TP_ATTR_XOR_PEER_ADDRESS, r->peer);
-	if (r->auth && s->authed) {
-		tp_stun_put_str(&w, TP_ATTR_USERNAME, tp_bench_user, strlen(tp_bench_user));
-		tp_stun_put_str(&w, TP_ATTR_REALM, s->realm, s->realm_len);
-		tp_stun_put_str(&w, TP_ATTR_NONCE, s->nonce, s->nonce_len);
-		tp_stun_put_mi(&w, s->key, s->key_len);
-	}
-	tp_stun_put_fingerprint(&w);
-	return tp_stun_wr_finish(&w);
+	return tp_tc_finish(s, &w, r->auth ? 0 : TP_TC_NOAUTH);
 }
 
-static void take_challenge(const struct tp_stun_msg *m, struct tp_sess *s)
+bool tp_resp_is_answer(enum tp_tc_res res)
 {
-	const struct tp_stun_attr *realm = tp_stun_find(m, TP_ATTR_REALM);
-	const struct tp_stun_attr *nonce = tp_stun_find(m, TP_ATTR_NONCE);
-	const char *str;
-	size_t len;
-
-	if (!nonce)
-		return;
-	tp_attr_str(nonce, &str, &len);
-	if (len > TP_MAX_NONCE)
-		return;
-	memcpy(s->nonce, str, len);
-	s->nonce_len = len;
-	if (realm) {
-		tp_attr_str(realm, &str, &len);
-		if (len <= TP_MAX_REALM && (len != s->realm_len || memcmp(str, s->realm, len) != 0 ||
-		                            s->key_len == 0)) {
-			memcpy(s->realm, str, len);
-			s->realm_len = len;
-			if (tp_key_long_term(TP_PWALG_MD5, tp_bench_user, strlen(tp_bench_user),
-			                     s->realm, len, tp_bench_pass, strlen(tp_bench_pass),
-			                     s->key, &s->key_len) != TP_P_OK)
-				s->key_len = 0;
-		}
-	}
-	s->authed = s->key_len > 0;
+	return res != TP_TC_NOT_RESPONSE && res != TP_TC_NOT_OURS && res != TP_TC_MALFORMED &&
+	       res != TP_TC_INTEGRITY_BAD;
 }
 
-int tp_resp_read(const uint8_t *b, size_t n, const uint8_t tid[12], struct tp_sess *s,
-                 struct tp_addr *relayed)
+enum tp_tc_res tp_resp_read(const uint8_t *b, size_t n, struct tp_tc *s, uint16_t *code,
+                            struct tp_addr *relayed)
 {
-	struct tp_stun_msg m;
-	const struct tp_stun_attr *a;
-	struct tp_error_code ec;
+	struct tp_tc_resp r;
+	enum tp_tc_res res = tp_tc_recv(s, b, n, &r);
 
-	if (tp_stun_decode(&m, b, n, NULL) != TP_P_OK || m.classic ||
-	    memcmp(m.tid, tid, TP_STUN_TID_LEN) != 0)
-		return -1;
-	if (m.cls == TP_CLASS_SUCCESS) {
-		a = tp_stun_find(&m, TP_ATTR_XOR_RELAYED_ADDRESS);
-		if (relayed && a && tp_attr_addr(&m, a, relayed) != TP_P_OK)
-			memset(relayed, 0, sizeof(*relayed));
-		return 0;
-	}
-	if (m.cls != TP_CLASS_ERROR)
-		return -1;
-	a = tp_stun_find(&m, TP_ATTR_ERROR_CODE);
-	if (!a)
-		return -1;
-	tp_attr_error_code(a, &ec);
-	if (ec.code == 401 || ec.code == 438)
-		take_challenge(&m, s);
-	return ec.code;
+	if (!tp_resp_is_answer(res))
+		return res;
+	if (res == TP_TC_UNAUTHENTICATED)
+		tp_tc_cancel(s, r.m.tid);   /* taken as the answer: nothing waits any more */
+	*code = r.code;
+	if (r.code == 0 && relayed && r.nrelayed)
+		*relayed = r.relayed[0];
+	return res;
 }
 
 long tp_send_ind_build(uint8_t *buf, size_t cap, const struct tp_addr *peer, size_t len,
@@ -122,13 +96,14 @@ long tp_send_ind_build(uint8_t *buf, size_t cap, const struct tp_addr *peer, siz
 	return n;
 }
 
-int tp_transact(int fd, struct tp_sess *s, const struct tp_req *r, struct tp_addr *relayed)
+int tp_transact(int fd, struct tp_tc *s, const struct tp_req *r, struct tp_addr *relayed)
 {
 	static uint32_t seq;
 	uint8_t req[1024], resp[2048], tid[12];
 	int rc = -ETIMEDOUT;
 
 	for (int round = 0; round < 3; round++) {
+		enum tp_tc_res res = TP_TC_NOT_OURS;
 		long len;
 
 		tp_tid_make(tid, tp_bench_now(), ++seq);
@@ -140,26 +115,32 @@ int tp_transact(int fd, struct tp_sess *s, const struct tp_req *r, struct tp_add
 			struct pollfd pfd = { fd, POLLIN, 0 };
 			uint64_t until = tp_bench_now() + 500000000ull;
 
-			if (send(fd, req, (size_t)len, 0) < 0)
-				return -errno;
+			if (send(fd, req, (size_t)len, 0) < 0) {
+				int err = -errno;
+
+				tp_tc_cancel(s, tid);
+				return err;
+			}
 			while (rc == -ETIMEDOUT) {
 				uint64_t now = tp_bench_now();
+				uint16_t code = 0;
 				ssize_t n;
 
-				if (now >= until || poll(&pfd, 1, (int)((until - now) / 1000000) + 1) <= 0)
+				if (now >= until ||
+				    poll(&pfd, 1, (int)((until - now) / 1000000) + 1) <= 0)
 					break;
 				n = recv(fd, resp, sizeof(resp), 0);
-				if (n > 0) {
-					int v = tp_resp_read(resp, (size_t)n, tid, s, relayed);
-
-					if (v >= 0)
-						rc = v;
-				}
+				if (n <= 0)
+					continue;
+				res = tp_resp_read(resp, (size_t)n, s, &code, relayed);
+				if (tp_resp_is_answer(res))
+					rc = code;
 			}
 		}
-		if ((rc == 401 || rc == 438) && r->auth && s->authed)
-			continue;   /* the session took the new nonce: try again */
-		break;
+		if (rc == -ETIMEDOUT)
+			tp_tc_cancel(s, tid);
+		if (res != TP_TC_RETRY || !r->auth)
+			break;   /* TP_TC_RETRY: the session took the new nonce: try again */
 	}
 	return rc;
 }

@@ -42,7 +42,8 @@ static uint64_t answer_ts(const struct tp_flow *f, const uint8_t *b, size_t n)
 			memcpy(&ts, b + 8, 8);
 		break;
 	case TP_F_CHANDATA:
-		if (n >= TP_CHAN_HDR_LEN + 8 && (b[0] & 0xF0) == 0x40)
+		if (n >= TP_CHAN_HDR_LEN + 8 &&
+		    tp_demux(b[0], false, TP_CHAN_MAX) == TP_DEMUX_CHANDATA)
 			memcpy(&ts, b + TP_CHAN_HDR_LEN, 8);
 		break;
 	case TP_F_SEND:

@@ -183,7 +183,8 @@ static void from_clients(struct fwd *f)
 		uint16_t dlen;
 		struct pair *p;
 
-		if (len < TP_CHAN_HDR_LEN || (b[0] & 0xF0) != 0x40) {
+		if (len < TP_CHAN_HDR_LEN ||
+		    tp_demux(b[0], false, TP_CHAN_MAX) != TP_DEMUX_CHANDATA) {
 			(void)sendto(f->cfd, b, len, MSG_DONTWAIT, (struct sockaddr *)&f->from[i],
 			             sizeof(f->from[i]));
 			continue;

@@ -32,7 +32,7 @@ int tp_relay_set_open(struct tp_relay_set *rs, struct tp_target *t, struct tp_ec
 		struct sockaddr_in src;
 		int rc;
 
-		memset(&rs->sess[i], 0, sizeof(rs->sess[i]));
+		tp_sess_init(&rs->sess[i]);
 		tp_bench_src_addr(&src, block, i, 0);
 		rs->fd[i] = tp_bench_udp(&src, &t->addr);
 		if (rs->fd[i] < 0)

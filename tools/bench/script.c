@@ -28,7 +28,7 @@ struct slot {
 	uint8_t tid[12];
 	uint8_t req[1024];
 	size_t len;
-	struct tp_sess sess;
+	struct tp_tc sess;
 };
 
 static void slot_close(struct slot *sl)
@@ -94,6 +94,7 @@ static int slot_start(struct slot *sl, const struct tp_target *t, const struct t
 	int fd;
 
 	memset(sl, 0, sizeof(*sl));
+	tp_sess_init(&sl->sess);
 	sl->fd = -1;
 	sl->idx = idx;
 	tp_bench_src_addr(&src, s->block, s->first + idx, port);
@@ -107,13 +108,14 @@ static int slot_start(struct slot *sl, const struct tp_target *t, const struct t
 }
 
 /* An answer for this slot: 1 script done, 0 continuing, -1 failed. */
-static int slot_answer(struct slot *sl, const struct tp_script *s, int rc)
+static int slot_answer(struct slot *sl, const struct tp_script *s, enum tp_tc_res res,
+                       uint16_t code)
 {
 	enum tp_step st = s->steps[sl->step];
-	bool ok = st == TP_S_ALLOC_401 ? rc == 401 : rc == 0;
+	bool ok = st == TP_S_ALLOC_401 ? code == 401 : code == 0;
 
-	if (!ok && (rc == 401 || rc == 438) && st != TP_S_ALLOC_401 && sl->sess.authed &&
-	    ++sl->rounds < MAX_ROUNDS)
+	/* TP_TC_RETRY: a 401/438 gave the session what it needs to sign */
+	if (!ok && res == TP_TC_RETRY && st != TP_S_ALLOC_401 && ++sl->rounds < MAX_ROUNDS)
 		return slot_send(sl, s, true) == 0 ? 0 : -1;
 	if (!ok)
 		return -1;
@@ -169,14 +171,15 @@ int tp_script_run(const struct tp_target *t, const struct tp_script *s, struct t
 				continue;
 			if (pfd[i].revents & POLLIN) {
 				ssize_t n = recv(sl[i].fd, buf, sizeof(buf), 0);
-				int rc = n > 0 ? tp_resp_read(buf, (size_t)n, sl[i].tid, &sl[i].sess,
-				                              NULL)
-				               : -1;
+				uint16_t code = 0;
+				enum tp_tc_res res = TP_TC_MALFORMED;
 
-				if (rc >= 0) {
-					if (rc != 0 && rc != 401)
-						r->last_err = (uint16_t)rc;
-					v = slot_answer(&sl[i], s, rc);
+				if (n > 0)
+					res = tp_resp_read(buf, (size_t)n, &sl[i].sess, &code, NULL);
+				if (tp_resp_is_answer(res)) {
+					if (code != 0 && code != 401)
+						r->last_err = code;
+					v = slot_answer(&sl[i], s, res, code);
 				}
 			} else if (now > sl[i].deadline) {
 				v = sl[i].tx < MAX_TX && slot_send(&sl[i], s, false) == 0 ? 0 : -1;

@@ -1,9 +1,11 @@
 /*
- * turn.c - the probe's TURN client (RFC 8656) over any probe transport: the
- * long-term credential dance (RFC 8489 §9.2: 401 -> REALM/NONCE -> retry; 438 ->
- * new NONCE), TURN REST credentials from a shared secret, Allocate,
- * CreatePermission, ChannelBind and Refresh(0). Every failure is kept as a
- * struct turn_fail so classify.c can explain it.
+ * turn.c - the probe's TURN requests (RFC 8656) over any probe transport:
+ * Allocate, CreatePermission, ChannelBind and Refresh(0), with TURN REST
+ * credentials from a shared secret. The protocol (the long-term credential
+ * dance of RFC 8489 §9.2, signing, matching answers) is proto's tp_tc; this
+ * file keeps the transport, the retransmissions, the rounds (at most 4, and 2
+ * stale nonces in a row), and every failure as a struct turn_fail so
+ * classify.c can explain it.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -11,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
@@ -21,15 +24,9 @@
 struct turn_cli {
 	struct px *x;                      /* borrowed */
 	const struct probe_creds *cr;      /* borrowed */
-	char user[TP_MAX_USERNAME + 1];
-	char pass[128];
-	char realm[TP_MAX_REALM + 1];
-	char nonce[TP_MAX_NONCE + 1];
-	uint16_t algs[8];
-	size_t nalgs;
-	uint8_t key[TP_KEY_MAX];
-	size_t keylen;
-	bool have_key;
+	struct tp_tc tc;                   /* the protocol: proto/turn_client.c */
+	bool have_creds;
+	char realm[TP_MAX_REALM + 1];      /* the server's, once a challenge named it */
 	struct tp_addr relayed, mapped;
 	uint32_t lifetime;
 	struct turn_fail fail;
@@ -49,30 +46,41 @@ struct req_spec {
 struct turn_cli *turn_new(struct px *x, const struct probe_creds *cr)
 {
 	struct turn_cli *t = calloc(1, sizeof(*t));
+	char user[TP_MAX_USERNAME + 1] = "", pass[128] = "";
 
 	if (!t)
 		return NULL;
 	t->x = x;
 	t->cr = cr;
+	/* RFC 8489 defaults: the server's first algorithm, MESSAGE-INTEGRITY-SHA256
+	 * when it lists them; FINGERPRINT as any client behind a multiplexer sends */
+	tp_tc_init(&t->tc, &(struct tp_tc_opts){ .fingerprint = true });
 	if (cr->secret) {
 		/* TURN REST API: "<expiry>:<name>", base64(HMAC-SHA1(secret, username)). */
 		uint8_t mac[EVP_MAX_MD_SIZE];
 		unsigned maclen = 0;
 
-		snprintf(t->user, sizeof(t->user), "%lld:%s", (long long)time(NULL) + 3600,
+		snprintf(user, sizeof(user), "%lld:%s", (long long)time(NULL) + 3600,
 		         cr->user ? cr->user : "turnpike-probe");
-		HMAC(EVP_sha1(), cr->secret, (int)strlen(cr->secret), (const uint8_t *)t->user,
-		     strlen(t->user), mac, &maclen);
-		EVP_EncodeBlock((unsigned char *)t->pass, mac, (int)maclen);
+		HMAC(EVP_sha1(), cr->secret, (int)strlen(cr->secret), (const uint8_t *)user,
+		     strlen(user), mac, &maclen);
+		EVP_EncodeBlock((unsigned char *)pass, mac, (int)maclen);
 	} else if (cr->user && cr->pass) {
-		snprintf(t->user, sizeof(t->user), "%s", cr->user);
-		snprintf(t->pass, sizeof(t->pass), "%s", cr->pass);
+		snprintf(user, sizeof(user), "%s", cr->user);
+		snprintf(pass, sizeof(pass), "%s", cr->pass);
 	}
+	if (user[0])
+		t->have_creds =
+			tp_tc_set_password(&t->tc, user, strlen(user), pass, strlen(pass)) == 0;
+	OPENSSL_cleanse(pass, sizeof(pass));
 	return t;
 }
 
 void turn_free(struct turn_cli *t)
 {
+	if (!t)
+		return;
+	tp_tc_clear(&t->tc);
 	free(t);
 }
 
@@ -84,25 +92,13 @@ uint32_t turn_lifetime(const struct turn_cli *t) { return t->lifetime; }
 const char *turn_realm(const struct turn_cli *t) { return t->realm; }
 struct px *turn_px(const struct turn_cli *t) { return t->x; }
 
-static void take_str(const struct tp_stun_attr *a, char *out, size_t cap)
-{
-	const char *s;
-	size_t len;
-
-	tp_attr_str(a, &s, &len);
-	if (len >= cap)
-		len = cap - 1;
-	memcpy(out, s, len);
-	out[len] = '\0';
-}
-
-static long build(struct turn_cli *t, const struct req_spec *rs, uint8_t *buf, size_t cap,
-                  uint8_t tid[TP_STUN_TID_LEN])
+static long build(struct turn_cli *t, const struct req_spec *rs, uint8_t *buf, size_t cap)
 {
 	struct tp_stun_wr w;
+	int rc = tp_tc_begin(&t->tc, &w, buf, cap, rs->method, NULL);
 
-	tp_stun_new_tid(tid);
-	tp_stun_wr_init(&w, buf, cap, rs->method, TP_CLASS_REQUEST, tid);
+	if (rc)
+		return rc;
 	if (rs->method == TP_METHOD_ALLOCATE) {
 		tp_stun_put_transport(&w, rs->transport);
 		if (rs->family)
@@ -114,29 +110,21 @@ static long build(struct turn_cli *t, const struct req_spec *rs, uint8_t *buf, s
 		tp_stun_put_addr(&w, TP_ATTR_XOR_PEER_ADDRESS, rs->peer);
 	if (rs->lifetime_zero)
 		tp_stun_put_u32(&w, TP_ATTR_LIFETIME, 0);
-	if (t->have_key) {
-		tp_stun_put_str(&w, TP_ATTR_USERNAME, t->user, strlen(t->user));
-		tp_stun_put_str(&w, TP_ATTR_REALM, t->realm, strlen(t->realm));
-		tp_stun_put_str(&w, TP_ATTR_NONCE, t->nonce, strlen(t->nonce));
-		if (t->nalgs) {
-			/* RFC 8489 §9.2.4: echo the list, pick MD5. */
-			tp_stun_put_pw_algs(&w, t->algs, t->nalgs);
-			tp_stun_put_pw_alg(&w, TP_PWALG_MD5);
-		}
-		tp_stun_put_mi(&w, t->key, t->keylen);
-	}
-	tp_stun_put_fingerprint(&w);
-	return tp_stun_wr_finish(&w);
+	return tp_tc_finish(&t->tc, &w, 0);
 }
 
-/* Send and wait for the answer with our tid; other messages (Data indications,
- * ChannelData) are skipped. UDP and DTLS retransmit. 1: answer in m, 0: timeout,
- * <0: transport error. */
-static int transact(struct turn_cli *t, const uint8_t *req, size_t len, const uint8_t *tid,
-                    uint8_t *buf, size_t cap, struct tp_stun_msg *m, int ms)
+/*
+ * Send and wait for the answer; other messages (Data indications, ChannelData,
+ * strays) are skipped. UDP and DTLS retransmit. 1: an answer, what it is in
+ * *res; 0: timeout; <0: transport error, or -EBADMSG when every answer failed
+ * its integrity check (at once on a stream, RFC 8489 §9.2.5).
+ */
+static int transact(struct turn_cli *t, const uint8_t *req, size_t len, uint8_t *buf,
+                    size_t cap, struct tp_tc_resp *r, enum tp_tc_res *res, int ms)
 {
 	int64_t end = probe_now_ms() + ms;
-	int rto = px_is_stream(t->x) ? ms : 250;   /* no retransmission on streams */
+	bool stream = px_is_stream(t->x), forged = false;
+	int rto = stream ? ms : 250;   /* no retransmission on streams */
 
 	for (;;) {
 		int64_t next = probe_now_ms() + rto;
@@ -153,104 +141,79 @@ static int transact(struct turn_cli *t, const uint8_t *req, size_t len, const ui
 				break;
 			if (n < 0)
 				return (int)n;
-			if (tp_stun_decode(m, buf, (size_t)n, NULL) == TP_P_OK && !m->classic &&
-			    memcmp(m->tid, tid, TP_STUN_TID_LEN) == 0 &&
-			    (m->cls == TP_CLASS_SUCCESS || m->cls == TP_CLASS_ERROR))
-				return 1;
+			*res = tp_tc_recv(&t->tc, buf, (size_t)n, r);
+			if (*res == TP_TC_NOT_RESPONSE || *res == TP_TC_NOT_OURS ||
+			    *res == TP_TC_MALFORMED)
+				continue;
+			/* an error answer without integrity is still the server's word
+			 * on what failed; a success must be authentic to count */
+			if (*res == TP_TC_INTEGRITY_BAD ||
+			    (*res == TP_TC_UNAUTHENTICATED && r->code == 0)) {
+				forged = true;
+				if (stream)
+					return -EBADMSG;
+				continue;
+			}
+			return 1;
 		}
 		if (probe_left(end) == 0)
-			return 0;
+			return forged ? -EBADMSG : 0;
 		rto *= 2;
 	}
 }
 
-static int learn_challenge(struct turn_cli *t, const struct tp_stun_msg *m)
-{
-	const struct tp_stun_attr *realm = tp_stun_find(m, TP_ATTR_REALM);
-	const struct tp_stun_attr *nonce = tp_stun_find(m, TP_ATTR_NONCE);
-	const struct tp_stun_attr *algs = tp_stun_find(m, TP_ATTR_PASSWORD_ALGORITHMS);
-
-	t->fail.had_realm = realm != NULL;
-	if (!realm || !nonce)
-		return -1;
-	take_str(realm, t->realm, sizeof(t->realm));
-	take_str(nonce, t->nonce, sizeof(t->nonce));
-	t->nalgs = algs ? tp_attr_pw_algs(algs, t->algs, 8) : 0;
-	if (t->nalgs > 8)
-		t->nalgs = 8;
-	if (!t->user[0])
-		return -1;
-	if (tp_key_long_term(TP_PWALG_MD5, t->user, strlen(t->user), t->realm, strlen(t->realm),
-	                     t->pass, strlen(t->pass), t->key, &t->keylen) != TP_P_OK)
-		return -1;
-	t->have_key = true;
-	return 0;
-}
-
-/* One request with authentication; on success m holds the answer (in buf). */
+/* One request with authentication; on success *r holds the answer (in buf). */
 static int request(struct turn_cli *t, const struct req_spec *rs, uint8_t *buf, size_t cap,
-                   struct tp_stun_msg *m, int ms)
+                   struct tp_tc_resp *r, int ms)
 {
 	int64_t end = probe_now_ms() + ms;
-	uint8_t req[MSG_CAP], tid[TP_STUN_TID_LEN];
+	uint8_t req[MSG_CAP];
 	int tries = 0;
 
 	memset(&t->fail, 0, sizeof(t->fail));
 	t->fail.method = rs->method;
-	t->fail.had_creds = t->user[0] != '\0';
+	t->fail.had_creds = t->have_creds;
 	t->fail.rest = t->cr->secret != NULL;
 	t->fail.had_realm = true;
 	t->reason[0] = '\0';
 	for (;;) {
-		long len = build(t, rs, req, sizeof(req), tid);
-		const struct tp_stun_attr *ec;
-		struct tp_error_code e = { 0 };
+		long len = build(t, rs, req, sizeof(req));
+		enum tp_tc_res res = TP_TC_MALFORMED;
+		const char *realm, *note;
+		size_t realm_len;
 		int rc;
 
 		if (len < 0) {
 			t->fail.errno_ = (int)len;
+			snprintf(t->reason, sizeof(t->reason), "cannot build the request: %s",
+			         strerror((int)-len));
 			return -1;
 		}
-		rc = transact(t, req, (size_t)len, tid, buf, cap, m, probe_left(end));
+		rc = transact(t, req, (size_t)len, buf, cap, r, &res, probe_left(end));
+		tp_tc_challenge(&t->tc, &realm, &realm_len, NULL, NULL, NULL, NULL);
+		snprintf(t->realm, sizeof(t->realm), "%.*s", (int)realm_len, realm);
 		if (rc <= 0) {
+			tp_tc_cancel(&t->tc, req + 8);
 			t->fail.errno_ = rc ? rc : -ETIMEDOUT;
 			snprintf(t->reason, sizeof(t->reason), "%s",
-			         rc ? strerror(-rc) : "no answer (timed out)");
+			         rc == -EBADMSG ? "answers with a wrong MESSAGE-INTEGRITY"
+			         : rc ? strerror(-rc) : "no answer (timed out)");
 			return -1;
 		}
-		if (m->cls == TP_CLASS_SUCCESS) {
-			if (t->have_key && tp_stun_verify_mi(m, t->key, t->keylen) != TP_P_OK &&
-			    m->mi >= 0) {
-				t->fail.errno_ = -EBADMSG;
-				snprintf(t->reason, sizeof(t->reason),
-				         "success answer with a bad MESSAGE-INTEGRITY");
-				return -1;
-			}
+		if (res == TP_TC_SUCCESS)
 			return 0;
-		}
-		ec = tp_stun_find(m, TP_ATTR_ERROR_CODE);
-		if (ec)
-			tp_attr_error_code(ec, &e);
-		t->fail.code = ec ? e.code : 500;
-		snprintf(t->reason, sizeof(t->reason), "%u %.*s", t->fail.code,
-		         (int)(e.reason_len > 100 ? 100 : e.reason_len), e.reason ? e.reason : "");
-		if (++tries > 4)
-			return -1;
-		if (t->fail.code == 401 && !t->have_key) {
-			if (learn_challenge(t, m) != 0)
-				return -1;
-			continue;
-		}
-		if (t->fail.code == 438) {
-			const struct tp_stun_attr *nonce = tp_stun_find(m, TP_ATTR_NONCE);
-
+		note = res == TP_TC_DOWNGRADE || res == TP_TC_AUTH_UNUSABLE ? tp_tc_res_str(res)
+		                                                               : NULL;
+		t->fail.code = r->code;
+		snprintf(t->reason, sizeof(t->reason), "%u %.*s%s%s%s", r->code,
+		         (int)(r->reason_len > 80 ? 80 : r->reason_len), r->reason ? r->reason : "",
+		         note ? " (" : "", note ? note : "", note ? ")" : "");
+		if (r->code == 401)
+			t->fail.had_realm = tp_stun_find(&r->m, TP_ATTR_REALM) != NULL;
+		if (r->code == 438)
 			t->fail.n438++;
-			if (!nonce || t->fail.n438 > 2)
-				return -1;
-			take_str(nonce, t->nonce, sizeof(t->nonce));
-			continue;
-		}
-		return -1;
+		if (res != TP_TC_RETRY || ++tries > 4 || t->fail.n438 > 2)
+			return -1;
 	}
 }
 
@@ -259,22 +222,19 @@ int turn_allocate(struct turn_cli *t, uint8_t family, int ms)
 	struct req_spec rs = { .method = TP_METHOD_ALLOCATE, .transport = TP_TRANSPORT_UDP,
 		               .family = family };
 	uint8_t buf[MSG_CAP];
-	struct tp_stun_msg m;
-	const struct tp_stun_attr *a;
+	struct tp_tc_resp r;
 
-	if (request(t, &rs, buf, sizeof(buf), &m, ms) != 0)
+	if (request(t, &rs, buf, sizeof(buf), &r, ms) != 0)
 		return -1;
-	a = tp_stun_find(&m, TP_ATTR_XOR_RELAYED_ADDRESS);
-	if (!a || tp_attr_addr(&m, a, &t->relayed) != TP_P_OK) {
+	if (r.nrelayed == 0) {
 		t->fail.errno_ = -EBADMSG;
 		snprintf(t->reason, sizeof(t->reason), "success without XOR-RELAYED-ADDRESS");
 		return -1;
 	}
-	a = tp_stun_find(&m, TP_ATTR_XOR_MAPPED_ADDRESS);
-	if (a)
-		tp_attr_addr(&m, a, &t->mapped);
-	a = tp_stun_find(&m, TP_ATTR_LIFETIME);
-	t->lifetime = a ? tp_attr_u32(a) : 0;
+	t->relayed = r.relayed[0];
+	if (r.has_mapped)
+		t->mapped = r.mapped;
+	t->lifetime = r.has_lifetime ? r.lifetime : 0;
 	return 0;
 }
 
@@ -282,25 +242,25 @@ int turn_permission(struct turn_cli *t, const struct tp_addr *peer, int ms)
 {
 	struct req_spec rs = { .method = TP_METHOD_CREATE_PERMISSION, .peer = peer };
 	uint8_t buf[MSG_CAP];
-	struct tp_stun_msg m;
+	struct tp_tc_resp r;
 
-	return request(t, &rs, buf, sizeof(buf), &m, ms);
+	return request(t, &rs, buf, sizeof(buf), &r, ms);
 }
 
 int turn_channel(struct turn_cli *t, uint16_t chan, const struct tp_addr *peer, int ms)
 {
 	struct req_spec rs = { .method = TP_METHOD_CHANNEL_BIND, .peer = peer, .chan = chan };
 	uint8_t buf[MSG_CAP];
-	struct tp_stun_msg m;
+	struct tp_tc_resp r;
 
-	return request(t, &rs, buf, sizeof(buf), &m, ms);
+	return request(t, &rs, buf, sizeof(buf), &r, ms);
 }
 
 int turn_release(struct turn_cli *t, int ms)
 {
 	struct req_spec rs = { .method = TP_METHOD_REFRESH, .lifetime_zero = true };
 	uint8_t buf[MSG_CAP];
-	struct tp_stun_msg m;
+	struct tp_tc_resp r;
 
-	return request(t, &rs, buf, sizeof(buf), &m, ms);
+	return request(t, &rs, buf, sizeof(buf), &r, ms);
 }

@@ -1,8 +1,9 @@
 /*
  * xport.c - the probe's transports to the server: UDP, TCP (RFC 8656 §12.5
  * framing), TLS over TCP and DTLS 1.2 over UDP (OpenSSL). One message in, one
- * message out: streams are cut into STUN / ChannelData frames with
- * tp_frame_peek, datagrams are taken whole.
+ * message out: streams are cut into STUN / ChannelData frames by proto's pull
+ * framer over the receive buffer (the framing the server runs), datagrams are
+ * taken whole.
  *
  * Certificates are not required to verify (test servers are self-signed): the
  * verdict is reported instead (px_tls_info).
@@ -30,6 +31,7 @@ struct px {
 	int fd;
 	SSL_CTX *ctx;
 	SSL *ssl;
+	struct tp_framer fr;    /* streams: frames of at most RX_CAP bytes */
 	size_t rxlen;
 	char info[PROBE_TEXT];
 	uint8_t rx[RX_CAP];     /* streams: bytes not yet framed */
@@ -194,6 +196,7 @@ int px_open(struct px **out, enum probe_xport kind, const struct tp_addr *server
 	if (!x)
 		return -ENOMEM;
 	x->kind = kind;
+	tp_framer_init(&x->fr, RX_CAP, TP_CHAN_MAX);
 	x->fd = connect_fd(kind, server, deadline);
 	if (x->fd < 0) {
 		rc = x->fd;
@@ -248,23 +251,27 @@ int px_send(struct px *x, const uint8_t *b, size_t n)
 	return 0;
 }
 
-/* A whole frame in rx? Move it to b. 1 yes, 0 need more, <0 framing error. */
+/* A whole frame in rx? Move it to b. Its length, 0 need more, -EPROTO a
+ * framing error (sticky: the stream lost sync), -ENOBUFS a frame longer than
+ * cap (dropped). rx never fills up: a frame is at most RX_CAP bytes. */
 static long take_frame(struct px *x, uint8_t *b, size_t cap)
 {
 	enum tp_frame_kind kind;
 	size_t flen;
-	enum tp_perr e = tp_frame_peek(x->rx, x->rxlen, RX_CAP, &flen, &kind);
+	enum tp_perr e = tp_framer_next(&x->fr, x->rx, x->rxlen, &flen, &kind);
+	long rc = (long)flen;
 
-	if (e == TP_P_NEED_MORE || (e == TP_P_OK && flen > x->rxlen))
+	if (e == TP_P_NEED_MORE)
 		return 0;
 	if (e != TP_P_OK)
 		return -EPROTO;
 	if (flen > cap)
-		return -ENOBUFS;
-	memcpy(b, x->rx, flen);
+		rc = -ENOBUFS;
+	else
+		memcpy(b, x->rx, flen);
 	memmove(x->rx, x->rx + flen, x->rxlen - flen);
 	x->rxlen -= flen;
-	return (long)flen;
+	return rc;
 }
 
 long px_recv(struct px *x, uint8_t *b, size_t cap, int ms)

@@ -1,7 +1,8 @@
 /*
- * test_frame.c - ChannelData encode/decode and the stream framer: byte-by-byte
- * feeding, several frames in one read, mixed STUN and ChannelData, frames
- * over the cap, bad first bytes, sticky errors, stopping from the callback.
+ * test_frame.c - ChannelData encode/decode, tp_frame_peek, and the pull
+ * framer: a caller buffer filled byte by byte or in any chunking, several
+ * frames in one read, mixed STUN and ChannelData, what NEED_MORE asks for,
+ * frames over the cap, bad first bytes, sticky errors, the RFC 5766 range.
  */
 #include <errno.h>
 
@@ -13,20 +14,16 @@ struct seen {
 	enum tp_frame_kind kind[16];
 	size_t len[16];
 	uint8_t data[16][128];
-	int stop_after;   /* return non-zero after this many frames (0: never) */
 };
 
-static int on_frame(void *ctx, enum tp_frame_kind kind, const uint8_t *frame, size_t len)
+static void seen_add(struct seen *s, enum tp_frame_kind kind, const uint8_t *frame, size_t len)
 {
-	struct seen *s = ctx;
-
 	if (s->n < 16) {
 		s->kind[s->n] = kind;
 		s->len[s->n] = len;
 		memcpy(s->data[s->n], frame, len < 128 ? len : 128);
 	}
 	s->n++;
-	return s->stop_after && s->n >= s->stop_after;
 }
 
 /* A stream of: STUN Binding (28 bytes), ChannelData 5 bytes padded (12),
@@ -147,127 +144,166 @@ static void test_peek(void)
 	CHECK_EQ(tp_frame_peek_max(b, 4, 1500, TP_CHAN_MAX_RFC5766, &flen, &kind), TP_P_NOT_STUN);
 }
 
-static void feed_in_chunks(size_t chunk)
+/*
+ * A reader as a connection would be: bytes arrive chunk by chunk into a
+ * buffer of cap bytes; whole frames are taken from its start and consumed.
+ * Returns the last result; *held: bytes left in the buffer.
+ */
+static enum tp_perr read_in_chunks(struct tp_framer *f, const uint8_t *stream, size_t n,
+                                   size_t chunk, size_t cap, struct seen *s, size_t *held)
 {
-	uint8_t stream[128], fbuf[64];
-	size_t lens[4], n = make_stream(stream, sizeof(stream), lens);
-	struct tp_framer f;
-	struct seen s = { 0 };
+	uint8_t buf[256];
+	size_t have = 0, off = 0, flen = 0;
+	enum tp_frame_kind kind;
+	enum tp_perr e = TP_P_NEED_MORE;
 
-	tp_framer_init(&f, fbuf, sizeof(fbuf));
-	for (size_t off = 0; off < n; off += chunk) {
+	CHECK(cap <= sizeof(buf));
+	while (off < n) {
 		size_t k = n - off < chunk ? n - off : chunk;
 
-		CHECK_EQ(tp_framer_feed(&f, stream + off, k, on_frame, &s), TP_P_OK);
+		if (k > cap - have)
+			k = cap - have;
+		CHECK(k > 0);  /* a buffer of the framer's max never fills up */
+		if (k == 0)
+			break;
+		memcpy(buf + have, stream + off, k);
+		have += k;
+		off += k;
+		while ((e = tp_framer_next(f, buf, have, &flen, &kind)) == TP_P_OK) {
+			seen_add(s, kind, buf, flen);
+			memmove(buf, buf + flen, have - flen);
+			have -= flen;
+		}
+		if (e != TP_P_NEED_MORE)
+			break;
+		CHECK(flen > have && flen <= cap);
 	}
-	check_stream(&s, stream, lens);
-	CHECK_EQ(f.len, 0);
+	*held = have;
+	return e;
 }
 
 static void test_framer(void)
 {
-	uint8_t stream[256], fbuf[64];
-	size_t lens[4], n = make_stream(stream, sizeof(stream), lens);
+	uint8_t stream[256];
+	size_t lens[4], n = make_stream(stream, sizeof(stream), lens), flen = 0, held;
 	struct tp_framer f;
 	struct seen s = { 0 };
+	enum tp_frame_kind kind;
 
-	/* every chunk size, from byte by byte to all at once */
-	for (size_t chunk = 1; chunk <= n; chunk++)
-		feed_in_chunks(chunk);
-
-	/* a split right after a frame leaves nothing held */
-	tp_framer_init(&f, fbuf, sizeof(fbuf));
-	CHECK_EQ(tp_framer_feed(&f, stream, lens[0], on_frame, &s), TP_P_OK);
-	CHECK_EQ(s.n, 1);
-	CHECK_EQ(f.len, 0);
-	CHECK_EQ(tp_framer_feed(&f, stream + lens[0], n - lens[0] - 3, on_frame, &s), TP_P_OK);
-	CHECK_EQ(s.n, 3);
-	CHECK_EQ(f.len, lens[3] - 3);
-	CHECK_EQ(tp_framer_feed(&f, stream + n - 3, 3, on_frame, &s), TP_P_OK);
+	/* all at once, from the caller's buffer without copying */
+	tp_framer_init(&f, 64, TP_CHAN_MAX);
+	for (size_t off = 0; tp_framer_next(&f, stream + off, n - off, &flen, &kind) == TP_P_OK;
+	     off += flen)
+		seen_add(&s, kind, stream + off, flen);
 	check_stream(&s, stream, lens);
 
-	/* the callback stops the feed: the rest of that read is dropped */
-	memset(&s, 0, sizeof(s));
-	s.stop_after = 2;
-	tp_framer_init(&f, fbuf, sizeof(fbuf));
-	CHECK_EQ(tp_framer_feed(&f, stream, n, on_frame, &s), TP_P_OK);
-	CHECK_EQ(s.n, 2);
-	CHECK_EQ(f.len, 0);
-
-	/* a frame over the cap (the framer's buffer): sticky error */
-	memset(&s, 0, sizeof(s));
-	tp_framer_init(&f, fbuf, 24);
-	CHECK_EQ(tp_framer_feed(&f, stream, n, on_frame, &s), TP_P_FRAME_TOO_LONG);
-	CHECK_EQ(s.n, 0);
-	CHECK_EQ(tp_framer_feed(&f, stream + lens[0], 12, on_frame, &s), TP_P_FRAME_TOO_LONG);
-	CHECK_EQ(s.n, 0);
-
-	/* the same, discovered on a partial frame */
-	tp_framer_init(&f, fbuf, 24);
-	CHECK_EQ(tp_framer_feed(&f, stream, 2, on_frame, &s), TP_P_OK);
-	CHECK_EQ(tp_framer_feed(&f, stream + 2, 2, on_frame, &s), TP_P_FRAME_TOO_LONG);
-
-	/* a huge declared length on a big buffer */
-	{
-		static const uint8_t huge[4] = { 0x40, 0x00, 0xff, 0xff };
-
-		tp_framer_init(&f, fbuf, sizeof(fbuf));
-		CHECK_EQ(tp_framer_feed(&f, huge, 4, on_frame, &s), TP_P_FRAME_TOO_LONG);
+	/* every chunk size, from byte by byte to all at once, into a buffer of
+	 * exactly the cap (the longest frame here is 28 bytes) */
+	for (size_t chunk = 1; chunk <= n; chunk++) {
+		memset(&s, 0, sizeof(s));
+		tp_framer_init(&f, 28, TP_CHAN_MAX);
+		CHECK_EQ(read_in_chunks(&f, stream, n, chunk, 28, &s, &held), TP_P_NEED_MORE);
+		check_stream(&s, stream, lens);
+		CHECK_EQ(held, 0);
 	}
 
-	/* a bad first byte after good frames: the good ones are delivered */
+	/* what NEED_MORE asks for: the header, then the whole frame */
+	tp_framer_init(&f, 64, TP_CHAN_MAX);
+	for (size_t k = 0; k < 4; k++) {
+		CHECK_EQ(tp_framer_next(&f, stream, k, &flen, &kind), TP_P_NEED_MORE);
+		CHECK_EQ(flen, 4);
+	}
+	for (size_t k = 4; k < lens[0]; k++) {
+		CHECK_EQ(tp_framer_next(&f, stream, k, &flen, &kind), TP_P_NEED_MORE);
+		CHECK_EQ(flen, lens[0]);
+	}
+	CHECK_EQ(tp_framer_next(&f, stream, lens[0], &flen, &kind), TP_P_OK);
+	CHECK_EQ(flen, lens[0]);
+	CHECK_EQ(kind, TP_FRAME_STUN);
+	/* the ChannelData after it: padded length */
+	CHECK_EQ(tp_framer_next(&f, stream + lens[0], 5, &flen, &kind), TP_P_NEED_MORE);
+	CHECK_EQ(flen, 12);
+	CHECK_EQ(tp_framer_next(&f, stream + lens[0], 12, &flen, &kind), TP_P_OK);
+	CHECK_EQ(kind, TP_FRAME_CHANDATA);
+	/* an empty ChannelData is a whole frame of 4 bytes */
+	CHECK_EQ(tp_framer_next(&f, stream + lens[0] + lens[1], 4, &flen, &kind), TP_P_OK);
+	CHECK_EQ(flen, 4);
+	CHECK_EQ(f.err, TP_P_OK);
+
+	/* a frame over the cap: sticky, even for good bytes afterwards */
+	tp_framer_init(&f, 24, TP_CHAN_MAX);
+	CHECK_EQ(tp_framer_next(&f, stream, n, &flen, &kind), TP_P_FRAME_TOO_LONG);
+	CHECK_EQ(tp_framer_next(&f, stream + lens[0], 12, &flen, &kind), TP_P_FRAME_TOO_LONG);
+	CHECK_EQ(f.err, TP_P_FRAME_TOO_LONG);
+	/* the same, discovered once the header is in */
+	tp_framer_init(&f, 24, TP_CHAN_MAX);
+	CHECK_EQ(tp_framer_next(&f, stream, 2, &flen, &kind), TP_P_NEED_MORE);
+	CHECK_EQ(tp_framer_next(&f, stream, 4, &flen, &kind), TP_P_FRAME_TOO_LONG);
+	/* a huge declared length */
+	tp_framer_init(&f, 1500, TP_CHAN_MAX);
+	CHECK_EQ(tp_framer_next(&f, (const uint8_t *)"\x40\x00\xff\xff", 4, &flen, &kind),
+	         TP_P_FRAME_TOO_LONG);
+	tp_framer_init(&f, 0xFFFF + 4 + 1, TP_CHAN_MAX);
+	CHECK_EQ(tp_framer_next(&f, (const uint8_t *)"\x40\x00\xff\xff", 4, &flen, &kind),
+	         TP_P_NEED_MORE);
+	CHECK_EQ(flen, 4 + 0x10000);
+
+	/* a bad first byte after good frames: those are delivered, then the error */
 	memset(&s, 0, sizeof(s));
 	memcpy(stream + n, "\x16\x03\x01\x00", 4);
-	tp_framer_init(&f, fbuf, sizeof(fbuf));
-	CHECK_EQ(tp_framer_feed(&f, stream, n + 4, on_frame, &s), TP_P_NOT_STUN);
+	tp_framer_init(&f, 64, TP_CHAN_MAX);
+	CHECK_EQ(read_in_chunks(&f, stream, n + 4, 7, 64, &s, &held), TP_P_NOT_STUN);
 	check_stream(&s, stream, lens);
 	CHECK_EQ(f.err, TP_P_NOT_STUN);
-	CHECK_EQ(tp_framer_feed(&f, stream, lens[0], on_frame, &s), TP_P_NOT_STUN);
-	CHECK_EQ(s.n, 4);
+	CHECK_EQ(tp_framer_next(&f, stream, lens[0], &flen, &kind), TP_P_NOT_STUN);
+	/* a bad first byte on its own is seen at once */
+	tp_framer_init(&f, 64, TP_CHAN_MAX);
+	CHECK_EQ(tp_framer_next(&f, (const uint8_t *)"\x80", 1, &flen, &kind), TP_P_NOT_STUN);
+	/* a STUN length not a multiple of 4, the header arriving in two parts */
+	tp_framer_init(&f, 64, TP_CHAN_MAX);
+	CHECK_EQ(tp_framer_next(&f, (const uint8_t *)"\x00\x01", 2, &flen, &kind), TP_P_NEED_MORE);
+	CHECK_EQ(tp_framer_next(&f, (const uint8_t *)"\x00\x01\x00\x05", 4, &flen, &kind),
+	         TP_P_BAD_LENGTH);
+	/* nothing yet */
+	tp_framer_init(&f, 64, TP_CHAN_MAX);
+	CHECK_EQ(tp_framer_next(&f, stream, 0, &flen, &kind), TP_P_NEED_MORE);
+	CHECK_EQ(flen, 4);
+	CHECK_EQ(f.err, TP_P_OK);
 
-	/* a bad first byte on its own, one byte at a time */
-	memset(&s, 0, sizeof(s));
-	tp_framer_init(&f, fbuf, sizeof(fbuf));
-	CHECK_EQ(tp_framer_feed(&f, (const uint8_t *)"\x80", 1, on_frame, &s), TP_P_NOT_STUN);
-	CHECK_EQ(s.n, 0);
-
-	/* a STUN length that is not a multiple of 4, fed in two parts */
-	tp_framer_init(&f, fbuf, sizeof(fbuf));
-	CHECK_EQ(tp_framer_feed(&f, (const uint8_t *)"\x00\x01", 2, on_frame, &s), TP_P_OK);
-	CHECK_EQ(tp_framer_feed(&f, (const uint8_t *)"\x00\x05", 2, on_frame, &s), TP_P_BAD_LENGTH);
-
-	/* an empty feed does nothing */
-	tp_framer_init(&f, fbuf, sizeof(fbuf));
-	CHECK_EQ(tp_framer_feed(&f, stream, 0, on_frame, &s), TP_P_OK);
-	CHECK_EQ(f.len, 0);
+	/* channels 0x5000-0x7FFF only with the RFC 5766 maximum */
+	tp_framer_init(&f, 64, TP_CHAN_MAX);
+	CHECK_EQ(tp_framer_next(&f, (const uint8_t *)"\x6a\x00\x00\x00", 4, &flen, &kind),
+	         TP_P_NOT_STUN);
+	tp_framer_init(&f, 64, TP_CHAN_MAX_RFC5766);
+	CHECK_EQ(tp_framer_next(&f, (const uint8_t *)"\x6a\x00\x00\x00", 4, &flen, &kind),
+	         TP_P_OK);
+	CHECK_EQ(kind, TP_FRAME_CHANDATA);
+	CHECK_EQ(tp_framer_next(&f, (const uint8_t *)"\x80\x00\x00\x00", 4, &flen, &kind),
+	         TP_P_NOT_STUN);
 }
 
 /* Frames handed out by the framer decode. */
-static int decode_frame(void *ctx, enum tp_frame_kind kind, const uint8_t *frame, size_t len)
-{
-	int *ok = ctx;
-	struct tp_stun_msg m;
-	uint16_t chan;
-	const uint8_t *data;
-	size_t dlen;
-
-	if (kind == TP_FRAME_STUN)
-		*ok += tp_stun_decode(&m, frame, len, NULL) == TP_P_OK;
-	else
-		*ok += tp_chan_decode(frame, len, &chan, &data, &dlen) == TP_P_OK;
-	return 0;
-}
-
 static void test_decode_frames(void)
 {
-	uint8_t stream[128], fbuf[64];
-	size_t lens[4], n = make_stream(stream, sizeof(stream), lens);
+	uint8_t stream[128];
+	size_t lens[4], n = make_stream(stream, sizeof(stream), lens), held;
 	struct tp_framer f;
+	struct seen s = { 0 };
 	int ok = 0;
 
-	tp_framer_init(&f, fbuf, sizeof(fbuf));
-	for (size_t i = 0; i < n; i++)
-		tp_framer_feed(&f, stream + i, 1, decode_frame, &ok);
+	tp_framer_init(&f, 64, TP_CHAN_MAX);
+	CHECK_EQ(read_in_chunks(&f, stream, n, 1, 64, &s, &held), TP_P_NEED_MORE);
+	for (int i = 0; i < s.n && i < 16; i++) {
+		struct tp_stun_msg m;
+		uint16_t chan;
+		const uint8_t *data;
+		size_t dlen;
+
+		if (s.kind[i] == TP_FRAME_STUN)
+			ok += tp_stun_decode(&m, s.data[i], s.len[i], NULL) == TP_P_OK;
+		else
+			ok += tp_chan_decode(s.data[i], s.len[i], &chan, &data, &dlen) == TP_P_OK;
+	}
 	CHECK_EQ(ok, 4);
 }
 
