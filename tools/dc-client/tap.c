@@ -58,7 +58,8 @@ struct tap_sock {
 	struct { uint16_t num; struct tp_addr peer; } chans[TAP_MAX_CHANS];
 	size_t nchans;
 	struct tp_framer fin, fout;    /* stream only */
-	uint8_t *bin, *bout;
+	uint8_t *bin, *bout;           /* stream only: bytes not yet framed, TAP_FRAME_CAP */
+	size_t nin, nout;
 };
 
 static GMutex tap_lock;
@@ -252,31 +253,39 @@ static void server_msg(struct tap_sock *ts, int srv, bool out, const uint8_t *b,
 	}
 }
 
-static int frame_cb(void *ctx, enum tp_frame_kind kind, const uint8_t *frame, size_t len);
-
-struct frame_ctx {
-	struct tap_sock *ts;
-	bool out;
-};
-
+/* Stream bytes one direction saw: kept until whole frames are there (the
+ * pull framer over this direction's buffer), each frame then decoded. After a
+ * framing error the direction's sync is lost and nothing more is read. */
 static void stream_bytes(struct tap_sock *ts, bool out, const uint8_t *b, size_t n)
 {
 	struct tp_framer *f = out ? &ts->fout : &ts->fin;
-	struct frame_ctx c = { ts, out };
+	uint8_t *buf = out ? ts->bout : ts->bin;
+	size_t *held = out ? &ts->nout : &ts->nin, off = 0;
 
-	if (f->err == TP_P_OK)
-		tp_framer_feed(f, b, n, frame_cb, &c);  /* after an error, sync is lost */
-}
+	if (f->err != TP_P_OK)
+		return;
+	while (n > 0) {
+		size_t take = TAP_FRAME_CAP - *held < n ? TAP_FRAME_CAP - *held : n;
+		size_t flen;
+		enum tp_frame_kind kind;
 
-static int frame_cb(void *ctx, enum tp_frame_kind kind, const uint8_t *frame, size_t len)
-{
-	struct frame_ctx *c = ctx;
-
-	if (kind == TP_FRAME_STUN)
-		server_msg(c->ts, c->ts->server, c->out, frame, len);
-	else
-		chandata_msg(c->ts, c->ts->server, c->out, frame, len);
-	return 0;
+		memcpy(buf + *held, b, take);
+		*held += take;
+		b += take;
+		n -= take;
+		off = 0;
+		while (tp_framer_next(f, buf + off, *held - off, &flen, &kind) == TP_P_OK) {
+			if (kind == TP_FRAME_STUN)
+				server_msg(ts, ts->server, out, buf + off, flen);
+			else
+				chandata_msg(ts, ts->server, out, buf + off, flen);
+			off += flen;
+		}
+		if (f->err != TP_P_OK)
+			return;
+		memmove(buf, buf + off, *held - off);
+		*held -= off;
+	}
 }
 
 /* ---- sockets --------------------------------------------------------------- */
@@ -336,8 +345,8 @@ static struct tap_sock *sock_get(GSocket *s)
 		if (ts->server >= 0) {
 			ts->bin = g_malloc(TAP_FRAME_CAP);
 			ts->bout = g_malloc(TAP_FRAME_CAP);
-			tp_framer_init(&ts->fin, ts->bin, TAP_FRAME_CAP);
-			tp_framer_init(&ts->fout, ts->bout, TAP_FRAME_CAP);
+			tp_framer_init(&ts->fin, TAP_FRAME_CAP, TP_CHAN_MAX_RFC5766);
+			tp_framer_init(&ts->fout, TAP_FRAME_CAP, TP_CHAN_MAX_RFC5766);
 		}
 	}
 	/* A stream socket not yet connected cannot be classified: ask again later. */
