@@ -213,9 +213,10 @@ static __always_inline int cd_padding(__u32 n, __u32 dlen)
 	return (int)pad;
 }
 
-/* Subtract the padding bytes (the last pad bytes of the packet; pad data
- * follows dlen bytes of data after the 12 header bytes, so byte i sits at an
- * odd offset when dlen + i is odd) from an incremental UDP sum. */
+/* Subtract the padding bytes (the last pad bytes of the packet; padding
+ * follows dlen bytes of data after the 12 header bytes, so its byte i sits at
+ * an odd offset when dlen + i is odd) from an incremental UDP sum. Constant
+ * indices only: 6.1's verifier rejects variable-offset stack reads. */
 static __always_inline int sub_padding(struct __sk_buff *skb, __u32 pad, __u32 dlen, __u64 *s)
 {
 	__u8 tail[4];
@@ -224,11 +225,11 @@ static __always_inline int sub_padding(struct __sk_buff *skb, __u32 pad, __u32 d
 		return 0;
 	if (bpf_skb_load_bytes(skb, skb->len - 4, tail, 4) < 0)
 		return -1;
-#pragma unroll
-	for (int i = 0; i < 3; i++) {
-		if ((__u32)i < pad)
-			*s = tp_csum_sub16(*s, tp_csum_byte(tail[4 - pad + i], (dlen + i) & 1));
-	}
+	if (pad == 3)
+		*s = tp_csum_sub16(*s, tp_csum_byte(tail[1], dlen & 1));
+	if (pad >= 2)
+		*s = tp_csum_sub16(*s, tp_csum_byte(tail[2], (dlen + pad - 2) & 1));
+	*s = tp_csum_sub16(*s, tp_csum_byte(tail[3], (dlen + pad - 1) & 1));
 	return 0;
 }
 
