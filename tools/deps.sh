@@ -54,6 +54,7 @@ TEST_PKGS=(
 	python3-aiortc    # an independent WebRTC peer for tests/integration-dc
 	chromium          # headless browser for tests/browser and integration-dc
 	nodejs            # drives chromium through playwright-core (npm ci in the test)
+	qemu-system-x86   # boots Debian 12's 6.1 kernel for netns/offload-6.1 (tools/old-kernel.sh fetches it)
 )
 
 usage() {
@@ -92,10 +93,14 @@ fi
 
 if [ ${#missing[@]} -eq 0 ]; then
 	echo "deps: all ${#pkgs[@]} packages already installed"
-	exit 0
+else
+	echo "deps: installing ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -q
+	apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
-
-echo "deps: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -q
-apt-get install -y -q --no-install-recommends "${missing[@]}"
+# The oldest kernel the offload claims, for its test under qemu (downloaded,
+# not installed; offline when already there).
+if $with_test; then
+	"$(dirname "$0")/old-kernel.sh"
+fi

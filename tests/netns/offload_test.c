@@ -1074,7 +1074,8 @@ static int open_ns(const char *name)
 
 static int run_mode(enum tp_offload_attach mode)
 {
-	struct tp_offload_opts op = { .attach = mode, .max_chans = 64 };
+	struct tp_offload_opts op = { .attach = mode, .max_chans = 64,
+	                              .verbose = getenv("TP_OFFLOAD_VERBOSE") != NULL };
 	struct tp_addr loc[4];
 	struct tp_offload *o;
 	char err[256];
