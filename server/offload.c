@@ -121,6 +121,7 @@ void tp_offload_lease_hold(struct tp_offload *o, bool hold)
 #include <bpf/libbpf.h>
 
 #include "bpf/relay_maps.h"
+#include "offload_if.h"
 #include "relay.skel.h"
 
 /* The kernel's values (uapi 6.6+); Debian 12's headers predate tcx. */
@@ -129,25 +130,10 @@ void tp_offload_lease_hold(struct tp_offload *o, bool hold)
  * so that the next open finds (and replaces) a filter a dead process left. */
 #define TP_TC_HANDLE 0x7470
 #define TP_TC_PRIO 0x7470
-#define MAX_IFACES 64
-#define MAX_ADDRS 256
 
 _Static_assert((int)TP_OFFLOAD_NREASONS == (int)TP_OFL_R_COUNT, "reason enums out of step");
 _Static_assert(sizeof(struct tp_ofl_c2p_key) == 40 && sizeof(struct tp_ofl_p2c_key) == 40,
                "map keys must have no implicit padding");
-
-struct iface_addr {
-	uint16_t family;
-	uint8_t ip[16];
-	int ifindex;
-};
-
-struct iface {
-	int ifindex;
-	char name[IF_NAMESIZE];
-	bool ether, up, loopback;
-	unsigned mtu;
-};
 
 struct attachment {
 	int ifindex;
@@ -162,11 +148,8 @@ struct tp_offload {
 	enum tp_offload_attach mode;
 
 	pthread_mutex_t mu;              /* everything below */
-	struct iface ifs[MAX_IFACES];
-	size_t nifs;
-	struct iface_addr addrs[MAX_ADDRS];
-	size_t naddrs;
-	struct attachment att[MAX_IFACES];
+	struct tp_ofl_ifs ifs;           /* as last scanned */
+	struct attachment att[TP_OFL_MAX_IFACES];
 	size_t natt;
 	uint32_t *free_slots;            /* FIFO ring of free counter slots */
 	uint32_t max_chans, free_head, free_count;
@@ -183,124 +166,6 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 	if (!verbose_libbpf || level == LIBBPF_DEBUG)
 		return 0;
 	return vfprintf(stderr, fmt, ap);
-}
-
-/* ------------------------------------------------------------------ */
-/* Interfaces and addresses                                            */
-/* ------------------------------------------------------------------ */
-
-/* IPv4-mapped IPv6 (dual-stack sockets report these) is IPv4. */
-static void normalize(struct tp_addr *a)
-{
-	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
-
-	if (a->family == AF_INET6 && memcmp(a->ip, mapped, 12) == 0) {
-		memmove(a->ip, a->ip + 12, 4);
-		memset(a->ip + 4, 0, 12);
-		a->family = AF_INET;
-	}
-}
-
-static bool is_wildcard(const struct tp_addr *a)
-{
-	static const uint8_t zero[16];
-
-	return memcmp(a->ip, zero, a->family == AF_INET ? 4 : 16) == 0;
-}
-
-static size_t ip_len(uint16_t family)
-{
-	return family == AF_INET ? 4 : 16;
-}
-
-static unsigned if_mtu(int sock, const char *name)
-{
-	struct ifreq ifr;
-
-	memset(&ifr, 0, sizeof(ifr));
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
-	if (ioctl(sock, SIOCGIFMTU, &ifr) != 0 || ifr.ifr_mtu <= 0)
-		return 1500;
-	return (unsigned)ifr.ifr_mtu;
-}
-
-static struct iface *iface_get(struct tp_offload *o, int ifindex, const char *name)
-{
-	for (size_t i = 0; i < o->nifs; i++)
-		if (o->ifs[i].ifindex == ifindex)
-			return &o->ifs[i];
-	if (o->nifs == MAX_IFACES)
-		return NULL;
-	struct iface *f = &o->ifs[o->nifs++];
-
-	memset(f, 0, sizeof(*f));
-	f->ifindex = ifindex;
-	snprintf(f->name, sizeof(f->name), "%s", name);
-	return f;
-}
-
-/* (Re)read the interfaces, their link types, MTUs and addresses. */
-static int scan(struct tp_offload *o)
-{
-	struct ifaddrs *ifa = NULL;
-	int sock;
-
-	if (getifaddrs(&ifa) != 0)
-		return -errno;
-	sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	o->nifs = 0;
-	o->naddrs = 0;
-	for (struct ifaddrs *p = ifa; p; p = p->ifa_next) {
-		int idx;
-		struct iface *f;
-
-		if (!p->ifa_addr || !p->ifa_name)
-			continue;
-		idx = (int)if_nametoindex(p->ifa_name);
-		if (idx <= 0 || !(f = iface_get(o, idx, p->ifa_name)))
-			continue;
-		f->up = p->ifa_flags & IFF_UP;
-		f->loopback = p->ifa_flags & IFF_LOOPBACK;
-		if (p->ifa_addr->sa_family == AF_PACKET) {
-			const struct sockaddr_ll *ll = (const void *)p->ifa_addr;
-
-			f->ether = ll->sll_hatype == ARPHRD_ETHER;
-			f->mtu = sock >= 0 ? if_mtu(sock, p->ifa_name) : 1500;
-			continue;
-		}
-		if ((p->ifa_addr->sa_family != AF_INET && p->ifa_addr->sa_family != AF_INET6) ||
-		    o->naddrs == MAX_ADDRS)
-			continue;
-		struct tp_addr a;
-		struct iface_addr *ia = &o->addrs[o->naddrs++];
-
-		tp_addr_from_sa(&a, p->ifa_addr);
-		ia->family = a.family;
-		memcpy(ia->ip, a.ip, 16);
-		ia->ifindex = idx;
-	}
-	if (sock >= 0)
-		close(sock);
-	freeifaddrs(ifa);
-	return 0;
-}
-
-static const struct iface *iface_of(const struct tp_offload *o, int ifindex)
-{
-	for (size_t i = 0; i < o->nifs; i++)
-		if (o->ifs[i].ifindex == ifindex)
-			return &o->ifs[i];
-	return NULL;
-}
-
-/* The interface that carries this (concrete) address, or 0. */
-static int ifindex_of(const struct tp_offload *o, const struct tp_addr *a)
-{
-	for (size_t i = 0; i < o->naddrs; i++)
-		if (o->addrs[i].family == a->family &&
-		    memcmp(o->addrs[i].ip, a->ip, ip_len(a->family)) == 0)
-			return o->addrs[i].ifindex;
-	return 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -396,6 +261,16 @@ static int attach_one(struct tp_offload *o, int ifindex, const char *name, char 
 	struct attachment *a = &o->att[o->natt];
 	int e;
 
+	for (size_t i = 0; i < o->natt; i++)
+		if (o->att[i].ifindex == ifindex)
+			return 0;
+	if (o->mode == TP_OFFLOAD_ATTACH_NONE)
+		return 0;
+	if (o->natt == TP_OFL_MAX_IFACES) {
+		snprintf(err, errlen, "attaching to %s: more than %d interfaces", name,
+		         TP_OFL_MAX_IFACES);
+		return -ENOSPC;
+	}
 	memset(a, 0, sizeof(*a));
 	a->ifindex = ifindex;
 	a->link_fd = -1;
@@ -446,57 +321,49 @@ static void detach_all(struct tp_offload *o)
 	o->natt = 0;
 }
 
-/* Which interfaces to attach to: those carrying the local addresses. */
+/*
+ * The interfaces to attach to at open: the Ethernet interfaces that carry the
+ * local addresses (a wildcard: every Ethernet interface that is up). An
+ * address on a non-Ethernet interface (lo, a tunnel) is fine: the program is
+ * attached to the interfaces its channels' traffic uses when they are added.
+ * An address that no interface carries is a configuration error.
+ */
 static int pick_ifaces(struct tp_offload *o, const struct tp_addr *local, size_t nlocal,
                        int *want, size_t *nwant, char *err, size_t errlen)
 {
+	const struct tp_ofl_ifs *t = &o->ifs;
+
 	*nwant = 0;
 	for (size_t i = 0; i < nlocal; i++) {
 		struct tp_addr a = local[i];
 		char s[64];
 
-		normalize(&a);
-		tp_addr_fmt(&a, s, sizeof(s));
+		tp_ofl_addr_normalize(&a);
 		if (a.family != AF_INET && a.family != AF_INET6) {
 			snprintf(err, errlen, "local address %zu: not IPv4 or IPv6", i);
 			return -EAFNOSUPPORT;
 		}
-		for (size_t k = 0; k < o->nifs; k++) {
-			const struct iface *f = &o->ifs[k];
-			bool hit = false;
-
-			if (is_wildcard(&a)) {
-				hit = f->up && f->ether && !f->loopback;
-			} else {
-				for (size_t m = 0; m < o->naddrs; m++)
-					if (o->addrs[m].ifindex == f->ifindex &&
-					    o->addrs[m].family == a.family &&
-					    memcmp(o->addrs[m].ip, a.ip, ip_len(a.family)) == 0)
-						hit = true;
-				if (hit && !f->ether) {
-					snprintf(err, errlen, "%s is on %s, which is not an Ethernet "
-					         "interface: the kernel path needs the address on one", s,
-					         f->name);
-					return -ENODEV;
-				}
-			}
-			if (!hit)
-				continue;
+		tp_addr_fmt(&a, s, sizeof(s));
+		for (size_t k = 0; k < t->nifs; k++) {
+			const struct tp_ofl_iface *f = &t->ifs[k];
 			bool dup = false;
+			int idx;
 
+			if (tp_ofl_addr_is_any(&a))
+				idx = f->up && f->ether && !f->loopback ? f->ifindex : 0;
+			else
+				idx = tp_ofl_if_of_addr(t, &a) == f->ifindex && f->ether ? f->ifindex : 0;
+			if (!idx)
+				continue;
 			for (size_t m = 0; m < *nwant; m++)
-				dup |= want[m] == f->ifindex;
-			if (!dup)
-				want[(*nwant)++] = f->ifindex;
+				dup |= want[m] == idx;
+			if (!dup && *nwant < TP_OFL_MAX_IFACES)
+				want[(*nwant)++] = idx;
 		}
-		if (!is_wildcard(&a) && !ifindex_of(o, &a)) {
+		if (!tp_ofl_addr_is_any(&a) && !tp_ofl_if_of_addr(t, &a)) {
 			snprintf(err, errlen, "no interface carries %s", s);
 			return -EADDRNOTAVAIL;
 		}
-	}
-	if (*nwant == 0) {
-		snprintf(err, errlen, "no Ethernet interface carries the local addresses");
-		return -EADDRNOTAVAIL;
 	}
 	return 0;
 }
@@ -547,7 +414,7 @@ int tp_offload_open(const struct tp_addr *local, size_t nlocal,
 {
 	static const struct tp_offload_opts defaults = { 0 };
 	struct tp_offload *o;
-	int want[MAX_IFACES];
+	int want[TP_OFL_MAX_IFACES];
 	size_t nwant = 0;
 	unsigned max_chans;
 	int e;
@@ -593,7 +460,7 @@ int tp_offload_open(const struct tp_addr *local, size_t nlocal,
 		snprintf(err, errlen, "counting CPUs: %s", strerror(-e));
 		goto out;
 	}
-	e = scan(o);
+	e = tp_ofl_if_scan(&o->ifs);
 	if (e) {
 		snprintf(err, errlen, "reading the interfaces: %s", strerror(-e));
 		goto out;
@@ -624,14 +491,12 @@ int tp_offload_open(const struct tp_addr *local, size_t nlocal,
 	}
 	o->lease_started = true;
 	for (size_t i = 0; i < nwant; i++) {
-		const struct iface *f = iface_of(o, want[i]);
+		const struct tp_ofl_iface *f = tp_ofl_if_get(&o->ifs, want[i]);
 
 		e = attach_one(o, want[i], f ? f->name : "?", err, errlen);
 		if (e)
 			goto out;
 	}
-	if (o->mode == TP_OFFLOAD_ATTACH_AUTO)   /* nothing to attach to */
-		o->mode = TP_OFFLOAD_ATTACH_NONE;
 	*out = o;
 	return 0;
 out:
@@ -662,11 +527,9 @@ void tp_offload_close(struct tp_offload *o)
 
 const char *tp_offload_attach_name(const struct tp_offload *o)
 {
-	switch (o->mode) {
-	case TP_OFFLOAD_ATTACH_TCX: return "tcx";
-	case TP_OFFLOAD_ATTACH_TC: return "tc";
-	default: return "none";
-	}
+	if (o->natt == 0)
+		return "none";   /* not (yet) attached anywhere */
+	return o->att[0].link_fd >= 0 ? "tcx" : "tc";
 }
 
 int tp_offload_prog_fd(const struct tp_offload *o)
@@ -693,18 +556,18 @@ static int make_keys(const struct tp_offload_chan *c, struct keys *k)
 	k->listener = c->listener;
 	k->relay = c->relay;
 	k->peer = c->peer;
-	normalize(&k->client);
-	normalize(&k->listener);
-	normalize(&k->relay);
-	normalize(&k->peer);
+	tp_ofl_addr_normalize(&k->client);
+	tp_ofl_addr_normalize(&k->listener);
+	tp_ofl_addr_normalize(&k->relay);
+	tp_ofl_addr_normalize(&k->peer);
 	if (k->client.family != AF_INET && k->client.family != AF_INET6)
 		return -EAFNOSUPPORT;
 	if (k->listener.family != k->client.family || k->relay.family != k->client.family ||
 	    k->peer.family != k->client.family)
 		return -EAFNOSUPPORT;
 	if (c->chan < TP_CHAN_MIN || c->chan > TP_CHAN_MAX_RFC5766 || !c->client.port ||
-	    !c->listener.port || !c->relay.port || !c->peer.port || is_wildcard(&k->listener) ||
-	    is_wildcard(&k->relay))
+	    !c->listener.port || !c->relay.port || !c->peer.port ||
+	    tp_ofl_addr_is_any(&k->listener) || tp_ofl_addr_is_any(&k->relay))
 		return -EINVAL;
 	fam = k->client.family == AF_INET ? TP_OFL_FAMILY_V4 : TP_OFL_FAMILY_V6;
 	memcpy(k->ck.client, k->client.ip, 16);
@@ -766,19 +629,40 @@ static void slot_free(struct tp_offload *o, uint32_t slot)
 	o->free_count++;
 }
 
-static int egress(struct tp_offload *o, const struct tp_addr *a, uint32_t *ifindex,
-                  unsigned *mtu)
+/*
+ * The interface a datagram from src to dst leaves by, as the routing table
+ * says (the one a socket bound to src would use), with its MTU; it must carry
+ * an Ethernet header. src must be one of our addresses. The program is
+ * attached there too: with symmetric routing, the traffic of the other
+ * direction arrives on it. Called with o->mu held.
+ */
+static int egress(struct tp_offload *o, const struct tp_addr *src, const struct tp_addr *dst,
+                  uint32_t *ifindex, unsigned *mtu)
 {
-	int idx = ifindex_of(o, a);
-	const struct iface *f;
+	const struct tp_ofl_iface *f;
+	char err[160];
+	int idx;
 
-	if (!idx && scan(o) == 0)   /* an address added since open */
-		idx = ifindex_of(o, a);
-	if (!idx || !(f = iface_of(o, idx)))
-		return -EADDRNOTAVAIL;
+	if (!tp_ofl_if_of_addr(&o->ifs, src)) {
+		(void)tp_ofl_if_scan(&o->ifs);   /* an address added since */
+		if (!tp_ofl_if_of_addr(&o->ifs, src))
+			return -EADDRNOTAVAIL;
+	}
+	idx = tp_ofl_route_oif(src, dst);
+	if (idx == -ENETUNREACH || idx == -EHOSTUNREACH)
+		return idx;
+	if (idx < 0)   /* no rtnetlink answer: the interface carrying src */
+		idx = tp_ofl_if_of_addr(&o->ifs, src);
+	if (!(f = tp_ofl_if_get(&o->ifs, idx))) {
+		(void)tp_ofl_if_scan(&o->ifs);
+		if (!(f = tp_ofl_if_get(&o->ifs, idx)))
+			return -ENODEV;
+	}
+	if (!f->ether)
+		return -ENODEV;
 	*ifindex = (uint32_t)idx;
 	*mtu = f->mtu;
-	return 0;
+	return attach_one(o, idx, f->name, err, sizeof(err));
 }
 
 int tp_offload_chan_add(struct tp_offload *o, const struct tp_offload_chan *c)
@@ -796,9 +680,9 @@ int tp_offload_chan_add(struct tp_offload *o, const struct tp_offload_chan *c)
 	memset(&cv, 0, sizeof(cv));
 	memset(&pv, 0, sizeof(pv));
 	pthread_mutex_lock(&o->mu);
-	e = egress(o, &k.relay, &cv.ifindex, &mtu);
+	e = egress(o, &k.relay, &k.peer, &cv.ifindex, &mtu);
 	if (!e)
-		e = egress(o, &k.listener, &pv.ifindex, &mtu);
+		e = egress(o, &k.listener, &k.client, &pv.ifindex, &mtu);
 	if (e)
 		goto out;
 	if (o->free_count == 0) {

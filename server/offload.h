@@ -14,11 +14,21 @@
  * libbpf only; no libevent. All functions are thread-safe. Errors are 0 or
  * -errno; tp_offload_open also writes a one-line reason into err.
  *
- * Requirements, checked by tp_offload_open: root or CAP_BPF + CAP_NET_ADMIN
- * (CAP_SYS_ADMIN before 5.8), Linux 6.1 or later (verified; the helpers used
- * exist since 5.10), and the local addresses on Ethernet-type interfaces (not
- * lo). Built only when clang, bpftool and libbpf were found at build time;
+ * Requirements: root or CAP_BPF + CAP_NET_ADMIN (checked by tp_offload_open),
+ * Linux 6.1 or later (verified there; the helpers used exist since 5.10), and
+ * Ethernet-type interfaces on the paths to clients and peers (checked per
+ * channel: a channel whose traffic would use lo or a tunnel stays in user
+ * space). Built only when clang, bpftool and libbpf were found at build time;
  * otherwise tp_offload_open fails with -ENOTSUP and says "not built in".
+ *
+ * Where it attaches: at open, to the Ethernet interfaces that carry the local
+ * addresses; and, as channels are added, to the interfaces the routing table
+ * uses from the listener to the client and from the relay address to the
+ * peer (which are also the egress interfaces of the rewritten datagrams; with
+ * symmetric routing the other direction arrives there). So addresses on lo
+ * (anycast, the netns lab) work. Interfaces and routes are read in the network
+ * namespace current at open and at each chan_add; egress and MTU are fixed
+ * when the channel is added (re-add it after a routing change).
  *
  * Lifetime of the attachment: on kernels with tcx (6.6+) the program is
  * attached through BPF links owned by this process, so it is detached when
@@ -57,13 +67,13 @@ struct tp_offload_opts {
 };
 
 /*
- * Load the program and attach it to TC ingress of every interface that carries
- * one of the local addresses (listeners and relay addresses; a wildcard
- * address means every Ethernet interface that is up). opts may be NULL.
- * 0 and *out, or -errno with a reason in err: -ENOTSUP (not built in, or the
- * kernel lacks something), -EPERM (not privileged), -EADDRNOTAVAIL (no
- * interface carries an address), -ENODEV (the address is on a non-Ethernet
- * interface such as lo), -EINVAL (the verifier rejected the program).
+ * Load the program and attach it to TC ingress of every Ethernet interface
+ * that carries one of the local addresses (listeners and relay addresses; a
+ * wildcard means every Ethernet interface that is up; none is fine, see
+ * above). opts may be NULL. 0 and *out, or -errno with a reason in err:
+ * -ENOTSUP (not built in, or no bpf()), -EPERM (not privileged),
+ * -EADDRNOTAVAIL (no interface carries a concrete local address), -EINVAL
+ * (bad options, or the verifier rejected the program), or the attach error.
  */
 int tp_offload_open(const struct tp_addr *local, size_t nlocal,
                     const struct tp_offload_opts *opts, struct tp_offload **out, char *err,
@@ -85,12 +95,13 @@ struct tp_offload_chan {
 };
 
 /*
- * Install a channel; its counters start at zero. -EEXIST if the client 5-tuple
- * and channel, or the relay/peer pair, is installed already; -ENOSPC when
- * max_chans are installed (serve that channel from user space);
+ * Install a channel; its counters start at zero. Any error leaves the channel
+ * to user space: -EEXIST if the client 5-tuple and channel, or the relay/peer
+ * pair, is installed already; -ENOSPC when max_chans are installed;
  * -EAFNOSUPPORT for mixed families; -EINVAL for a bad channel number, port or
  * wildcard address; -EADDRNOTAVAIL when no interface carries the relay or
- * listener address.
+ * listener address; -ENETUNREACH without a route to the client or peer;
+ * -ENODEV when that route leaves by a non-Ethernet interface; an attach error.
  */
 int tp_offload_chan_add(struct tp_offload *o, const struct tp_offload_chan *c);
 

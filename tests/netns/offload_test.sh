@@ -33,6 +33,9 @@ for l in "$cli c0" "$srv s0" "$srv s1" "$peer p0"; do
 	set -- $l
 	ip -n "$1" link set "$2" up
 done
+# a listener address on lo, as in lib.sh's lab (offload_test.c lo_listener)
+ip -n "$srv" addr add 192.0.2.1/32 dev lo
+ip -n "$cli" route add 192.0.2.1/32 via 198.51.100.1
 lab_sysctl srv net.ipv4.ip_forward=0
 lab_sysctl srv net.ipv6.conf.all.forwarding=0
 
