@@ -12,12 +12,13 @@
  *
  * Figures, over the measured window (after a warm-up):
  *   machine   busy time of all CPUs (elapsed minus /proc/stat idle and
- *             iowait; see stat_idle) minus the idle machine's busy rate measured
- *             for 1 s before and 1 s after (other tenants), minus this
- *             process's own CPU
+ *             iowait; see stat_idle) during the loaded slices, minus the
+ *             background busy rate measured in the unloaded slices between
+ *             them (the window alternates 500 ms with and 500 ms without
+ *             load: other tenants), minus this process's own CPU
  *             (CLOCK_PROCESS_CPUTIME_ID), per relayed datagram: what the
  *             issue calls machine CPU per relayed packet;
- *   relay cpu the busy time of --relay-cpu alone (minus its idle rate), per
+ *   relay cpu the busy time of --relay-cpu alone (minus its background), per
  *             relayed datagram: when the driver steers the server's receive
  *             processing there (RPS) and pins the server process there, this
  *             is the relay's cost without the tick-accounting caveat below;
@@ -345,6 +346,21 @@ static void load(const struct opts *o, struct run *r, unsigned ms)
 	}
 }
 
+/* ms milliseconds without load: stragglers are drained in the first 20 ms. */
+static void quiet(const struct opts *o, struct run *r, unsigned ms)
+{
+	uint64_t end = now_ns(CLOCK_MONOTONIC) + (uint64_t)ms * 1000000ull;
+
+	for (int i = 0; i < 20; i++) {
+		drain(o, r);
+		usleep(1000);
+	}
+	uint64_t t = now_ns(CLOCK_MONOTONIC);
+
+	if (t < end)
+		usleep((useconds_t)((end - t) / 1000));
+}
+
 static int parse_addr(struct tp_addr *a, const char *s, bool port)
 {
 	if (tp_addr_parse(a, s, 0) != 0 || (port && !a->port))
@@ -373,7 +389,6 @@ int main(int argc, char **argv)
 	};
 	struct opts o = { .pairs = 4, .rate = 20000, .size = 100, .secs = 4, .warmup = 1,
 	                  .gen_cpu = -1, .relay_cpu = -1, .label = "" };
-	struct cpu_sample a, i1, b, c, d, i2;
 	struct run *r;
 	int ch, home, cns, pns;
 
@@ -435,43 +450,47 @@ int main(int argc, char **argv)
 		}
 	}
 
-	/* the idle machine (other tenants), then warm-up, then the window */
-	sample(&o, &a);
-	usleep(1000000);
-	sample(&o, &i1);
+	/*
+	 * Warm-up, then the window: slices of 500 ms with the load alternating
+	 * with 500 ms without, so that the background (other tenants) is
+	 * measured at the same time as the load and subtracted per run.
+	 */
+	double hz = (double)sysconf(_SC_CLK_TCK), ncpu = (double)sysconf(_SC_NPROCESSORS_ONLN);
+#define WALL(x, y) ((double)((y).wall_ns - (x).wall_ns) / 1e9)
+#define BUSY(x, y) (ncpu * WALL(x, y) - (double)((y).idle - (x).idle) / hz)
+#define BUSY1(x, y) (WALL(x, y) - (double)((y).idle1 - (x).idle1) / hz)
+	double bl = 0, bl1 = 0, tl = 0, bi = 0, bi1 = 0, ti = 0, self_l = 0, self_i = 0;
+	double server = 0;
+	struct cpu_sample s0, s1, s2;
+
 	load(&o, r, o.warmup * 1000);
+	quiet(&o, r, 300);
 	uint64_t sent0 = r->sent, back0 = r->back, echo0 = r->echoed;
 
-	r->measuring = true;
-	sample(&o, &b);
-	uint64_t t0 = now_ns(CLOCK_MONOTONIC);
-
-	load(&o, r, o.secs * 1000);
-	sample(&o, &c);
-	uint64_t t1 = now_ns(CLOCK_MONOTONIC);
-
-	r->measuring = false;
-	for (int i = 0; i < 200; i++) {   /* stragglers, not measured */
-		drain(&o, r);
-		usleep(1000);
+	for (unsigned k = 0; k < 2 * o.secs; k++) {
+		sample(&o, &s0);
+		r->measuring = true;
+		load(&o, r, 500);
+		r->measuring = false;
+		sample(&o, &s1);
+		quiet(&o, r, 500);
+		sample(&o, &s2);
+		bl += BUSY(s0, s1);
+		bl1 += BUSY1(s0, s1);
+		tl += WALL(s0, s1);
+		bi += BUSY(s1, s2);
+		bi1 += BUSY1(s1, s2);
+		ti += WALL(s1, s2);
+		self_l += (double)(s1.self_ns - s0.self_ns) / 1e9;
+		self_i += (double)(s2.self_ns - s1.self_ns) / 1e9;
+		server += (double)(s2.server_ticks - s0.server_ticks) / hz;
 	}
-	/* the idle machine again: other tenants' load, averaged over both sides */
-	sample(&o, &d);
-	usleep(1000000);
-	sample(&o, &i2);
-
-	double hz = (double)sysconf(_SC_CLK_TCK), win = (double)(t1 - t0) / 1e9;
-	double ncpu = (double)sysconf(_SC_NPROCESSORS_ONLN);
-#define BUSY(x, y) (ncpu * (double)((y).wall_ns - (x).wall_ns) / 1e9 - (double)((y).idle - (x).idle) / hz)
-#define BUSY1(x, y) ((double)((y).wall_ns - (x).wall_ns) / 1e9 - (double)((y).idle1 - (x).idle1) / hz)
-	double idle_win = (double)(i1.wall_ns - a.wall_ns + i2.wall_ns - d.wall_ns) / 1e9;
-	/* busy seconds per second of the machine without the load (other tenants) */
-	double idle_rate = idle_win > 0 ? (BUSY(a, i1) + BUSY(d, i2)) / idle_win : 0;
-	double idle_rate1 = idle_win > 0 ? (BUSY1(a, i1) + BUSY1(d, i2)) / idle_win : 0;
-	double busy = BUSY(b, c) - idle_rate * win;
-	double busy1 = BUSY1(b, c) - idle_rate1 * win;
-	double self = (double)(c.self_ns - b.self_ns) / 1e9;
-	double server = (double)(c.server_ticks - b.server_ticks) / hz;
+	double win = tl;
+	/* busy seconds per second without our load: other tenants */
+	double idle_rate = ti > 0 ? (bi - self_i) / ti : 0, idle_rate1 = ti > 0 ? bi1 / ti : 0;
+	double busy = bl - idle_rate * tl;          /* the generator's own CPU still in */
+	double busy1 = bl1 - idle_rate1 * tl;
+	double self = self_l;
 	uint64_t sent = r->sent - sent0, back = r->back - back0, echoed = r->echoed - echo0;
 	double relayed = (double)(sent + echoed);   /* each way once */
 	double loss = sent ? 1.0 - (double)back / (double)sent : 0;
@@ -486,13 +505,13 @@ int main(int argc, char **argv)
 	       o.server_pid && relayed ? server / relayed * 1e6 : 0,
 	       relayed ? self / relayed * 1e6 : 0, loss * 100, p50, p99);
 	/* the same, tab-separated, for the driver's medians */
-	fprintf(stderr, "RESULT\t%s\t%u\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.0f\t%.0f\n", o.label,
-	        o.size, relayed ? (busy - self) / relayed * 1e6 : 0,
+	fprintf(stderr, "RESULT\t%s\t%u\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.0f\t%.0f\t%.3f\t%.3f\n",
+	        o.label, o.size, relayed ? (busy - self) / relayed * 1e6 : 0,
 	        o.relay_cpu >= 0 && relayed ? busy1 / relayed * 1e6 : 0,
 	        o.server_pid && relayed ? server / relayed * 1e6 : 0,
-	        relayed ? self / relayed * 1e6 : 0, loss * 100, p50, p99);
-	fprintf(stderr, "tp-machcpu: %s: window %.2f s, sent %llu, echoed %llu, back %llu, bad %llu, "
-	                "late ticks %llu, idle busy %.3f (cpu%d %.3f) s/s\n",
+	        relayed ? self / relayed * 1e6 : 0, loss * 100, p50, p99, idle_rate, idle_rate1);
+	fprintf(stderr, "tp-machcpu: %s: %.2f s loaded, sent %llu, echoed %llu, back %llu, bad %llu, "
+	                "late ticks %llu, background busy %.3f (cpu%d %.3f) s/s\n",
 	        o.label, win, (unsigned long long)sent, (unsigned long long)echoed,
 	        (unsigned long long)back, (unsigned long long)r->bad, (unsigned long long)r->late,
 	        idle_rate, o.relay_cpu, idle_rate1);
