@@ -1,119 +1,18 @@
 /*
  * offload.c - the control plane of the kernel datapath (see offload.h): loads
- * the skeleton of server/bpf/relay.bpf.c, attaches it, keeps the owner's lease
- * and turns tp_offload_chan into the map entries of bpf/relay_maps.h.
- *
- * State kept here: the interfaces seen at open (for the egress ifindex and MTU
- * of new entries), the attachments, and a FIFO of free counter slots. The
- * channels themselves live only in the kernel maps (c2p holds the slot).
+ * the skeleton of server/bpf/relay.bpf.c, attaches it (at open and, through
+ * tp_ofl_egress, as channels need it), and keeps the owner's lease. The
+ * channels are offload_chan.c's; interfaces and routes offload_if.c's.
  */
+#ifdef TP_HAVE_OFFLOAD
+
 #include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include "offload.h"
-
-static const char *const reason_names[TP_OFFLOAD_NREASONS] = {
-	"c2p", "p2c", "no-entry", "not-host", "ip-options", "fragment", "ip-length",
-	"ip-checksum", "cd-length", "ttl", "csum-partial", "no-udp-csum", "gso", "mtu",
-	"no-socket", "lease", "error",
-};
-
-const char *tp_offload_reason_name(enum tp_offload_reason r)
-{
-	return (unsigned)r < TP_OFFLOAD_NREASONS ? reason_names[r] : "?";
-}
-
-#ifndef TP_HAVE_OFFLOAD
-
-/* Built without clang/bpftool/libbpf: every call says so. */
-int tp_offload_open(const struct tp_addr *local, size_t nlocal,
-                    const struct tp_offload_opts *opts, struct tp_offload **out, char *err,
-                    size_t errlen)
-{
-	(void)local;
-	(void)nlocal;
-	(void)opts;
-	*out = NULL;
-	snprintf(err, errlen, "kernel offload not built in (build with clang, bpftool and "
-	                      "libbpf-dev installed: tools/deps.sh --offload)");
-	return -ENOTSUP;
-}
-
-void tp_offload_close(struct tp_offload *o)
-{
-	(void)o;
-}
-
-const char *tp_offload_attach_name(const struct tp_offload *o)
-{
-	(void)o;
-	return "none";
-}
-
-int tp_offload_chan_add(struct tp_offload *o, const struct tp_offload_chan *c)
-{
-	(void)o;
-	(void)c;
-	return -ENOTSUP;
-}
-
-int tp_offload_chan_del(struct tp_offload *o, const struct tp_offload_chan *c,
-                        struct tp_offload_counts *last)
-{
-	(void)o;
-	(void)c;
-	(void)last;
-	return -ENOTSUP;
-}
-
-int tp_offload_chan_counts(struct tp_offload *o, const struct tp_offload_chan *c,
-                           struct tp_offload_counts *out)
-{
-	(void)o;
-	(void)c;
-	(void)out;
-	return -ENOTSUP;
-}
-
-int tp_offload_reasons(struct tp_offload *o, uint64_t out[TP_OFFLOAD_NREASONS])
-{
-	(void)o;
-	memset(out, 0, sizeof(uint64_t) * TP_OFFLOAD_NREASONS);
-	return -ENOTSUP;
-}
-
-int tp_offload_prog_fd(const struct tp_offload *o)
-{
-	(void)o;
-	return -1;
-}
-
-int tp_offload_lease_renew(struct tp_offload *o)
-{
-	(void)o;
-	return -ENOTSUP;
-}
-
-void tp_offload_lease_hold(struct tp_offload *o, bool hold)
-{
-	(void)o;
-	(void)hold;
-}
-
-#else /* TP_HAVE_OFFLOAD */
-
-#include <arpa/inet.h>
-#include <ifaddrs.h>
-#include <linux/if_packet.h>
-#include <net/if.h>
-#include <net/if_arp.h>
-#include <netinet/in.h>
-#include <pthread.h>
 #include <stdarg.h>
-#include <sys/ioctl.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -121,7 +20,7 @@ void tp_offload_lease_hold(struct tp_offload *o, bool hold)
 #include <bpf/libbpf.h>
 
 #include "bpf/relay_maps.h"
-#include "offload_if.h"
+#include "offload_priv.h"
 #include "relay.skel.h"
 
 /* The kernel's values (uapi 6.6+); Debian 12's headers predate tcx. */
@@ -130,34 +29,6 @@ void tp_offload_lease_hold(struct tp_offload *o, bool hold)
  * so that the next open finds (and replaces) a filter a dead process left. */
 #define TP_TC_HANDLE 0x7470
 #define TP_TC_PRIO 0x7470
-
-_Static_assert((int)TP_OFFLOAD_NREASONS == (int)TP_OFL_R_COUNT, "reason enums out of step");
-_Static_assert(sizeof(struct tp_ofl_c2p_key) == 40 && sizeof(struct tp_ofl_p2c_key) == 40,
-               "map keys must have no implicit padding");
-
-struct attachment {
-	int ifindex;
-	int link_fd;            /* tcx: the link; -1 for cls_bpf */
-	bool tc;                /* a cls_bpf filter at TP_TC_HANDLE/TP_TC_PRIO */
-};
-
-struct tp_offload {
-	struct relay_bpf *skel;
-	int c2p_fd, p2c_fd, counts_fd, reasons_fd, conf_fd;
-	int ncpus;
-	enum tp_offload_attach mode;
-
-	pthread_mutex_t mu;              /* everything below */
-	struct tp_ofl_ifs ifs;           /* as last scanned */
-	struct attachment att[TP_OFL_MAX_IFACES];
-	size_t natt;
-	uint32_t *free_slots;            /* FIFO ring of free counter slots */
-	uint32_t max_chans, free_head, free_count;
-
-	pthread_t lease_thread;
-	pthread_cond_t lease_cv;
-	bool lease_started, stop, hold;
-};
 
 static bool verbose_libbpf;
 
@@ -408,6 +279,39 @@ static int load(struct tp_offload *o, unsigned max_chans, char *err, size_t errl
 	return 0;
 }
 
+/* A tp_offload with nothing loaded yet, its counter slots all free. */
+static int create(unsigned max_chans, enum tp_offload_attach mode, struct tp_offload **out)
+{
+	struct tp_offload *o = calloc(1, sizeof(*o));
+	pthread_condattr_t ca;
+
+	*out = NULL;
+	if (!o)
+		return -ENOMEM;
+	o->free_slots = calloc(max_chans, sizeof(*o->free_slots));
+	o->ncpus = libbpf_num_possible_cpus();
+	if (!o->free_slots || o->ncpus <= 0) {
+		int e = o->free_slots ? (o->ncpus ? o->ncpus : -EINVAL) : -ENOMEM;
+
+		free(o->free_slots);
+		free(o);
+		return e;
+	}
+	pthread_mutex_init(&o->mu, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&o->lease_cv, &ca);
+	pthread_condattr_destroy(&ca);
+	o->mode = mode;
+	o->max_chans = max_chans;
+	o->c2p_fd = o->p2c_fd = o->counts_fd = o->reasons_fd = o->conf_fd = -1;
+	for (uint32_t i = 0; i < max_chans; i++)
+		o->free_slots[i] = i;
+	o->free_count = max_chans;
+	*out = o;
+	return 0;
+}
+
 int tp_offload_open(const struct tp_addr *local, size_t nlocal,
                     const struct tp_offload_opts *opts, struct tp_offload **out, char *err,
                     size_t errlen)
@@ -428,37 +332,10 @@ int tp_offload_open(const struct tp_addr *local, size_t nlocal,
 		snprintf(err, errlen, "bad options (max_chans %u)", max_chans);
 		return -EINVAL;
 	}
-	o = calloc(1, sizeof(*o));
-	if (!o) {
-		snprintf(err, errlen, "out of memory");
-		return -ENOMEM;
-	}
-	pthread_mutex_init(&o->mu, NULL);
-	{
-		pthread_condattr_t ca;
-
-		pthread_condattr_init(&ca);
-		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-		pthread_cond_init(&o->lease_cv, &ca);
-		pthread_condattr_destroy(&ca);
-	}
-	o->mode = opts->attach;
-	o->max_chans = max_chans;
-	o->c2p_fd = o->p2c_fd = o->counts_fd = o->reasons_fd = o->conf_fd = -1;
-	o->free_slots = calloc(max_chans, sizeof(*o->free_slots));
-	if (!o->free_slots) {
-		snprintf(err, errlen, "out of memory");
-		e = -ENOMEM;
-		goto out;
-	}
-	for (uint32_t i = 0; i < max_chans; i++)
-		o->free_slots[i] = i;
-	o->free_count = max_chans;
-	o->ncpus = libbpf_num_possible_cpus();
-	if (o->ncpus <= 0) {
-		e = o->ncpus ? o->ncpus : -EINVAL;
-		snprintf(err, errlen, "counting CPUs: %s", strerror(-e));
-		goto out;
+	e = create(max_chans, opts->attach, &o);
+	if (e) {
+		snprintf(err, errlen, "%s", e == -ENOMEM ? "out of memory" : "counting CPUs");
+		return e;
 	}
 	e = tp_ofl_if_scan(&o->ifs);
 	if (e) {
@@ -537,98 +414,6 @@ int tp_offload_prog_fd(const struct tp_offload *o)
 	return o && o->skel ? bpf_program__fd(o->skel->progs.tp_relay) : -1;
 }
 
-/* ------------------------------------------------------------------ */
-/* Channels                                                            */
-/* ------------------------------------------------------------------ */
-
-struct keys {
-	struct tp_ofl_c2p_key ck;
-	struct tp_ofl_p2c_key pk;
-	struct tp_addr client, listener, relay, peer;
-};
-
-static int make_keys(const struct tp_offload_chan *c, struct keys *k)
-{
-	uint8_t fam;
-
-	memset(k, 0, sizeof(*k));
-	k->client = c->client;
-	k->listener = c->listener;
-	k->relay = c->relay;
-	k->peer = c->peer;
-	tp_ofl_addr_normalize(&k->client);
-	tp_ofl_addr_normalize(&k->listener);
-	tp_ofl_addr_normalize(&k->relay);
-	tp_ofl_addr_normalize(&k->peer);
-	if (k->client.family != AF_INET && k->client.family != AF_INET6)
-		return -EAFNOSUPPORT;
-	if (k->listener.family != k->client.family || k->relay.family != k->client.family ||
-	    k->peer.family != k->client.family)
-		return -EAFNOSUPPORT;
-	if (c->chan < TP_CHAN_MIN || c->chan > TP_CHAN_MAX_RFC5766 || !c->client.port ||
-	    !c->listener.port || !c->relay.port || !c->peer.port ||
-	    tp_ofl_addr_is_any(&k->listener) || tp_ofl_addr_is_any(&k->relay))
-		return -EINVAL;
-	fam = k->client.family == AF_INET ? TP_OFL_FAMILY_V4 : TP_OFL_FAMILY_V6;
-	memcpy(k->ck.client, k->client.ip, 16);
-	memcpy(k->ck.listener, k->listener.ip, 16);
-	k->ck.client_port = htons(k->client.port);
-	k->ck.listener_port = htons(k->listener.port);
-	k->ck.chan = htons(c->chan);
-	k->ck.family = fam;
-	memcpy(k->pk.peer, k->peer.ip, 16);
-	memcpy(k->pk.relay, k->relay.ip, 16);
-	k->pk.peer_port = htons(k->peer.port);
-	k->pk.relay_port = htons(k->relay.port);
-	k->pk.family = fam;
-	return 0;
-}
-
-static int read_counts(struct tp_offload *o, uint32_t slot, struct tp_offload_counts *out)
-{
-	struct tp_ofl_counts *per = calloc((size_t)o->ncpus, sizeof(*per));
-
-	memset(out, 0, sizeof(*out));
-	if (!per)
-		return -ENOMEM;
-	if (bpf_map_lookup_elem(o->counts_fd, &slot, per) != 0) {
-		int e = -errno;
-
-		free(per);
-		return e;
-	}
-	for (int i = 0; i < o->ncpus; i++) {
-		out->c2p_pkts += per[i].c2p_pkts;
-		out->c2p_bytes += per[i].c2p_bytes;
-		out->p2c_pkts += per[i].p2c_pkts;
-		out->p2c_bytes += per[i].p2c_bytes;
-	}
-	free(per);
-	return 0;
-}
-
-static int zero_counts(struct tp_offload *o, uint32_t slot)
-{
-	struct tp_ofl_counts *per = calloc((size_t)o->ncpus, sizeof(*per));
-	int e = 0;
-
-	if (!per)
-		return -ENOMEM;
-	if (bpf_map_update_elem(o->counts_fd, &slot, per, BPF_ANY) != 0)
-		e = -errno;
-	free(per);
-	return e;
-}
-
-/* Free slots are reused oldest first, so a program still running on another
- * CPU with a just-deleted entry cannot count into a channel installed the
- * next moment. */
-static void slot_free(struct tp_offload *o, uint32_t slot)
-{
-	o->free_slots[(o->free_head + o->free_count) % o->max_chans] = slot;
-	o->free_count++;
-}
-
 /*
  * The interface a datagram from src to dst leaves by, as the routing table
  * says (the one a socket bound to src would use), with its MTU; it must carry
@@ -636,7 +421,7 @@ static void slot_free(struct tp_offload *o, uint32_t slot)
  * attached there too: with symmetric routing, the traffic of the other
  * direction arrives on it. Called with o->mu held.
  */
-static int egress(struct tp_offload *o, const struct tp_addr *src, const struct tp_addr *dst,
+int tp_ofl_egress(struct tp_offload *o, const struct tp_addr *src, const struct tp_addr *dst,
                   uint32_t *ifindex, unsigned *mtu)
 {
 	const struct tp_ofl_iface *f;
@@ -663,128 +448,6 @@ static int egress(struct tp_offload *o, const struct tp_addr *src, const struct 
 	*ifindex = (uint32_t)idx;
 	*mtu = f->mtu;
 	return attach_one(o, idx, f->name, err, sizeof(err));
-}
-
-int tp_offload_chan_add(struct tp_offload *o, const struct tp_offload_chan *c)
-{
-	struct tp_ofl_c2p_val cv;
-	struct tp_ofl_p2c_val pv;
-	struct keys k;
-	uint32_t slot = 0;
-	unsigned mtu;
-	bool have_slot = false, have_p2c = false;
-	int e = make_keys(c, &k);
-
-	if (e)
-		return e;
-	memset(&cv, 0, sizeof(cv));
-	memset(&pv, 0, sizeof(pv));
-	pthread_mutex_lock(&o->mu);
-	e = egress(o, &k.relay, &k.peer, &cv.ifindex, &mtu);
-	if (!e)
-		e = egress(o, &k.listener, &k.client, &pv.ifindex, &mtu);
-	if (e)
-		goto out;
-	if (o->free_count == 0) {
-		e = -ENOSPC;
-		goto out;
-	}
-	slot = o->free_slots[o->free_head];
-	o->free_head = (o->free_head + 1) % o->max_chans;
-	o->free_count--;
-	have_slot = true;
-	e = zero_counts(o, slot);
-	if (e)
-		goto out;
-
-	memcpy(cv.relay, k.relay.ip, 16);
-	memcpy(cv.peer, k.peer.ip, 16);
-	cv.relay_port = k.pk.relay_port;
-	cv.peer_port = k.pk.peer_port;
-	cv.slot = slot;
-	memcpy(pv.listener, k.listener.ip, 16);
-	memcpy(pv.client, k.client.ip, 16);
-	pv.listener_port = k.ck.listener_port;
-	pv.client_port = k.ck.client_port;
-	pv.chan = k.ck.chan;
-	pv.mtu = (uint16_t)(mtu > 65535 ? 65535 : mtu);
-	pv.slot = slot;
-	if (bpf_map_update_elem(o->p2c_fd, &k.pk, &pv, BPF_NOEXIST) != 0) {
-		e = -errno;
-		goto out;
-	}
-	have_p2c = true;
-	if (bpf_map_update_elem(o->c2p_fd, &k.ck, &cv, BPF_NOEXIST) != 0) {
-		e = -errno;
-		goto out;
-	}
-	pthread_mutex_unlock(&o->mu);
-	return 0;
-out:
-	if (have_p2c)
-		(void)bpf_map_delete_elem(o->p2c_fd, &k.pk);
-	if (have_slot)
-		slot_free(o, slot);
-	pthread_mutex_unlock(&o->mu);
-	return e == -E2BIG ? -ENOSPC : e;
-}
-
-int tp_offload_chan_del(struct tp_offload *o, const struct tp_offload_chan *c,
-                        struct tp_offload_counts *last)
-{
-	struct tp_ofl_c2p_val cv;
-	struct keys k;
-	int e = make_keys(c, &k);
-
-	if (last)
-		memset(last, 0, sizeof(*last));
-	if (e)
-		return e;
-	pthread_mutex_lock(&o->mu);
-	if (bpf_map_lookup_elem(o->c2p_fd, &k.ck, &cv) != 0) {
-		e = -ENOENT;
-		goto out;
-	}
-	(void)bpf_map_delete_elem(o->c2p_fd, &k.ck);
-	(void)bpf_map_delete_elem(o->p2c_fd, &k.pk);
-	if (last)
-		(void)read_counts(o, cv.slot, last);
-	slot_free(o, cv.slot);
-out:
-	pthread_mutex_unlock(&o->mu);
-	return e;
-}
-
-int tp_offload_chan_counts(struct tp_offload *o, const struct tp_offload_chan *c,
-                           struct tp_offload_counts *out)
-{
-	struct tp_ofl_c2p_val cv;
-	struct keys k;
-	int e = make_keys(c, &k);
-
-	memset(out, 0, sizeof(*out));
-	if (e)
-		return e;
-	if (bpf_map_lookup_elem(o->c2p_fd, &k.ck, &cv) != 0)
-		return -ENOENT;
-	return read_counts(o, cv.slot, out);
-}
-
-int tp_offload_reasons(struct tp_offload *o, uint64_t out[TP_OFFLOAD_NREASONS])
-{
-	uint64_t *per = calloc((size_t)o->ncpus, sizeof(*per));
-
-	memset(out, 0, sizeof(uint64_t) * TP_OFFLOAD_NREASONS);
-	if (!per)
-		return -ENOMEM;
-	for (uint32_t r = 0; r < TP_OFFLOAD_NREASONS; r++) {
-		if (bpf_map_lookup_elem(o->reasons_fd, &r, per) != 0)
-			continue;
-		for (int i = 0; i < o->ncpus; i++)
-			out[r] += per[i];
-	}
-	free(per);
-	return 0;
 }
 
 #endif /* TP_HAVE_OFFLOAD */
