@@ -233,6 +233,29 @@ static __always_inline int sub_padding(struct __sk_buff *skb, __u32 pad, __u32 d
 	return 0;
 }
 
+/* The UDP checksum terms both families and directions share: the length in
+ * the pseudo-header and in the header, and the two ports. */
+static __always_inline __u64 csum_len_ports(__u64 s, __u16 old_len, __u16 new_len, __u16 old_sport,
+                                            __u16 old_dport, __u16 new_sport, __u16 new_dport)
+{
+	s = tp_csum_sub16(s, old_len);   /* pseudo-header */
+	s = tp_csum_sub16(s, old_len);   /* UDP header */
+	s += new_len;
+	s += new_len;
+	s = tp_csum_sub16(s, old_sport);
+	s = tp_csum_sub16(s, old_dport);
+	return s + new_sport + new_dport;
+}
+
+/* The ChannelData header after the UDP header at cd: its data length and the
+ * padding (0..3), or -1 when the datagram is not a consistent ChannelData
+ * message (the caller checked that cd + 4 bytes are in the packet). */
+static __always_inline int cd_lengths(const struct udphdr *udp, const __u16 *cd, __u32 *dlen)
+{
+	*dlen = bpf_ntohs(cd[1]);
+	return cd_padding(bpf_ntohs(udp->len) - UDP_HDR, *dlen);
+}
+
 /* ------------------------------------------------------------------ */
 /* IPv4                                                                */
 /* ------------------------------------------------------------------ */
@@ -251,17 +274,12 @@ static __always_inline int c2p4(struct __sk_buff *skb, const struct tp_ofl_c2p_v
 	__u16 *cd = (void *)(udp + 1);
 	struct bpf_sock_tuple t = {};
 	__u32 old[7], new[7];
-	__u32 n, dlen, pad, saddr, daddr;
+	__u32 dlen, pad, saddr, daddr;
 	__u16 sport, dport, ulen_raw, check, cd_chan, cd_len, nlen_raw;
 	__u64 s;
 	int r, p;
 
-	if ((void *)(cd + 2) > end)
-		return pass(TP_OFL_R_CD_LEN);
-	n = bpf_ntohs(udp->len) - UDP_HDR;
-	dlen = bpf_ntohs(cd[1]);
-	p = cd_padding(n, dlen);
-	if (p < 0)
+	if ((void *)(cd + 2) > end || (p = cd_lengths(udp, cd, &dlen)) < 0)
 		return pass(TP_OFL_R_CD_LEN);
 	pad = (__u32)p;
 	if (tp_csum_fold(tp_csum_ip4_words((const __u16 *)ip)) != 0xffff)
@@ -305,14 +323,7 @@ static __always_inline int c2p4(struct __sk_buff *skb, const struct tp_ofl_c2p_v
 		s = tp_csum_sub32(s, daddr);
 		s = tp_csum_add32(s, nsaddr);
 		s = tp_csum_add32(s, ndaddr);
-		s = tp_csum_sub16(s, ulen_raw);   /* pseudo-header length */
-		s = tp_csum_sub16(s, ulen_raw);   /* UDP header length */
-		s += nlen_raw;
-		s += nlen_raw;
-		s = tp_csum_sub16(s, sport);
-		s = tp_csum_sub16(s, dport);
-		s += v->relay_port;
-		s += v->peer_port;
+		s = csum_len_ports(s, ulen_raw, nlen_raw, sport, dport, v->relay_port, v->peer_port);
 		s = tp_csum_sub16(s, cd_chan);
 		s = tp_csum_sub16(s, cd_len);
 		if (sub_padding(skb, pad, dlen, &s) < 0)
@@ -409,14 +420,8 @@ static __always_inline int p2c4(struct __sk_buff *skb, const struct tp_ofl_p2c_v
 		s = tp_csum_sub32(s, daddr);
 		s = tp_csum_add32(s, nsaddr);
 		s = tp_csum_add32(s, ndaddr);
-		s = tp_csum_sub16(s, ulen_raw);
-		s = tp_csum_sub16(s, ulen_raw);
-		s += nlen_raw;
-		s += nlen_raw;
-		s = tp_csum_sub16(s, udp->source);
-		s = tp_csum_sub16(s, udp->dest);
-		s += v->listener_port;
-		s += v->client_port;
+		s = csum_len_ports(s, ulen_raw, nlen_raw, udp->source, udp->dest, v->listener_port,
+		                   v->client_port);
 		s += v->chan;
 		s += bpf_htons(n);
 		check = tp_csum_finish_udp(s);
@@ -529,17 +534,12 @@ static __always_inline int c2p6(struct __sk_buff *skb, const struct tp_ofl_c2p_v
 	__u16 *cd = (void *)(udp + 1);
 	struct bpf_sock_tuple t = {};
 	__u32 old[12], new[12], saddr[4], daddr[4], nsaddr[4], ndaddr[4];
-	__u32 n, dlen, pad;
+	__u32 dlen, pad;
 	__u16 sport, dport, ulen_raw, check, cd_chan, cd_len, nlen_raw;
 	__u64 s;
 	int r, p;
 
-	if ((void *)(cd + 2) > end)
-		return pass(TP_OFL_R_CD_LEN);
-	n = bpf_ntohs(udp->len) - UDP_HDR;
-	dlen = bpf_ntohs(cd[1]);
-	p = cd_padding(n, dlen);
-	if (p < 0)
+	if ((void *)(cd + 2) > end || (p = cd_lengths(udp, cd, &dlen)) < 0)
 		return pass(TP_OFL_R_CD_LEN);
 	pad = (__u32)p;
 	__builtin_memcpy(saddr, &ip->saddr, 16);
@@ -577,14 +577,7 @@ static __always_inline int c2p6(struct __sk_buff *skb, const struct tp_ofl_c2p_v
 	s = tp_csum_sub128(s, daddr);
 	s = tp_csum_add128(s, nsaddr);
 	s = tp_csum_add128(s, ndaddr);
-	s = tp_csum_sub16(s, ulen_raw);
-	s = tp_csum_sub16(s, ulen_raw);
-	s += nlen_raw;
-	s += nlen_raw;
-	s = tp_csum_sub16(s, sport);
-	s = tp_csum_sub16(s, dport);
-	s += v->relay_port;
-	s += v->peer_port;
+	s = csum_len_ports(s, ulen_raw, nlen_raw, sport, dport, v->relay_port, v->peer_port);
 	s = tp_csum_sub16(s, cd_chan);
 	s = tp_csum_sub16(s, cd_len);
 	if (sub_padding(skb, pad, dlen, &s) < 0)
@@ -672,14 +665,7 @@ static __always_inline int p2c6(struct __sk_buff *skb, const struct tp_ofl_p2c_v
 	s = tp_csum_sub128(s, daddr);
 	s = tp_csum_add128(s, nsaddr);
 	s = tp_csum_add128(s, ndaddr);
-	s = tp_csum_sub16(s, ulen_raw);
-	s = tp_csum_sub16(s, ulen_raw);
-	s += nlen_raw;
-	s += nlen_raw;
-	s = tp_csum_sub16(s, sport);
-	s = tp_csum_sub16(s, dport);
-	s += v->listener_port;
-	s += v->client_port;
+	s = csum_len_ports(s, ulen_raw, nlen_raw, sport, dport, v->listener_port, v->client_port);
 	s += v->chan;
 	s += bpf_htons(n);
 	check = tp_csum_finish_udp(s);

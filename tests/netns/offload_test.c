@@ -546,6 +546,18 @@ static void reasons_check(struct world *w, const char *when)
 	}
 }
 
+/* A relayed datagram as the raw capture saw it: final, valid checksums, TTL
+ * one less than the sender's 64, the sender's TOS kept. */
+static void seen_ok(const struct seen *s)
+{
+	CHECK(s->found);
+	CHECK(s->csum_final);
+	CHECK(s->ip_ok);
+	CHECK(s->udp_ok);
+	CHECK_EQ(s->ttl, 63);
+	CHECK_EQ(s->tos, TOS);
+}
+
 /* Client ChannelData that the kernel must relay: the peer gets data from the
  * relay address, and the capture proves the checksums. */
 static void c2p_relayed(struct world *w, const uint8_t *data, size_t n, size_t pad,
@@ -563,12 +575,7 @@ static void c2p_relayed(struct world *w, const uint8_t *data, size_t n, size_t p
 	CHECK(tp_addr_eq(&from, &w->rel.a));
 	struct seen s = capture_find(w->cap_peer, w->f->af, &w->rel.a, &w->peer.a, data, n);
 
-	CHECK(s.found);
-	CHECK(s.csum_final);
-	CHECK(s.ip_ok);
-	CHECK(s.udp_ok);
-	CHECK_EQ(s.ttl, 63);
-	CHECK_EQ(s.tos, TOS);
+	seen_ok(&s);
 	if (zero_csum)
 		CHECK_EQ(s.check, 0);
 	else
@@ -592,12 +599,7 @@ static void p2c_relayed(struct world *w, const uint8_t *data, size_t n)
 	CHECK(tp_addr_eq(&from, &w->lis.a));
 	struct seen s = capture_find(w->cap_cli, w->f->af, &w->lis.a, &w->cli.a, cd, cdlen);
 
-	CHECK(s.found);
-	CHECK(s.csum_final);
-	CHECK(s.ip_ok);
-	CHECK(s.udp_ok);
-	CHECK_EQ(s.ttl, 63);
-	CHECK_EQ(s.tos, TOS);
+	seen_ok(&s);
 	w->want.p2c_pkts++;
 	w->want.p2c_bytes += n;
 	w->rw[TP_OFFLOAD_P2C]++;
