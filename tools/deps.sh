@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # tools/deps.sh - install the Debian 12 packages Turnpike needs (run as root).
 #
-#   tools/deps.sh          what building and running the server needs
-#   tools/deps.sh --test   also what the test suite needs (clang + libFuzzer,
-#                          coturn's client utilities, libnice, netns tooling)
+#   tools/deps.sh            what building and running the server needs
+#   tools/deps.sh --offload  also what building the kernel offload needs (the
+#                            BPF datapath, server/bpf; optional at build time)
+#   tools/deps.sh --test     also what the test suite needs (clang + libFuzzer,
+#                            coturn's client utilities, libnice, netns tooling;
+#                            the offload packages included)
 #
 # Idempotent: when every package is already installed it only checks and exits,
 # without touching the network. The package lists live here and nowhere else
@@ -21,7 +24,18 @@ BUILD_PKGS=(
 	libsodium-dev     # nonce MACs, constant-time helpers, randomness
 )
 
-# The test suite, on top of BUILD_PKGS.
+# The kernel offload (issue 15), on top of BUILD_PKGS. Optional: CMake builds
+# it when all three are present (TP_OFFLOAD=AUTO) and the server reports "not
+# built in" otherwise. Not in BUILD_PKGS because the feature is off by
+# default, needs root or CAP_BPF + CAP_NET_ADMIN at run time (the Docker image
+# runs unprivileged), and clang/LLVM would multiply the size of a plain build.
+OFFLOAD_PKGS=(
+	clang             # compiles server/bpf/relay.bpf.c (clang -target bpf)
+	bpftool           # bpftool gen skeleton: embeds the BPF object in the server
+	libbpf-dev        # loads and attaches it (libbpf 1.1; brings libelf-dev, zlib1g-dev)
+)
+
+# The test suite, on top of BUILD_PKGS and OFFLOAD_PKGS.
 TEST_PKGS=(
 	clang             # tests/run.sh builds with clang; libFuzzer for tests/fuzz
 	libclang-rt-14-dev # the libFuzzer/ASan/UBSan runtimes (only recommended by clang)
@@ -40,19 +54,25 @@ TEST_PKGS=(
 	python3-aiortc    # an independent WebRTC peer for tests/integration-dc
 	chromium          # headless browser for tests/browser and integration-dc
 	nodejs            # drives chromium through playwright-core (npm ci in the test)
+	qemu-system-x86   # boots Debian 12's 6.1 kernel for netns/offload-6.1 (tools/old-kernel.sh fetches it)
 )
 
 usage() {
-	echo "usage: $0 [--test]" >&2
+	echo "usage: $0 [--offload] [--test]" >&2
 	exit 2
 }
 
 pkgs=("${BUILD_PKGS[@]}")
-case "${1:-}" in
-"") ;;
---test) pkgs+=("${TEST_PKGS[@]}") ;;
-*) usage ;;
-esac
+with_test=false
+for a in "$@"; do
+	case "$a" in
+	--offload) pkgs+=("${OFFLOAD_PKGS[@]}") ;;
+	--test) pkgs+=("${OFFLOAD_PKGS[@]}" "${TEST_PKGS[@]}"); with_test=true ;;
+	*) usage ;;
+	esac
+done
+# each package once, first mention wins
+mapfile -t pkgs < <(printf '%s\n' "${pkgs[@]}" | awk '!seen[$0]++')
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "$0: run as root (it uses apt-get)" >&2
@@ -67,16 +87,20 @@ for p in "${pkgs[@]}"; do
 done
 
 # npm ships inside some nodejs builds (NodeSource); Debian's comes separately.
-if [ "${1:-}" = --test ] && ! command -v npm >/dev/null 2>&1; then
+if $with_test && ! command -v npm >/dev/null 2>&1; then
 	missing+=(npm)
 fi
 
 if [ ${#missing[@]} -eq 0 ]; then
 	echo "deps: all ${#pkgs[@]} packages already installed"
-	exit 0
+else
+	echo "deps: installing ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -q
+	apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
-
-echo "deps: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -q
-apt-get install -y -q --no-install-recommends "${missing[@]}"
+# The oldest kernel the offload claims, for its test under qemu (downloaded,
+# not installed; offline when already there).
+if $with_test; then
+	"$(dirname "$0")/old-kernel.sh"
+fi
