@@ -40,6 +40,9 @@ TEST_PKGS=(
 	python3-aiortc    # an independent WebRTC peer for tests/integration-dc
 	chromium          # headless browser for tests/browser and integration-dc
 	nodejs            # drives chromium through playwright-core (npm ci in the test)
+	systemd           # systemd-analyze verify/security on conf/turnpike.service (tests/packaging)
+	groff-base        # renders the manual pages with every warning on (tests/packaging/man)
+	man-db            # man -l, and systemd-analyze verify opens the unit's man: pages
 )
 
 usage() {
