@@ -54,7 +54,8 @@ def free_port():
 
 def binding(port, timeout=3.0):
     """A Binding request to 127.0.0.1:port over UDP. Returns (addr, port) from
-    the success response's XOR-MAPPED-ADDRESS, or None (no or wrong answer)."""
+    the success response's XOR-MAPPED-ADDRESS when it is the client socket's own
+    address, else None (no answer, a malformed one, or a wrong address)."""
     tid = os.urandom(12)
     req = struct.pack("!HHI12s", 0x0001, 0, MAGIC, tid)
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -80,7 +81,8 @@ def binding(port, timeout=3.0):
                 if at == 0x0020 and al == 8 and v[1] == 1:
                     xport = struct.unpack("!H", v[2:4])[0] ^ (MAGIC >> 16)
                     xip = struct.unpack("!I", v[4:8])[0] ^ MAGIC
-                    return socket.inet_ntoa(struct.pack("!I", xip)), xport
+                    got = socket.inet_ntoa(struct.pack("!I", xip)), xport
+                    return got if got == s.getsockname() else None
                 p += 4 + ((al + 3) & ~3)
             return None
     finally:
