@@ -43,6 +43,7 @@ TEST_PKGS=(
 	systemd           # systemd-analyze verify/security on conf/turnpike.service (tests/packaging)
 	groff-base        # renders the manual pages with every warning on (tests/packaging/man)
 	man-db            # man -l, and systemd-analyze verify opens the unit's man: pages
+	libcap2-bin       # setcap: the Docker image's file capability, tried on the host
 )
 
 usage() {
