@@ -1,6 +1,8 @@
 # Turnpike: a multi-stage Debian 12 build. The build stage mirrors
 # tools/deps.sh (BUILD_PKGS) and the README's cmake commands; the runtime stage
-# has only the shared libraries the server and the probe link.
+# has only the shared libraries the server and the probe link. turnpikectl
+# (the admin CLI; Kubernetes' preStop hook runs `turnpikectl drain --wait`) is
+# built and installed when the tree has its target.
 #
 #   docker build -t turnpike .
 #   docker run -d --network host -v /srv/turnpike:/etc/turnpike:ro turnpike
@@ -23,7 +25,12 @@ RUN cmake -S . -B build -DTP_TESTS=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo \
  && cmake --build build -j2 --target turnpike turnpike-probe \
  && install -D -m 0755 -s build/server/turnpike /out/usr/local/bin/turnpike \
  && install -D -m 0755 -s build/tools/probe/turnpike-probe /out/usr/local/bin/turnpike-probe \
- && install -D -m 0644 conf/docker/turnpike.conf /out/etc/turnpike/turnpike.conf
+ && install -D -m 0644 conf/docker/turnpike.conf /out/etc/turnpike/turnpike.conf \
+ && if cmake --build build --target help | grep -qw turnpikectl; then \
+      cmake --build build -j2 --target turnpikectl \
+      && install -D -m 0755 -s "$(find build -type f -name turnpikectl -perm -u+x | head -n 1)" \
+           /out/usr/local/bin/turnpikectl; \
+    fi
 
 FROM debian:bookworm-slim
 ENV DEBIAN_FRONTEND=noninteractive
@@ -35,7 +42,8 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid 10001 turnpike \
  && useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent \
-      --shell /usr/sbin/nologin turnpike
+      --shell /usr/sbin/nologin turnpike \
+ && install -d -o 10001 -g 10001 -m 0750 /run/turnpike
 COPY --from=build /out/ /
 # Port 443 for an unprivileged user: a file capability on the binary. Set here,
 # in the final stage, because COPY --from drops extended attributes in some
@@ -45,7 +53,8 @@ COPY --from=build /out/ /
 RUN setcap cap_net_bind_service=+ep /usr/local/bin/turnpike \
  && getcap /usr/local/bin/turnpike | grep -q cap_net_bind_service \
  && apt-get purge -y --auto-remove libcap2-bin
-# Configuration and certificates: mount your own directory here.
+# Configuration and certificates: mount your own directory here. The admin
+# socket is /run/turnpike/admin.sock (made above for uid 10001).
 VOLUME ["/etc/turnpike"]
 # STUN/TURN over UDP and TCP: the listeners of the image's configuration.
 EXPOSE 3478/udp 3478/tcp

@@ -122,6 +122,12 @@ def main():
     brun = " && ".join(get(build, "RUN"))
     check(("/out" + binpath) in brun and "/out/usr/local/bin/turnpike-probe" in brun,
           "the build stage installs turnpike and turnpike-probe where the final stage runs them")
+    uid = users[0].split(":")[0] if users else "?"
+    check(re.search(r"install -d -o %s -g \d+ -m 07[05]0 /run/turnpike\b" % uid, runs) is not None,
+          "/run/turnpike (the admin socket's directory) belongs to the USER")
+    check(re.search(r"--target turnpikectl\b", brun) is not None and
+          "/out/usr/local/bin/turnpikectl" in brun,
+          "turnpikectl (the preStop hook's drain) is built when the tree has it")
     hc = get(final, "HEALTHCHECK")
     check(len(hc) == 1 and " CMD " in " " + hc[0] and "turnpike-probe" in hc[0],
           "HEALTHCHECK runs turnpike-probe")
