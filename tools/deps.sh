@@ -44,6 +44,7 @@ TEST_PKGS=(
 	groff-base        # renders the manual pages with every warning on (tests/packaging/man)
 	man-db            # man -l, and systemd-analyze verify opens the unit's man: pages
 	libcap2-bin       # setcap: the Docker image's file capability, tried on the host
+	python3-yaml      # tests/packaging: loads the rendered Kubernetes manifests
 )
 
 usage() {
@@ -73,6 +74,13 @@ done
 # npm ships inside some nodejs builds (NodeSource); Debian's comes separately.
 if [ "${1:-}" = --test ] && ! command -v npm >/dev/null 2>&1; then
 	missing+=(npm)
+fi
+
+# kubectl for `kubectl kustomize` in tests/packaging: Debian's kubernetes-client,
+# unless a kubectl is already installed (another package of it would conflict
+# on /usr/bin/kubectl).
+if [ "${1:-}" = --test ] && ! command -v kubectl >/dev/null 2>&1; then
+	missing+=(kubernetes-client)
 fi
 
 if [ ${#missing[@]} -eq 0 ]; then
