@@ -7,9 +7,10 @@ usage: test_k8s_schema.py SOURCE_DIR
 The objects (kubectl kustomize; helmlite with a few value sets) are validated
 by tests/packaging/k8s/validate.js with the npm package kubernetes-models,
 whose validators are generated from the Kubernetes OpenAPI schemas (types,
-required fields, enums, formats). Two deliberately broken DaemonSets (a port
-as a string, no selector) must be rejected, so a validator that accepts
-everything fails the test. node_modules is installed with `npm ci` from the
+required fields, enums, formats), and field names strictly against its type
+declarations. Four deliberately broken DaemonSets (a port as a string, no
+selector, a misspelt readinessProbe, a misspelt field four levels down) must
+be rejected, so a validator that accepts everything fails the test. node_modules is installed with `npm ci` from the
 committed package-lock.json when missing. Skipped (77) when kubectl, node or
 npm is absent or npm ci cannot reach the registry.
 """
@@ -67,8 +68,15 @@ def main():
     b1["spec"]["template"]["spec"]["containers"][0]["ports"][0]["containerPort"] = "3478"
     b2 = copy.deepcopy(ds)
     del b2["spec"]["selector"]
+    b3 = copy.deepcopy(ds)
+    c = b3["spec"]["template"]["spec"]["containers"][0]
+    c["readinesProbe"] = c.pop("readinessProbe")
+    b4 = copy.deepcopy(ds)
+    b4["spec"]["template"]["spec"]["containers"][0]["livenessProbe"]["httpGet"]["paht"] = "/x"
     items += [{"label": "control (port as a string)", "object": b1},
-              {"label": "control (no selector)", "object": b2}]
+              {"label": "control (no selector)", "object": b2},
+              {"label": "control (misspelt readinessProbe)", "object": b3},
+              {"label": "control (misspelt field deep inside)", "object": b4}]
     tmp = tempfile.mkdtemp(prefix="tp-k8s-schema-")
     try:
         path = os.path.join(tmp, "objects.json")
@@ -77,8 +85,13 @@ def main():
         r = subprocess.run(["node", os.path.join(here, "validate.js"), path], capture_output=True,
                            text=True, timeout=120)
         print(r.stdout + r.stderr)
-        check(r.returncode == 0, "every rendered object is valid (%d objects, 2 broken "
-              "controls rejected)" % (len(items) - 2))
+        for what, msg in (("a port as a string", "containerPort must be integer"),
+                          ("no selector", "required property selector"),
+                          ("a misspelt readinessProbe", 'unknown field "readinesProbe"'),
+                          ("a misspelt field deep inside", 'httpGet: unknown field "paht"')):
+            check(msg in r.stdout, "control refused for %s (%s)" % (what, msg))
+        check(r.returncode == 0, "every rendered object is valid, no unknown field (%d "
+              "objects; 4 broken controls rejected)" % (len(items) - 4))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return tppkg.finish()
