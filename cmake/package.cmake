@@ -32,8 +32,17 @@ string(REPLACE "# turnpike.conf - the Turnpike STUN/TURN server configuration (l
   tp_pkg_conf "${tp_pkg_conf}")
 file(CONFIGURE OUTPUT ${PROJECT_BINARY_DIR}/pkg/turnpike.conf CONTENT "${tp_pkg_conf}" @ONLY)
 
-install(FILES ${PROJECT_BINARY_DIR}/pkg/turnpike.conf DESTINATION /etc/turnpike
-        PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
+# Never over an existing file: `make install` on a configured host keeps the
+# administrator's configuration (a package's staging directory starts empty, and
+# dpkg handles the conffile on upgrades).
+install(CODE "
+  if(EXISTS \"\$ENV{DESTDIR}/etc/turnpike/turnpike.conf\")
+    message(STATUS \"Keeping: \$ENV{DESTDIR}/etc/turnpike/turnpike.conf\")
+  else()
+    file(INSTALL DESTINATION /etc/turnpike TYPE FILE
+         PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ
+         FILES \"${PROJECT_BINARY_DIR}/pkg/turnpike.conf\")
+  endif()")
 install(FILES ${PROJECT_SOURCE_DIR}/conf/turnpike.service DESTINATION /lib/systemd/system
         PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
 install(FILES ${PROJECT_SOURCE_DIR}/conf/60-turnpike.sysctl DESTINATION lib/sysctl.d
