@@ -1325,3 +1325,130 @@ void tp_conf_public_addr(const struct tp_conf *c, const struct tp_addr *in, stru
 		return;
 	}
 }
+
+/* ---- the manual page ------------------------------------------------- */
+
+/* Text for roff: backslash as \e, '-' as \- (a minus to copy and paste), and
+ * a zero-width \& before a leading '.' or '\'' so no line becomes a request. */
+static void man_text(FILE *f, const char *s)
+{
+	if (*s == '.' || *s == '\'')
+		fputs("\\&", f);
+	for (; *s; s++) {
+		if (*s == '\\')
+			fputs("\\e", f);
+		else if (*s == '-')
+			fputs("\\-", f);
+		else if (*s == '\n')
+			fputs("\n.br\n", f);
+		else
+			fputc(*s, f);
+	}
+}
+
+/* What an option's value is, from its type and bounds. */
+static void man_type(FILE *f, const struct opt *o)
+{
+	switch (o->type) {
+	case T_U32:
+		fprintf(f, "integer, %lld to %lld", o->min, o->max);
+		break;
+	case T_PORT:
+		fprintf(f, "port number, %lld to %lld", o->min, o->max);
+		break;
+	case T_BOOL:
+		fputs("boolean (true or false)", f);
+		break;
+	case T_STR:
+		if (o->min > 0)
+			fprintf(f, "string, %lld to %lld bytes", o->min, o->max);
+		else
+			fprintf(f, "string, at most %lld bytes", o->max);
+		break;
+	case T_LOGLEVEL:
+		fputs("string: \"error\", \"warn\", \"info\" or \"debug\"", f);
+		break;
+	case T_LISTEN:
+		fprintf(f, "list of \"PROTO:ADDR:PORT\" strings, %lld to %lld entries", o->min,
+		        o->max);
+		break;
+	case T_EXTERNAL:
+		fprintf(f, "list of \"PUBLIC\" or \"PUBLIC/PRIVATE\" addresses, at most %lld", o->max);
+		break;
+	case T_ADDRS:
+		fprintf(f, "list of IP addresses, at most %lld", o->max);
+		break;
+	case T_CIDRS:
+		fprintf(f, "list of address ranges (\"ADDR/PREFIX\"), at most %lld", o->max);
+		break;
+	case T_SECRETS:
+		fprintf(f, "list of strings, at most %lld", o->max);
+		break;
+	case T_USERS:
+		fprintf(f, "list of groups, at most %lld", o->max);
+		break;
+	default:
+		fputs("see the description", f);
+		break;
+	}
+}
+
+void tp_conf_man(FILE *f)
+{
+	fputs(".\\\" turnpike.conf(5): generated from the option table in server/conf.c\n"
+	      ".\\\" by tp_conf_man() at build time; edit the table, not this page.\n", f);
+	fprintf(f, ".TH TURNPIKE.CONF 5 \"\" \"turnpike %s\" \"File Formats\"\n", TP_VERSION);
+	fputs(".SH NAME\n"
+	      "turnpike.conf \\- configuration of the turnpike STUN/TURN server\n"
+	      ".SH SYNOPSIS\n"
+	      ".B /etc/turnpike/turnpike.conf\n"
+	      ".SH DESCRIPTION\n"
+	      "The configuration file of\n.BR turnpike (8),\n"
+	      "in libconfig syntax: one \\fIname\\fR \\fB=\\fR \\fIvalue\\fR\\fB;\\fR per option,\n"
+	      "\\fB#\\fR comments, strings in double quotes, lists as\n"
+	      "\\fB[ \"a\", \"b\" ]\\fR and groups as \\fB{ key = value; }\\fR.\n"
+	      "Every option is optional: a missing option has the default shown below.\n"
+	      ".PP\n"
+	      "An unknown option, a value of the wrong type or out of range, and the options\n"
+	      "that contradict each other stop the server at start with a message naming the\n"
+	      "file, the line and the option, e.g.\n"
+	      ".RS\n.EX\n"
+	      "turnpike.conf:12: max\\-port: 70000 is out of range (expected 1024..65535)\n"
+	      ".EE\n.RE\n"
+	      ".PP\n"
+	      "A reload (SIGHUP) reads the file again; a file that does not load is logged\n"
+	      "and the running configuration is kept.\n"
+	      ".B turnpike \\-\\-print\\-config\n"
+	      "prints the effective configuration with every option, its description and its\n"
+	      "default; passwords, keys and secrets are shown as \\(lq<hidden>\\(rq.\n"
+	      ".SH OPTIONS\n", f);
+	for (size_t i = 0; i < NOPTS; i++) {
+		const struct opt *o = &opts[i];
+
+		fputs(".TP\n.B ", f);
+		man_text(f, o->name);
+		fputs("\n", f);
+		man_text(f, o->doc);
+		fputs(".\n.br\n", f);
+		fputs("Value: ", f);
+		man_type(f, o);
+		fputs(". Default: \\fB", f);
+		man_text(f, o->def);
+		fputs("\\fR\n", f);
+	}
+	fputs(".SH FILES\n"
+	      ".TP\n.I /etc/turnpike/turnpike.conf\n"
+	      "The configuration the packaged systemd unit starts the server with.\n"
+	      ".SH EXAMPLES\n"
+	      "A TURN server on UDP and TCP 3478 and TLS on 443, with TURN REST credentials:\n"
+	      ".RS\n.EX\n"
+	      "listen = [ \"udp:0.0.0.0:3478\", \"tcp:0.0.0.0:3478\", \"tls:0.0.0.0:443\" ];\n"
+	      "realm = \"turn.example.com\";\n"
+	      "static\\-auth\\-secret = [ \"a long random string\" ];\n"
+	      "tls\\-cert = \"/etc/turnpike/fullchain.pem\";\n"
+	      "tls\\-key = \"/etc/turnpike/privkey.pem\";\n"
+	      ".EE\n.RE\n"
+	      ".SH SEE ALSO\n"
+	      ".BR turnpike (8),\n"
+	      ".BR turnpikectl (1)\n", f);
+}

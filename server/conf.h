@@ -199,4 +199,9 @@ bool tp_cidr_match(const struct tp_cidr *c, const struct tp_addr *a);
  * set past the prefix, e.g. "10.0.0.1/8"). */
 int tp_cidr_parse(struct tp_cidr *c, const char *s);
 
+/* Write the manual page turnpike.conf(5) in roff (man macros): every option of
+ * the table with its type, bounds, default and description, so the page cannot
+ * drift from the code. tools/gen-man runs it at build time. */
+void tp_conf_man(FILE *f);
+
 #endif

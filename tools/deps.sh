@@ -55,6 +55,11 @@ TEST_PKGS=(
 	chromium          # headless browser for tests/browser and integration-dc
 	nodejs            # drives chromium through playwright-core (npm ci in the test)
 	qemu-system-x86   # boots Debian 12's 6.1 kernel for netns/offload-6.1 (tools/old-kernel.sh fetches it)
+	systemd           # systemd-analyze verify/security on conf/turnpike.service (tests/packaging)
+	groff-base        # renders the manual pages with every warning on (tests/packaging/man)
+	man-db            # man -l, and systemd-analyze verify opens the unit's man: pages
+	libcap2-bin       # setcap: the Docker image's file capability, tried on the host
+	python3-yaml      # tests/packaging: loads the rendered Kubernetes manifests
 )
 
 usage() {
@@ -89,6 +94,13 @@ done
 # npm ships inside some nodejs builds (NodeSource); Debian's comes separately.
 if $with_test && ! command -v npm >/dev/null 2>&1; then
 	missing+=(npm)
+fi
+
+# kubectl for `kubectl kustomize` in tests/packaging: Debian's kubernetes-client,
+# unless a kubectl is already installed (another package of it would conflict
+# on /usr/bin/kubectl).
+if [ "${1:-}" = --test ] && ! command -v kubectl >/dev/null 2>&1; then
+	missing+=(kubernetes-client)
 fi
 
 if [ ${#missing[@]} -eq 0 ]; then
