@@ -30,6 +30,7 @@
 #include "conf.h"
 #include "log.h"
 #include "metrics.h"
+#include "notify.h"
 #include "shared.h"
 #include "srv.h"
 #include "worker.h"
@@ -115,6 +116,7 @@ static void on_stop(evutil_socket_t sig, short ev, void *arg)
 
 	(void)ev;
 	tp_info(NULL, "signal %d (%s): stopping", (int)sig, strsignal((int)sig));
+	tp_notify("STOPPING=1");
 	event_base_loopexit(app->bases[0], NULL);
 }
 
@@ -125,9 +127,11 @@ static void reload(void *arg)
 	struct tp_conf *c;
 	char err[512];
 
+	tp_notify_reloading();
 	if (tp_conf_load(app->path, &app->ov, &c, err, sizeof(err)) != 0 ||
 	    prepare(app, c, err, sizeof(err)) != 0) {
 		tp_err(NULL, "reload failed, keeping the running configuration: %s", err);
+		tp_notify("READY=1");
 		return;
 	}
 	atomic_store(&tp_log_level, c->log_level);
@@ -143,6 +147,7 @@ static void reload(void *arg)
 	app->conf = c;
 	tp_metrics_reloaded(app->metrics);
 	tp_info(NULL, "configuration reloaded from %s", app->path ? app->path : "(defaults)");
+	tp_notify("READY=1");
 }
 
 static void on_reload(evutil_socket_t sig, short ev, void *arg)
@@ -183,6 +188,7 @@ static void drain_check(evutil_socket_t fd, short ev, void *arg)
 	} else {
 		return;
 	}
+	tp_notify("STOPPING=1");
 	event_base_loopexit(app->bases[0], NULL);
 }
 
@@ -192,6 +198,7 @@ static void drain(void *arg, uint32_t deadline)
 	struct timeval second = { .tv_sec = 1 };
 
 	atomic_store(&app->sh->drain_deadline, (int64_t)tp_now(app->srv[0]) + deadline);
+	tp_notifyf("STATUS=draining: %llu allocations left", (unsigned long long)nallocs(app));
 	if (!atomic_exchange(&app->sh->draining, true))
 		tp_warn(NULL, "draining: new allocations go %s; %llu allocations left, exit when they "
 		              "end or in %u s", app->conf->nalternate ? "to alternate-server (300)"
@@ -209,6 +216,7 @@ static void undrain(void *arg)
 
 	if (atomic_exchange(&app->sh->draining, false))
 		tp_warn(NULL, "drain cancelled: taking new allocations again");
+	tp_notify("STATUS=serving");
 	evtimer_del(app->drain_check);
 }
 
@@ -430,6 +438,8 @@ int main(int argc, char **argv)
 			app.threads[i] = 0;
 			goto stop;
 		}
+	tp_notify("READY=1");
+	tp_notify("STATUS=serving");
 	event_base_dispatch(app.bases[0]);
 	rc = 0;
 stop:

@@ -81,6 +81,9 @@ static void render_turnpike(struct tp_metrics *m, const struct tp_stats *st, str
 	                    (long long)m->reloaded);
 	head(b, "turnpike_draining", "gauge", "1 while new allocations are sent elsewhere");
 	evbuffer_add_printf(b, "turnpike_draining %d\n", atomic_load(&sh->draining) ? 1 : 0);
+	head(b, "turnpike_redis_up", "gauge",
+	     "1 while the configured Redis is reachable (0 without one, or while it is not)");
+	evbuffer_add_printf(b, "turnpike_redis_up %d\n", atomic_load(&sh->redis_up) ? 1 : 0);
 	head(b, "turnpike_workers", "gauge", "Event loops");
 	evbuffer_add_printf(b, "turnpike_workers %zu\n", sh->nworkers);
 

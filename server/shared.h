@@ -46,6 +46,7 @@ struct tp_shared {
 	_Atomic uint64_t relay_bps;                 /* bytes/s relayed by all workers (last s) */
 	_Atomic uint64_t worker_bps[TP_MAX_WORKERS];/* each worker's share of it */
 	atomic_uint alternate_next;                 /* round robin over alternate-server */
+	atomic_bool redis_up;                       /* the cluster store is reachable */
 	/* each worker's counters as of its last tick (for /metrics; own lock) */
 	struct tp_snap_slot {
 		pthread_mutex_t mu;

@@ -42,25 +42,27 @@ struct opts {
 
 static void usage(FILE *f)
 {
+	/* continuation lines start with '(' or a capital: a line starting with a
+	 * lowercase word is a command (tests/packaging/test_man.py reads them) */
 	fprintf(f,
 	        "usage: turnpikectl [-s SOCKET | -t ADDR:PORT -T TOKEN-FILE] [--json] COMMAND ...\n"
 	        "  status                       version, uptime, workers, listeners, allocations, drain\n"
 	        "  sessions [--user U]          every allocation: 5-tuple, user, relay, age, lifetime\n"
-	        "                               left, permissions, channels, packets and bytes each way\n"
+	        "                               (left), permissions, channels, packets, bytes each way\n"
 	        "  kill --user U | --id ID      end sessions (stream clients are disconnected)\n"
-	        "  drain [--deadline S] [--wait]  refuse new allocations; the server exits when the last\n"
-	        "                               ends or after S s; --wait: until it has exited\n"
+	        "  drain [--deadline S] [--wait]  refuse new allocations; the server exits when the\n"
+	        "                               (last one ends, or after S s); --wait: until it has\n"
 	        "  undrain                      take new allocations again\n"
 	        "  reload                       re-read the configuration (as SIGHUP)\n"
 	        "  log-level error|warn|info|debug\n"
 	        "  stats                        request, relay, auth and drop counters\n"
 	        "  credential --secret-file F --user U [--ttl S]\n"
-	        "                               a TURN REST username and password (no server needed)\n"
-	        "  users add NAME (--password P | --password-file F | --key 0xHEX) [--realm R]\n"
+	        "                               (a TURN REST username and password; no server needed)\n"
+	        "  users add NAME (--password P | --password-file F | --key 0xHEX)\n"
 	        "  users remove NAME | users list   [--file F] [--no-reload]\n"
 	        "options:\n"
 	        "  -s, --socket PATH   admin socket (default /run/turnpike/admin.sock)\n"
-	        "  -t, --tcp ADDR:PORT a tcp: admin listener, with -T TOKEN-FILE\n"
+	        "  -t, --tcp ADDR:PORT a tcp: admin listener, with -T, --token-file FILE\n"
 	        "  -j, --json          print the server's JSON answer\n"
 	        "  -h, --help          this help\n"
 	        "exit status: 0 ok, 1 refused, 2 usage, 3 cannot reach the server\n");
