@@ -232,6 +232,12 @@ static void deliver(struct conn *c)
 	c->msg_op = 0;
 }
 
+/* Would a control frame with n payload bytes take c's output past max_queue? */
+static bool output_full(const struct conn *c, size_t n)
+{
+	return evbuffer_get_length(bufferevent_get_output(c->bev)) + 2 + n > c->ws->o.max_queue;
+}
+
 /* Handles one complete frame. Returns false if c was closed. */
 static bool frame_handle(struct conn *c, uint8_t op, bool fin, uint8_t *pl, size_t n)
 {
@@ -239,6 +245,16 @@ static bool frame_handle(struct conn *c, uint8_t op, bool fin, uint8_t *pl, size
 
 	switch (op) {
 	case OP_PING:
+		/* The connection's own output respects max_queue too: a client
+		 * that pings and does not read gets no pong while its output
+		 * holds that much. Dropping rather than closing (1008): RFC 6455
+		 * §5.5.3 lets an endpoint answer only the latest of several
+		 * pings, a close frame would queue behind the same unread bytes,
+		 * and a slow reader that pings keeps its room. */
+		if (output_full(c, n)) {
+			ws->st.pongs_dropped++;
+			return true;
+		}
 		frame_put(bufferevent_get_output(c->bev), OP_PONG, pl, n);
 		return true;
 	case OP_PONG:
@@ -559,7 +575,9 @@ static void ping_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (c->st != ST_OPEN)
 		return;
-	frame_put(bufferevent_get_output(c->bev), OP_PING, "tp", 2);
+	/* a peer that has max_queue unread already needs no more pings */
+	if (!output_full(c, 2))
+		frame_put(bufferevent_get_output(c->bev), OP_PING, "tp", 2);
 	evtimer_add(&c->ping, &pi);
 }
 

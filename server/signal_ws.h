@@ -27,6 +27,8 @@ struct tp_ws_opts {
 	size_t max_message;           /* bytes per reassembled message; 0: 262144 */
 	size_t max_queue;             /* bytes queued for an absent or not reading
 	                                 peer; beyond, the sender is closed (1008);
+	                                 a connection's own output (pongs, pings)
+	                                 stays under it too: pongs are dropped;
 	                                 0: 262144 */
 	unsigned handshake_timeout_s; /* 0: 10 */
 	unsigned idle_timeout_s;      /* no frame for this long closes; 0: 120 */
@@ -48,6 +50,7 @@ uint16_t tp_ws_port(const struct tp_ws *ws);
 struct tp_ws_stats {
 	uint64_t conns, upgrades, rejected, forwarded, queued, closed_proto,
 	         closed_idle, closed_size;
+	uint64_t pongs_dropped;       /* the client did not read: see max_queue */
 };
 void tp_ws_get_stats(const struct tp_ws *ws, struct tp_ws_stats *st);
 

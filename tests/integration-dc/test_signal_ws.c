@@ -3,7 +3,8 @@
  * driven by blocking client sockets on 127.0.0.1: the upgrade (RFC 6455 §1.3
  * example key), forwarding and queueing between the two peers of a room,
  * fragmentation, a third peer refused, the token check, protocol and size
- * errors, ping/pong, the close handshake and the idle timeout.
+ * errors, ping/pong, the close handshake and the idle timeout; and the bounds
+ * of issue 16: pongs to a client that does not read.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -13,6 +14,7 @@
 #include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -137,6 +139,38 @@ static int recv_frame(int fd, uint8_t *buf, size_t cap, size_t *len)
 		return -1;
 	*len = n;
 	return h[0] & 0x0f;
+}
+
+/* What VmRSS may grow by in the memory bounds: allocator slack; ASan also
+ * keeps freed chunks in its quarantine (8 MB, set by CMakeLists.txt) and adds
+ * shadow memory. */
+#if defined(__SANITIZE_ADDRESS__)
+#define RSS_SLACK_KB (32 * 1024)
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define RSS_SLACK_KB (32 * 1024)
+#endif
+#endif
+#ifndef RSS_SLACK_KB
+#define RSS_SLACK_KB (16 * 1024)
+#endif
+
+/* This process's resident memory (the server runs in it), in kB; -1 if unknown. */
+static long rss_kb(void)
+{
+	char line[256];
+	long kb = -1;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (strncmp(line, "VmRSS:", 6) == 0) {
+			kb = atol(line + 6);
+			break;
+		}
+	fclose(f);
+	return kb;
 }
 
 /* Next non-ping frame. */
@@ -281,6 +315,90 @@ int main(void)
 		event_base_loopbreak(base);
 		pthread_join(th, NULL);
 		tp_ws_free(wq);
+		pthread_create(&th, NULL, loop, NULL);
+	}
+
+	/* A client that pings and never reads what it is sent (issue 16, item
+	 * 4): its pongs must not queue without end. 64 MB of pings (the largest
+	 * control frame, 125 bytes) would queue 62 MB of pongs; the server's
+	 * memory (this process's VmRSS) may grow by less than RSS_SLACK_KB
+	 * (max_queue is 64 KB). Then the
+	 * client reads: what arrives are whole pongs, and a last ping is
+	 * answered. */
+	{
+		struct tp_ws_opts op = { .max_queue = 65536, .idle_timeout_s = 30 };
+		struct tp_ws *wp;
+		struct timeval sto = { 5, 0 }, quiet = { 0, 500000 }, rto = { 3, 0 };
+		static uint8_t pings[131 * 500];
+		uint8_t mk[4] = { 0x5a, 0xa5, 0x3c, 0xc3 };
+		size_t total = 0, pongs = 0, bad = 0;
+		long rss0, rss1;
+		int fp, rcv = 4096, op_, last = 0;
+
+		for (size_t f = 0; f < 500; f++) {
+			uint8_t *q = pings + 131 * f;
+
+			q[0] = 0x89;
+			q[1] = 0x80 | 125;
+			memcpy(q + 2, mk, 4);
+			for (size_t i = 0; i < 125; i++)
+				q[6 + i] = (uint8_t)('p' ^ mk[i & 3]);
+		}
+		CHECK_EQ(tp_ws_listen(base, &a, &op, &wp), 0);
+		fp = dial(tp_ws_port(wp));
+		setsockopt(fp, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
+		CHECK_EQ(upgrade(fp, "/pinger", head, sizeof(head)), 101);
+		setsockopt(fp, SOL_SOCKET, SO_SNDTIMEO, &sto, sizeof(sto));
+		usleep(100000);
+		rss0 = rss_kb();
+		while (total < (64u << 20)) {
+			ssize_t w = write(fp, pings, sizeof(pings));
+
+			if (w <= 0)
+				break;
+			total += (size_t)w;
+		}
+		usleep(300000);
+		rss1 = rss_kb();
+		printf("pinger: %zu MB of pings sent without reading: VmRSS %ld -> %ld kB "
+		       "(+%ld kB)\n", total >> 20, rss0, rss1, rss1 - rss0);
+		CHECK(total >= (64u << 20));
+		CHECK(rss0 > 0 && rss1 - rss0 < RSS_SLACK_KB);
+		/* read what was queued: whole pongs only. A larger receive buffer
+		 * first: with 4 KB, loopback TCP can fall into 200 ms window probes
+		 * (see tests/stream/test_slow_reader.py); at most 10 s. */
+		rcv = 1 << 20;
+		setsockopt(fp, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
+		setsockopt(fp, SOL_SOCKET, SO_RCVTIMEO, &quiet, sizeof(quiet));
+		for (time_t t0 = time(NULL); time(NULL) - t0 < 10 &&
+		                             (op_ = recv_frame(fp, buf, sizeof(buf), &n)) >= 0;) {
+			if (op_ == 10 && n == 125 && buf[0] == 'p' && buf[124] == 'p')
+				pongs++;
+			else if (op_ != 9)
+				bad++;
+		}
+		printf("pinger: then read %zu pongs\n", pongs);
+		CHECK(pongs > 0 && bad == 0);
+		setsockopt(fp, SOL_SOCKET, SO_RCVTIMEO, &rto, sizeof(rto));
+		send_frame(fp, 0x89, "last", 4, true);
+		while ((op_ = recv_frame(fp, buf, sizeof(buf), &n)) >= 0)
+			if (op_ == 10 && n == 4 && memcmp(buf, "last", 4) == 0) {
+				last = 1;
+				break;
+			}
+		CHECK(last);
+		close(fp);
+		usleep(100000);
+		event_base_loopbreak(base);
+		pthread_join(th, NULL);
+		{
+			struct tp_ws_stats st;
+
+			tp_ws_get_stats(wp, &st);
+			printf("pinger: %llu pongs not sent\n", (unsigned long long)st.pongs_dropped);
+			CHECK(st.pongs_dropped > 0);
+		}
+		tp_ws_free(wp);
 		pthread_create(&th, NULL, loop, NULL);
 	}
 
