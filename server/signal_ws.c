@@ -7,6 +7,11 @@
  * room's other peer, or queued for it while it is absent. Pings are answered;
  * the server pings on its own every ping_interval; the read timeout is the idle
  * timeout. Protocol errors close with 1002, oversize with 1009, policy with 1008.
+ *
+ * The other phases end at absolute deadlines (one timer per connection), which
+ * no byte from the client pushes back: the upgrade must be complete within
+ * handshake_timeout; a closing connection has CLOSE_S to flush what it has to
+ * say and then LINGER_S to drain the peer.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -42,6 +47,7 @@ struct conn {
 	struct bufferevent *bev; /* owned */
 	struct room *room;       /* borrowed; NULL until joined */
 	struct event ping;
+	struct event deadline;   /* ST_HTTP: the handshake; ST_CLOSING: flush, linger */
 	enum cstate st;
 	bool shut;               /* closing: our side shut down, draining theirs */
 	uint8_t msg_op;          /* opcode of the message being reassembled, 0: none */
@@ -157,8 +163,10 @@ static void frame_put(struct evbuffer *out, uint8_t op, const void *data, size_t
 
 /* Everything we had to say is out: shut our side and drain theirs until EOF
  * (at most LINGER_S), so that closing with unread input does not reset the
- * connection and destroy our close frame or HTTP error in flight. */
+ * connection and destroy our close frame or HTTP error in flight. A peer that
+ * does not read what we still have to say gets CLOSE_S before that. */
 #define LINGER_S 2
+#define CLOSE_S 5
 
 static void linger(struct conn *c)
 {
@@ -170,8 +178,24 @@ static void linger(struct conn *c)
 	shutdown(bufferevent_getfd(c->bev), SHUT_WR);
 	evbuffer_drain(bufferevent_get_input(c->bev),
 	               evbuffer_get_length(bufferevent_get_input(c->bev)));
-	bufferevent_set_timeouts(c->bev, &tv, NULL);
+	evtimer_add(&c->deadline, &tv);
 	bufferevent_enable(c->bev, EV_READ);
+}
+
+/* Enter ST_CLOSING (whatever goes out last is in the output already): no more
+ * frames are read, and the connection ends by CLOSE_S + LINGER_S at most. */
+static void closing(struct conn *c)
+{
+	struct timeval tv = { CLOSE_S, 0 };
+
+	c->st = ST_CLOSING;
+	room_leave(c);
+	bufferevent_disable(c->bev, EV_READ);
+	bufferevent_set_timeouts(c->bev, NULL, NULL);
+	evtimer_add(&c->deadline, &tv);
+	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+		linger(c);
+	/* else: write_cb lingers once flushed */
 }
 
 static void conn_close(struct conn *c, uint16_t code)
@@ -182,12 +206,7 @@ static void conn_close(struct conn *c, uint16_t code)
 		return;
 	if (c->st == ST_OPEN)
 		frame_put(bufferevent_get_output(c->bev), OP_CLOSE, p, sizeof(p));
-	c->st = ST_CLOSING;
-	room_leave(c);
-	bufferevent_disable(c->bev, EV_READ);
-	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
-		linger(c);
-	/* else: write_cb lingers once flushed */
+	closing(c);
 }
 
 static void http_reply(struct conn *c, const char *status)
@@ -266,9 +285,7 @@ static bool frame_handle(struct conn *c, uint8_t op, bool fin, uint8_t *pl, size
 		}
 		/* Echo the status code (RFC 6455 §5.5.1), then close. */
 		frame_put(bufferevent_get_output(c->bev), OP_CLOSE, pl, n >= 2 ? 2 : 0);
-		c->st = ST_CLOSING;
-		room_leave(c);
-		bufferevent_disable(c->bev, EV_READ);
+		closing(c);
 		return false;
 	case OP_TEXT:
 	case OP_BIN:
@@ -494,6 +511,7 @@ static void upgrade(struct conn *c, char *head)
 		struct timeval idle = { ws->o.idle_timeout_s, 0 };
 		struct timeval pi = { ws->o.ping_interval_s, 0 };
 
+		evtimer_del(&c->deadline);
 		bufferevent_set_timeouts(c->bev, &idle, NULL);
 		evtimer_add(&c->ping, &pi);
 	}
@@ -556,13 +574,23 @@ static void event_cb(struct bufferevent *bev, short what, void *arg)
 	struct conn *c = arg;
 
 	(void)bev;
-	if ((what & BEV_EVENT_TIMEOUT) && c->st != ST_CLOSING) {
+	/* the read timeout is set in ST_OPEN only: the idle timeout */
+	if ((what & BEV_EVENT_TIMEOUT) && c->st == ST_OPEN) {
 		c->ws->st.closed_idle++;
-		if (c->st == ST_OPEN) {
-			conn_close(c, 1001);
-			return;
-		}
+		conn_close(c, 1001);
+		return;
 	}
+	conn_free(c);
+}
+
+static void deadline_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+
+	(void)fd;
+	(void)what;
+	if (c->st == ST_HTTP)
+		c->ws->st.closed_idle++; /* no complete upgrade in time */
 	conn_free(c);
 }
 
@@ -594,6 +622,7 @@ static void conn_free(struct conn *c)
 		}
 	ws->nconns--;
 	evtimer_del(&c->ping);
+	evtimer_del(&c->deadline);
 	bufferevent_free(c->bev);
 	evbuffer_free(c->msg);
 	free(c);
@@ -634,8 +663,10 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
 		return;
 	}
 	evtimer_assign(&c->ping, ws->base, ping_cb, c);
+	/* absolute: a request head dripped byte by byte does not push it back */
+	evtimer_assign(&c->deadline, ws->base, deadline_cb, c);
+	evtimer_add(&c->deadline, &hs);
 	bufferevent_setcb(c->bev, read_cb, write_cb, event_cb, c);
-	bufferevent_set_timeouts(c->bev, &hs, NULL);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 	c->next = ws->conns;
 	ws->conns = c;

@@ -4,9 +4,11 @@
  * example key), forwarding and queueing between the two peers of a room,
  * fragmentation, a third peer refused, the token check, protocol and size
  * errors, ping/pong, the close handshake and the idle timeout; and the bounds
- * of issue 16: pongs to a client that does not read.
+ * of issue 16: pongs to a client that does not read, and deadlines (the
+ * handshake, lingering, closing) that a client's bytes do not push back.
  */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
@@ -171,6 +173,55 @@ static long rss_kb(void)
 		}
 	fclose(f);
 	return kb;
+}
+
+/* Open descriptors of this process (the server's connections among them). */
+static int nfds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n - 1; /* the directory's own */
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/*
+ * With client fd open, waits until the server closed its side of the
+ * connection (this process is back to base_fds + 1 descriptors), writing one
+ * byte of drip every 250 ms meanwhile (nothing when drip is ""). Returns the
+ * seconds it took, or -1 if still open after limit_s.
+ */
+static double drip_until_closed(int fd, int base_fds, const char *drip, double limit_s)
+{
+	double t0 = now_s();
+	size_t i = 0, dn = strlen(drip);
+
+	/* the server's descriptor appears once it accepted */
+	while (nfds() <= base_fds + 1 && now_s() - t0 < 1)
+		usleep(10000);
+	while (now_s() - t0 < limit_s) {
+		if (nfds() <= base_fds + 1)
+			return now_s() - t0;
+		if (dn && send(fd, drip + i++ % dn, 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
+			/* a reset tells us before the count does */
+		}
+		usleep(250000);
+	}
+	return -1;
 }
 
 /* Next non-ping frame. */
@@ -399,6 +450,71 @@ int main(void)
 			CHECK(st.pongs_dropped > 0);
 		}
 		tp_ws_free(wp);
+		pthread_create(&th, NULL, loop, NULL);
+	}
+
+	/* Deadlines that bytes do not push back (issue 16, item 6), on a
+	 * listener with a 1 s handshake timeout; "closed" is the server's
+	 * descriptor gone (this process's fd count). */
+	{
+		struct tp_ws_opts od = { .handshake_timeout_s = 1, .max_queue = 65536,
+		                         .idle_timeout_s = 30 };
+		struct tp_ws *wd;
+		static uint8_t pings[131 * 500];
+		struct timeval sto = { 2, 0 };
+		double took;
+		int fd, base_fds, rcv = 4096;
+
+		CHECK_EQ(tp_ws_listen(base, &a, &od, &wd), 0);
+		base_fds = nfds();
+
+		/* A request head dripped one byte every 250 ms: closed at the
+		 * handshake deadline (1 s), not kept open by the bytes. */
+		fd = dial(tp_ws_port(wd));
+		took = drip_until_closed(fd, base_fds, "GET /drip HTTP/1.1\r\nHost: x\r\n", 5);
+		printf("deadline: a dripped upgrade closed after %.1f s\n", took);
+		CHECK(took > 0.5 && took < 2.5);
+		close(fd);
+
+		/* Closing, the server lingers to drain the peer: a peer that keeps
+		 * sending does not keep it there (linger: 2 s). */
+		fd = dial(tp_ws_port(wd));
+		CHECK_EQ(upgrade(fd, "/linger", head, sizeof(head)), 101);
+		send_frame(fd, 0x81, "x", 1, false);      /* unmasked: 1002 */
+		took = drip_until_closed(fd, base_fds, "zzzzzzzzzzzzzzzzzzzzzzzzzzzzzz", 6);
+		printf("deadline: a peer sending while the server lingers closed after %.1f s\n",
+		       took);
+		CHECK(took > 0 && took < 3.5);
+		close(fd);
+
+		/* Closing with output the peer never reads: the close frame can
+		 * never leave, the connection still ends (flush: 5 s). */
+		fd = dial(tp_ws_port(wd));
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
+		CHECK_EQ(upgrade(fd, "/stuck", head, sizeof(head)), 101);
+		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &sto, sizeof(sto));
+		for (size_t f = 0; f < 500; f++) {
+			uint8_t *q = pings + 131 * f;
+
+			q[0] = 0x89;
+			q[1] = 0x80 | 125;
+			memset(q + 2, 0, 129);
+		}
+		/* pongs fill the kernel buffers and the server's output */
+		for (int i = 0; i < 128; i++)
+			if (write(fd, pings, sizeof(pings)) <= 0)
+				break;
+		send_frame(fd, 0x81, "x", 1, false);      /* unmasked: 1002 */
+		took = drip_until_closed(fd, base_fds, "", 9);
+		printf("deadline: a close towards a peer that does not read ended after %.1f s\n",
+		       took);
+		CHECK(took > 0 && took < 7);
+		close(fd);
+
+		usleep(100000);
+		event_base_loopbreak(base);
+		pthread_join(th, NULL);
+		tp_ws_free(wd);
 		pthread_create(&th, NULL, loop, NULL);
 	}
 
