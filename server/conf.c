@@ -142,6 +142,11 @@ static const struct opt opts[] = {
 	  "RFC 5780: the second port; 0 = the first udp listener's port + 1" },
 	{ "signal-token", T_STR, F(signal_token), 0, 0, 256, "\"\"",
 	  "ws: listeners: a peer must join with ?token=<this> (\"\": anyone may join a room)" },
+	/* issue 16 */
+	{ "max-peer-connections", T_U32, F(max_peer_connections), 0, 1, 65535, "32",
+	  "RFC 6062: peer connections per TCP allocation, incoming and Connect together (each "
+	  "also counts in max-connections); past it an incoming one is closed at once and "
+	  "Connect is answered 508" },
 };
 
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))

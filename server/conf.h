@@ -107,6 +107,9 @@ struct tp_conf {
 
 	/* WebSocket signaling (ws: listeners) */
 	char *signal_token;                       /* "": no check */
+
+	/* issue 16: bounds */
+	uint32_t max_peer_connections;            /* RFC 6062, per TCP allocation */
 };
 
 /* Command-line overrides (NULL / 0 = not given). */
