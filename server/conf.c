@@ -123,7 +123,7 @@ static const struct opt opts[] = {
 	{ "tls-key", T_STR, F(tls_key), 0, 0, 4096, "\"\"",
 	  "PEM private key file; \"\": the key is in tls-cert" },
 	{ "max-connections", T_U32, F(max_connections), 0, 0, 1000000, "10000",
-	  "TCP, TLS and DTLS clients in all; 0 = unlimited" },
+	  "TCP and TLS clients (and RFC 6062 peer connections) in all; 0 = unlimited" },
 	{ "max-connections-per-ip", T_U32, F(max_connections_per_ip), 0, 0, 1000000, "64",
 	  "TCP and TLS connections per source address; 0 = unlimited" },
 	{ "handshake-timeout", T_U32, F(handshake_timeout), 0, 1, 300, "10",
@@ -147,6 +147,9 @@ static const struct opt opts[] = {
 	  "RFC 6062: peer connections per TCP allocation, incoming and Connect together (each "
 	  "also counts in max-connections); past it an incoming one is closed at once and "
 	  "Connect is answered 508" },
+	{ "max-dtls-sessions", T_U32, F(max_dtls_sessions), 0, 0, 1000000, "10000",
+	  "DTLS sessions in all (each made for a ClientHello with a valid cookie; counted apart "
+	  "from max-connections); 0 = unlimited" },
 };
 
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))

@@ -92,7 +92,8 @@ struct tp_conf {
 	/* streams: TCP, TLS, DTLS (issue 4) */
 	char *tls_cert;                           /* PEM, chain included; NULL/"": no TLS */
 	char *tls_key;                            /* PEM; NULL/"": in tls_cert */
-	uint32_t max_connections;                 /* total stream/DTLS clients; 0 = unlimited */
+	uint32_t max_connections;                 /* total stream clients (and RFC 6062 peer
+	                                             connections); 0 = unlimited */
 	uint32_t max_connections_per_ip;          /* per source address; 0 = unlimited */
 	uint32_t handshake_timeout;               /* s: TLS/DTLS handshake and first frame */
 	uint32_t idle_timeout;                    /* s: silence that ends a connection */
@@ -110,6 +111,7 @@ struct tp_conf {
 
 	/* issue 16: bounds */
 	uint32_t max_peer_connections;            /* RFC 6062, per TCP allocation */
+	uint32_t max_dtls_sessions;               /* in all; 0 = unlimited */
 };
 
 /* Command-line overrides (NULL / 0 = not given). */

@@ -4,13 +4,14 @@
  * Only allocation create/free/move touch it (never the packet path): relay
  * port pools and reservations, per-user and total allocation counts for the
  * quotas, and the map from mobility tickets to the worker that owns the
- * allocation. The keys (hashing, nonces, DTLS cookies) are written once at
+ * allocation. The keys (hashing, nonces) are written once at
  * start and read by everyone without the lock.
  */
 #ifndef TP_SHARED_H
 #define TP_SHARED_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include "server.h"
 
@@ -28,10 +29,12 @@ struct tp_shared {
 	uint64_t nallocs;                           /* every worker's, for total-quota */
 	struct tp_ticket_ref **tickets;             /* owned, TICKET_BUCKETS */
 	uint8_t hash_key[16];                       /* crypto_shorthash */
-	uint8_t nonce_key[32];                      /* nonces and DTLS cookies */
+	uint8_t nonce_key[32];                      /* nonces (DTLS cookies: dtls_cookie.c) */
 	struct tp_slab *alloc_slab;                 /* owned: struct tp_alloc (own lock) */
 	struct tp_srv *workers[TP_MAX_WORKERS];     /* borrowed */
 	size_t nworkers;
+	atomic_uint dtls_sessions;                  /* every worker's, for max-dtls-sessions
+	                                               (atomic: not under mu) */
 };
 
 struct tp_shared *tp_shared_create(void);
