@@ -125,7 +125,8 @@ static const struct opt opts[] = {
 	{ "max-connections", T_U32, F(max_connections), 0, 0, 1000000, "10000",
 	  "TCP and TLS clients (and RFC 6062 peer connections) in all; 0 = unlimited" },
 	{ "max-connections-per-ip", T_U32, F(max_connections_per_ip), 0, 0, 1000000, "64",
-	  "TCP and TLS connections per source address; 0 = unlimited" },
+	  "TCP and TLS connections per source address, and DTLS sessions per source address "
+	  "(counted apart); 0 = unlimited" },
 	{ "handshake-timeout", T_U32, F(handshake_timeout), 0, 1, 300, "10",
 	  "seconds for a TLS/DTLS handshake and a first message (against slowloris)" },
 	{ "idle-timeout", T_U32, F(idle_timeout), 0, 10, 86400, "660",

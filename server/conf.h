@@ -94,7 +94,8 @@ struct tp_conf {
 	char *tls_key;                            /* PEM; NULL/"": in tls_cert */
 	uint32_t max_connections;                 /* total stream clients (and RFC 6062 peer
 	                                             connections); 0 = unlimited */
-	uint32_t max_connections_per_ip;          /* per source address; 0 = unlimited */
+	uint32_t max_connections_per_ip;          /* per source address (TCP/TLS; DTLS
+	                                             apart); 0 = unlimited */
 	uint32_t handshake_timeout;               /* s: TLS/DTLS handshake and first frame */
 	uint32_t idle_timeout;                    /* s: silence that ends a connection */
 	uint32_t stream_buffer;                   /* bytes queued per connection before

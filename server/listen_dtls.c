@@ -14,7 +14,8 @@
  * keeps nothing, so spoofed ClientHellos cost no state. Only a ClientHello
  * carrying the cookie made for its address (dtls_cookie.c: rotating secret)
  * creates a session, which takes the hello object over, within
- * max-dtls-sessions (counted across workers, apart from max-connections).
+ * max-dtls-sessions and max-connections-per-ip (DTLS sessions of every
+ * worker, counted apart from TCP/TLS connections).
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -55,6 +56,7 @@ struct tp_dtls_sess {
 	struct event timer;           /* handshake retransmits and idle */
 	struct tp_5tuple ft;
 	time_t created, last_rx;
+	unsigned ipslot;              /* in sh->dtls_per_ip */
 	bool established;
 };
 
@@ -212,14 +214,24 @@ static int hello_new(struct tp_dtls_listener *l)
 	return 0;
 }
 
-/* A place among max-dtls-sessions (0: unlimited), every worker's together. */
-static bool sess_take(struct tp_srv *s)
+static unsigned ip_slot(const struct tp_srv *s, const struct tp_addr *a)
 {
-	uint32_t max = s->conf->max_dtls_sessions;
+	return (unsigned)(tp_shared_hash(s->sh, a->ip, a->family == AF_INET6 ? 16 : 4) %
+	                  TP_RATE_SLOTS);
+}
 
-	if (atomic_fetch_add(&s->sh->dtls_sessions, 1) < max || !max)
+/* A place among max-dtls-sessions and, for the source IP (hash slot),
+ * max-connections-per-ip, every worker's together (0: unlimited). */
+static bool sess_take(struct tp_srv *s, unsigned slot)
+{
+	uint32_t max = s->conf->max_dtls_sessions, per_ip = s->conf->max_connections_per_ip;
+	unsigned total = atomic_fetch_add(&s->sh->dtls_sessions, 1);
+	unsigned mine = atomic_fetch_add(&s->sh->dtls_per_ip[slot], 1);
+
+	if ((!max || total < max) && (!per_ip || mine < per_ip))
 		return true;
 	atomic_fetch_sub(&s->sh->dtls_sessions, 1);
+	atomic_fetch_sub(&s->sh->dtls_per_ip[slot], 1);
 	return false;
 }
 
@@ -228,15 +240,18 @@ static struct tp_dtls_sess *sess_new(struct tp_dtls_listener *l, const struct tp
 {
 	struct tp_srv *s = l->s;
 	struct tp_dtls_sess *d;
+	unsigned slot = ip_slot(s, &ft->client);
 	size_t b;
 
-	if (!sess_take(s))
+	if (!sess_take(s, slot))
 		return NULL;
 	d = calloc(1, sizeof(*d));
 	if (!d) {
 		atomic_fetch_sub(&s->sh->dtls_sessions, 1);
+		atomic_fetch_sub(&s->sh->dtls_per_ip[slot], 1);
 		return NULL;
 	}
+	d->ipslot = slot;
 	d->ssl = l->hello;
 	d->rbio = l->hello_rbio;
 	d->wbio = l->hello_wbio;
@@ -317,6 +332,7 @@ static void sess_free(struct tp_dtls_sess *d)
 	SSL_free(d->ssl);
 	l->nsess--;
 	atomic_fetch_sub(&l->s->sh->dtls_sessions, 1);
+	atomic_fetch_sub(&l->s->sh->dtls_per_ip[d->ipslot], 1);
 	free(d);
 }
 

@@ -35,6 +35,8 @@ struct tp_shared {
 	size_t nworkers;
 	atomic_uint dtls_sessions;                  /* every worker's, for max-dtls-sessions
 	                                               (atomic: not under mu) */
+	atomic_uint dtls_per_ip[TP_RATE_SLOTS];     /* the same by keyed hash of the source
+	                                               IP, for max-connections-per-ip */
 };
 
 struct tp_shared *tp_shared_create(void);

@@ -16,7 +16,8 @@ and a 2 s handshake timeout, from raw UDP sockets on 127.0.4.x:
   addresses; the fourth is not answered (max-dtls-sessions) while TCP clients
   are still served; once the half-open sessions time out it gets one;
 - a real client (openssl s_client) completes a handshake through the cookie
-  exchange.
+  exchange;
+- max-connections-per-ip also caps DTLS sessions per source address.
 "before" skips max-dtls-sessions (an option the unfixed server does not know)
 and the checks that need it: to measure the unfixed server.
 """
@@ -87,6 +88,24 @@ def s_client(port):
     return r.returncode, r.stdout.decode(errors="replace")
 
 
+def per_ip(binary):
+    """max-connections-per-ip caps DTLS sessions per source address too (two
+    workers: the count spans them)."""
+    opts = {"handshake-timeout": str(HS), "max-connections-per-ip": "2", "workers": "2"}
+    with tp.Server(binary, {"d": "dtls"}, opts, tls=True) as srv:
+        D = srv.ports["d"]
+        mine = [Peer("127.0.6.1", D) for _ in range(4)]
+        got = []
+        for p in mine + [Peer("127.0.6.2", D)]:
+            d, _ = p.ask()
+            d, _ = p.ask(tp.dtls_hvr_cookie(d))
+            got.append(tp.dtls_handshake_type(d) if d else None)
+        tp.log("four ports of 127.0.6.1, then 127.0.6.2, with valid cookies: %s" % got)
+        tp.check(got == [2, 2, None, None, 2], "two sessions for one address "
+                 "(max-connections-per-ip 2), and one for another address")
+        tp.check(srv.alive(), "server still running")
+
+
 def test(binary, before=None):
     # one worker: max-connections (and the unfixed DTLS count) is per worker
     opts = {"handshake-timeout": str(HS), "max-connections": "20", "workers": "1"}
@@ -145,6 +164,7 @@ def test(binary, before=None):
                 tp.log(out[-3000:])
             tp.check(ok, "openssl s_client completes a DTLS 1.2 handshake (exit %d)" % rc)
         tp.check(srv.alive(), "server still running")
+    per_ip(binary)
 
 
 if __name__ == "__main__":
