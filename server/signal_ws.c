@@ -46,6 +46,7 @@ struct conn {
 	struct conn *next;       /* all-connections list */
 	struct bufferevent *bev; /* owned */
 	struct room *room;       /* borrowed; NULL until joined */
+	struct tp_addr from;     /* the client's address */
 	struct event ping;
 	struct event deadline;   /* ST_HTTP: the handshake; ST_CLOSING: flush, linger */
 	enum cstate st;
@@ -628,18 +629,31 @@ static void conn_free(struct conn *c)
 	free(c);
 }
 
+/* Connections from a's IP address (any port), closing ones included. */
+static unsigned conns_from(const struct tp_ws *ws, const struct tp_addr *a)
+{
+	unsigned n = 0;
+
+	for (const struct conn *c = ws->conns; c; c = c->next)
+		n += c->from.family == a->family && memcmp(c->from.ip, a->ip, sizeof(a->ip)) == 0;
+	return n;
+}
+
 static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
                       int salen, void *arg)
 {
 	struct tp_ws *ws = arg;
 	struct timeval hs = { ws->o.handshake_timeout_s, 0 };
+	struct tp_addr from;
 	struct conn *c;
 
 	(void)l;
-	(void)sa;
 	(void)salen;
 	ws->st.conns++;
-	if (ws->nconns >= ws->o.max_conns) {
+	/* one source address cannot take every connection (a linear count:
+	 * there are at most max_conns) */
+	if (ws->nconns >= ws->o.max_conns || tp_addr_from_sa(&from, sa) != 0 ||
+	    conns_from(ws, &from) >= ws->o.max_conns_per_ip) {
 		evutil_closesocket(fd);
 		ws->st.rejected++;
 		return;
@@ -650,6 +664,7 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
 		return;
 	}
 	c->ws = ws;
+	c->from = from;
 	c->msg = evbuffer_new();
 	c->bev = bufferevent_socket_new(ws->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	if (!c->msg || !c->bev) {
@@ -704,6 +719,8 @@ int tp_ws_listen(struct event_base *base, const struct tp_addr *addr,
 		ws->o.ping_interval_s = 30;
 	if (!ws->o.max_conns)
 		ws->o.max_conns = 1024;
+	if (!ws->o.max_conns_per_ip)
+		ws->o.max_conns_per_ip = 64;
 	if (o && o->token && o->token[0]) {
 		ws->token = strdup(o->token);
 		if (!ws->token) {

@@ -7,8 +7,9 @@
  * are queued (bounded) and delivered when the second peer joins. The listener
  * enforces frame and message size limits, a handshake timeout, an idle timeout
  * (any frame, pongs included, counts as activity), sends pings, and performs
- * the close handshake. With a token set, the query must carry ?token=<token>
- * (compared in constant time) or the upgrade is answered 403.
+ * the close handshake. At most max_conns connections, max_conns_per_ip of them
+ * from one source address. With a token set, the query must carry
+ * ?token=<token> (compared in constant time) or the upgrade is answered 403.
  *
  * Runs on the caller's event_base; single-threaded.
  */
@@ -34,6 +35,7 @@ struct tp_ws_opts {
 	unsigned idle_timeout_s;      /* no frame for this long closes; 0: 120 */
 	unsigned ping_interval_s;     /* 0: 30 */
 	unsigned max_conns;           /* 0: 1024 */
+	unsigned max_conns_per_ip;    /* from one source address; 0: 64 */
 	const char *token;            /* NULL or "": no check; copied */
 };
 

@@ -34,19 +34,34 @@ static void *loop(void *arg)
 	return NULL;
 }
 
-static int dial(uint16_t port)
+/* A connection to 127.0.0.1:port from src (an address on lo; NULL: any). */
+static int dial_from(uint16_t port, const char *src)
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(port) };
 	struct timeval tv = { 3, 0 };
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 
 	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (src) {
+		struct sockaddr_in me = { .sin_family = AF_INET };
+
+		inet_pton(AF_INET, src, &me.sin_addr);
+		if (bind(fd, (struct sockaddr *)&me, sizeof(me)) != 0) {
+			close(fd);
+			return -1;
+		}
+	}
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) != 0) {
 		close(fd);
 		return -1;
 	}
 	return fd;
+}
+
+static int dial(uint16_t port)
+{
+	return dial_from(port, NULL);
 }
 
 /* Sends the upgrade for path; returns the HTTP status and the head in buf. */
@@ -515,6 +530,32 @@ int main(void)
 		event_base_loopbreak(base);
 		pthread_join(th, NULL);
 		tp_ws_free(wd);
+		pthread_create(&th, NULL, loop, NULL);
+	}
+
+	/* Connections per source address (issue 16, beside item 6): the
+	 * fourth from one address is refused, another address still gets in. */
+	{
+		struct tp_ws_opts oi = { .max_conns_per_ip = 3 };
+		struct tp_ws *wi;
+		int f[4], g;
+
+		CHECK_EQ(tp_ws_listen(base, &a, &oi, &wi), 0);
+		for (int i = 0; i < 3; i++) {
+			f[i] = dial_from(tp_ws_port(wi), "127.0.7.1");
+			CHECK_EQ(upgrade(f[i], "/ip", head, sizeof(head)), i < 2 ? 101 : 409);
+		}
+		f[3] = dial_from(tp_ws_port(wi), "127.0.7.1");
+		CHECK(upgrade(f[3], "/ip2", head, sizeof(head)) < 0); /* closed, no answer */
+		g = dial_from(tp_ws_port(wi), "127.0.7.2");
+		CHECK_EQ(upgrade(g, "/ip2", head, sizeof(head)), 101);
+		for (int i = 0; i < 4; i++)
+			close(f[i]);
+		close(g);
+		usleep(100000);
+		event_base_loopbreak(base);
+		pthread_join(th, NULL);
+		tp_ws_free(wi);
 		pthread_create(&th, NULL, loop, NULL);
 	}
 
