@@ -138,9 +138,10 @@ static const struct opt opts[] = {
 	{ "tls-key", T_STR, F(tls_key), 0, 0, 4096, "\"\"",
 	  "PEM private key file; \"\": the key is in tls-cert" },
 	{ "max-connections", T_U32, F(max_connections), 0, 0, 1000000, "10000",
-	  "TCP, TLS and DTLS clients in all; 0 = unlimited" },
+	  "TCP and TLS clients (and RFC 6062 peer connections) in all; 0 = unlimited" },
 	{ "max-connections-per-ip", T_U32, F(max_connections_per_ip), 0, 0, 1000000, "64",
-	  "TCP and TLS connections per source address; 0 = unlimited" },
+	  "TCP and TLS connections per source address, and DTLS sessions per source address "
+	  "(counted apart); 0 = unlimited" },
 	{ "handshake-timeout", T_U32, F(handshake_timeout), 0, 1, 300, "10",
 	  "seconds for a TLS/DTLS handshake and a first message (against slowloris)" },
 	{ "idle-timeout", T_U32, F(idle_timeout), 0, 10, 86400, "660",
@@ -204,6 +205,14 @@ static const struct opt opts[] = {
 	  "RFC 5780: the second port; 0 = the first udp listener's port + 1" },
 	{ "signal-token", T_STR, F(signal_token), 0, 0, 256, "\"\"",
 	  "ws: listeners: a peer must join with ?token=<this> (\"\": anyone may join a room)" },
+	/* issue 16 */
+	{ "max-peer-connections", T_U32, F(max_peer_connections), 0, 1, 65535, "32",
+	  "RFC 6062: peer connections per TCP allocation, incoming and Connect together (each "
+	  "also counts in max-connections); past it an incoming one is closed at once and "
+	  "Connect is answered 508" },
+	{ "max-dtls-sessions", T_U32, F(max_dtls_sessions), 0, 0, 1000000, "10000",
+	  "DTLS sessions in all (each made for a ClientHello with a valid cookie; counted apart "
+	  "from max-connections); 0 = unlimited" },
 };
 
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))

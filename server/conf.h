@@ -103,8 +103,10 @@ struct tp_conf {
 	/* streams: TCP, TLS, DTLS (issue 4) */
 	char *tls_cert;                           /* PEM, chain included; NULL/"": no TLS */
 	char *tls_key;                            /* PEM; NULL/"": in tls_cert */
-	uint32_t max_connections;                 /* total stream/DTLS clients; 0 = unlimited */
-	uint32_t max_connections_per_ip;          /* per source address; 0 = unlimited */
+	uint32_t max_connections;                 /* total stream clients (and RFC 6062 peer
+	                                             connections); 0 = unlimited */
+	uint32_t max_connections_per_ip;          /* per source address (TCP/TLS; DTLS
+	                                             apart); 0 = unlimited */
 	uint32_t handshake_timeout;               /* s: TLS/DTLS handshake and first frame */
 	uint32_t idle_timeout;                    /* s: silence that ends a connection */
 	uint32_t stream_buffer;                   /* bytes queued per connection before
@@ -135,6 +137,10 @@ struct tp_conf {
 
 	/* WebSocket signaling (ws: listeners) */
 	char *signal_token;                       /* "": no check */
+
+	/* issue 16: bounds */
+	uint32_t max_peer_connections;            /* RFC 6062, per TCP allocation */
+	uint32_t max_dtls_sessions;               /* in all; 0 = unlimited */
 };
 
 /* A listener given as a string: "http:ADDR:PORT", "tcp:ADDR:PORT", "unix:PATH". */

@@ -4,11 +4,18 @@
  * One UDP socket serves every DTLS client; each client address gets a session
  * with its own SSL object over memory BIOs (OpenSSL 3.0 has no datagram
  * memory BIO, so each received datagram is written whole into the read BIO and
- * everything OpenSSL writes is sent as one datagram). A session is created
- * only for a ClientHello, within the unauthenticated-request cap and a cap on
- * sessions; the stateless cookie exchange (HelloVerifyRequest, keyed by the
- * client address) keeps the first answer small, so DTLS cannot amplify. Each
- * decrypted record is one STUN or ChannelData message for tp_dispatch.
+ * everything OpenSSL writes is sent as one datagram). Each decrypted record is
+ * one STUN or ChannelData message for tp_dispatch.
+ *
+ * A datagram from an address without a session goes, within the
+ * unauthenticated-request cap, to the listener's one "hello" SSL object:
+ * DTLSv1_listen answers a ClientHello without a valid cookie with a
+ * HelloVerifyRequest (smaller than the ClientHello: no amplification) and
+ * keeps nothing, so spoofed ClientHellos cost no state. Only a ClientHello
+ * carrying the cookie made for its address (dtls_cookie.c: rotating secret)
+ * creates a session, which takes the hello object over, within
+ * max-dtls-sessions and max-connections-per-ip (DTLS sessions of every
+ * worker, counted apart from TCP/TLS connections).
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -24,6 +31,7 @@
 #include <sodium.h>
 
 #include "alloc.h"
+#include "dtls_cookie.h"
 #include "shared.h"
 #include "listen_dtls.h"
 #include "sock.h"
@@ -32,15 +40,23 @@
 #define DTLS_MTU 1200
 #define SESS_TAB 1024   /* buckets; chains grow past it */
 
+/* The SSL app data, for the cookie callbacks: whose cookie is made or checked. */
+struct ck_ref {
+	struct tp_dtls_listener *l;   /* borrowed */
+	struct tp_addr client;
+};
+
 struct tp_dtls_sess {
 	struct tp_sink sink;          /* first: the session is the client's sink */
 	struct tp_dtls_sess *next;    /* bucket chain */
 	struct tp_dtls_listener *l;   /* borrowed */
+	struct ck_ref ref;            /* the SSL's app data */
 	SSL *ssl;                     /* owned */
 	BIO *rbio, *wbio;             /* owned by ssl */
 	struct event timer;           /* handshake retransmits and idle */
 	struct tp_5tuple ft;
 	time_t created, last_rx;
+	unsigned ipslot;              /* in sh->dtls_per_ip */
 	bool established;
 };
 
@@ -51,6 +67,12 @@ struct tp_dtls_listener {
 	int fd;
 	size_t nsess;
 	struct tp_dtls_sess *tab[SESS_TAB];
+	/* answering ClientHellos without state (DTLSv1_listen) */
+	SSL *hello;                   /* owned; NULL until needed */
+	BIO *hello_rbio, *hello_wbio; /* owned by hello */
+	struct ck_ref hello_ref;      /* hello's app data: the datagram's sender */
+	BIO_ADDR *hello_peer;         /* owned: DTLSv1_listen's output, unused */
+	struct tp_cookie_keys keys;
 };
 
 static void sess_free(struct tp_dtls_sess *d);
@@ -71,16 +93,21 @@ static struct tp_dtls_sess *find(struct tp_dtls_listener *l, const struct tp_add
 	return NULL;
 }
 
-/* Send what OpenSSL wrote, one datagram per flush. */
-static void flush(struct tp_dtls_sess *d)
+/* Send what OpenSSL wrote into wbio to client, one datagram per flush. */
+static void flush_bio(struct tp_dtls_listener *l, BIO *wbio, const struct tp_addr *client)
 {
 	struct sockaddr_storage ss;
-	unsigned sl = tp_addr_to_sa(&d->ft.client, &ss);
+	unsigned sl = tp_addr_to_sa(client, &ss);
 	uint8_t buf[4096];
 	int n;
 
-	while ((n = BIO_read(d->wbio, buf, sizeof(buf))) > 0)
-		(void)sendto(d->l->fd, buf, (size_t)n, MSG_DONTWAIT, (struct sockaddr *)&ss, sl);
+	while ((n = BIO_read(wbio, buf, sizeof(buf))) > 0)
+		(void)sendto(l->fd, buf, (size_t)n, MSG_DONTWAIT, (struct sockaddr *)&ss, sl);
+}
+
+static void flush(struct tp_dtls_sess *d)
+{
+	flush_bio(d->l, d->wbio, &d->ft.client);
 }
 
 static void arm_timer(struct tp_dtls_sess *d)
@@ -145,59 +172,99 @@ static int dtls_send(struct tp_sink *sink, const struct tp_addr *local, const st
 	return 0;
 }
 
-/* Cookies: HMAC(server key, client address), checked without state. */
+/* Cookies (dtls_cookie.c) for the address in the SSL's app data. */
 static int cookie_make(SSL *ssl, unsigned char *cookie, unsigned int *len)
 {
-	struct tp_dtls_sess *d = SSL_get_app_data(ssl);
-	uint8_t mac[crypto_auth_hmacsha256_BYTES];
+	struct ck_ref *r = SSL_get_app_data(ssl);
 
-	crypto_auth_hmacsha256_state st;
-	crypto_auth_hmacsha256_init(&st, d->l->s->sh->nonce_key, sizeof(d->l->s->sh->nonce_key));
-	crypto_auth_hmacsha256_update(&st, (const uint8_t *)"dtls", 4);
-	crypto_auth_hmacsha256_update(&st, (const uint8_t *)&d->ft.client, sizeof(d->ft.client));
-	crypto_auth_hmacsha256_final(&st, mac);
-	memcpy(cookie, mac, 16);
-	*len = 16;
+	tp_cookie_make(&r->l->keys, tp_now(r->l->s), &r->client, cookie);
+	*len = TP_COOKIE_LEN;
 	return 1;
 }
 
 static int cookie_check(SSL *ssl, const unsigned char *cookie, unsigned int len)
 {
-	unsigned char want[16];
-	unsigned int wlen;
+	struct ck_ref *r = SSL_get_app_data(ssl);
 
-	if (len != 16 || !cookie_make(ssl, want, &wlen))
-		return 0;
-	return CRYPTO_memcmp(cookie, want, 16) == 0;
+	return tp_cookie_check(&r->l->keys, tp_now(r->l->s), &r->client, cookie, len);
 }
 
+static void hello_free(struct tp_dtls_listener *l)
+{
+	SSL_free(l->hello); /* and its BIOs */
+	l->hello = NULL;
+	l->hello_rbio = l->hello_wbio = NULL;
+}
+
+static int hello_new(struct tp_dtls_listener *l)
+{
+	BIO *rbio = BIO_new(BIO_s_mem()), *wbio = BIO_new(BIO_s_mem());
+	SSL *ssl = SSL_new(l->s->dtls_ctx);
+
+	if (!ssl || !rbio || !wbio) {
+		SSL_free(ssl);
+		BIO_free(rbio);
+		BIO_free(wbio);
+		return -ENOMEM;
+	}
+	BIO_set_mem_eof_return(rbio, -1);
+	SSL_set_bio(ssl, rbio, wbio);
+	SSL_set_app_data(ssl, &l->hello_ref);
+	SSL_set_options(ssl, SSL_OP_COOKIE_EXCHANGE | SSL_OP_NO_QUERY_MTU);
+	SSL_set_mtu(ssl, DTLS_MTU);
+	SSL_set_accept_state(ssl);
+	l->hello = ssl;
+	l->hello_rbio = rbio;
+	l->hello_wbio = wbio;
+	return 0;
+}
+
+static unsigned ip_slot(const struct tp_srv *s, const struct tp_addr *a)
+{
+	return (unsigned)(tp_shared_hash(s->sh, a->ip, a->family == AF_INET6 ? 16 : 4) %
+	                  TP_RATE_SLOTS);
+}
+
+/* A place among max-dtls-sessions and, for the source IP (hash slot),
+ * max-connections-per-ip, every worker's together (0: unlimited). */
+static bool sess_take(struct tp_srv *s, unsigned slot)
+{
+	uint32_t max = s->conf->max_dtls_sessions, per_ip = s->conf->max_connections_per_ip;
+	unsigned total = atomic_fetch_add(&s->sh->dtls_sessions, 1);
+	unsigned mine = atomic_fetch_add(&s->sh->dtls_per_ip[slot], 1);
+
+	if ((!max || total < max) && (!per_ip || mine < per_ip))
+		return true;
+	atomic_fetch_sub(&s->sh->dtls_sessions, 1);
+	atomic_fetch_sub(&s->sh->dtls_per_ip[slot], 1);
+	return false;
+}
+
+/* A session for ft->client, taking over l->hello (which verified its cookie). */
 static struct tp_dtls_sess *sess_new(struct tp_dtls_listener *l, const struct tp_5tuple *ft)
 {
 	struct tp_srv *s = l->s;
 	struct tp_dtls_sess *d;
+	unsigned slot = ip_slot(s, &ft->client);
 	size_t b;
 
-	if (!s->dtls_ctx || (s->conf->max_connections && s->nconns >= s->conf->max_connections))
+	if (!sess_take(s, slot))
 		return NULL;
 	d = calloc(1, sizeof(*d));
-	if (!d)
-		return NULL;
-	d->ssl = SSL_new(s->dtls_ctx);
-	d->rbio = BIO_new(BIO_s_mem());
-	d->wbio = BIO_new(BIO_s_mem());
-	if (!d->ssl || !d->rbio || !d->wbio) {
-		SSL_free(d->ssl);
-		BIO_free(d->rbio);
-		BIO_free(d->wbio);
-		free(d);
+	if (!d) {
+		atomic_fetch_sub(&s->sh->dtls_sessions, 1);
+		atomic_fetch_sub(&s->sh->dtls_per_ip[slot], 1);
 		return NULL;
 	}
-	BIO_set_mem_eof_return(d->rbio, -1);
-	SSL_set_bio(d->ssl, d->rbio, d->wbio);
-	SSL_set_app_data(d->ssl, d);
-	SSL_set_options(d->ssl, SSL_OP_COOKIE_EXCHANGE | SSL_OP_NO_QUERY_MTU);
-	SSL_set_mtu(d->ssl, DTLS_MTU);
-	SSL_set_accept_state(d->ssl);
+	d->ipslot = slot;
+	d->ssl = l->hello;
+	d->rbio = l->hello_rbio;
+	d->wbio = l->hello_wbio;
+	l->hello = NULL;
+	l->hello_rbio = l->hello_wbio = NULL;
+	d->ref.l = l;
+	d->ref.client = ft->client;
+	SSL_set_app_data(d->ssl, &d->ref);
 	d->sink.send = dtls_send;
 	d->sink.kill = dtls_kill;
 	d->sink.transport = TP_LISTEN_DTLS;
@@ -209,7 +276,47 @@ static struct tp_dtls_sess *sess_new(struct tp_dtls_listener *l, const struct tp
 	d->next = l->tab[b];
 	l->tab[b] = d;
 	l->nsess++;
-	s->nconns++;
+	return d;
+}
+
+/*
+ * The first datagram from an address without a session. Returns the new
+ * session when it is a ClientHello with this address's cookie; otherwise NULL
+ * and nothing kept (a HelloVerifyRequest went out, or the datagram was not a
+ * usable ClientHello, or max-dtls-sessions is reached).
+ */
+static struct tp_dtls_sess *hello(struct tp_dtls_listener *l, const struct tp_5tuple *ft,
+                                  const uint8_t *b, size_t n)
+{
+	struct tp_srv *s = l->s;
+	struct tp_dtls_sess *d;
+	int r;
+
+	if (l->hello && SSL_get_SSL_CTX(l->hello) != s->dtls_ctx)
+		hello_free(l); /* a reload brought a new certificate */
+	if (!l->hello && hello_new(l) != 0)
+		return NULL;
+	l->hello_ref.client = ft->client;
+	(void)BIO_reset(l->hello_rbio);
+	if (BIO_write(l->hello_rbio, b, (int)n) != (int)n)
+		return NULL;
+	r = DTLSv1_listen(l->hello, l->hello_peer);
+	flush_bio(l, l->hello_wbio, &ft->client);
+	ERR_clear_error();
+	if (r < 0)
+		hello_free(l); /* unusable now: a fresh one next time */
+	if (r <= 0)
+		return NULL;
+	d = sess_new(l, ft);
+	if (!d) {
+		s->stats.conn_refused++;
+		hello_free(l); /* it is in mid-handshake: start clean */
+		return NULL;
+	}
+	/* DTLSv1_listen has read the ClientHello out of the memory BIO (it leaves
+	 * it in place only on a datagram BIO that can peek): the caller writes
+	 * the datagram into the session's BIO again and the handshake goes on
+	 * from it */
 	return d;
 }
 
@@ -230,7 +337,8 @@ static void sess_free(struct tp_dtls_sess *d)
 	evtimer_del(&d->timer);
 	SSL_free(d->ssl);
 	l->nsess--;
-	l->s->nconns--;
+	atomic_fetch_sub(&l->s->sh->dtls_sessions, 1);
+	atomic_fetch_sub(&l->s->sh->dtls_per_ip[d->ipslot], 1);
 	free(d);
 }
 
@@ -245,11 +353,9 @@ static void datagram(struct tp_dtls_listener *l, const struct tp_5tuple *ft, uin
 		/* only a handshake record starts a session (RFC 7983: 20..63 is DTLS) */
 		if (n < 13 || b[0] != 22 || !tp_rate_allow(s, &ft->client))
 			return;
-		d = sess_new(l, ft);
-		if (!d) {
-			s->stats.conn_refused++;
+		d = hello(l, ft, b, n);
+		if (!d)
 			return;
-		}
 	}
 	d->last_rx = tp_now(s);
 	if (BIO_write(d->rbio, b, (int)n) != (int)n)
@@ -331,6 +437,14 @@ int tp_dtls_listen(struct tp_srv *s, const struct tp_addr *addr, bool reuseport,
 	l->s = s;
 	l->fd = fd;
 	l->addr = bound;
+	l->hello_ref.l = l;
+	l->hello_peer = BIO_ADDR_new();
+	if (!l->hello_peer) {
+		close(fd);
+		free(l);
+		return -ENOMEM;
+	}
+	tp_cookie_init(&l->keys, tp_now(s));
 	event_assign(&l->ev, s->base, fd, EV_READ | EV_PERSIST, readable, l);
 	event_add(&l->ev, NULL);
 	*out = l;
@@ -346,6 +460,9 @@ void tp_dtls_close(struct tp_dtls_listener *l)
 			sess_free(l->tab[b]);
 	event_del(&l->ev);
 	close(l->fd);
+	hello_free(l);
+	BIO_ADDR_free(l->hello_peer);
+	tp_cookie_wipe(&l->keys);
 	free(l);
 }
 

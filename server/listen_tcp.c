@@ -31,7 +31,22 @@
 #include "relay_tcp.h"
 
 #define FRAME_MAX (TP_MAX_DGRAM + TP_STUN_HDR_LEN)
-#define FRAMES_PER_WAKEUP 64
+/*
+ * Input is bounded twice. A read callback consumes up to BYTES_PER_WAKEUP of
+ * frames, more than one wakeup of either bufferevent adds (socket reads of at
+ * most 16 KB; OpenSSL's bufferevent reads a whole TLS record, at most 16 KB of
+ * plaintext, plus a second one through SSL_pending), so input does not pile up
+ * across wakeups however small the frames are (a frame budget did: 4-byte
+ * frames were consumed 256 bytes a wakeup while TLS read 16 KB). And a read
+ * high watermark stops reading the socket once READ_HIGH bytes wait (room for
+ * a largest frame and as much again), so TCP flow control pushes back on the
+ * client whatever the reads do; OpenSSL can add one record past it.
+ * (libevent 2.1 resumes reading below the watermark only when the socket is
+ * readable, not for plaintext OpenSSL already holds: the budget keeps input
+ * below the watermark, so a quiet client is never left waiting on that.)
+ */
+#define BYTES_PER_WAKEUP (64u << 10)
+#define READ_HIGH (2 * FRAME_MAX)
 
 struct tp_tcp_listener {
 	struct tp_srv *s;             /* borrowed */
@@ -158,7 +173,7 @@ static void conn_read(struct bufferevent *bev, void *arg)
 	struct tp_srv *s = c->s;
 	struct evbuffer *in = bufferevent_get_input(bev);
 
-	for (int i = 0; i < FRAMES_PER_WAKEUP; i++) {
+	for (size_t done = 0; done < BYTES_PER_WAKEUP;) {
 		size_t avail = evbuffer_get_length(in), flen;
 		enum tp_frame_kind kind;
 		enum tp_perr e;
@@ -195,6 +210,7 @@ static void conn_read(struct bufferevent *bev, void *arg)
 		}
 		tp_dispatch(s, &c->sink, &c->ft, p, flen);
 		evbuffer_drain(in, flen);
+		done += flen;
 		if (kind == TP_FRAME_STUN && !c->has_alloc && tp_alloc_find(s->allocs, &c->ft)) {
 			/* a client that only receives relayed data sends nothing for
 			 * long stretches: no idle timeout while the allocation lives */
@@ -266,6 +282,7 @@ static void start_stream(struct tp_conn *c, bool tls)
 	}
 	c->fd = -1; /* owned by the bufferevent now */
 	bufferevent_setcb(c->bev, conn_read, NULL, conn_event, c);
+	bufferevent_setwatermark(c->bev, EV_READ, 0, READ_HIGH);
 	/* the deadline armed at accept still runs: the handshake must finish and a
 	 * first frame arrive before it, however slowly bytes trickle in; the idle
 	 * timeout takes over after the first frame */

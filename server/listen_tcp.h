@@ -5,8 +5,9 @@
  * single port 443 serves every client a firewall lets through.
  *
  * Each connection is a struct tp_sink of its own. Memory per connection is
- * bounded: input frames are capped, output beyond the configured limit is
- * dropped (relayed UDP data) and counted. Handshake and idle timeouts end
+ * bounded: input frames are capped and input waiting to be processed stops
+ * reading at a high watermark (about two largest frames), output beyond the
+ * configured limit is dropped (relayed UDP data) and counted. Handshake and idle timeouts end
  * slow or silent connections; per-source and total caps bound their number.
  */
 #ifndef TP_LISTEN_TCP_H

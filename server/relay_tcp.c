@@ -1,5 +1,10 @@
 /*
  * relay_tcp.c - TCP relays (RFC 6062).
+ *
+ * Peer connections are bounded: at most max-peer-connections per allocation,
+ * and each counts in the server's connections (s->nconns, max-connections),
+ * as does the client's data connection once bound to it (the stream listener
+ * stops counting it when it hands it over).
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -38,6 +43,7 @@ struct tp_peer_conn {
 struct tp_tcp_relay {
 	struct evconnlistener *lev;
 	struct tp_peer_conn *conns;
+	uint32_t nconns;              /* of conns */
 };
 
 /* ---- bookkeeping ---- */
@@ -69,6 +75,8 @@ static void pc_free(struct tp_peer_conn *pc)
 		s->pipe_pc = NULL;
 		s->pipe_sink = NULL;
 	}
+	pc->a->tcp->nconns--;
+	s->nconns -= pc->client ? 2 : 1;
 	if (pc->timer)
 		event_free(pc->timer);
 	if (pc->peer)
@@ -76,6 +84,17 @@ static void pc_free(struct tp_peer_conn *pc)
 	if (pc->client)
 		bufferevent_free(pc->client);
 	free(pc);
+}
+
+/* Room for one more peer connection on a: the per-allocation cap and the
+ * server's connection limit. */
+static bool pc_room(const struct tp_alloc *a)
+{
+	const struct tp_srv *s = a->s;
+	const struct tp_conf *c = s->conf;
+
+	return a->tcp->nconns < c->max_peer_connections &&
+	       (!c->max_connections || s->nconns < c->max_connections);
 }
 
 static void deadline_cb(evutil_socket_t fd, short ev, void *arg)
@@ -115,8 +134,10 @@ static struct tp_peer_conn *pc_new(struct tp_alloc *a, struct bufferevent *peer,
 	evtimer_add(pc->timer, &tv);
 	pc->next = a->tcp->conns;
 	a->tcp->conns = pc;
+	a->tcp->nconns++;
 	pc->snext = s->pconns;
 	s->pconns = pc;
+	s->nconns++;
 	return pc;
 }
 
@@ -232,6 +253,12 @@ static void relay_accept(struct evconnlistener *lev, evutil_socket_t fd, struct 
 	if (tp_addr_from_sa(&peer, sa) != 0 || !tp_perms_ok(&a->perms, &peer, tp_now(s)) ||
 	    tp_peer_check(s->conf, &s->self, &peer, TP_PEER_TCP) != TP_PEER_OK) {
 		s->stats.drop_no_perm++;
+		close(fd);
+		return;
+	}
+	if (!pc_room(a)) {
+		/* no descriptor held, no ConnectionAttempt sent */
+		s->stats.conn_refused++;
 		close(fd);
 		return;
 	}
@@ -358,6 +385,10 @@ int tp_tcp_connect(struct tp_req *rq, struct tp_alloc *a)
 	for (struct tp_peer_conn *c = a->tcp->conns; c; c = c->next)
 		if (tp_addr_eq(&c->peer_addr, &peer))
 			return tp_req_fail(rq, 446, "a connection to this peer exists");
+	if (!pc_room(a)) {
+		s->stats.conn_refused++;
+		return tp_req_fail(rq, 508, "too many peer connections");
+	}
 
 	/* from the relayed address (RFC 6062 §5.2), beside its listener */
 	fd = tp_sock_bind(&a->relay[0].addr, SOCK_STREAM, TP_SOCK_REUSEADDR | TP_SOCK_REUSEPORT,
@@ -425,6 +456,7 @@ void tp_tcp_pipe_start(struct tp_srv *s, struct bufferevent *client)
 		return;
 	}
 	pc->client = client;
+	s->nconns++; /* the data connection, no longer the stream listener's */
 	evtimer_del(pc->timer);
 	tp_alloc_logctx(pc->a, &ctx);
 	tp_info(&ctx, "tcp relay: connection %u bound", pc->id);

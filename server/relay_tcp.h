@@ -6,7 +6,8 @@
  * announced with a ConnectionAttempt indication. The client then opens a data
  * connection and sends ConnectionBind with the CONNECTION-ID; after the
  * success response that connection is a raw byte pipe to the peer. Unbound
- * peer connections are closed after 30 s. Pipes are flow controlled: when one
+ * peer connections are closed after 30 s; an allocation has at most
+ * max-peer-connections, each counted in max-connections. Pipes are flow controlled: when one
  * side's output passes the stream buffer limit, reading from the other side
  * pauses until it drains.
  */

@@ -4,7 +4,7 @@
  * Only allocation create/free/move touch it (never the packet path): relay
  * port pools and reservations, per-user and total allocation counts for the
  * quotas, and the map from mobility tickets to the worker that owns the
- * allocation. The keys (hashing, nonces, DTLS cookies) are written once at
+ * allocation. The keys (hashing, nonces) are written once at
  * start and read by everyone without the lock.
  */
 #ifndef TP_SHARED_H
@@ -30,7 +30,7 @@ struct tp_shared {
 	uint64_t nallocs;                           /* every worker's, for total-quota */
 	struct tp_ticket_ref **tickets;             /* owned, TICKET_BUCKETS */
 	uint8_t hash_key[16];                       /* crypto_shorthash */
-	uint8_t nonce_key[32];                      /* nonces and DTLS cookies */
+	uint8_t nonce_key[32];                      /* nonces (DTLS cookies: dtls_cookie.c) */
 	struct tp_slab *alloc_slab;                 /* owned: struct tp_alloc (own lock) */
 	struct tp_slab *relay_slab;                 /* owned: UDP relay sockets (made by
 	                                               tp_srv_shared_setup for relay_udp.c) */
@@ -52,6 +52,10 @@ struct tp_shared {
 		pthread_mutex_t mu;
 		struct tp_stats st;
 	} snap[TP_MAX_WORKERS];
+	atomic_uint dtls_sessions;                  /* every worker's, for max-dtls-sessions
+	                                               (atomic: not under mu) */
+	atomic_uint dtls_per_ip[TP_RATE_SLOTS];     /* the same by keyed hash of the source
+	                                               IP, for max-connections-per-ip */
 };
 
 struct tp_shared *tp_shared_create(void);

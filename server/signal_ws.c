@@ -7,6 +7,11 @@
  * room's other peer, or queued for it while it is absent. Pings are answered;
  * the server pings on its own every ping_interval; the read timeout is the idle
  * timeout. Protocol errors close with 1002, oversize with 1009, policy with 1008.
+ *
+ * The other phases end at absolute deadlines (one timer per connection), which
+ * no byte from the client pushes back: the upgrade must be complete within
+ * handshake_timeout; a closing connection has CLOSE_S to flush what it has to
+ * say and then LINGER_S to drain the peer.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -41,7 +46,9 @@ struct conn {
 	struct conn *next;       /* all-connections list */
 	struct bufferevent *bev; /* owned */
 	struct room *room;       /* borrowed; NULL until joined */
+	struct tp_addr from;     /* the client's address */
 	struct event ping;
+	struct event deadline;   /* ST_HTTP: the handshake; ST_CLOSING: flush, linger */
 	enum cstate st;
 	bool shut;               /* closing: our side shut down, draining theirs */
 	uint8_t msg_op;          /* opcode of the message being reassembled, 0: none */
@@ -157,8 +164,10 @@ static void frame_put(struct evbuffer *out, uint8_t op, const void *data, size_t
 
 /* Everything we had to say is out: shut our side and drain theirs until EOF
  * (at most LINGER_S), so that closing with unread input does not reset the
- * connection and destroy our close frame or HTTP error in flight. */
+ * connection and destroy our close frame or HTTP error in flight. A peer that
+ * does not read what we still have to say gets CLOSE_S before that. */
 #define LINGER_S 2
+#define CLOSE_S 5
 
 static void linger(struct conn *c)
 {
@@ -170,8 +179,24 @@ static void linger(struct conn *c)
 	shutdown(bufferevent_getfd(c->bev), SHUT_WR);
 	evbuffer_drain(bufferevent_get_input(c->bev),
 	               evbuffer_get_length(bufferevent_get_input(c->bev)));
-	bufferevent_set_timeouts(c->bev, &tv, NULL);
+	evtimer_add(&c->deadline, &tv);
 	bufferevent_enable(c->bev, EV_READ);
+}
+
+/* Enter ST_CLOSING (whatever goes out last is in the output already): no more
+ * frames are read, and the connection ends by CLOSE_S + LINGER_S at most. */
+static void closing(struct conn *c)
+{
+	struct timeval tv = { CLOSE_S, 0 };
+
+	c->st = ST_CLOSING;
+	room_leave(c);
+	bufferevent_disable(c->bev, EV_READ);
+	bufferevent_set_timeouts(c->bev, NULL, NULL);
+	evtimer_add(&c->deadline, &tv);
+	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+		linger(c);
+	/* else: write_cb lingers once flushed */
 }
 
 static void conn_close(struct conn *c, uint16_t code)
@@ -182,12 +207,7 @@ static void conn_close(struct conn *c, uint16_t code)
 		return;
 	if (c->st == ST_OPEN)
 		frame_put(bufferevent_get_output(c->bev), OP_CLOSE, p, sizeof(p));
-	c->st = ST_CLOSING;
-	room_leave(c);
-	bufferevent_disable(c->bev, EV_READ);
-	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
-		linger(c);
-	/* else: write_cb lingers once flushed */
+	closing(c);
 }
 
 static void http_reply(struct conn *c, const char *status)
@@ -232,6 +252,12 @@ static void deliver(struct conn *c)
 	c->msg_op = 0;
 }
 
+/* Would a control frame with n payload bytes take c's output past max_queue? */
+static bool output_full(const struct conn *c, size_t n)
+{
+	return evbuffer_get_length(bufferevent_get_output(c->bev)) + 2 + n > c->ws->o.max_queue;
+}
+
 /* Handles one complete frame. Returns false if c was closed. */
 static bool frame_handle(struct conn *c, uint8_t op, bool fin, uint8_t *pl, size_t n)
 {
@@ -239,6 +265,16 @@ static bool frame_handle(struct conn *c, uint8_t op, bool fin, uint8_t *pl, size
 
 	switch (op) {
 	case OP_PING:
+		/* The connection's own output respects max_queue too: a client
+		 * that pings and does not read gets no pong while its output
+		 * holds that much. Dropping rather than closing (1008): RFC 6455
+		 * §5.5.3 lets an endpoint answer only the latest of several
+		 * pings, a close frame would queue behind the same unread bytes,
+		 * and a slow reader that pings keeps its room. */
+		if (output_full(c, n)) {
+			ws->st.pongs_dropped++;
+			return true;
+		}
 		frame_put(bufferevent_get_output(c->bev), OP_PONG, pl, n);
 		return true;
 	case OP_PONG:
@@ -250,9 +286,7 @@ static bool frame_handle(struct conn *c, uint8_t op, bool fin, uint8_t *pl, size
 		}
 		/* Echo the status code (RFC 6455 §5.5.1), then close. */
 		frame_put(bufferevent_get_output(c->bev), OP_CLOSE, pl, n >= 2 ? 2 : 0);
-		c->st = ST_CLOSING;
-		room_leave(c);
-		bufferevent_disable(c->bev, EV_READ);
+		closing(c);
 		return false;
 	case OP_TEXT:
 	case OP_BIN:
@@ -478,6 +512,7 @@ static void upgrade(struct conn *c, char *head)
 		struct timeval idle = { ws->o.idle_timeout_s, 0 };
 		struct timeval pi = { ws->o.ping_interval_s, 0 };
 
+		evtimer_del(&c->deadline);
 		bufferevent_set_timeouts(c->bev, &idle, NULL);
 		evtimer_add(&c->ping, &pi);
 	}
@@ -540,13 +575,23 @@ static void event_cb(struct bufferevent *bev, short what, void *arg)
 	struct conn *c = arg;
 
 	(void)bev;
-	if ((what & BEV_EVENT_TIMEOUT) && c->st != ST_CLOSING) {
+	/* the read timeout is set in ST_OPEN only: the idle timeout */
+	if ((what & BEV_EVENT_TIMEOUT) && c->st == ST_OPEN) {
 		c->ws->st.closed_idle++;
-		if (c->st == ST_OPEN) {
-			conn_close(c, 1001);
-			return;
-		}
+		conn_close(c, 1001);
+		return;
 	}
+	conn_free(c);
+}
+
+static void deadline_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+
+	(void)fd;
+	(void)what;
+	if (c->st == ST_HTTP)
+		c->ws->st.closed_idle++; /* no complete upgrade in time */
 	conn_free(c);
 }
 
@@ -559,7 +604,9 @@ static void ping_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (c->st != ST_OPEN)
 		return;
-	frame_put(bufferevent_get_output(c->bev), OP_PING, "tp", 2);
+	/* a peer that has max_queue unread already needs no more pings */
+	if (!output_full(c, 2))
+		frame_put(bufferevent_get_output(c->bev), OP_PING, "tp", 2);
 	evtimer_add(&c->ping, &pi);
 }
 
@@ -576,9 +623,20 @@ static void conn_free(struct conn *c)
 		}
 	ws->nconns--;
 	evtimer_del(&c->ping);
+	evtimer_del(&c->deadline);
 	bufferevent_free(c->bev);
 	evbuffer_free(c->msg);
 	free(c);
+}
+
+/* Connections from a's IP address (any port), closing ones included. */
+static unsigned conns_from(const struct tp_ws *ws, const struct tp_addr *a)
+{
+	unsigned n = 0;
+
+	for (const struct conn *c = ws->conns; c; c = c->next)
+		n += c->from.family == a->family && memcmp(c->from.ip, a->ip, sizeof(a->ip)) == 0;
+	return n;
 }
 
 static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
@@ -586,13 +644,16 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
 {
 	struct tp_ws *ws = arg;
 	struct timeval hs = { ws->o.handshake_timeout_s, 0 };
+	struct tp_addr from;
 	struct conn *c;
 
 	(void)l;
-	(void)sa;
 	(void)salen;
 	ws->st.conns++;
-	if (ws->nconns >= ws->o.max_conns) {
+	/* one source address cannot take every connection (a linear count:
+	 * there are at most max_conns) */
+	if (ws->nconns >= ws->o.max_conns || tp_addr_from_sa(&from, sa) != 0 ||
+	    conns_from(ws, &from) >= ws->o.max_conns_per_ip) {
 		evutil_closesocket(fd);
 		ws->st.rejected++;
 		return;
@@ -603,6 +664,7 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
 		return;
 	}
 	c->ws = ws;
+	c->from = from;
 	c->msg = evbuffer_new();
 	c->bev = bufferevent_socket_new(ws->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	if (!c->msg || !c->bev) {
@@ -616,8 +678,10 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
 		return;
 	}
 	evtimer_assign(&c->ping, ws->base, ping_cb, c);
+	/* absolute: a request head dripped byte by byte does not push it back */
+	evtimer_assign(&c->deadline, ws->base, deadline_cb, c);
+	evtimer_add(&c->deadline, &hs);
 	bufferevent_setcb(c->bev, read_cb, write_cb, event_cb, c);
-	bufferevent_set_timeouts(c->bev, &hs, NULL);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 	c->next = ws->conns;
 	ws->conns = c;
@@ -655,6 +719,8 @@ int tp_ws_listen(struct event_base *base, const struct tp_addr *addr,
 		ws->o.ping_interval_s = 30;
 	if (!ws->o.max_conns)
 		ws->o.max_conns = 1024;
+	if (!ws->o.max_conns_per_ip)
+		ws->o.max_conns_per_ip = 64;
 	if (o && o->token && o->token[0]) {
 		ws->token = strdup(o->token);
 		if (!ws->token) {

@@ -7,8 +7,9 @@
  * are queued (bounded) and delivered when the second peer joins. The listener
  * enforces frame and message size limits, a handshake timeout, an idle timeout
  * (any frame, pongs included, counts as activity), sends pings, and performs
- * the close handshake. With a token set, the query must carry ?token=<token>
- * (compared in constant time) or the upgrade is answered 403.
+ * the close handshake. At most max_conns connections, max_conns_per_ip of them
+ * from one source address. With a token set, the query must carry
+ * ?token=<token> (compared in constant time) or the upgrade is answered 403.
  *
  * Runs on the caller's event_base; single-threaded.
  */
@@ -27,11 +28,14 @@ struct tp_ws_opts {
 	size_t max_message;           /* bytes per reassembled message; 0: 262144 */
 	size_t max_queue;             /* bytes queued for an absent or not reading
 	                                 peer; beyond, the sender is closed (1008);
+	                                 a connection's own output (pongs, pings)
+	                                 stays under it too: pongs are dropped;
 	                                 0: 262144 */
 	unsigned handshake_timeout_s; /* 0: 10 */
 	unsigned idle_timeout_s;      /* no frame for this long closes; 0: 120 */
 	unsigned ping_interval_s;     /* 0: 30 */
 	unsigned max_conns;           /* 0: 1024 */
+	unsigned max_conns_per_ip;    /* from one source address; 0: 64 */
 	const char *token;            /* NULL or "": no check; copied */
 };
 
@@ -48,6 +52,7 @@ uint16_t tp_ws_port(const struct tp_ws *ws);
 struct tp_ws_stats {
 	uint64_t conns, upgrades, rejected, forwarded, queued, closed_proto,
 	         closed_idle, closed_size;
+	uint64_t pongs_dropped;       /* the client did not read: see max_queue */
 };
 void tp_ws_get_stats(const struct tp_ws *ws, struct tp_ws_stats *st);
 

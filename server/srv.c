@@ -219,8 +219,12 @@ static int open_listeners(struct tp_srv *s, char *err, size_t errlen)
 			bound = rc ? NULL : tp_dtls_addr(s->dtls[s->ndtls++]);
 			break;
 		case TP_LISTEN_WS: {
+			/* max-connections-per-ip 0 (unlimited) is "as many as in all" here */
 			struct tp_ws_opts o = { .token = c->signal_token,
-			                        .max_conns = c->max_connections };
+			                        .max_conns = c->max_connections,
+			                        .max_conns_per_ip = c->max_connections_per_ip
+			                                                    ? c->max_connections_per_ip
+			                                                    : UINT32_MAX };
 
 			rc = tp_ws_listen(s->base, &l->addr, &o, &s->ws[s->nws]);
 			if (!rc) {

@@ -3,9 +3,12 @@
  * driven by blocking client sockets on 127.0.0.1: the upgrade (RFC 6455 §1.3
  * example key), forwarding and queueing between the two peers of a room,
  * fragmentation, a third peer refused, the token check, protocol and size
- * errors, ping/pong, the close handshake and the idle timeout.
+ * errors, ping/pong, the close handshake and the idle timeout; and the bounds
+ * of issue 16: pongs to a client that does not read, and deadlines (the
+ * handshake, lingering, closing) that a client's bytes do not push back.
  */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
@@ -13,6 +16,7 @@
 #include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -30,19 +34,34 @@ static void *loop(void *arg)
 	return NULL;
 }
 
-static int dial(uint16_t port)
+/* A connection to 127.0.0.1:port from src (an address on lo; NULL: any). */
+static int dial_from(uint16_t port, const char *src)
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(port) };
 	struct timeval tv = { 3, 0 };
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 
 	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (src) {
+		struct sockaddr_in me = { .sin_family = AF_INET };
+
+		inet_pton(AF_INET, src, &me.sin_addr);
+		if (bind(fd, (struct sockaddr *)&me, sizeof(me)) != 0) {
+			close(fd);
+			return -1;
+		}
+	}
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) != 0) {
 		close(fd);
 		return -1;
 	}
 	return fd;
+}
+
+static int dial(uint16_t port)
+{
+	return dial_from(port, NULL);
 }
 
 /* Sends the upgrade for path; returns the HTTP status and the head in buf. */
@@ -137,6 +156,87 @@ static int recv_frame(int fd, uint8_t *buf, size_t cap, size_t *len)
 		return -1;
 	*len = n;
 	return h[0] & 0x0f;
+}
+
+/* What VmRSS may grow by in the memory bounds: allocator slack; ASan also
+ * keeps freed chunks in its quarantine (8 MB, set by CMakeLists.txt) and adds
+ * shadow memory. */
+#if defined(__SANITIZE_ADDRESS__)
+#define RSS_SLACK_KB (32 * 1024)
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define RSS_SLACK_KB (32 * 1024)
+#endif
+#endif
+#ifndef RSS_SLACK_KB
+#define RSS_SLACK_KB (16 * 1024)
+#endif
+
+/* This process's resident memory (the server runs in it), in kB; -1 if unknown. */
+static long rss_kb(void)
+{
+	char line[256];
+	long kb = -1;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (strncmp(line, "VmRSS:", 6) == 0) {
+			kb = atol(line + 6);
+			break;
+		}
+	fclose(f);
+	return kb;
+}
+
+/* Open descriptors of this process (the server's connections among them). */
+static int nfds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n - 1; /* the directory's own */
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/*
+ * With client fd open, waits until the server closed its side of the
+ * connection (this process is back to base_fds + 1 descriptors), writing one
+ * byte of drip every 250 ms meanwhile (nothing when drip is ""). Returns the
+ * seconds it took, or -1 if still open after limit_s.
+ */
+static double drip_until_closed(int fd, int base_fds, const char *drip, double limit_s)
+{
+	double t0 = now_s();
+	size_t i = 0, dn = strlen(drip);
+
+	/* the server's descriptor appears once it accepted */
+	while (nfds() <= base_fds + 1 && now_s() - t0 < 1)
+		usleep(10000);
+	while (now_s() - t0 < limit_s) {
+		if (nfds() <= base_fds + 1)
+			return now_s() - t0;
+		if (dn && send(fd, drip + i++ % dn, 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
+			/* a reset tells us before the count does */
+		}
+		usleep(250000);
+	}
+	return -1;
 }
 
 /* Next non-ping frame. */
@@ -281,6 +381,181 @@ int main(void)
 		event_base_loopbreak(base);
 		pthread_join(th, NULL);
 		tp_ws_free(wq);
+		pthread_create(&th, NULL, loop, NULL);
+	}
+
+	/* A client that pings and never reads what it is sent (issue 16, item
+	 * 4): its pongs must not queue without end. 64 MB of pings (the largest
+	 * control frame, 125 bytes) would queue 62 MB of pongs; the server's
+	 * memory (this process's VmRSS) may grow by less than RSS_SLACK_KB
+	 * (max_queue is 64 KB). Then the
+	 * client reads: what arrives are whole pongs, and a last ping is
+	 * answered. */
+	{
+		struct tp_ws_opts op = { .max_queue = 65536, .idle_timeout_s = 30 };
+		struct tp_ws *wp;
+		struct timeval sto = { 5, 0 }, quiet = { 0, 500000 }, rto = { 3, 0 };
+		static uint8_t pings[131 * 500];
+		uint8_t mk[4] = { 0x5a, 0xa5, 0x3c, 0xc3 };
+		size_t total = 0, pongs = 0, bad = 0;
+		long rss0, rss1;
+		int fp, rcv = 4096, op_, last = 0;
+
+		for (size_t f = 0; f < 500; f++) {
+			uint8_t *q = pings + 131 * f;
+
+			q[0] = 0x89;
+			q[1] = 0x80 | 125;
+			memcpy(q + 2, mk, 4);
+			for (size_t i = 0; i < 125; i++)
+				q[6 + i] = (uint8_t)('p' ^ mk[i & 3]);
+		}
+		CHECK_EQ(tp_ws_listen(base, &a, &op, &wp), 0);
+		fp = dial(tp_ws_port(wp));
+		setsockopt(fp, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
+		CHECK_EQ(upgrade(fp, "/pinger", head, sizeof(head)), 101);
+		setsockopt(fp, SOL_SOCKET, SO_SNDTIMEO, &sto, sizeof(sto));
+		usleep(100000);
+		rss0 = rss_kb();
+		while (total < (64u << 20)) {
+			ssize_t w = write(fp, pings, sizeof(pings));
+
+			if (w <= 0)
+				break;
+			total += (size_t)w;
+		}
+		usleep(300000);
+		rss1 = rss_kb();
+		printf("pinger: %zu MB of pings sent without reading: VmRSS %ld -> %ld kB "
+		       "(+%ld kB)\n", total >> 20, rss0, rss1, rss1 - rss0);
+		CHECK(total >= (64u << 20));
+		CHECK(rss0 > 0 && rss1 - rss0 < RSS_SLACK_KB);
+		/* read what was queued: whole pongs only. A larger receive buffer
+		 * first: with 4 KB, loopback TCP can fall into 200 ms window probes
+		 * (see tests/stream/test_slow_reader.py); at most 10 s. */
+		rcv = 1 << 20;
+		setsockopt(fp, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
+		setsockopt(fp, SOL_SOCKET, SO_RCVTIMEO, &quiet, sizeof(quiet));
+		for (time_t t0 = time(NULL); time(NULL) - t0 < 10 &&
+		                             (op_ = recv_frame(fp, buf, sizeof(buf), &n)) >= 0;) {
+			if (op_ == 10 && n == 125 && buf[0] == 'p' && buf[124] == 'p')
+				pongs++;
+			else if (op_ != 9)
+				bad++;
+		}
+		printf("pinger: then read %zu pongs\n", pongs);
+		CHECK(pongs > 0 && bad == 0);
+		setsockopt(fp, SOL_SOCKET, SO_RCVTIMEO, &rto, sizeof(rto));
+		send_frame(fp, 0x89, "last", 4, true);
+		while ((op_ = recv_frame(fp, buf, sizeof(buf), &n)) >= 0)
+			if (op_ == 10 && n == 4 && memcmp(buf, "last", 4) == 0) {
+				last = 1;
+				break;
+			}
+		CHECK(last);
+		close(fp);
+		usleep(100000);
+		event_base_loopbreak(base);
+		pthread_join(th, NULL);
+		{
+			struct tp_ws_stats st;
+
+			tp_ws_get_stats(wp, &st);
+			printf("pinger: %llu pongs not sent\n", (unsigned long long)st.pongs_dropped);
+			CHECK(st.pongs_dropped > 0);
+		}
+		tp_ws_free(wp);
+		pthread_create(&th, NULL, loop, NULL);
+	}
+
+	/* Deadlines that bytes do not push back (issue 16, item 6), on a
+	 * listener with a 1 s handshake timeout; "closed" is the server's
+	 * descriptor gone (this process's fd count). */
+	{
+		struct tp_ws_opts od = { .handshake_timeout_s = 1, .max_queue = 65536,
+		                         .idle_timeout_s = 30 };
+		struct tp_ws *wd;
+		static uint8_t pings[131 * 500];
+		struct timeval sto = { 2, 0 };
+		double took;
+		int fd, base_fds, rcv = 4096;
+
+		CHECK_EQ(tp_ws_listen(base, &a, &od, &wd), 0);
+		base_fds = nfds();
+
+		/* A request head dripped one byte every 250 ms: closed at the
+		 * handshake deadline (1 s), not kept open by the bytes. */
+		fd = dial(tp_ws_port(wd));
+		took = drip_until_closed(fd, base_fds, "GET /drip HTTP/1.1\r\nHost: x\r\n", 5);
+		printf("deadline: a dripped upgrade closed after %.1f s\n", took);
+		CHECK(took > 0.5 && took < 2.5);
+		close(fd);
+
+		/* Closing, the server lingers to drain the peer: a peer that keeps
+		 * sending does not keep it there (linger: 2 s). */
+		fd = dial(tp_ws_port(wd));
+		CHECK_EQ(upgrade(fd, "/linger", head, sizeof(head)), 101);
+		send_frame(fd, 0x81, "x", 1, false);      /* unmasked: 1002 */
+		took = drip_until_closed(fd, base_fds, "zzzzzzzzzzzzzzzzzzzzzzzzzzzzzz", 6);
+		printf("deadline: a peer sending while the server lingers closed after %.1f s\n",
+		       took);
+		CHECK(took > 0 && took < 3.5);
+		close(fd);
+
+		/* Closing with output the peer never reads: the close frame can
+		 * never leave, the connection still ends (flush: 5 s). */
+		fd = dial(tp_ws_port(wd));
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
+		CHECK_EQ(upgrade(fd, "/stuck", head, sizeof(head)), 101);
+		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &sto, sizeof(sto));
+		for (size_t f = 0; f < 500; f++) {
+			uint8_t *q = pings + 131 * f;
+
+			q[0] = 0x89;
+			q[1] = 0x80 | 125;
+			memset(q + 2, 0, 129);
+		}
+		/* pongs fill the kernel buffers and the server's output */
+		for (int i = 0; i < 128; i++)
+			if (write(fd, pings, sizeof(pings)) <= 0)
+				break;
+		send_frame(fd, 0x81, "x", 1, false);      /* unmasked: 1002 */
+		took = drip_until_closed(fd, base_fds, "", 9);
+		printf("deadline: a close towards a peer that does not read ended after %.1f s\n",
+		       took);
+		CHECK(took > 0 && took < 7);
+		close(fd);
+
+		usleep(100000);
+		event_base_loopbreak(base);
+		pthread_join(th, NULL);
+		tp_ws_free(wd);
+		pthread_create(&th, NULL, loop, NULL);
+	}
+
+	/* Connections per source address (issue 16, beside item 6): the
+	 * fourth from one address is refused, another address still gets in. */
+	{
+		struct tp_ws_opts oi = { .max_conns_per_ip = 3 };
+		struct tp_ws *wi;
+		int f[4], g;
+
+		CHECK_EQ(tp_ws_listen(base, &a, &oi, &wi), 0);
+		for (int i = 0; i < 3; i++) {
+			f[i] = dial_from(tp_ws_port(wi), "127.0.7.1");
+			CHECK_EQ(upgrade(f[i], "/ip", head, sizeof(head)), i < 2 ? 101 : 409);
+		}
+		f[3] = dial_from(tp_ws_port(wi), "127.0.7.1");
+		CHECK(upgrade(f[3], "/ip2", head, sizeof(head)) < 0); /* closed, no answer */
+		g = dial_from(tp_ws_port(wi), "127.0.7.2");
+		CHECK_EQ(upgrade(g, "/ip2", head, sizeof(head)), 101);
+		for (int i = 0; i < 4; i++)
+			close(f[i]);
+		close(g);
+		usleep(100000);
+		event_base_loopbreak(base);
+		pthread_join(th, NULL);
+		tp_ws_free(wi);
 		pthread_create(&th, NULL, loop, NULL);
 	}
 

@@ -5,6 +5,7 @@ while an established TLS session with an allocation keeps working; a broken
 certificate file on a later reload is refused and the running one kept."""
 import os
 import shutil
+import socket
 import struct
 import ssl
 import subprocess
@@ -50,6 +51,15 @@ def test(binary):
         c1 = tp.Client(s1)
         c1.allocate()
         tp.check(dtls_fp(srv.ports["d"]) == old, "DTLS shows the first certificate")
+
+        # a ClientHello without a cookie: the DTLS listener's stateless hello
+        # object now exists, made with the first certificate's context
+        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        u.bind(("127.0.0.1", 0))
+        u.settimeout(2)
+        u.sendto(tp.dtls_client_hello(), ("127.0.0.1", srv.ports["d"]))
+        tp.check(tp.dtls_handshake_type(u.recv(65536)) == 3, "a HelloVerifyRequest")
+        u.close()
 
         cert2, key2 = tp.make_cert(srv.dir, "second", cn="turnpike-test-2")
         new = tp.file_cert_fingerprint(cert2)

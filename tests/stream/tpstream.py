@@ -542,3 +542,41 @@ def connect_pipe(port, src="127.0.0.1", rcvbuf=None):
     if m.cls != SUCCESS:
         raise Fail("ConnectionBind failed: %r" % m)
     return ctl, ls, ps, d
+
+
+# ---- raw DTLS ClientHellos (the cookie exchange, RFC 6347 §4.2.1) ----
+
+def dtls_record(body, seq):
+    return (struct.pack("!BHH", 22, 0xFEFD, 0) + seq.to_bytes(6, "big") +
+            struct.pack("!H", len(body)) + body)
+
+
+def dtls_client_hello(cookie=b"", msg_seq=0, rnd=None):
+    """A DTLS 1.2 ClientHello that OpenSSL accepts with a P-256 certificate."""
+    exts = b"".join(struct.pack("!HH", t, len(v)) + v for t, v in [
+        (0x000A, struct.pack("!HH", 2, 0x0017)),               # supported_groups: P-256
+        (0x000B, b"\x01\x00"),                                 # ec_point_formats
+        (0x000D, struct.pack("!HHH", 4, 0x0403, 0x0804)),      # signature_algorithms
+        (0x0017, b""),                                         # extended_master_secret
+        (0xFF01, b"\x00"),                                     # renegotiation_info
+    ])
+    suites = struct.pack("!HHHHH", 8, 0xC02B, 0xC02F, 0xC02C, 0xC030)
+    body = (b"\xfe\xfd" + (rnd or os.urandom(32)) + b"\x00" + bytes([len(cookie)]) + cookie +
+            suites + b"\x01\x00" + struct.pack("!H", len(exts)) + exts)
+    hs = (b"\x01" + len(body).to_bytes(3, "big") + struct.pack("!H", msg_seq) +
+          (0).to_bytes(3, "big") + len(body).to_bytes(3, "big") + body)
+    return dtls_record(hs, msg_seq)
+
+
+def dtls_handshake_type(dgram):
+    """The type of the first handshake message in a datagram (None if none)."""
+    if len(dgram) < 13 + 12 or dgram[0] != 22:
+        return None
+    return dgram[13]
+
+
+def dtls_hvr_cookie(dgram):
+    """The cookie of a HelloVerifyRequest."""
+    body = dgram[13 + 12:]
+    n = body[2]
+    return body[3:3 + n]

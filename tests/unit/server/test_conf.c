@@ -101,6 +101,8 @@ static bool conf_eq(const struct tp_conf *a, const struct tp_conf *b)
 	          a->idle_timeout == b->idle_timeout && a->stream_buffer == b->stream_buffer &&
 	          a->nat_discovery == b->nat_discovery && a->nother_ip == b->nother_ip &&
 	          a->other_port == b->other_port &&
+	          a->max_peer_connections == b->max_peer_connections &&
+	          a->max_dtls_sessions == b->max_dtls_sessions &&
 	          (a->nother_ip == 0 || same_addr(&a->other_ip[0], &b->other_ip[0]));
 
 	for (size_t i = 0; eq && i < a->nlisten; i++)
@@ -615,6 +617,7 @@ static void test_shipped(void)
 		"handshake-timeout", "idle-timeout", "stream-buffer", "nat-discovery", "other-ip",
 		"other-port", "source-ipv6-prefix", "auth-fail-burst", "auth-fail-rate",
 		"max-credential-lifetime", "udp-rcvbuf", "udp-sndbuf", "relay-rcvbuf", "relay-sndbuf",
+		"max-peer-connections", "max-dtls-sessions",
 	};
 	const char *path = TP_VECTORS_DIR "/../../conf/turnpike.conf";
 	char err[512] = "";
