@@ -64,7 +64,7 @@ static void nonce_mac(const struct tp_srv *s, const struct tp_5tuple *ft, uint32
 static void nonce_make(const struct tp_srv *s, const struct tp_5tuple *ft, char out[64])
 {
 	uint8_t bin[NONCE_BIN_LEN];
-	uint32_t expiry = (uint32_t)time(NULL) + s->conf->nonce_lifetime;
+	uint32_t expiry = (uint32_t)s->io->wall() + s->conf->nonce_lifetime;
 
 	bin[0] = (uint8_t)(expiry >> 24);
 	bin[1] = (uint8_t)(expiry >> 16);
@@ -95,7 +95,7 @@ static int nonce_check(const struct tp_srv *s, const struct tp_5tuple *ft, const
 	nonce_mac(s, ft, expiry, mac);
 	if (sodium_memcmp(mac, bin + 4, NONCE_MAC_LEN) != 0)
 		return -1;
-	return (uint64_t)time(NULL) > expiry ? 1 : 0;
+	return (uint64_t)s->io->wall() > expiry ? 1 : 0;
 }
 
 int tp_auth_put_challenge(struct tp_srv *s, const struct tp_5tuple *ft, struct tp_stun_wr *w)
@@ -196,13 +196,13 @@ static int rest_auth(struct tp_srv *s, const struct tp_stun_msg *m, const char *
 		*why = "unknown user";
 		return 401;
 	}
-	if (expiry < (unsigned long long)time(NULL)) {
+	if (expiry < (unsigned long long)s->io->wall()) {
 		s->stats.auth_fail_expired++;
 		*why = "REST credential expired (check the client's clock and the TTL)";
 		return 401;
 	}
 	if (c->max_credential_lifetime &&
-	    expiry > (unsigned long long)time(NULL) + c->max_credential_lifetime) {
+	    expiry > (unsigned long long)s->io->wall() + c->max_credential_lifetime) {
 		s->stats.auth_fail_expired++;
 		*why = "REST credential valid for longer than max-credential-lifetime";
 		return 401;

@@ -13,6 +13,18 @@
 
 static const char *transport_names[] = { "?", "udp", "tcp", "tls", "dtls" };
 
+/* ---- clocks (the edges' through struct tp_io) ---- */
+
+time_t tp_now(const struct tp_srv *s)
+{
+	return (time_t)(s->io->mono_ms() / 1000);
+}
+
+uint64_t tp_now_ms(const struct tp_srv *s)
+{
+	return s->io->mono_ms();
+}
+
 /* ---- the unauthenticated-request cap ---- */
 
 /* One budget per source (IPv6 per prefix), shared by the workers, so the

@@ -67,6 +67,7 @@ struct tp_conn {
 	uint16_t ipslot;
 	bool established;             /* a first frame arrived: idle timeout applies */
 	bool has_alloc;               /* carries an allocation: its lifetime governs */
+	struct tp_peer_conn *pipe;    /* borrowed: becomes this pipe's client side (6062) */
 	int fd;
 };
 
@@ -217,17 +218,23 @@ static void conn_read(struct bufferevent *bev, void *arg)
 			c->has_alloc = true;
 			bufferevent_set_timeouts(bev, NULL, NULL);
 		}
-		if (tp_tcp_pipe_pending(s, &c->sink)) {
+		if (c->pipe) {
 			/* ConnectionBind succeeded: the rest is raw data for the peer */
+			struct tp_peer_conn *pc = c->pipe;
 			struct bufferevent *b = tp_conn_detach(c);
 
-			tp_tcp_pipe_start(s, b);
+			tp_tcp_pipe_start(pc, b);
 			return;
 		}
 	}
 	/* budget spent with data left: come back on the next loop iteration */
 	if (evbuffer_get_length(in) >= 4)
 		bufferevent_trigger(bev, EV_READ, BEV_TRIG_DEFER_CALLBACKS);
+}
+
+static void conn_to_pipe(struct tp_sink *sink, struct tp_peer_conn *pc)
+{
+	((struct tp_conn *)sink)->pipe = pc;
 }
 
 static void conn_kill(struct tp_sink *sink)
@@ -361,6 +368,7 @@ static void accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct soc
 	c->sink.send = conn_send;
 	c->sink.alloc_gone = conn_alloc_gone;
 	c->sink.kill = conn_kill;
+	c->sink.to_pipe = conn_to_pipe;
 	c->sink.transport = TP_LISTEN_TCP;
 	c->sink.stream = true;
 	c->s = s;
@@ -413,7 +421,8 @@ static void conn_close(struct tp_conn *c)
 
 	if (a && a->sink == &c->sink)
 		tp_alloc_free(a);
-	tp_tcp_conn_gone(c->s, &c->sink);
+	if (c->pipe)
+		tp_tcp_pipe_cancel(c->pipe);
 	unlink_conn(c);
 	if (c->detect)
 		event_free(c->detect);

@@ -37,6 +37,8 @@ struct tp_peer_conn {
 	struct tp_addr peer_addr;
 	uint32_t id;
 	bool connecting;              /* a Connect is waiting for the outcome */
+	bool binding;                 /* a ConnectionBind succeeded: its connection
+	                                 becomes the pipe when its request returns */
 	struct tp_reply rp;           /* how to answer that Connect */
 };
 
@@ -71,10 +73,6 @@ static void pc_free(struct tp_peer_conn *pc)
 			*pp = pc->snext;
 			break;
 		}
-	if (s->pipe_pc == pc) {
-		s->pipe_pc = NULL;
-		s->pipe_sink = NULL;
-	}
 	pc->a->tcp->nconns--;
 	s->nconns -= pc->client ? 2 : 1;
 	if (pc->timer)
@@ -208,10 +206,6 @@ static void pipe_setup(struct tp_peer_conn *pc)
 		pipe_read(pc->peer, pc);
 }
 
-bool tp_tcp_pipe_pending(const struct tp_srv *s, const struct tp_sink *sink)
-{
-	return s->pipe_pc && s->pipe_sink == sink;
-}
 
 /* ---- incoming peer connections ---- */
 
@@ -359,116 +353,82 @@ static void connect_event(struct bufferevent *bev, short what, void *arg)
 	}
 }
 
-int tp_tcp_connect(struct tp_req *rq, struct tp_alloc *a)
+int tp_tcp_connect(struct tp_alloc *a, const struct tp_addr *peer, const struct tp_reply *rp)
 {
-	struct tp_srv *s = rq->s;
-	const struct tp_stun_attr *pa = tp_stun_find(rq->m, TP_ATTR_XOR_PEER_ADDRESS);
-	struct tp_addr peer;
+	struct tp_srv *s = a->s;
 	struct sockaddr_storage ss;
 	struct bufferevent *bev;
 	struct tp_peer_conn *pc;
 	struct timeval tv = { .tv_sec = CONNECT_TIMEOUT };
-	enum tp_peer_verdict v;
 	int fd;
 	unsigned sl;
 
 	if (!a->tcp)
-		return tp_req_fail(rq, 400, "Connect on a UDP allocation");
-	if (!pa)
-		return tp_req_fail(rq, 400, "XOR-PEER-ADDRESS missing");
-	tp_attr_addr(rq->m, pa, &peer);
-	if (peer.family != a->relay[0].addr.family)
-		return tp_req_fail(rq, 443, "peer address family differs from the relay's");
-	v = tp_peer_check(s->conf, &s->self, &peer, TP_PEER_PORT | TP_PEER_TCP);
-	if (v != TP_PEER_OK)
-		return tp_req_fail(rq, 403, tp_peer_verdict_str(v));
+		return -EINVAL;
 	for (struct tp_peer_conn *c = a->tcp->conns; c; c = c->next)
-		if (tp_addr_eq(&c->peer_addr, &peer))
-			return tp_req_fail(rq, 446, "a connection to this peer exists");
-	if (!pc_room(a)) {
-		s->stats.conn_refused++;
-		return tp_req_fail(rq, 508, "too many peer connections");
-	}
-
+		if (tp_addr_eq(&c->peer_addr, peer))
+			return -EEXIST;
+	if (!pc_room(a))
+		return -EMFILE;
 	/* from the relayed address (RFC 6062 §5.2), beside its listener */
 	fd = tp_sock_bind(&a->relay[0].addr, SOCK_STREAM, TP_SOCK_REUSEADDR | TP_SOCK_REUSEPORT,
 	                  NULL);
 	if (fd < 0)
-		return tp_req_fail(rq, 447, "cannot bind the relayed address");
+		return fd;
 	bev = bufferevent_socket_new(s->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	if (!bev) {
 		close(fd);
-		return tp_req_fail(rq, 447, "out of memory");
+		return -ENOMEM;
 	}
-	pc = pc_new(a, bev, &peer);
+	pc = pc_new(a, bev, peer);
 	if (!pc) {
 		bufferevent_free(bev);
-		return tp_req_fail(rq, 447, "out of memory");
+		return -ENOMEM;
 	}
 	pc->connecting = true;
-	pc->rp = rq->rp;
+	pc->rp = *rp;
 	evtimer_del(pc->timer); /* the connect timeout applies until connected */
 	bufferevent_setcb(bev, NULL, NULL, connect_event, pc);
 	bufferevent_set_timeouts(bev, NULL, &tv);
-	sl = tp_addr_to_sa(&peer, &ss);
+	sl = tp_addr_to_sa(peer, &ss);
 	if (bufferevent_socket_connect(bev, (struct sockaddr *)&ss, (int)sl) != 0) {
 		pc_free(pc);
-		return tp_req_fail(rq, 447, "connect failed at once");
+		return -ECONNREFUSED;
 	}
 	return 0; /* answered when the connection completes */
 }
 
 /* ---- ConnectionBind (RFC 6062 §5.4) ---- */
 
-int tp_tcp_connection_bind(struct tp_req *rq)
+int tp_tcp_bind(struct tp_srv *s, struct tp_sink *sink, uint32_t cid, const char *user)
 {
-	struct tp_srv *s = rq->s;
-	const struct tp_stun_attr *ci = tp_stun_find(rq->m, TP_ATTR_CONNECTION_ID);
-	struct tp_peer_conn *pc;
+	struct tp_peer_conn *pc = find_id(s, cid);
 
-	if (!rq->sink->stream)
-		return tp_req_fail(rq, 400, "ConnectionBind needs a TCP or TLS connection");
-	if (!ci)
-		return tp_req_fail(rq, 400, "CONNECTION-ID missing");
-	if (tp_alloc_find(s->allocs, rq->ft))
-		return tp_req_fail(rq, 400, "this connection carries an allocation");
-	pc = find_id(s, tp_attr_u32(ci));
-	if (!pc || pc->client || pc->connecting)
-		return tp_req_fail(rq, 400, "unknown or already bound CONNECTION-ID");
-	if (strcmp(pc->a->user, rq->auth.user) != 0)
-		return tp_req_fail(rq, 441, "CONNECTION-ID belongs to another user");
-	tp_req_begin(rq);
-	tp_req_send(rq);
-	s->pipe_sink = rq->sink;
-	s->pipe_pc = pc;
+	if (!pc || pc->client || pc->connecting || pc->binding)
+		return -ENOENT;
+	if (strcmp(pc->a->user, user) != 0)
+		return -EACCES;
+	pc->binding = true;
+	sink->to_pipe(sink, pc);
 	return 0;
 }
 
-void tp_tcp_pipe_start(struct tp_srv *s, struct bufferevent *client)
+void tp_tcp_pipe_start(struct tp_peer_conn *pc, struct bufferevent *client)
 {
-	struct tp_peer_conn *pc = s->pipe_pc;
 	struct tp_logctx ctx;
 
-	s->pipe_pc = NULL;
-	s->pipe_sink = NULL;
-	if (!pc) {
-		bufferevent_free(client);
-		return;
-	}
+	pc->binding = false;
 	pc->client = client;
-	s->nconns++; /* the data connection, no longer the stream listener's */
+	pc->s->nconns++; /* the data connection, no longer the stream listener's */
 	evtimer_del(pc->timer);
 	tp_alloc_logctx(pc->a, &ctx);
 	tp_info(&ctx, "tcp relay: connection %u bound", pc->id);
 	pipe_setup(pc);
 }
 
-void tp_tcp_conn_gone(struct tp_srv *s, struct tp_sink *sink)
+void tp_tcp_pipe_cancel(struct tp_peer_conn *pc)
 {
-	if (s->pipe_sink == sink) {
-		s->pipe_sink = NULL;
-		s->pipe_pc = NULL;
-	}
+	pc->binding = false;
 }
 
 /* ---- reload ---- */

@@ -25,19 +25,18 @@ int tp_tcp_relay_open(struct tp_alloc *a, const struct tp_addr *addr);
 /* Close the listener and every peer connection and pipe of the allocation. */
 void tp_tcp_relay_close(struct tp_alloc *a);
 
-/* Connect (RFC 6062 §5.2) and ConnectionBind (§5.4) requests. */
-int tp_tcp_connect(struct tp_req *rq, struct tp_alloc *a);
-int tp_tcp_connection_bind(struct tp_req *rq);
+/* The edge of struct tp_io's tcp_connect and tcp_bind (RFC 6062 §5.2, §5.4;
+ * the protocol checks are turn.c's). */
+int tp_tcp_connect(struct tp_alloc *a, const struct tp_addr *peer, const struct tp_reply *rp);
+int tp_tcp_bind(struct tp_srv *s, struct tp_sink *sink, uint32_t cid, const char *user);
 
-/* The stream listener's side of ConnectionBind: after the reply to a successful
- * ConnectionBind went into this connection's output, the connection is handed
- * over as a pipe. */
-bool tp_tcp_pipe_pending(const struct tp_srv *s, const struct tp_sink *sink);
-void tp_tcp_pipe_start(struct tp_srv *s, struct bufferevent *client);
+/* The stream listener's side of ConnectionBind: once the request that bound
+ * pc has returned (its answer in the connection's output), the connection is
+ * handed over as pc's client side; a connection that closes first cancels. */
+void tp_tcp_pipe_start(struct tp_peer_conn *pc, struct bufferevent *client);
+void tp_tcp_pipe_cancel(struct tp_peer_conn *pc);
 /* After a reload: close the peer connections (bound or not) whose peer the
  * new policy refuses. */
 void tp_tcp_relay_recheck(struct tp_alloc *a);
-/* A client connection closed: forget any pending bind on it. */
-void tp_tcp_conn_gone(struct tp_srv *s, struct tp_sink *sink);
 
 #endif

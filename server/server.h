@@ -55,6 +55,46 @@ struct tp_sink {
 	/* optional (stream connections, DTLS sessions): close it, and with it the
 	 * allocation it carries (an operator's kill) */
 	void (*kill)(struct tp_sink *s);
+	/* optional (stream connections): after the answer to this ConnectionBind
+	 * has gone into the connection, it becomes a raw byte pipe to pipe (RFC
+	 * 6062 §5.4): the edge hands its connection over when the request returns */
+	void (*to_pipe)(struct tp_sink *s, struct tp_peer_conn *pipe);
+};
+
+struct tp_reply;
+struct tp_5tuple;
+
+/*
+ * What the protocol core (dispatch.c, turn.c, auth.c) needs from the edges,
+ * and nothing else: srv.c fills it in with the real sockets, the request
+ * fuzzer and unit tests with fakes. Every function runs on the worker's own
+ * loop.
+ */
+struct tp_io {
+	/* Client data to peer from a's relay endpoint of the peer's family
+	 * (DONT-FRAGMENT: df). 0 or -errno; counted either way, never fatal. */
+	int (*relay_send)(struct tp_alloc *a, const struct tp_addr *peer, const uint8_t *data,
+	                  size_t len, bool df);
+	/* RFC 6062 Connect from a's relayed address to peer (checked by the
+	 * caller); the answer goes out later through rp: success with
+	 * CONNECTION-ID, or 447. 0: pending; -EEXIST: a connection to peer
+	 * exists (446); -EMFILE: max-peer-connections reached (508); else (447). */
+	int (*tcp_connect)(struct tp_alloc *a, const struct tp_addr *peer, const struct tp_reply *rp);
+	/* RFC 6062 ConnectionBind: peer connection cid of user becomes sink's
+	 * pipe once this request's answer is out (sink->to_pipe). 0; -ENOENT:
+	 * unknown, bound or still connecting (400); -EACCES: another user's (441). */
+	int (*tcp_bind)(struct tp_srv *s, struct tp_sink *sink, uint32_t cid, const char *user);
+	/* After a reload: close a's peer connections the new policy refuses. */
+	void (*tcp_recheck)(struct tp_alloc *a);
+	/* Mobility across workers: ask worker owner to hand over the allocation
+	 * with ticket to s; req (the Refresh) is dispatched again once adopted. */
+	void (*migrate)(struct tp_srv *s, unsigned owner, const uint8_t *ticket, size_t ticket_len,
+	                const struct tp_5tuple *ft, struct tp_sink *sink, const uint8_t *req,
+	                size_t req_len);
+	/* Clocks: monotonic milliseconds, and wall-clock seconds (nonces, REST
+	 * credentials). */
+	uint64_t (*mono_ms)(void);
+	time_t (*wall)(void);
 };
 
 /* The 5-tuple of a client (transport, client address, server address). */
@@ -81,6 +121,7 @@ struct tp_reservation {
 struct tp_srv {
 	struct event_base *base;
 	const struct tp_conf *conf;           /* borrowed; swapped on reload */
+	const struct tp_io *io;               /* borrowed: the edges (static) */
 
 	/* own addresses for the peer policy (interfaces, relay, external, listeners) */
 	struct tp_addr self_addrs[64];
@@ -119,8 +160,6 @@ struct tp_srv {
 	uint32_t conn_per_ip[TP_RATE_SLOTS];  /* by keyed hash of the source IP */
 	/* RFC 6062 */
 	struct tp_peer_conn *pconns;          /* every peer connection, by CONNECTION-ID */
-	struct tp_sink *pipe_sink;            /* ConnectionBind done on this sink ... */
-	struct tp_peer_conn *pipe_pc;         /* ... for this peer connection */
 	/* RFC 5780: the four UDP sockets (A:P1, A:P2, B:P1, B:P2) when nat-discovery */
 	struct tp_sink *nat[4];
 	struct tp_addr nat_addr[4];

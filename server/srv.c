@@ -31,23 +31,37 @@
 #include "srv.h"
 #include "worker.h"
 
-time_t tp_now(const struct tp_srv *s)
+/* ---- the edges as the core sees them (struct tp_io) ---- */
+
+static uint64_t mono_ms(void)
 {
 	struct timespec ts;
 
-	(void)s;
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return ts.tv_sec;
-}
-
-uint64_t tp_now_ms(const struct tp_srv *s)
-{
-	struct timespec ts;
-
-	(void)s;
 	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
+
+static time_t wall(void)
+{
+	return time(NULL);
+}
+
+static void migrate(struct tp_srv *s, unsigned owner, const uint8_t *ticket, size_t ticket_len,
+                    const struct tp_5tuple *ft, struct tp_sink *sink, const uint8_t *req,
+                    size_t req_len)
+{
+	tp_worker_post_migrate(s->sh->workers[owner], s, ticket, ticket_len, ft, sink, req, req_len);
+}
+
+static const struct tp_io io = {
+	.relay_send = tp_relay_send,
+	.tcp_connect = tp_tcp_connect,
+	.tcp_bind = tp_tcp_bind,
+	.tcp_recheck = tp_tcp_relay_recheck,
+	.migrate = migrate,
+	.mono_ms = mono_ms,
+	.wall = wall,
+};
 
 static bool is_zero(const struct tp_addr *a)
 {
@@ -470,6 +484,7 @@ struct tp_srv *tp_srv_create(struct event_base *base, const struct tp_conf *c,
 	}
 	s->base = base;
 	s->conf = c;
+	s->io = &io;
 	s->sh = sh;
 	s->worker = worker;
 	s->crypto = tp_crypto_new();

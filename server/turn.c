@@ -10,10 +10,7 @@
 
 #include "alloc.h"
 #include "dispatch.h"
-#include "relay.h"
-#include "relay_tcp.h"
 #include "shared.h"
-#include "worker.h"
 
 void tp_public_addr(const struct tp_srv *s, const struct tp_addr *in, struct tp_addr *out)
 {
@@ -276,8 +273,7 @@ static int move_from_worker(struct tp_req *rq, const struct tp_stun_attr *tk)
 		return tp_req_fail(rq, 441, "mobility ticket belongs to another user");
 	if (rq->ft->transport != TP_LISTEN_UDP)
 		return tp_req_fail(rq, 405, "mobility across transports");
-	tp_worker_post_migrate(s->sh->workers[owner], s, tk->val, tk->len, rq->ft, rq->sink,
-	                       rq->m->buf, rq->m->len);
+	s->io->migrate(s, owner, tk->val, tk->len, rq->ft, rq->sink, rq->m->buf, rq->m->len);
 	return 0;
 }
 
@@ -395,6 +391,61 @@ static int create_permission(struct tp_req *rq, struct tp_alloc *a)
 	return 0;
 }
 
+/* RFC 6062 §5.2: Connect on a TCP allocation; answered when the connection
+ * to the peer is made (or fails), through a copy of the reply context. */
+static int tcp_connect(struct tp_req *rq, struct tp_alloc *a)
+{
+	struct tp_srv *s = rq->s;
+	const struct tp_stun_attr *pa = tp_stun_find(rq->m, TP_ATTR_XOR_PEER_ADDRESS);
+	struct tp_addr peer;
+	enum tp_peer_verdict v;
+	int rc;
+
+	if (!a->is_tcp)
+		return tp_req_fail(rq, 400, "Connect on a UDP allocation");
+	if (!pa)
+		return tp_req_fail(rq, 400, "XOR-PEER-ADDRESS missing");
+	tp_attr_addr(rq->m, pa, &peer);
+	if (peer.family != a->relay[0].addr.family)
+		return tp_req_fail(rq, 443, "peer address family differs from the relay's");
+	v = tp_peer_check(s->conf, &s->self, &peer, TP_PEER_PORT | TP_PEER_TCP);
+	if (v != TP_PEER_OK)
+		return tp_req_fail(rq, 403, tp_peer_verdict_str(v));
+	rc = s->io->tcp_connect(a, &peer, &rq->rp);
+	if (rc == -EEXIST)
+		return tp_req_fail(rq, 446, "a connection to this peer exists");
+	if (rc == -EMFILE) {
+		s->stats.conn_refused++;
+		return tp_req_fail(rq, 508, "too many peer connections (max-peer-connections)");
+	}
+	if (rc)
+		return tp_req_fail(rq, 447, "cannot connect from the relayed address");
+	return 0; /* answered later */
+}
+
+/* RFC 6062 §5.4: ConnectionBind on a new data connection. */
+static int connection_bind(struct tp_req *rq)
+{
+	struct tp_srv *s = rq->s;
+	const struct tp_stun_attr *ci = tp_stun_find(rq->m, TP_ATTR_CONNECTION_ID);
+	int rc;
+
+	if (!rq->sink->stream || !rq->sink->to_pipe)
+		return tp_req_fail(rq, 400, "ConnectionBind needs a TCP or TLS connection");
+	if (!ci)
+		return tp_req_fail(rq, 400, "CONNECTION-ID missing");
+	if (tp_alloc_find(s->allocs, rq->ft))
+		return tp_req_fail(rq, 400, "this connection carries an allocation");
+	rc = s->io->tcp_bind(s, rq->sink, tp_attr_u32(ci), rq->auth.user);
+	if (rc == -EACCES)
+		return tp_req_fail(rq, 441, "CONNECTION-ID belongs to another user");
+	if (rc)
+		return tp_req_fail(rq, 400, "unknown or already bound CONNECTION-ID");
+	tp_req_begin(rq);
+	tp_req_send(rq);   /* the connection becomes the pipe after this */
+	return 0;
+}
+
 /* RFC 8656 §11. */
 static int channel_bind(struct tp_req *rq, struct tp_alloc *a)
 {
@@ -478,7 +529,7 @@ void tp_turn_request(struct tp_req *rq)
 		refresh(rq, a);
 		return;
 	case TP_METHOD_CONNECTION_BIND:
-		tp_tcp_connection_bind(rq);
+		connection_bind(rq);
 		return;
 	}
 	if (!a) {
@@ -493,7 +544,7 @@ void tp_turn_request(struct tp_req *rq)
 	if (m->method == TP_METHOD_CREATE_PERMISSION)
 		create_permission(rq, a);
 	else if (m->method == TP_METHOD_CONNECT)
-		tp_tcp_connect(rq, a);
+		tcp_connect(rq, a);
 	else if (a->is_tcp)
 		tp_req_fail(rq, 400, "ChannelBind on a TCP allocation");
 	else
@@ -531,7 +582,7 @@ void tp_turn_send_indication(struct tp_srv *s, const struct tp_5tuple *ft,
 	}
 	a->from_client_pkts++;
 	a->from_client_bytes += data->len;
-	tp_relay_send(a, &peer, data->val, data->len,
+	s->io->relay_send(a, &peer, data->val, data->len,
 	              tp_stun_find(m, TP_ATTR_DONT_FRAGMENT) != NULL);
 }
 
@@ -565,7 +616,7 @@ void tp_turn_chandata(struct tp_srv *s, const struct tp_5tuple *ft, const uint8_
 	}
 	a->from_client_pkts++;
 	a->from_client_bytes += len;
-	tp_relay_send(a, &ch->peer, data, len, false);
+	s->io->relay_send(a, &ch->peer, data, len, false);
 }
 
 /* ---- the state layer's events ---- */
@@ -626,7 +677,7 @@ static void recheck_one(void *arg, struct tp_alloc *a)
 
 	tp_perms_filter(&a->perms, now, perm_still_ok, &r);
 	tp_chans_filter(&a->chans, now, chan_still_ok, &r);
-	tp_tcp_relay_recheck(a);
+	r.s->io->tcp_recheck(a);
 }
 
 void tp_turn_recheck_policy(struct tp_srv *s)
