@@ -2,6 +2,7 @@
  * alloc.c - the allocation tables, lifecycle and timer wheel (see alloc.h).
  */
 #include <errno.h>
+#include <sys/socket.h>
 #include <stdlib.h>
 #include <string.h>
 

@@ -2,6 +2,7 @@
  * auth.c - long-term credential mechanism and stateless nonces.
  */
 #include <errno.h>
+#include <sys/socket.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>

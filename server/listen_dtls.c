@@ -62,6 +62,7 @@ struct tp_dtls_sess {
 
 struct tp_dtls_listener {
 	struct tp_srv *s;             /* borrowed */
+	SSL_CTX *const *ctx;          /* borrowed slot: the current DTLS context */
 	struct event ev;
 	struct tp_addr addr;
 	int fd;
@@ -73,6 +74,7 @@ struct tp_dtls_listener {
 	struct ck_ref hello_ref;      /* hello's app data: the datagram's sender */
 	BIO_ADDR *hello_peer;         /* owned: DTLSv1_listen's output, unused */
 	struct tp_cookie_keys keys;
+	uint8_t rx[TP_MAX_DGRAM];     /* receive buffer */
 };
 
 static void sess_free(struct tp_dtls_sess *d);
@@ -199,7 +201,7 @@ static void hello_free(struct tp_dtls_listener *l)
 static int hello_new(struct tp_dtls_listener *l)
 {
 	BIO *rbio = BIO_new(BIO_s_mem()), *wbio = BIO_new(BIO_s_mem());
-	SSL *ssl = SSL_new(l->s->dtls_ctx);
+	SSL *ssl = SSL_new(*l->ctx);
 
 	if (!ssl || !rbio || !wbio) {
 		SSL_free(ssl);
@@ -292,7 +294,7 @@ static struct tp_dtls_sess *hello(struct tp_dtls_listener *l, const struct tp_5t
 	struct tp_dtls_sess *d;
 	int r;
 
-	if (l->hello && SSL_get_SSL_CTX(l->hello) != s->dtls_ctx)
+	if (l->hello && SSL_get_SSL_CTX(l->hello) != *l->ctx)
 		hello_free(l); /* a reload brought a new certificate */
 	if (!l->hello && hello_new(l) != 0)
 		return NULL;
@@ -394,14 +396,13 @@ static void datagram(struct tp_dtls_listener *l, const struct tp_5tuple *ft, uin
 static void readable(evutil_socket_t fd, short ev, void *arg)
 {
 	struct tp_dtls_listener *l = arg;
-	struct tp_srv *s = l->s;
 
 	(void)ev;
 	for (int i = 0; i < READ_BUDGET; i++) {
 		struct sockaddr_storage ss;
 		socklen_t sl = sizeof(ss);
 		struct tp_5tuple ft = { .transport = TP_LISTEN_DTLS, .local = l->addr };
-		ssize_t n = recvfrom(fd, s->rxbuf, sizeof(s->rxbuf), MSG_DONTWAIT,
+		ssize_t n = recvfrom(fd, l->rx, sizeof(l->rx), MSG_DONTWAIT,
 		                     (struct sockaddr *)&ss, &sl);
 
 		if (n < 0) {
@@ -411,18 +412,18 @@ static void readable(evutil_socket_t fd, short ev, void *arg)
 		}
 		if (tp_addr_from_sa(&ft.client, (struct sockaddr *)&ss) != 0)
 			continue;
-		datagram(l, &ft, s->rxbuf, (size_t)n);
+		datagram(l, &ft, l->rx, (size_t)n);
 	}
 }
 
 int tp_dtls_listen(struct tp_srv *s, const struct tp_addr *addr, bool reuseport,
-                   struct tp_dtls_listener **out)
+                   SSL_CTX *const *ctx, struct tp_dtls_listener **out)
 {
 	struct tp_dtls_listener *l;
 	struct tp_addr bound;
 	int fd;
 
-	if (!s->dtls_ctx)
+	if (!*ctx)
 		return -ENOKEY;
 	fd = tp_sock_bind(addr, SOCK_DGRAM,
 	                  TP_SOCK_REUSEADDR | (reuseport ? TP_SOCK_REUSEPORT : 0), &bound);
@@ -435,6 +436,7 @@ int tp_dtls_listen(struct tp_srv *s, const struct tp_addr *addr, bool reuseport,
 		return -ENOMEM;
 	}
 	l->s = s;
+	l->ctx = ctx;
 	l->fd = fd;
 	l->addr = bound;
 	l->hello_ref.l = l;

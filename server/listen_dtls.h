@@ -10,9 +10,10 @@
 
 struct tp_dtls_listener;
 
-/* -ENOKEY without a DTLS context (tls-cert unset). */
+/* ctx: the slot holding the current DTLS context (borrowed; a reload swaps
+ * it). -ENOKEY without one (tls-cert unset). */
 int tp_dtls_listen(struct tp_srv *s, const struct tp_addr *addr, bool reuseport,
-                   struct tp_dtls_listener **out);
+                   SSL_CTX *const *ctx, struct tp_dtls_listener **out);
 /* Ends every session (and the allocations they carry). */
 void tp_dtls_close(struct tp_dtls_listener *l);
 const struct tp_addr *tp_dtls_addr(const struct tp_dtls_listener *l);

@@ -53,18 +53,20 @@ struct tp_tcp_listener {
 	struct evconnlistener *lev;
 	struct tp_addr addr;
 	bool tls;                     /* tls: listener (plain TURN still detected) */
+	SSL_CTX *const *ctx;          /* borrowed slot: the current TLS context */
+	struct tp_conn *conns;        /* owned: its connections */
 };
 
 struct tp_conn {
 	struct tp_sink sink;          /* first: the sink is the connection */
 	struct tp_srv *s;             /* borrowed */
-	struct tp_conn *prev, *next;  /* s->conns */
+	struct tp_conn *prev, *next;  /* l->conns */
 	struct tp_tcp_listener *l;    /* borrowed */
 	struct bufferevent *bev;      /* NULL while detecting */
 	struct event *detect;         /* first-byte wait */
 	struct event *deadline;       /* handshake + first frame, absolute (slowloris) */
 	struct tp_5tuple ft;
-	uint16_t ipslot;
+	uint32_t ipslot;
 	bool established;             /* a first frame arrived: idle timeout applies */
 	bool has_alloc;               /* carries an allocation: its lifetime governs */
 	struct tp_peer_conn *pipe;    /* borrowed: becomes this pipe's client side (6062) */
@@ -73,12 +75,12 @@ struct tp_conn {
 
 static void conn_close(struct tp_conn *c);
 
-static uint16_t ip_slot(const struct tp_srv *s, const struct tp_addr *a)
+static uint32_t ip_slot(const struct tp_srv *s, const struct tp_addr *a)
 {
 	uint8_t h[crypto_shorthash_BYTES];
 
 	crypto_shorthash(h, a->ip, a->family == AF_INET6 ? 16 : 4, s->sh->hash_key);
-	return (uint16_t)(((unsigned)h[0] << 8 | h[1]) % TP_RATE_SLOTS);
+	return ((uint32_t)h[0] << 8 | h[1]) % TP_RATE_SLOTS;
 }
 
 struct tp_conn *tp_conn_from_sink(struct tp_sink *sink)
@@ -269,7 +271,7 @@ static void start_stream(struct tp_conn *c, bool tls)
 	struct tp_srv *s = c->s;
 
 	if (tls) {
-		SSL *ssl = SSL_new(s->tls_ctx);
+		SSL *ssl = SSL_new(*c->l->ctx);
 
 		if (!ssl) {
 			conn_close(c);
@@ -324,7 +326,7 @@ static void detect_cb(evutil_socket_t fd, short ev, void *arg)
 		conn_close(c);
 		return;
 	}
-	if (b == 0x16 && c->l->tls && c->s->tls_ctx) {
+	if (b == 0x16 && c->l->tls && *c->l->ctx) {
 		start_stream(c, true);
 	} else if (b <= 3 || (b >= 0x40 && b <= (c->s->conf->legacy_channels ? 0x7F : 0x4F))) {
 		start_stream(c, false);
@@ -345,7 +347,8 @@ static void accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct soc
 	struct tp_conn *c;
 	struct tp_addr client;
 	struct timeval hs = { .tv_sec = cf->handshake_timeout };
-	uint16_t slot;
+	uint32_t slot;
+	int rc;
 
 	(void)lev;
 	(void)salen;
@@ -354,14 +357,15 @@ static void accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct soc
 		return;
 	}
 	slot = ip_slot(s, &client);
-	if ((cf->max_connections && s->nconns >= cf->max_connections) ||
-	    (cf->max_connections_per_ip && s->conn_per_ip[slot] >= cf->max_connections_per_ip)) {
+	rc = tp_limits_admit(s->limits, cf, slot);
+	if (rc != 0) {
 		s->stats.conn_refused++;
 		close(fd);
 		return;
 	}
 	c = calloc(1, sizeof(*c));
 	if (!c) {
+		tp_limits_release(s->limits, slot);
 		close(fd);
 		return;
 	}
@@ -387,12 +391,10 @@ static void accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct soc
 		/* TURN messages are small and latency-bound: no Nagle delay */
 		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	}
-	c->next = s->conns;
-	if (s->conns)
-		s->conns->prev = c;
-	s->conns = c;
-	s->nconns++;
-	s->conn_per_ip[slot]++;
+	c->next = l->conns;
+	if (l->conns)
+		l->conns->prev = c;
+	l->conns = c;
 	c->detect = event_new(s->base, fd, EV_READ, detect_cb, c);
 	c->deadline = evtimer_new(s->base, deadline_cb, c);
 	if (!c->detect || !c->deadline || event_add(c->detect, NULL) != 0 ||
@@ -402,16 +404,13 @@ static void accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct soc
 
 static void unlink_conn(struct tp_conn *c)
 {
-	struct tp_srv *s = c->s;
-
 	if (c->prev)
 		c->prev->next = c->next;
 	else
-		s->conns = c->next;
+		c->l->conns = c->next;
 	if (c->next)
 		c->next->prev = c->prev;
-	s->nconns--;
-	s->conn_per_ip[c->ipslot]--;
+	tp_limits_release(c->s->limits, c->ipslot);
 }
 
 /* Closing a control connection deletes its allocation (RFC 8656 §3.1). */
@@ -451,16 +450,16 @@ struct bufferevent *tp_conn_detach(struct tp_conn *c)
 	return b;
 }
 
-void tp_conn_close_all(struct tp_srv *s)
+void tp_tcp_close_conns(struct tp_tcp_listener *l)
 {
-	while (s->conns)
-		conn_close(s->conns);
+	while (l && l->conns)
+		conn_close(l->conns);
 }
 
 /* ---- listeners ---- */
 
 int tp_tcp_listen(struct tp_srv *s, const struct tp_addr *addr, bool tls,
-                  struct tp_tcp_listener **out)
+                  SSL_CTX *const *ctx, struct tp_tcp_listener **out)
 {
 	struct tp_tcp_listener *l = calloc(1, sizeof(*l));
 	int fd;
@@ -480,6 +479,7 @@ int tp_tcp_listen(struct tp_srv *s, const struct tp_addr *addr, bool tls,
 	}
 	l->s = s;
 	l->tls = tls;
+	l->ctx = ctx;
 	*out = l;
 	return 0;
 }
@@ -488,6 +488,7 @@ void tp_tcp_close(struct tp_tcp_listener *l)
 {
 	if (!l)
 		return;
+	tp_tcp_close_conns(l);
 	evconnlistener_free(l->lev);
 	free(l);
 }

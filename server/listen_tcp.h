@@ -20,15 +20,17 @@
 struct tp_tcp_listener;
 struct tp_conn;
 
-/* tls: a tls: listener, which also serves plain TURN when the first byte says
+/* ctx: the slot holding the current TLS context (borrowed; NULL inside
+ * without a certificate). tls: a tls: listener, which also serves plain TURN when the first byte says
  * so (one port for everything); a tcp: listener is plain only. */
 int tp_tcp_listen(struct tp_srv *s, const struct tp_addr *addr, bool tls,
-                  struct tp_tcp_listener **out);
+                  SSL_CTX *const *ctx, struct tp_tcp_listener **out);
+/* Closes its connections too. */
 void tp_tcp_close(struct tp_tcp_listener *l);
 const struct tp_addr *tp_tcp_addr(const struct tp_tcp_listener *l);
 
-/* Close every connection (shutdown). */
-void tp_conn_close_all(struct tp_srv *s);
+/* Close every connection of l (shutdown: before the allocation tables go). */
+void tp_tcp_close_conns(struct tp_tcp_listener *l);
 
 /* The TLS context (certificate, key, chain, ALPN); NULL without a certificate.
  * Reload builds a new one and swaps it; live sessions keep theirs. */

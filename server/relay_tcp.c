@@ -2,7 +2,7 @@
  * relay_tcp.c - TCP relays (RFC 6062).
  *
  * Peer connections are bounded: at most max-peer-connections per allocation,
- * and each counts in the server's connections (s->nconns, max-connections),
+ * and each counts in the server's connections (conn_limits.h, max-connections),
  * as does the client's data connection once bound to it (the stream listener
  * stops counting it when it hands it over).
  */
@@ -48,11 +48,26 @@ struct tp_tcp_relay {
 	uint32_t nconns;              /* of conns */
 };
 
+/* One worker's peer connections, by CONNECTION-ID. */
+struct tp_tcp_peers {
+	struct tp_peer_conn *all;
+};
+
+struct tp_tcp_peers *tp_tcp_peers_new(void)
+{
+	return calloc(1, sizeof(struct tp_tcp_peers));
+}
+
+void tp_tcp_peers_free(struct tp_tcp_peers *p)
+{
+	free(p); /* empty: every allocation (and its connections) is gone first */
+}
+
 /* ---- bookkeeping ---- */
 
 static struct tp_peer_conn *find_id(struct tp_srv *s, uint32_t id)
 {
-	for (struct tp_peer_conn *pc = s->pconns; pc; pc = pc->snext)
+	for (struct tp_peer_conn *pc = s->tcp_peers->all; pc; pc = pc->snext)
 		if (pc->id == id)
 			return pc;
 	return NULL;
@@ -68,13 +83,15 @@ static void pc_free(struct tp_peer_conn *pc)
 			*pp = pc->next;
 			break;
 		}
-	for (pp = &s->pconns; *pp; pp = &(*pp)->snext)
+	for (pp = &s->tcp_peers->all; *pp; pp = &(*pp)->snext)
 		if (*pp == pc) {
 			*pp = pc->snext;
 			break;
 		}
 	pc->a->tcp->nconns--;
-	s->nconns -= pc->client ? 2 : 1;
+	tp_limits_release(s->limits, TP_LIMITS_NOSLOT);
+	if (pc->client)
+		tp_limits_release(s->limits, TP_LIMITS_NOSLOT);
 	if (pc->timer)
 		event_free(pc->timer);
 	if (pc->peer)
@@ -91,8 +108,7 @@ static bool pc_room(const struct tp_alloc *a)
 	const struct tp_srv *s = a->s;
 	const struct tp_conf *c = s->conf;
 
-	return a->tcp->nconns < c->max_peer_connections &&
-	       (!c->max_connections || s->nconns < c->max_connections);
+	return a->tcp->nconns < c->max_peer_connections && tp_limits_room(s->limits, c);
 }
 
 static void deadline_cb(evutil_socket_t fd, short ev, void *arg)
@@ -133,9 +149,9 @@ static struct tp_peer_conn *pc_new(struct tp_alloc *a, struct bufferevent *peer,
 	pc->next = a->tcp->conns;
 	a->tcp->conns = pc;
 	a->tcp->nconns++;
-	pc->snext = s->pconns;
-	s->pconns = pc;
-	s->nconns++;
+	pc->snext = s->tcp_peers->all;
+	s->tcp_peers->all = pc;
+	tp_limits_hold(s->limits);
 	return pc;
 }
 
@@ -419,7 +435,7 @@ void tp_tcp_pipe_start(struct tp_peer_conn *pc, struct bufferevent *client)
 
 	pc->binding = false;
 	pc->client = client;
-	pc->s->nconns++; /* the data connection, no longer the stream listener's */
+	tp_limits_hold(pc->s->limits); /* the data connection, no longer the listener's */
 	evtimer_del(pc->timer);
 	tp_alloc_logctx(pc->a, &ctx);
 	tp_info(&ctx, "tcp relay: connection %u bound", pc->id);

@@ -20,6 +20,10 @@
 
 struct tp_tcp_relay;
 
+/* A worker's registry of peer connections (CONNECTION-IDs are unique in it). */
+struct tp_tcp_peers *tp_tcp_peers_new(void);
+void tp_tcp_peers_free(struct tp_tcp_peers *p);
+
 /* Listen on the relay address of a TCP allocation. 0 or a negative errno. */
 int tp_tcp_relay_open(struct tp_alloc *a, const struct tp_addr *addr);
 /* Close the listener and every peer connection and pipe of the allocation. */

@@ -60,6 +60,7 @@ struct tp_relay_txq {
 	socklen_t tolen[TXQ_LEN];
 	uint8_t *arena;                /* TXQ_ARENA bytes */
 	uint8_t *rx;                   /* RX_BATCH * RX_SLOT bytes for recvmmsg */
+	uint8_t icmp[TP_RELAY_HEADROOM]; /* a Data indication with ICMP is built here */
 };
 
 static void relay_readable(evutil_socket_t fd, short ev, void *arg);
@@ -428,7 +429,7 @@ static void drain_errors(struct tp_relay_io *r)
 			icmp.data = ((v4 && ee.ee_type == 3 && ee.ee_code == 4) ||
 			             (v6 && ee.ee_type == 2)) ? ee.ee_info : 0;
 
-			uint8_t *data = a->s->rxbuf + TP_RELAY_HEADROOM;
+			uint8_t *data = a->s->txq->icmp + TP_RELAY_HEADROOM;
 			size_t mlen;
 			uint8_t *msg = data_indication(&peer, data, 0, &icmp, &mlen);
 

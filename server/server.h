@@ -13,9 +13,8 @@
 #include <stdint.h>
 #include <time.h>
 
-#include <event2/event.h>
-
 #include "conf.h"
+#include "conn_limits.h"
 #include "log.h"
 #include "peerpol.h"
 #include "proto.h"
@@ -25,6 +24,10 @@
 #define TP_REPLY_MAX 1500      /* every reply we build fits in one MTU */
 
 struct tp_srv;
+struct event_base;
+struct event;
+struct tp_listeners;
+struct tp_tcp_peers;
 struct tp_alloc;
 struct tp_udp_listener;
 struct tp_tcp_listener;
@@ -104,9 +107,6 @@ struct tp_5tuple {
 	uint8_t transport;
 };
 
-/* Slots of the per-source connection counters (keyed hash of the source IP). */
-#define TP_RATE_SLOTS 4096
-
 struct tp_portpool;
 
 /* A reservation made by EVEN-PORT with the R bit (RFC 8656 §7.2). */
@@ -139,32 +139,15 @@ struct tp_srv {
 	struct tp_crypto *crypto;             /* owned: HMAC contexts of this loop */
 	struct tp_stats stats;
 
-	struct tp_udp_listener *udp[TP_CONF_MAX_LISTEN];
-	size_t nudp;
-	struct tp_tcp_listener *tcp[TP_CONF_MAX_LISTEN];
-	size_t ntcp;
-	struct tp_dtls_listener *dtls[TP_CONF_MAX_LISTEN];
-	size_t ndtls;
-	struct tp_ws *ws[TP_CONF_MAX_LISTEN];  /* signaling rooms */
-	size_t nws;
-	struct tp_listen listen[TP_CONF_MAX_LISTEN]; /* bound addresses (ports resolved) */
-	size_t nlisten;
-	size_t nbase_listen;                  /* of them, from the configuration */
+	struct tp_listeners *lsn;             /* owned (srv.c): listeners, TLS contexts */
 	struct tp_inbox *inbox;               /* owned: messages from other workers */
-	struct ssl_ctx_st *tls_ctx;           /* owned; NULL without a certificate */
-	struct ssl_ctx_st *dtls_ctx;          /* owned */
-
-	/* stream connections */
-	struct tp_conn *conns;
-	size_t nconns;
-	uint32_t conn_per_ip[TP_RATE_SLOTS];  /* by keyed hash of the source IP */
-	/* RFC 6062 */
-	struct tp_peer_conn *pconns;          /* every peer connection, by CONNECTION-ID */
+	struct tp_limits *limits;             /* owned: connection counts (conn_limits.h) */
+	struct tp_tcp_peers *tcp_peers;       /* owned (relay_tcp.c): RFC 6062 peer
+	                                         connections, by CONNECTION-ID */
 	/* RFC 5780: the four UDP sockets (A:P1, A:P2, B:P1, B:P2) when nat-discovery */
 	struct tp_sink *nat[4];
 	struct tp_addr nat_addr[4];
 
-	uint8_t rxbuf[TP_MAX_DGRAM];          /* shared receive buffer (one loop) */
 	uint8_t bigout[TP_MAX_DGRAM];         /* replies as large as their request
 	                                         (RFC 5780 PADDING) */
 };

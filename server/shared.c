@@ -2,6 +2,7 @@
  * shared.c - state shared by the worker loops (see shared.h).
  */
 #include <errno.h>
+#include <sys/socket.h>
 #include <stdlib.h>
 #include <string.h>
 

@@ -31,6 +31,27 @@
 #include "srv.h"
 #include "worker.h"
 
+/*
+ * The listeners of one worker, and the TLS and DTLS contexts they borrow (a
+ * listener holds a pointer to the slot, so a certificate reload swaps the
+ * context under every listener at once; live sessions keep theirs).
+ */
+struct tp_listeners {
+	struct tp_udp_listener *udp[TP_CONF_MAX_LISTEN];
+	size_t nudp;
+	struct tp_tcp_listener *tcp[TP_CONF_MAX_LISTEN];
+	size_t ntcp;
+	struct tp_dtls_listener *dtls[TP_CONF_MAX_LISTEN];
+	size_t ndtls;
+	struct tp_ws *ws[TP_CONF_MAX_LISTEN];  /* signaling rooms */
+	size_t nws;
+	struct tp_listen listen[TP_CONF_MAX_LISTEN]; /* bound addresses (ports resolved) */
+	size_t nlisten;
+	size_t nbase_listen;                  /* of them, from the configuration */
+	SSL_CTX *tls_ctx;                     /* NULL without a certificate */
+	SSL_CTX *dtls_ctx;
+};
+
 /* ---- the edges as the core sees them (struct tp_io) ---- */
 
 static uint64_t mono_ms(void)
@@ -197,10 +218,10 @@ static int open_listeners(struct tp_srv *s, char *err, size_t errlen)
 	const struct tp_conf *c = s->conf;
 	const struct tp_srv *first = s->worker ? s->sh->workers[0] : NULL;
 	bool reuse = s->sh->nworkers > 1;
-	size_t n = first ? first->nbase_listen : c->nlisten;
+	size_t n = first ? first->lsn->nbase_listen : c->nlisten;
 
 	for (size_t i = 0; i < n; i++) {
-		const struct tp_listen *l = first ? &first->listen[i] : &c->listen[i];
+		const struct tp_listen *l = first ? &first->lsn->listen[i] : &c->listen[i];
 		const struct tp_addr *bound;
 		struct tp_addr ws_addr;
 		char a[64];
@@ -211,26 +232,26 @@ static int open_listeners(struct tp_srv *s, char *err, size_t errlen)
 		tp_addr_fmt(&l->addr, a, sizeof(a));
 		switch (l->proto) {
 		case TP_LISTEN_UDP:
-			rc = tp_udp_listen(s, &l->addr, reuse, &s->udp[s->nudp]);
-			bound = rc ? NULL : tp_udp_addr(s->udp[s->nudp++]);
+			rc = tp_udp_listen(s, &l->addr, reuse, &s->lsn->udp[s->lsn->nudp]);
+			bound = rc ? NULL : tp_udp_addr(s->lsn->udp[s->lsn->nudp++]);
 			break;
 		case TP_LISTEN_TLS:
-			if (!s->tls_ctx) {
+			if (!s->lsn->tls_ctx) {
 				snprintf(err, errlen, "listen tls %s: set tls-cert (and tls-key)", a);
 				return -EINVAL;
 			}
 			/* fall through */
 		case TP_LISTEN_TCP:
-			rc = tp_tcp_listen(s, &l->addr, l->proto == TP_LISTEN_TLS, &s->tcp[s->ntcp]);
-			bound = rc ? NULL : tp_tcp_addr(s->tcp[s->ntcp++]);
+			rc = tp_tcp_listen(s, &l->addr, l->proto == TP_LISTEN_TLS, &s->lsn->tls_ctx, &s->lsn->tcp[s->lsn->ntcp]);
+			bound = rc ? NULL : tp_tcp_addr(s->lsn->tcp[s->lsn->ntcp++]);
 			break;
 		case TP_LISTEN_DTLS:
-			if (!s->dtls_ctx) {
+			if (!s->lsn->dtls_ctx) {
 				snprintf(err, errlen, "listen dtls %s: set tls-cert (and tls-key)", a);
 				return -EINVAL;
 			}
-			rc = tp_dtls_listen(s, &l->addr, reuse, &s->dtls[s->ndtls]);
-			bound = rc ? NULL : tp_dtls_addr(s->dtls[s->ndtls++]);
+			rc = tp_dtls_listen(s, &l->addr, reuse, &s->lsn->dtls_ctx, &s->lsn->dtls[s->lsn->ndtls]);
+			bound = rc ? NULL : tp_dtls_addr(s->lsn->dtls[s->lsn->ndtls++]);
 			break;
 		case TP_LISTEN_WS: {
 			/* max-connections-per-ip 0 (unlimited) is "as many as in all" here */
@@ -240,10 +261,10 @@ static int open_listeners(struct tp_srv *s, char *err, size_t errlen)
 			                                                    ? c->max_connections_per_ip
 			                                                    : UINT32_MAX };
 
-			rc = tp_ws_listen(s->base, &l->addr, &o, &s->ws[s->nws]);
+			rc = tp_ws_listen(s->base, &l->addr, &o, &s->lsn->ws[s->lsn->nws]);
 			if (!rc) {
 				ws_addr = l->addr;
-				ws_addr.port = tp_ws_port(s->ws[s->nws++]);
+				ws_addr.port = tp_ws_port(s->lsn->ws[s->lsn->nws++]);
 				bound = &ws_addr;
 			}
 			break;
@@ -263,18 +284,18 @@ static int open_listeners(struct tp_srv *s, char *err, size_t errlen)
 			         strerror(-rc));
 			return rc;
 		}
-		s->listen[s->nlisten].proto = l->proto;
-		s->listen[s->nlisten].addr = *bound;
-		s->nlisten++;
+		s->lsn->listen[s->lsn->nlisten].proto = l->proto;
+		s->lsn->listen[s->lsn->nlisten].addr = *bound;
+		s->lsn->nlisten++;
 	}
-	if (s->nlisten == 0 && !first) {
+	if (s->lsn->nlisten == 0 && !first) {
 		snprintf(err, errlen, "no listener could be opened");
 		return -EINVAL;
 	}
-	s->nbase_listen = s->nlisten;
+	s->lsn->nbase_listen = s->lsn->nlisten;
 	/* the peer policy refuses every listener of the process, wherever it runs */
-	s->self.listen = first ? first->listen : s->listen;
-	s->self.nlisten = first ? first->nlisten : s->nlisten;
+	s->self.listen = first ? first->lsn->listen : s->lsn->listen;
+	s->self.nlisten = first ? first->lsn->nlisten : s->lsn->nlisten;
 	return 0;
 }
 
@@ -292,9 +313,9 @@ static int open_nat(struct tp_srv *s, char *err, size_t errlen)
 
 	if (!c->nat_discovery)
 		return 0;
-	for (size_t i = 0; i < s->nudp && !prim; i++)
-		if (!is_zero(tp_udp_addr(s->udp[i])))
-			prim = s->udp[i];
+	for (size_t i = 0; i < s->lsn->nudp && !prim; i++)
+		if (!is_zero(tp_udp_addr(s->lsn->udp[i])))
+			prim = s->lsn->udp[i];
 	if (!prim) {
 		snprintf(err, errlen, "nat-discovery needs a udp listener on a specific address "
 		                      "(not 0.0.0.0 or ::)");
@@ -320,24 +341,24 @@ static int open_nat(struct tp_srv *s, char *err, size_t errlen)
 	addrs[3].port = addrs[1].port;
 	s->nat[0] = tp_udp_sink(prim);
 	for (int k = 1; k < 4; k++) {
-		int rc = tp_udp_listen(s, &addrs[k], s->sh->nworkers > 1, &s->udp[s->nudp]);
+		int rc = tp_udp_listen(s, &addrs[k], s->sh->nworkers > 1, &s->lsn->udp[s->lsn->nudp]);
 
 		if (rc) {
 			tp_addr_fmt(&addrs[k], a, sizeof(a));
 			snprintf(err, errlen, "nat-discovery: listen udp %s: %s", a, strerror(-rc));
 			return rc;
 		}
-		s->nat[k] = tp_udp_sink(s->udp[s->nudp]);
-		s->listen[s->nlisten].proto = TP_LISTEN_UDP;
-		s->listen[s->nlisten++].addr = addrs[k];
-		s->nudp++;
+		s->nat[k] = tp_udp_sink(s->lsn->udp[s->lsn->nudp]);
+		s->lsn->listen[s->lsn->nlisten].proto = TP_LISTEN_UDP;
+		s->lsn->listen[s->lsn->nlisten++].addr = addrs[k];
+		s->lsn->nudp++;
 	}
 	for (int k = 0; k < 4; k++) {
 		s->nat[k]->nat_role = (uint8_t)(k + 1);
 		s->nat_addr[k] = addrs[k];
 	}
 	if (!s->worker)
-		s->self.nlisten = s->nlisten;
+		s->self.nlisten = s->lsn->nlisten;
 	return 0;
 }
 
@@ -381,13 +402,13 @@ static int make_tls(struct tp_srv *s, char *err, size_t errlen)
 
 	if (!c->tls_cert || !c->tls_cert[0])
 		return 0;
-	s->tls_ctx = tp_tls_ctx_new(c, false, err, errlen);
-	if (!s->tls_ctx)
+	s->lsn->tls_ctx = tp_tls_ctx_new(c, false, err, errlen);
+	if (!s->lsn->tls_ctx)
 		return -EINVAL;
-	s->dtls_ctx = tp_tls_ctx_new(c, true, err, errlen);
-	if (!s->dtls_ctx)
+	s->lsn->dtls_ctx = tp_tls_ctx_new(c, true, err, errlen);
+	if (!s->lsn->dtls_ctx)
 		return -EINVAL;
-	tp_dtls_ctx_setup(s->dtls_ctx);
+	tp_dtls_ctx_setup(s->lsn->dtls_ctx);
 	return 0;
 }
 
@@ -488,9 +509,12 @@ struct tp_srv *tp_srv_create(struct event_base *base, const struct tp_conf *c,
 	s->sh = sh;
 	s->worker = worker;
 	s->crypto = tp_crypto_new();
+	s->lsn = calloc(1, sizeof(*s->lsn));
+	s->limits = tp_limits_new();
+	s->tcp_peers = tp_tcp_peers_new();
 	s->allocs = tp_allocs_create(sh, s, worker, &alloc_ops, s, tp_now(s));
 	s->tick = event_new(base, -1, EV_PERSIST, tick_cb, s);
-	if (!s->crypto || !s->allocs || !s->tick || event_add(s->tick, &second) != 0 ||
+	if (!s->crypto || !s->lsn || !s->limits || !s->tcp_peers || !s->allocs || !s->tick || event_add(s->tick, &second) != 0 ||
 	    tp_relay_init(s) != 0 || tp_inbox_init(s) != 0) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
@@ -511,23 +535,31 @@ void tp_srv_free(struct tp_srv *s)
 		return;
 	/* sessions and connections first: closing them frees their allocations,
 	 * which needs the allocation tables */
-	tp_conn_close_all(s);
-	for (size_t i = 0; i < s->ndtls; i++)
-		tp_dtls_close(s->dtls[i]);
+	for (size_t i = 0; s->lsn && i < s->lsn->ntcp; i++)
+		tp_tcp_close_conns(s->lsn->tcp[i]);
+	for (size_t i = 0; s->lsn && i < s->lsn->ndtls; i++)
+		tp_dtls_close(s->lsn->dtls[i]);
 	tp_inbox_fini(s);           /* may adopt (and free) an allocation in transit */
 	tp_allocs_free(s->allocs);
+	tp_tcp_peers_free(s->tcp_peers);
+	tp_limits_free(s->limits);
 	if (s->tick)
 		event_free(s->tick);
 	tp_relay_fini(s);
 	tp_crypto_free(s->crypto);
-	for (size_t i = 0; i < s->nudp; i++)
-		tp_udp_close(s->udp[i]);
-	for (size_t i = 0; i < s->ntcp; i++)
-		tp_tcp_close(s->tcp[i]);
-	for (size_t i = 0; i < s->nws; i++)
-		tp_ws_free(s->ws[i]);
-	SSL_CTX_free(s->tls_ctx);
-	SSL_CTX_free(s->dtls_ctx);
+	if (!s->lsn) {
+		free(s);
+		return;
+	}
+	for (size_t i = 0; i < s->lsn->nudp; i++)
+		tp_udp_close(s->lsn->udp[i]);
+	for (size_t i = 0; i < s->lsn->ntcp; i++)
+		tp_tcp_close(s->lsn->tcp[i]);
+	for (size_t i = 0; i < s->lsn->nws; i++)
+		tp_ws_free(s->lsn->ws[i]);
+	SSL_CTX_free(s->lsn->tls_ctx);
+	SSL_CTX_free(s->lsn->dtls_ctx);
+	free(s->lsn);
 	free(s);
 }
 
@@ -544,10 +576,10 @@ void tp_srv_reload_tls(struct tp_srv *s)
 	/* live sessions keep the context they started with */
 	if (ctx && dctx) {
 		tp_dtls_ctx_setup(dctx);
-		SSL_CTX_free(s->tls_ctx);
-		SSL_CTX_free(s->dtls_ctx);
-		s->tls_ctx = ctx;
-		s->dtls_ctx = dctx;
+		SSL_CTX_free(s->lsn->tls_ctx);
+		SSL_CTX_free(s->lsn->dtls_ctx);
+		s->lsn->tls_ctx = ctx;
+		s->lsn->dtls_ctx = dctx;
 		if (s->worker == 0)
 			tp_info(NULL, "reload: TLS certificate reloaded from %s", c->tls_cert);
 	} else {
@@ -613,10 +645,10 @@ void tp_srv_describe(const struct tp_srv *s, const char *demo_pass)
 	char a[64], b[1024] = "";
 	size_t off = 0;
 
-	for (size_t i = 0; i < s->nlisten && off < sizeof(b) - 70; i++) {
-		tp_addr_fmt(&s->listen[i].addr, a, sizeof(a));
+	for (size_t i = 0; i < s->lsn->nlisten && off < sizeof(b) - 70; i++) {
+		tp_addr_fmt(&s->lsn->listen[i].addr, a, sizeof(a));
 		off += (size_t)snprintf(b + off, sizeof(b) - off, "%s%s %s", i ? ", " : "",
-		                        proto_names[s->listen[i].proto], a);
+		                        proto_names[s->lsn->listen[i].proto], a);
 	}
 	tp_info(NULL, "turnpike %s listening on %s (%zu worker%s)", TP_VERSION, b,
 	        s->sh->nworkers, s->sh->nworkers == 1 ? "" : "s");
@@ -660,7 +692,7 @@ void tp_srv_snapshot(struct tp_srv *s, struct tp_stats *out)
 	out->allocs_created = tp_allocs_created(s->allocs);
 	out->allocs_deleted = tp_allocs_freed(s->allocs);
 	tp_allocs_foreach(s->allocs, gauge_one, &g);
-	out->stream_conns = s->nconns;
+	out->stream_conns = tp_limits_conns(s->limits);
 }
 
 struct collect {

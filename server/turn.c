@@ -5,6 +5,7 @@
  * relay_udp.c, state in alloc.c, credentials in auth.c.
  */
 #include <errno.h>
+#include <sys/socket.h>
 #include <stdatomic.h>
 #include <string.h>
 
