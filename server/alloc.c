@@ -710,6 +710,21 @@ const char *tp_alloc_end_str(uint8_t end)
 	return end < sizeof(names) / sizeof(names[0]) ? names[end] : "?";
 }
 
+bool tp_alloc_bw_take(struct tp_alloc *a, const struct tp_conf *c, unsigned dir, size_t n,
+                      uint64_t now_ms)
+{
+	if (dir > 1)
+		return false;
+	if (!tp_tb_take(&a->bw[dir], c->max_bps, n, now_ms))
+		return false;
+	if (!tp_shared_user_take(a->uc, dir, c->user_max_bps, n, now_ms)) {
+		if (c->max_bps)
+			a->bw[dir].mtokens += (int64_t)n * 1000; /* not relayed after all */
+		return false;
+	}
+	return true;
+}
+
 void tp_alloc_logctx(const struct tp_alloc *a, struct tp_logctx *ctx)
 {
 	static const char *names[] = { "?", "udp", "tcp", "tls", "dtls" };

@@ -22,6 +22,7 @@
 #include "chan.h"
 #include "perm.h"
 #include "server.h"
+#include "shaper.h"
 
 #define TP_TICKET_LEN 24
 
@@ -68,6 +69,7 @@ struct tp_alloc {
 	uint64_t from_client_pkts, from_client_bytes, from_peer_pkts, from_peer_bytes;
 	uint64_t tx_pkts, tx_bytes, rx_pkts, rx_bytes;
 	uint32_t send_errors, icmp_rx;
+	struct tp_tbucket bw[2];    /* max-bps, by enum tp_stat_dir */
 	uint64_t id;                /* random: how operators name a session */
 	uint8_t end;                /* enum tp_alloc_end, set before tp_alloc_free */
 };
@@ -176,5 +178,12 @@ struct tp_relay *tp_alloc_relay_for(struct tp_alloc *a, const struct tp_addr *pe
 bool tp_alloc_has_family(const struct tp_alloc *a, int family);
 
 void tp_alloc_logctx(const struct tp_alloc *a, struct tp_logctx *ctx);
+/*
+ * Bandwidth caps (max-bps for the allocation, user-max-bps for all of its
+ * user's, each per direction, enum tp_stat_dir): whether n bytes may be
+ * relayed now. false: drop them (the caller counts it).
+ */
+bool tp_alloc_bw_take(struct tp_alloc *a, const struct tp_conf *c, unsigned dir, size_t n,
+                      uint64_t now_ms);
 
 #endif

@@ -185,11 +185,14 @@ static const struct opt opts[] = {
 	  "seconds a drain (SIGUSR1, turnpikectl drain) waits for the last allocation before "
 	  "the process exits anyway" },
 	{ "max-bps", T_U32, F(max_bps), 0, 0, 4000000000u, "0",
-	  "bytes per second each allocation may relay in each direction (token bucket, one "
-	  "second of burst); excess is dropped and counted; 0 = unlimited" },
+	  "bytes per second each allocation may relay in each direction (token bucket, a "
+	  "quarter second of burst); excess datagrams are dropped and counted, RFC 6062 "
+	  "pipes are slowed by TCP flow control; allocations with a cap are never kernel "
+	  "offloaded; 0 = unlimited" },
 	{ "user-max-bps", T_U32, F(user_max_bps), 0, 0, 4000000000u, "0",
-	  "bytes per second all of one user's allocations may relay in each direction; "
-	  "0 = unlimited" },
+	  "bytes per second all of one user's allocations (on every worker) may relay in "
+	  "each direction, for datagrams (UDP relays); REST users count by the name after "
+	  "the ':'; 0 = unlimited" },
 	{ "bps-capacity", T_U32, F(bps_capacity), 0, 0, 4000000000u, "0",
 	  "bytes per second the whole server relays before new allocations are refused "
 	  "(300 to an alternate-server, else 508); 0 = unlimited" },

@@ -39,6 +39,7 @@ struct tp_peer_conn {
 	bool connecting;              /* a Connect is waiting for the outcome */
 	bool binding;                 /* a ConnectionBind succeeded: its connection
 	                                 becomes the pipe when its request returns */
+	bool closing;                 /* one side closed: flushing to the other */
 	struct tp_reply rp;           /* how to answer that Connect */
 };
 
@@ -46,7 +47,13 @@ struct tp_tcp_relay {
 	struct evconnlistener *lev;
 	struct tp_peer_conn *conns;
 	uint32_t nconns;              /* of conns */
+	/* max-bps over all its pipes, per direction (by enum tp_stat_dir): reads
+	 * from the clients' side (to peers) and from the peers' side */
+	struct bufferevent_rate_limit_group *bw[2];
 };
+
+/* libevent's buckets refill every tick: 100 ms, a tenth of the rate each */
+#define BW_TICK_MS 100
 
 /* One worker's peer connections, by CONNECTION-ID. */
 struct tp_tcp_peers {
@@ -168,13 +175,41 @@ static void pipe_drained(struct bufferevent *to, void *arg)
 	bufferevent_enable(from, EV_READ);
 }
 
+#define FLUSH_TIMEOUT 30            /* seconds to hand over what is left */
+
+/* The last bytes for the side still open are out: close the pipe. */
+static void pipe_flushed(struct bufferevent *to, void *arg)
+{
+	(void)to;
+	pc_free(arg);
+}
+
+/*
+ * One side closed (or failed): what it sent before is already in the other
+ * side's output, and is delivered before the pipe closes (within
+ * FLUSH_TIMEOUT), so a client that writes and closes loses nothing. An error
+ * or timeout on the side being flushed closes at once.
+ */
 static void pipe_event(struct bufferevent *bev, short what, void *arg)
 {
 	struct tp_peer_conn *pc = arg;
+	struct bufferevent *other = bev == pc->peer ? pc->client : pc->peer;
+	struct timeval tv = { .tv_sec = FLUSH_TIMEOUT };
 
-	(void)bev;
-	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT))
+	if (!(what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)))
+		return;
+	if (pc->closing || !(what & BEV_EVENT_EOF) ||
+	    evbuffer_get_length(bufferevent_get_output(other)) == 0) {
 		pc_free(pc);
+		return;
+	}
+	pc->closing = true;
+	bufferevent_disable(bev, EV_READ | EV_WRITE);
+	bufferevent_disable(other, EV_READ);
+	bufferevent_setwatermark(other, EV_WRITE, 0, 0);
+	bufferevent_setcb(other, NULL, pipe_flushed, pipe_event, pc);
+	bufferevent_set_timeouts(other, NULL, &tv);
+	bufferevent_enable(other, EV_WRITE);
 }
 
 static void pipe_read(struct bufferevent *from, void *arg)
@@ -203,10 +238,49 @@ static void pipe_read(struct bufferevent *from, void *arg)
 	}
 }
 
+/*
+ * max-bps for RFC 6062 pipes: every pipe of the allocation joins its two rate
+ * limit groups, so the cap holds for all of them together; TCP flow control
+ * then slows the sender instead of bytes being dropped. (user-max-bps applies
+ * to datagrams only.)
+ */
+static void pipe_shape(struct tp_peer_conn *pc)
+{
+	struct tp_tcp_relay *r = pc->a->tcp;
+	uint32_t rate = pc->s->conf->max_bps;
+	struct timeval tick = { .tv_usec = BW_TICK_MS * 1000 };
+
+	if (!rate)
+		return;
+	for (int d = 0; d < 2; d++) {
+		if (!r->bw[d]) {
+			size_t per_tick = rate / (1000 / BW_TICK_MS);
+			size_t burst = (size_t)rate * TP_SHAPER_BURST_MS / 1000;
+			struct ev_token_bucket_cfg *cfg;
+
+			if (per_tick == 0)
+				per_tick = 1;
+			if (burst < per_tick)
+				burst = per_tick;
+			cfg = ev_token_bucket_cfg_new(per_tick, burst, EV_RATE_LIMIT_MAX,
+			                              EV_RATE_LIMIT_MAX, &tick);
+			if (!cfg)
+				continue;
+			r->bw[d] = bufferevent_rate_limit_group_new(pc->s->base, cfg);
+			ev_token_bucket_cfg_free(cfg);
+			if (!r->bw[d])
+				continue;
+		}
+		bufferevent_add_to_rate_limit_group(d == TP_SD_TO_PEER ? pc->client : pc->peer,
+		                                    r->bw[d]);
+	}
+}
+
 static void pipe_setup(struct tp_peer_conn *pc)
 {
 	size_t limit = pc->s->conf->stream_buffer;
 
+	pipe_shape(pc);
 	bufferevent_setcb(pc->peer, pipe_read, pipe_drained, pipe_event, pc);
 	bufferevent_setcb(pc->client, pipe_read, pipe_drained, pipe_event, pc);
 	bufferevent_setwatermark(pc->peer, EV_READ, 0, limit);
@@ -318,6 +392,9 @@ void tp_tcp_relay_close(struct tp_alloc *a)
 		return;
 	while (a->tcp->conns)
 		pc_free(a->tcp->conns);
+	for (int d = 0; d < 2; d++)
+		if (a->tcp->bw[d])
+			bufferevent_rate_limit_group_free(a->tcp->bw[d]);
 	evconnlistener_free(a->tcp->lev);
 	free(a->tcp);
 	a->tcp = NULL;

@@ -492,6 +492,11 @@ static void relay_readable(evutil_socket_t fd, short ev, void *arg)
 				s->stats.drop_no_perm++;
 				continue;
 			}
+			if (!tp_alloc_bw_take(a, s->conf, TP_SD_TO_CLIENT, mm[i].msg_len,
+			                      tp_now_ms(s))) {
+				s->stats.drop_bandwidth++;
+				continue;
+			}
 			a->from_peer_pkts++;
 			a->from_peer_bytes += mm[i].msg_len;
 			to_client(a, &peer, iov[i].iov_base, mm[i].msg_len);

@@ -11,6 +11,7 @@
 #include "alloc.h"
 #include "buckets.h"
 #include "ports.h"
+#include "shaper.h"
 #include "shared.h"
 #include "slab.h"
 
@@ -19,6 +20,8 @@
 
 struct tp_user_count {
 	struct tp_user_count *next;
+	atomic_flag lock;                  /* for tb: held a few instructions */
+	struct tp_tbucket tb[2];           /* user-max-bps, by enum tp_stat_dir */
 	uint32_t count;
 	uint16_t len;
 	char name[];
@@ -152,6 +155,7 @@ struct tp_user_count *tp_shared_user_get(struct tp_shared *sh, const char *u, si
 		if (!uc)
 			return NULL;
 		uc->len = (uint16_t)len;
+		atomic_flag_clear(&uc->lock);
 		memcpy(uc->name, u, len);
 		*pp = uc;
 	}
@@ -167,6 +171,20 @@ void tp_shared_user_put(struct tp_shared *sh, struct tp_user_count *uc)
 
 	*pp = uc->next;
 	free(uc);
+}
+
+bool tp_shared_user_take(struct tp_user_count *uc, unsigned dir, uint32_t rate, size_t n,
+                         uint64_t now_ms)
+{
+	bool ok;
+
+	if (!uc || !rate || dir > 1)
+		return true;
+	while (atomic_flag_test_and_set_explicit(&uc->lock, memory_order_acquire))
+		;
+	ok = tp_tb_take(&uc->tb[dir], rate, n, now_ms);
+	atomic_flag_clear_explicit(&uc->lock, memory_order_release);
+	return ok;
 }
 
 /* ---- mobility tickets ---- */

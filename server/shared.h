@@ -67,6 +67,11 @@ void tp_shared_free(struct tp_shared *sh);
 struct tp_user_count *tp_shared_user_get(struct tp_shared *sh, const char *u, size_t len);
 void tp_shared_user_put(struct tp_shared *sh, struct tp_user_count *uc);
 uint32_t tp_shared_user_count(struct tp_shared *sh, const char *u, size_t len);
+/* user-max-bps: whether n bytes of uc's traffic in direction dir (enum
+ * tp_stat_dir) may pass at rate bytes/s now; one budget across workers
+ * (no shared lock: the count's own spinlock). */
+bool tp_shared_user_take(struct tp_user_count *uc, unsigned dir, uint32_t rate, size_t n,
+                         uint64_t now_ms);
 
 /* Mobility tickets: owner worker index and a keyed hash of the user. */
 int tp_shared_ticket_add(struct tp_shared *sh, const uint8_t *t, size_t len, unsigned worker,

@@ -581,6 +581,10 @@ void tp_turn_send_indication(struct tp_srv *s, const struct tp_5tuple *ft,
 		s->stats.drop_policy++;
 		return;
 	}
+	if (!tp_alloc_bw_take(a, s->conf, TP_SD_TO_PEER, data->len, tp_now_ms(s))) {
+		s->stats.drop_bandwidth++;
+		return;
+	}
 	a->from_client_pkts++;
 	a->from_client_bytes += data->len;
 	s->io->relay_send(a, &peer, data->val, data->len,
@@ -613,6 +617,10 @@ void tp_turn_chandata(struct tp_srv *s, const struct tp_5tuple *ft, const uint8_
 	if (ch->self_relay &&
 	    tp_shared_relay_port(s->sh, s->conf, &ch->peer, false) != TP_RELAY_LIVE) {
 		s->stats.drop_policy++;
+		return;
+	}
+	if (!tp_alloc_bw_take(a, s->conf, TP_SD_TO_PEER, len, tp_now_ms(s))) {
+		s->stats.drop_bandwidth++;
 		return;
 	}
 	a->from_client_pkts++;

@@ -49,49 +49,7 @@ class Ctl:
         return json.loads(r.stdout.decode())
 
 
-class Udp:
-    """A UDP TURN client (the harness is C; this one is enough here)."""
-
-    def __init__(self, port, user=tp.USER, pw=tp.PASS, src="127.0.0.1"):
-        self.s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.s.bind((src, 0))
-        self.s.settimeout(2)
-        self.dst = ("127.0.0.1", port)
-        self.user, self.pw = user, pw
-        self.realm = self.nonce = None
-
-    def req(self, method, attrs=()):
-        attrs = list(attrs)
-        for _ in range(3):
-            tid = os.urandom(12)
-            key = None
-            a = attrs
-            if self.nonce:
-                a = [(tp.A_USERNAME, self.user.encode()), (tp.A_REALM, self.realm),
-                     (tp.A_NONCE, self.nonce)] + attrs
-                key = tp.lt_key(self.user, self.realm.decode(), self.pw)
-            self.s.sendto(tp.encode(method, tp.REQUEST, a, tid, key), self.dst)
-            while True:
-                m = tp.Msg(self.s.recv(4096))
-                if m.tid == tid:
-                    break
-            if m.cls == tp.ERROR and m.code() in (401, 438):
-                self.realm, self.nonce = m.get(tp.A_REALM), m.get(tp.A_NONCE)
-                continue
-            return m
-        return m
-
-    def allocate(self):
-        m = self.req(tp.ALLOCATE, [(tp.A_REQ_TRANSPORT, b"\x11\0\0\0")])
-        return m
-
-    def permit(self, host, port):
-        return self.req(tp.CREATE_PERMISSION, [(tp.A_XOR_PEER, tp.xor_addr(host, port, None))])
-
-    def send(self, host, port, data):
-        self.s.sendto(tp.encode(tp.SEND, tp.INDICATION,
-                                [(tp.A_XOR_PEER, tp.xor_addr(host, port, None)),
-                                 (tp.A_DATA, data)], fingerprint=False), self.dst)
+Udp = tp.UdpClient
 
 
 def set_admin(srv, sock, extra=""):

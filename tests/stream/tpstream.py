@@ -518,6 +518,58 @@ class Client:
         return self.request(CONNECTION_BIND, [(A_CONNECTION_ID, struct.pack("!I", cid))])
 
 
+class UdpClient:
+    """A UDP TURN client (the harness is C; this one is enough here)."""
+
+    def __init__(self, port, user=USER, pw=PASS, src="127.0.0.1"):
+        self.s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.s.bind((src, 0))
+        self.s.settimeout(2)
+        self.dst = ("127.0.0.1", port)
+        self.user, self.pw = user, pw
+        self.realm = self.nonce = None
+
+    def req(self, method, attrs=()):
+        attrs = list(attrs)
+        for _ in range(3):
+            tid = os.urandom(12)
+            key = None
+            a = attrs
+            if self.nonce:
+                a = [(A_USERNAME, self.user.encode()), (A_REALM, self.realm),
+                     (A_NONCE, self.nonce)] + attrs
+                key = lt_key(self.user, self.realm.decode(), self.pw)
+            self.s.sendto(encode(method, REQUEST, a, tid, key), self.dst)
+            while True:
+                m = Msg(self.s.recv(4096))
+                if m.tid == tid:
+                    break
+            if m.cls == ERROR and m.code() in (401, 438):
+                self.realm, self.nonce = m.get(A_REALM), m.get(A_NONCE)
+                continue
+            return m
+        return m
+
+    def allocate(self):
+        m = self.req(ALLOCATE, [(A_REQ_TRANSPORT, b"\x11\0\0\0")])
+        return m
+
+    def permit(self, host, port):
+        return self.req(CREATE_PERMISSION, [(A_XOR_PEER, xor_addr(host, port, None))])
+
+    def channel_bind(self, num, host, port):
+        return self.req(CHANNEL_BIND, [(A_CHANNEL_NUMBER, struct.pack("!HH", num, 0)),
+                                       (A_XOR_PEER, xor_addr(host, port, None))])
+
+    def chandata(self, num, data):
+        self.s.sendto(struct.pack("!HH", num, len(data)) + data, self.dst)
+
+    def send(self, host, port, data):
+        self.s.sendto(encode(SEND, INDICATION,
+                                [(A_XOR_PEER, xor_addr(host, port, None)),
+                                 (A_DATA, data)], fingerprint=False), self.dst)
+
+
 def peer_listener():
     """A TCP peer on loopback waiting for the relay's connection (RFC 6062 Connect)."""
     ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

@@ -426,6 +426,51 @@ static void test_mobility_and_replay(void)
 	tp_allocs_free(t1);
 }
 
+/* max-bps per allocation and direction; user-max-bps across a user's
+ * allocations; a refusal by the user's budget does not spend the
+ * allocation's. */
+static void test_bandwidth(void)
+{
+	static const char *const relays[] = { "192.0.2.10" };
+	struct fake f = { 0 };
+	struct tp_allocs *t;
+	struct client c[3];
+	struct tp_alloc *a[3];
+	struct tp_alloc_res res;
+	uint64_t sent[3] = { 0 }, back = 0;
+
+	setup(relays, 1, 50000, 50009);
+	t = tp_allocs_create(sh, NULL, 0, &ops, &f, 0);
+	for (int i = 0; i < 3; i++) {
+		client(&c[i], i < 2 ? "alice" : "bob", (uint16_t)(42000 + i));
+		CHECK_EQ(tp_alloc_create(t, &conf, &c[i].r, 0, &a[i], &res), 0);
+	}
+	conf.max_bps = 10000;
+	conf.user_max_bps = 15000;
+	/* 10 s of each allocation offering 100 B every ms (100 kB/s) to peers */
+	for (uint64_t ms = 1000; ms < 11000; ms++)
+		for (int i = 0; i < 3; i++)
+			if (tp_alloc_bw_take(a[i], &conf, TP_SD_TO_PEER, 100, ms))
+				sent[i] += 100;
+	/* bob alone: his max-bps, plus the quarter-second burst */
+	CHECK(sent[2] >= 100000 && sent[2] <= 100000 + 2500 + 100);
+	/* alice's two share her user-max-bps */
+	CHECK(sent[0] + sent[1] >= 150000 && sent[0] + sent[1] <= 150000 + 3750 + 200);
+	CHECK(sent[0] > 50000 && sent[1] > 50000);
+	/* the other direction has budgets of its own, untouched so far */
+	for (uint64_t ms = 11000; ms < 12000; ms++)
+		if (tp_alloc_bw_take(a[2], &conf, TP_SD_TO_CLIENT, 100, ms))
+			back += 100;
+	CHECK(back >= 10000 && back <= 10000 + 2500 + 100);
+	/* no caps: everything passes */
+	conf.max_bps = conf.user_max_bps = 0;
+	for (int i = 0; i < 1000; i++)
+		CHECK(tp_alloc_bw_take(a[0], &conf, TP_SD_TO_PEER, 60000, 12000));
+	for (int i = 0; i < 3; i++)
+		tp_alloc_free(a[i]);
+	tp_allocs_free(t);
+}
+
 int main(void)
 {
 	if (sodium_init() < 0)
@@ -435,6 +480,7 @@ int main(void)
 	test_spread_and_families();
 	test_even_port_and_tokens();
 	test_mobility_and_replay();
+	test_bandwidth();
 	tp_shared_free(sh);
 	TP_TEST_END();
 }
