@@ -164,7 +164,7 @@ struct tp_redis_stats {
 	uint64_t ups, downs;          /* state changes */
 	uint64_t sent, timeouts, errors, notconn;
 	uint64_t kills_received;
-	uint64_t userdb_reads;        /* snapshots swapped in */
+	uint64_t userdb_reads;        /* complete reads of the userdb (changed or not) */
 };
 void tp_redis_get_stats(const struct tp_redis *r, struct tp_redis_stats *st);
 
@@ -278,8 +278,8 @@ size_t tp_redis_secrets(const struct tp_redis *r, const char *const **out);
 /* coturn's realm options. 0 with *v, or -ENOENT (not set). */
 enum tp_redis_realm_opt { TP_REDIS_USER_QUOTA, TP_REDIS_TOTAL_QUOTA, TP_REDIS_MAX_BPS };
 int tp_redis_realm_opt(const struct tp_redis *r, enum tp_redis_realm_opt which, uint64_t *v);
-/* Users in the snapshot, and how many snapshots were swapped in so far (0:
- * Redis never read). */
+/* Users in the snapshot, and how many different snapshots were swapped in so
+ * far (0: Redis never read; a re-read that found no change leaves it). */
 size_t tp_redis_users_count(const struct tp_redis *r);
 uint64_t tp_redis_userdb_version(const struct tp_redis *r);
 

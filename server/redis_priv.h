@@ -139,6 +139,8 @@ struct tp_redis {
 	struct rjob *udb_job;         /* a read in flight */
 	bool udb_dirty;               /* changed while it ran */
 	struct event ev_udb;
+	uint8_t udb_key[16];          /* keys the digest (crypto_shorthash) */
+	uint64_t udb_digest;          /* of what the snapshot was built from */
 	size_t udb_logged_users, udb_logged_secrets, udb_logged_bad, udb_logged_ignored;
 	bool udb_logged;
 

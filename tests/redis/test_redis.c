@@ -17,7 +17,7 @@
  *     malformed key, peer-ip lists): read at connect, then changes picked up
  *     without a restart through keyspace notifications, through the
  *     periodic re-read with notifications off, and through a PUBLISH on
- *     turnpike/userdb;
+ *     turnpike/userdb; an unchanged userdb re-read without a rebuild;
  *   - node loads and the least loaded other node;
  *   - Redis frozen (SIGSTOP): a quota_take times out at its deadline, the
  *     link goes down after stall_ms, comes back after SIGCONT;
@@ -461,6 +461,16 @@ static void test_userdb_changes(struct tp_redis *a, struct tp_redis *b)
 	uint8_t k[16];
 	char h[33];
 	uint64_t va, t0;
+
+	struct tp_redis_stats st0, st1;
+	uint64_t vb = tp_redis_userdb_version(b);
+
+	/* b re-reads every 300 ms; nothing changed: no new snapshot is built */
+	tp_redis_get_stats(b, &st0);
+	spin(700);
+	tp_redis_get_stats(b, &st1);
+	CHECK(st1.userdb_reads >= st0.userdb_reads + 2);
+	CHECK_EQ(tp_redis_userdb_version(b), vb);
 
 	digest(EVP_md5(), "carol:" REALM ":c", k);
 	hex(k, 16, h);
