@@ -18,12 +18,14 @@
  *
  * Deadlines. Every operation that reports a result has one, enforced here:
  * its callback is called exactly once, never from inside the call that
- * started it (a failure known at once is reported on the next loop turn), and
- * at the latest when the deadline passes:
+ * started it (a failure known at once is reported on the next loop turn; out
+ * of memory for the operation itself aside, which calls back at once), and at
+ * the latest when the deadline passes:
  *   - request-path operations (quota_take): opts.timeout_ms (redis-timeout-ms,
  *     default 5 ms);
- *   - admin and background operations (sessions_list, kill_publish, sync, the
- *     userdb and node-load reads): opts.admin_timeout_ms (default 2 s).
+ *   - admin and background operations (sessions_list, kill_publish, sync,
+ *     quota_count, node-load reads): opts.admin_timeout_ms (default 2 s); a
+ *     userdb read, many round trips: five times that.
  * rc < 0 is one of: -ENOTCONN (the link is down or went down meanwhile),
  * -ETIMEDOUT (no answer within the deadline), -ENOBUFS (too many operations in
  * flight: a stalled link), -EPROTO (Redis answered with an error or something
