@@ -17,7 +17,7 @@ ENV DEBIAN_FRONTEND=noninteractive
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       build-essential cmake pkg-config \
-      libevent-dev libssl-dev libconfig-dev libsodium-dev \
+      libevent-dev libssl-dev libconfig-dev libsodium-dev libhiredis-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
@@ -40,7 +40,7 @@ ENV DEBIAN_FRONTEND=noninteractive
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       libevent-2.1-7 libevent-core-2.1-7 libevent-extra-2.1-7 libevent-openssl-2.1-7 \
-      libevent-pthreads-2.1-7 libssl3 libconfig9 libsodium23 libcap2-bin \
+      libevent-pthreads-2.1-7 libssl3 libconfig9 libsodium23 libhiredis0.14 libcap2-bin \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid 10001 turnpike \
  && useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent \

@@ -26,6 +26,7 @@
 
 #include "conf.h"
 #include "log.h"
+#include "redis.h"
 
 #ifndef TP_VERSION
 #define TP_VERSION "0.0.0"
@@ -48,6 +49,7 @@ enum opt_type {
 	T_USERS,        /* struct tp_user * (malloc'd), a list of groups */
 	T_HOSTPORTS,    /* struct tp_addr[] with a port (3478 when omitted) */
 	T_LOGFORMAT,    /* bool log_json, from "text" "json" */
+	T_URL,          /* char *, like T_STR; a password in it is printed hidden */
 };
 
 struct opt {
@@ -216,6 +218,27 @@ static const struct opt opts[] = {
 	{ "max-dtls-sessions", T_U32, F(max_dtls_sessions), 0, 0, 1000000, "10000",
 	  "DTLS sessions in all (each made for a ClientHello with a valid cookie; counted apart "
 	  "from max-connections); 0 = unlimited" },
+	/* issue 14: the cluster store (server/redis.h, docs/CLUSTER.md) */
+	{ "redis", T_URL, F(redis), 0, 0, 1024, "\"\"",
+	  "Redis shared by the nodes of a cluster (cluster-wide user-quota, session registry, "
+	  "kill orders, users and secrets in coturn's userdb layout, node loads): "
+	  "\"redis://[[USER]:PASSWORD@]HOST[:PORT][/DB]\" or \"unix:///PATH[?db=N]\"; "
+	  "\"rediss://\" (TLS) is refused: Debian 12's hiredis 0.14 has no TLS. \"\": none, "
+	  "the node stands alone" },
+	{ "redis-password-file", T_STR, F(redis_password_file), 0, 0, 4096, "\"\"",
+	  "a file whose first line is the Redis password (AUTH), instead of one in the URL" },
+	{ "redis-tls-ca", T_STR, F(redis_tls_ca), 0, 0, 4096, "\"\"",
+	  "reserved for TLS to Redis (CA file); must stay \"\" with hiredis 0.14" },
+	{ "redis-tls-cert", T_STR, F(redis_tls_cert), 0, 0, 4096, "\"\"",
+	  "reserved for TLS to Redis (client certificate); must stay \"\" with hiredis 0.14" },
+	{ "redis-tls-key", T_STR, F(redis_tls_key), 0, 0, 4096, "\"\"",
+	  "reserved for TLS to Redis (client key); must stay \"\" with hiredis 0.14" },
+	{ "node-id", T_STR, F(node_id), 0, 0, TP_REDIS_NODE_MAX, "\"\"",
+	  "this node's name in the cluster (1..64 of A-Z a-z 0-9 . - _), unique per node; "
+	  "\"\": the host name" },
+	{ "redis-timeout-ms", T_U32, F(redis_timeout_ms), 0, 1, 10000, "5",
+	  "milliseconds a request (an Allocate's cluster-wide quota check) waits for Redis "
+	  "before it goes on with the local quota" },
 };
 
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))
@@ -651,6 +674,7 @@ static int apply(struct ld *ld, const struct opt *o, const config_setting_t *s)
 		*(bool *)f = config_setting_get_bool(s) != 0;
 		return 0;
 	case T_STR:
+	case T_URL:
 	case T_LOGLEVEL:
 	case T_LOGFORMAT:
 		if (t != CONFIG_TYPE_STRING)
@@ -985,6 +1009,31 @@ out:
 	return rc;
 }
 
+/* The cluster store's options (issue 14): the URL parses, no TLS options
+ * (hiredis 0.14 has none), a node-id that can name a key. */
+static int check_redis(struct ld *ld)
+{
+	struct tp_conf *c = ld->c;
+	struct tp_redis_url u;
+	const char *why;
+	static const char *const tls[] = { "redis-tls-ca", "redis-tls-cert", "redis-tls-key" };
+
+	if (c->redis && c->redis[0] && tp_redis_url_parse(c->redis, &u, &why) != 0)
+		return fail_at(ld, find_opt("redis"), "%s", why);
+	memset(&u, 0, sizeof(u));
+	for (size_t i = 0; i < 3; i++) {
+		const struct opt *o = find_opt(tls[i]);
+		const char *v = *(char **)field(c, o);
+		if (v && v[0])
+			return fail_at(ld, o, "TLS to Redis is not available (hiredis 0.14 has no "
+			               "TLS; use unix:// or a TLS tunnel on loopback)");
+	}
+	if (c->node_id && c->node_id[0] && !tp_redis_node_ok(c->node_id))
+		return fail_at(ld, find_opt("node-id"), "\"%s\": expected 1..64 of A-Z a-z 0-9 "
+		               ". - _", c->node_id);
+	return 0;
+}
+
 static int finish(struct ld *ld)
 {
 	struct tp_conf *c = ld->c;
@@ -1002,6 +1051,8 @@ static int finish(struct ld *ld)
 		return fail_at(ld, find_opt("admin"), "a tcp: admin listener needs admin-token "
 		               "(at least 16 bytes)");
 	if (load_users_file(ld))
+		return -1;
+	if (check_redis(ld))
 		return -1;
 
 	if (c->min_port > c->max_port)
@@ -1066,7 +1117,7 @@ void tp_conf_free(struct tp_conf *c)
 	free(c->userhash);
 	for (size_t i = 0; i < NOPTS; i++) {
 		const struct opt *o = &opts[i];
-		if (o->type == T_STR) {
+		if (o->type == T_STR || o->type == T_URL) {
 			free(*(char **)field(c, o));
 		} else if (o->type == T_SECRETS) {
 			char **v = field(c, o);
@@ -1274,6 +1325,16 @@ static void print_value(FILE *f, const struct tp_conf *c, const struct opt *o, u
 	case T_STR:
 		print_str(f, *(char *const *)v ? *(char *const *)v : "");
 		return;
+	case T_URL: {
+		const char *u = *(char *const *)v ? *(char *const *)v : "";
+		char masked[1100];
+		if (!(flags & TP_CONF_SHOW_SECRETS)) {
+			tp_redis_url_mask(u, masked, sizeof(masked));
+			u = masked;
+		}
+		print_str(f, u);
+		return;
+	}
 	case T_LOGLEVEL:
 		print_str(f, tp_log_level_name(*(const int *)v));
 		return;
@@ -1379,6 +1440,9 @@ static void man_type(FILE *f, const struct opt *o)
 		break;
 	case T_LOGLEVEL:
 		fputs("string: \"error\", \"warn\", \"info\" or \"debug\"", f);
+		break;
+	case T_URL:
+		fprintf(f, "URL string, at most %lld bytes", o->max);
 		break;
 	case T_LISTEN:
 		fprintf(f, "list of \"PROTO:ADDR:PORT\" strings, %lld to %lld entries", o->min,

@@ -141,6 +141,13 @@ struct tp_conf {
 	/* issue 16: bounds */
 	uint32_t max_peer_connections;            /* RFC 6062, per TCP allocation */
 	uint32_t max_dtls_sessions;               /* in all; 0 = unlimited */
+
+	/* issue 14: the cluster store (redis.h) */
+	char *redis;                              /* URL; "" = none */
+	char *redis_password_file;
+	char *redis_tls_ca, *redis_tls_cert, *redis_tls_key; /* must be "" (no TLS) */
+	char *node_id;                            /* "": the host name */
+	uint32_t redis_timeout_ms;                /* request-path wait */
 };
 
 /* A listener given as a string: "http:ADDR:PORT", "tcp:ADDR:PORT", "unix:PATH". */

@@ -22,6 +22,7 @@ BUILD_PKGS=(
 	libssl-dev        # libcrypto (HMAC, hashes, RAND) and TLS/DTLS
 	libconfig-dev     # configuration file parser
 	libsodium-dev     # nonce MACs, constant-time helpers, randomness
+	libhiredis-dev    # the cluster store (redis = ...): hiredis 0.14 and its libevent adapter
 )
 
 # The kernel offload (issue 15), on top of BUILD_PKGS. Optional: CMake builds
@@ -60,6 +61,7 @@ TEST_PKGS=(
 	man-db            # man -l, and systemd-analyze verify opens the unit's man: pages
 	libcap2-bin       # setcap: the Docker image's file capability, tried on the host
 	python3-yaml      # tests/packaging: loads the rendered Kubernetes manifests
+	redis-server      # tests/redis: a real Redis the module's tests start and stop by PID
 )
 
 usage() {

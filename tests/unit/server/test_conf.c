@@ -617,7 +617,8 @@ static void test_shipped(void)
 		"handshake-timeout", "idle-timeout", "stream-buffer", "nat-discovery", "other-ip",
 		"other-port", "source-ipv6-prefix", "auth-fail-burst", "auth-fail-rate",
 		"max-credential-lifetime", "udp-rcvbuf", "udp-sndbuf", "relay-rcvbuf", "relay-sndbuf",
-		"max-peer-connections", "max-dtls-sessions",
+		"max-peer-connections", "max-dtls-sessions", "redis", "redis-password-file",
+		"redis-tls-ca", "redis-tls-cert", "redis-tls-key", "node-id", "redis-timeout-ms",
 	};
 	const char *path = TP_VECTORS_DIR "/../../conf/turnpike.conf";
 	char err[512] = "";
