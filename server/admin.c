@@ -20,6 +20,7 @@
 
 #include "admin.h"
 #include "alloc.h"
+#include "cluster.h"
 #include "shared.h"
 #include "sock.h"
 #include "srv.h"
@@ -243,6 +244,13 @@ static void cmd_status(struct conn *c)
 	if (atomic_load(&sh->draining))
 		evbuffer_add_printf(b, ",\"drain_seconds_left\":%lld",
 		                    (long long)(deadline > tp_now(s) ? deadline - tp_now(s) : 0));
+	if (s->cluster) {
+		const char *node = tp_cluster_node(s);
+
+		evbuffer_add_printf(b, ",\"cluster\":{\"node\":");
+		jstr(b, node, strlen(node));
+		evbuffer_add_printf(b, ",\"redis_up\":%s}", tp_cluster_is_up(s) ? "true" : "false");
+	}
 	evbuffer_add_printf(b, ",\"relay_bytes_per_second\":%llu,\"listeners\":[",
 	                    (unsigned long long)atomic_load(&sh->relay_bps));
 	for (size_t i = 0; i < s->self.nlisten; i++) {
@@ -336,9 +344,6 @@ static bool matches(const struct job *j, const struct tp_alloc *a)
 struct walk {
 	struct job *j;
 	struct tp_srv *s;
-	struct tp_alloc *victims[256];
-	size_t nvictims;
-	bool more;
 };
 
 static void session_json(struct evbuffer *b, struct tp_srv *s, const struct tp_alloc *a)
@@ -379,13 +384,6 @@ static void walk_one(void *arg, struct tp_alloc *a)
 
 	if (!matches(w->j, a))
 		return;
-	if (w->j->kill) {
-		if (w->nvictims < sizeof(w->victims) / sizeof(w->victims[0]))
-			w->victims[w->nvictims++] = a;
-		else
-			w->more = true;
-		return;
-	}
 	if (w->j->count[w->s->worker]++)
 		evbuffer_add(b, ",", 1);
 	session_json(b, w->s, a);
@@ -396,26 +394,15 @@ static void walk_one(void *arg, struct tp_alloc *a)
  * with its connection. */
 static void job_run(struct tp_srv *s, void *arg)
 {
-	struct walk w = { .j = arg, .s = s };
+	struct job *j = arg;
+	struct walk w = { .j = j, .s = s };
 
-	do {
-		w.nvictims = 0;
-		w.more = false;
-		tp_allocs_foreach(s->allocs, walk_one, &w);
-		for (size_t i = 0; i < w.nvictims; i++) {
-			struct tp_alloc *a = w.victims[i];
-			struct tp_logctx ctx;
-
-			tp_alloc_logctx(a, &ctx);
-			tp_info(&ctx, "admin: session %016llx killed", (unsigned long long)a->id);
-			w.j->count[s->worker]++;
-			a->end = TP_END_KILLED;
-			if (a->sink && a->sink->kill)
-				a->sink->kill(a->sink);   /* frees the allocation too */
-			else
-				tp_alloc_free(a);
-		}
-	} while (w.more);
+	if (j->kill) {
+		j->count[s->worker] = tp_srv_kill(s, j->by_user ? j->user : NULL,
+		                                  j->by_id ? j->id : 0);
+		return;
+	}
+	tp_allocs_foreach(s->allocs, walk_one, &w);
 }
 
 static void job_done(void *arg)
@@ -453,6 +440,105 @@ static void job_done(void *arg)
 	free(j);
 }
 
+/* ---- sessions and kill across the cluster (the store's registry) ---- */
+
+static void cluster_list_done(void *arg, const struct tp_redis_session *list, size_t n, int rc)
+{
+	struct job *j = arg;
+	struct evbuffer *b = j->c ? evbuffer_new() : NULL;
+
+	if (b) {
+		j->c->job = NULL;
+		if (rc < 0) {
+			evbuffer_add_printf(b, "{\"ok\":false,\"error\":\"cluster store: %s\"}",
+			                    strerror(-rc));
+		} else {
+			evbuffer_add_printf(b, "{\"count\":%zu,\"complete\":%s,\"sessions\":[", n,
+			                    rc == 0 ? "true" : "false");
+			for (size_t i = 0; i < n; i++) {
+				const struct tp_redis_session *x = &list[i];
+
+				evbuffer_add_printf(b, "%s{\"id\":\"%016llx\",\"node\":", i ? "," : "",
+				                    (unsigned long long)x->id);
+				jstr(b, x->node, strlen(x->node));
+				evbuffer_add_printf(b, ",\"user\":");
+				jstr(b, x->user, strlen(x->user));
+				evbuffer_add_printf(b, ",\"transport\":");
+				jstr(b, x->transport, strlen(x->transport));
+				evbuffer_add_printf(b, ",\"client\":");
+				jstr(b, x->client, strlen(x->client));
+				evbuffer_add_printf(b, ",\"server\":");
+				jstr(b, x->server, strlen(x->server));
+				evbuffer_add_printf(b, ",\"relay\":[");
+				if (x->relay4[0])
+					jstr(b, x->relay4, strlen(x->relay4));
+				if (x->relay6[0]) {
+					if (x->relay4[0])
+						evbuffer_add(b, ",", 1);
+					jstr(b, x->relay6, strlen(x->relay6));
+				}
+				evbuffer_add_printf(b, "],\"started\":%lld,"
+				                       "\"to_peer\":{\"packets\":%llu,\"bytes\":%llu},"
+				                       "\"to_client\":{\"packets\":%llu,\"bytes\":%llu}}",
+				                    (long long)x->started, (unsigned long long)x->pkts_in,
+				                    (unsigned long long)x->bytes_in,
+				                    (unsigned long long)x->pkts_out,
+				                    (unsigned long long)x->bytes_out);
+			}
+			evbuffer_add(b, "]}", 2);
+		}
+		answer(j->c, b);
+		evbuffer_free(b);
+	} else if (j->c) {
+		j->c->job = NULL;
+		answer_error(j->c, "out of memory");
+	}
+	free(j);
+}
+
+static void cluster_kill_done(void *arg, int rc)
+{
+	struct job *j = arg;
+
+	if (j->c) {
+		struct evbuffer *b = evbuffer_new();
+
+		j->c->job = NULL;
+		if (!b) {
+			answer_error(j->c, "out of memory");
+		} else {
+			if (rc < 0)
+				evbuffer_add_printf(b, "{\"ok\":false,\"error\":\"cluster store: %s\"}",
+				                    strerror(-rc));
+			else
+				/* instances: every subscribed worker of every node got it */
+				evbuffer_add_printf(b, "{\"ok\":true,\"cluster\":true,\"instances\":%d}",
+				                    rc);
+			answer(j->c, b);
+			evbuffer_free(b);
+		}
+	}
+	free(j);
+}
+
+static void cmd_cluster(struct conn *c, struct job *j, const char *node)
+{
+	struct tp_srv *s = c->a->s;
+	int rc;
+
+	c->job = j;
+	if (j->kill)
+		rc = tp_cluster_kill(s, node, j->by_user ? j->user : NULL, j->by_id ? j->id : 0,
+		                     cluster_kill_done, j);
+	else
+		rc = tp_cluster_sessions(s, j->by_user ? j->user : NULL, cluster_list_done, j);
+	if (rc != 0) {
+		c->job = NULL;
+		free(j);
+		answer_error(c, "no cluster store: set redis in the configuration");
+	}
+}
+
 static void cmd_sessions(struct conn *c, const struct args *av, bool kill)
 {
 	const char *user = arg(av, "user"), *id = arg(av, "id");
@@ -484,6 +570,10 @@ static void cmd_sessions(struct conn *c, const struct args *av, bool kill)
 			answer_error(c, "id: expected the hexadecimal session id (turnpikectl sessions)");
 			return;
 		}
+	}
+	if (arg(av, "cluster")) {
+		cmd_cluster(c, j, arg(av, "node"));
+		return;
 	}
 	for (size_t i = 0; i < j->nworkers; i++)
 		if (!(j->out[i] = evbuffer_new())) {

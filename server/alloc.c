@@ -705,7 +705,8 @@ bool tp_allocs_recently_deleted(struct tp_allocs *t, const struct tp_5tuple *ft,
 const char *tp_alloc_end_str(uint8_t end)
 {
 	static const char *names[] = { "connection closed", "expired", "deleted by client",
-		                        "killed by an operator", "server stopped" };
+		                        "killed by an operator", "server stopped",
+		                        "refused by the cluster's user-quota" };
 
 	return end < sizeof(names) / sizeof(names[0]) ? names[end] : "?";
 }

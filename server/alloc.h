@@ -31,6 +31,7 @@ struct tp_user_count;
 struct tp_tcp_relay;
 struct tp_relay_io;
 struct tp_allocs;
+struct tp_qwait;
 
 /* One relay endpoint: its address, the pool its port came from, and the
  * edge's object for it (a UDP socket, or nothing for a TCP relay, whose
@@ -70,6 +71,8 @@ struct tp_alloc {
 	uint64_t tx_pkts, tx_bytes, rx_pkts, rx_bytes;
 	uint32_t send_errors, icmp_rx;
 	struct tp_tbucket bw[2];    /* max-bps, by enum tp_stat_dir */
+	struct tp_qwait *qwait;     /* owned by the cluster edge: the Allocate's answer
+	                               waits for the cluster-wide quota (issue 14) */
 	uint64_t id;                /* random: how operators name a session */
 	uint8_t end;                /* enum tp_alloc_end, set before tp_alloc_free */
 };
@@ -81,6 +84,7 @@ enum tp_alloc_end {
 	TP_END_DELETED,             /* Refresh with LIFETIME 0 */
 	TP_END_KILLED,              /* an operator (turnpikectl kill) */
 	TP_END_SHUTDOWN,            /* the server stopped */
+	TP_END_REFUSED,             /* the cluster's user-quota refused it (never answered) */
 };
 const char *tp_alloc_end_str(uint8_t end);
 

@@ -208,13 +208,17 @@ static int rest_auth(struct tp_srv *s, const struct tp_stun_msg *m, const char *
 		*why = "REST credential valid for longer than max-credential-lifetime";
 		return 401;
 	}
-	for (size_t k = 0; k < c->nsecrets; k++) {
+	const char *const *extra;
+	size_t nextra = s->io->secrets(s, &extra);
+
+	for (size_t k = 0; k < c->nsecrets + nextra; k++) {
+		const char *secret = k < c->nsecrets ? c->secrets[k] : extra[k - c->nsecrets];
 		uint8_t mac[EVP_MAX_MD_SIZE];
 		unsigned maclen = 0;
 		char pass[64];
 
-		if (!HMAC(EVP_sha1(), c->secrets[k], (int)strlen(c->secrets[k]),
-		          (const uint8_t *)name, len, mac, &maclen))
+		if (!HMAC(EVP_sha1(), secret, (int)strlen(secret), (const uint8_t *)name, len, mac,
+		          &maclen))
 			continue;
 		sodium_bin2base64(pass, sizeof(pass), mac, maclen, sodium_base64_VARIANT_ORIGINAL);
 		if (tp_key_long_term(alg, name, len, c->realm, strlen(c->realm), pass, strlen(pass),
@@ -346,7 +350,38 @@ int tp_auth_request(struct tp_srv *s, const struct tp_5tuple *ft, const struct t
 		a->user_len = strlen(u->name);
 		memcpy(a->user, u->name, a->user_len + 1);
 	} else {
-		if (!un || c->nsecrets == 0) {
+		const char *name = NULL;
+		const char *const *extra;
+		size_t nlen = 0, nextra;
+
+		/* the cluster store's users (coturn's userdb), by name or USERHASH */
+		if (un)
+			tp_attr_str(un, &name, &nlen);
+		else if (uh && uh->len == 32 && s->io->user_by_hash(s, uh->val, &name, &nlen) != 0)
+			name = NULL;
+		rc = name && nlen <= TP_MAX_USERNAME
+		             ? s->io->user_key(s, name, nlen, a->alg, a->key, &a->key_len)
+		             : -ENOENT;
+		if (rc == -ENOKEY) {
+			*why = "user has only an MD5 key but SHA-256 was chosen";
+			return 401;
+		}
+		if (rc == 0) {
+			if (verify(s, m, a) != TP_P_OK) {
+				s->stats.auth_fail_integrity++;
+				guard_charge(s, ft, m);
+				*why = "wrong password";
+				return 401;
+			}
+			memcpy(a->user, name, nlen);
+			a->user[nlen] = '\0';
+			a->user_len = nlen;
+			a->quota_user = a->user;
+			a->quota_len = nlen;
+			return 0;
+		}
+		nextra = s->io->secrets(s, &extra);
+		if (!un || (c->nsecrets == 0 && nextra == 0)) {
 			s->stats.auth_fail_unknown++;
 			guard_charge(s, ft, m);
 			*why = "unknown user";

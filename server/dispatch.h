@@ -79,6 +79,11 @@ void tp_turn_send_indication(struct tp_srv *s, const struct tp_5tuple *ft,
                              const struct tp_stun_msg *m);
 void tp_turn_chandata(struct tp_srv *s, const struct tp_5tuple *ft, const uint8_t *b, size_t n);
 
+/* The cluster-wide user-quota for a's Allocate is decided (tp_io
+ * quota_take): answer it with rp, success or 486 (then a is freed). */
+struct tp_alloc;
+void tp_turn_quota_done(struct tp_srv *s, struct tp_alloc *a, const struct tp_reply *rp,
+                        bool admitted);
 /* An allocation is about to be freed: logged and counted. */
 struct tp_alloc;
 void tp_turn_released(struct tp_srv *s, struct tp_alloc *a);

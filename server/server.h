@@ -28,6 +28,7 @@ struct event_base;
 struct event;
 struct tp_listeners;
 struct tp_tcp_peers;
+struct tp_cluster;
 struct tp_alloc;
 struct tp_udp_listener;
 struct tp_tcp_listener;
@@ -94,6 +95,26 @@ struct tp_io {
 	void (*migrate)(struct tp_srv *s, unsigned owner, const uint8_t *ticket, size_t ticket_len,
 	                const struct tp_5tuple *ft, struct tp_sink *sink, const uint8_t *req,
 	                size_t req_len);
+	/* The cluster store (issue 14; cluster.c). Without one they answer
+	 * "nothing here" at once. */
+	/* Allocation a was just made for a user with a user-quota: 0, the local
+	 * quota decided (no store, or it is down); 1, its answer waits for the
+	 * cluster-wide count: tp_turn_quota_done(s, a, rp, admitted) runs later on
+	 * this loop (within redis-timeout-ms), unless a is freed first. */
+	int (*quota_take)(struct tp_alloc *a, uint32_t quota, const struct tp_reply *rp);
+	/* Users and REST secrets from the store's snapshot, after the static ones:
+	 * the long-term key of alg (TP_PWALG_*) in key (key_len); 0, -ENOENT, or
+	 * -ENOKEY (only an MD5 key is known). */
+	int (*user_key)(struct tp_srv *s, const char *name, size_t len, uint16_t alg,
+	                uint8_t *key, size_t *key_len);
+	/* USERHASH lookup: 0 with the name (borrowed until the request returns). */
+	int (*user_by_hash)(struct tp_srv *s, const uint8_t hash[32], const char **name,
+	                    size_t *len);
+	/* REST secrets from the store: their count, the array in *out (borrowed). */
+	size_t (*secrets)(struct tp_srv *s, const char *const **out);
+	/* The least loaded other node for 300 Try Alternate: 0 with its address,
+	 * or -ENOENT (then alternate-server decides). */
+	int (*alternate)(struct tp_srv *s, struct tp_addr *out);
 	/* Clocks: monotonic milliseconds, and wall-clock seconds (nonces, REST
 	 * credentials). */
 	uint64_t (*mono_ms)(void);
@@ -144,6 +165,7 @@ struct tp_srv {
 	struct tp_limits *limits;             /* owned: connection counts (conn_limits.h) */
 	struct tp_tcp_peers *tcp_peers;       /* owned (relay_tcp.c): RFC 6062 peer
 	                                         connections, by CONNECTION-ID */
+	struct tp_cluster *cluster;           /* owned (cluster.c); NULL without redis */
 	/* RFC 5780: the four UDP sockets (A:P1, A:P2, B:P1, B:P2) when nat-discovery */
 	struct tp_sink *nat[4];
 	struct tp_addr nat_addr[4];

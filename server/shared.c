@@ -173,6 +173,12 @@ void tp_shared_user_put(struct tp_shared *sh, struct tp_user_count *uc)
 	free(uc);
 }
 
+const char *tp_shared_user_name(const struct tp_user_count *uc, size_t *len)
+{
+	*len = uc ? uc->len : 0;
+	return uc ? uc->name : "";
+}
+
 bool tp_shared_user_take(struct tp_user_count *uc, unsigned dir, uint32_t rate, size_t n,
                          uint64_t now_ms)
 {

@@ -67,6 +67,8 @@ void tp_shared_free(struct tp_shared *sh);
 struct tp_user_count *tp_shared_user_get(struct tp_shared *sh, const char *u, size_t len);
 void tp_shared_user_put(struct tp_shared *sh, struct tp_user_count *uc);
 uint32_t tp_shared_user_count(struct tp_shared *sh, const char *u, size_t len);
+/* The name uc counts (not NUL-terminated: len bytes). */
+const char *tp_shared_user_name(const struct tp_user_count *uc, size_t *len);
 /* user-max-bps: whether n bytes of uc's traffic in direction dir (enum
  * tp_stat_dir) may pass at rate bytes/s now; one budget across workers
  * (no shared lock: the count's own spinlock). */

@@ -18,6 +18,7 @@
 #include "alloc.h"
 #include "shared.h"
 #include "auth.h"
+#include "cluster.h"
 #include "dispatch.h"
 #include "listen_dtls.h"
 #include "listen_tcp.h"
@@ -80,6 +81,11 @@ static const struct tp_io io = {
 	.tcp_bind = tp_tcp_bind,
 	.tcp_recheck = tp_tcp_relay_recheck,
 	.migrate = migrate,
+	.quota_take = tp_cluster_quota_take,
+	.user_key = tp_cluster_user_key,
+	.user_by_hash = tp_cluster_user_by_hash,
+	.secrets = tp_cluster_secrets,
+	.alternate = tp_cluster_alternate,
 	.mono_ms = mono_ms,
 	.wall = wall,
 };
@@ -412,6 +418,36 @@ static int make_tls(struct tp_srv *s, char *err, size_t errlen)
 	return 0;
 }
 
+static bool same_str(const char *a, const char *b)
+{
+	return strcmp(a ? a : "", b ? b : "") == 0;
+}
+
+/* The address this node's load is published with, for other nodes' 300s: the
+ * first UDP listener on a specific address, else the first relay address
+ * with the first UDP listener's port; through the external-ip mapping. */
+static void advertised(const struct tp_srv *s, struct tp_addr *out)
+{
+	const struct tp_srv *first = s->worker ? s->sh->workers[0] : s;
+	const struct tp_listeners *l = first->lsn;
+
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < l->nlisten; i++) {
+		if (l->listen[i].proto != TP_LISTEN_UDP)
+			continue;
+		if (!is_zero(&l->listen[i].addr)) {
+			tp_conf_public_addr(s->conf, &l->listen[i].addr, out);
+			return;
+		}
+		if (!out->family && s->sh->npools) {
+			struct tp_addr a = s->sh->pools[0]->ip;
+
+			a.port = l->listen[i].addr.port;
+			tp_conf_public_addr(s->conf, &a, out);
+		}
+	}
+}
+
 /* ---- the state layer's edges (struct tp_alloc_ops) ---- */
 
 static int ops_open(void *env, struct tp_alloc *a, unsigned i, const struct tp_addr *addr)
@@ -439,6 +475,7 @@ static void ops_move(void *env, struct tp_alloc *a, unsigned i, bool attach)
 static void ops_released(void *env, struct tp_alloc *a)
 {
 	tp_turn_released(env, a);
+	tp_cluster_released(env, a);
 }
 
 static const struct tp_alloc_ops alloc_ops = {
@@ -471,6 +508,7 @@ static void tick_cb(evutil_socket_t fd, short ev, void *arg)
 	(void)fd;
 	(void)ev;
 	tp_allocs_tick(s->allocs, tp_now(s));
+	tp_cluster_tick(s);
 	/* the live counters for /metrics, and this worker's relay rate */
 	tp_srv_snapshot(s, &snap);
 	tp_shared_publish(sh, s->worker, &snap);
@@ -523,6 +561,13 @@ struct tp_srv *tp_srv_create(struct event_base *base, const struct tp_conf *c,
 	    open_nat(s, err, errlen) != 0)
 		goto fail;
 	collect_self(s);
+	{
+		struct tp_addr adv;
+
+		advertised(s, &adv);
+		if (tp_cluster_create(s, adv.family ? &adv : NULL, err, errlen) != 0)
+			goto fail;
+	}
 	return s;
 fail:
 	tp_srv_free(s);
@@ -541,6 +586,7 @@ void tp_srv_free(struct tp_srv *s)
 		tp_dtls_close(s->lsn->dtls[i]);
 	tp_inbox_fini(s);           /* may adopt (and free) an allocation in transit */
 	tp_allocs_free(s->allocs);
+	tp_cluster_free(s);     /* after the allocations: they deregister on the way */
 	tp_tcp_peers_free(s->tcp_peers);
 	tp_limits_free(s->limits);
 	if (s->tick)
@@ -603,7 +649,71 @@ int tp_srv_reload(struct tp_srv *s, const struct tp_conf *c)
 	tp_srv_reload_tls(s);
 	collect_self(s);
 	tp_turn_recheck_policy(s);
+	if (!same_str(c->redis, old->redis) || !same_str(c->node_id, old->node_id) ||
+	    !same_str(c->realm, old->realm) ||
+	    !same_str(c->redis_password_file, old->redis_password_file) ||
+	    c->redis_timeout_ms != old->redis_timeout_ms) {
+		struct tp_addr adv;
+		char err[256];
+
+		tp_cluster_free(s);
+		advertised(s, &adv);
+		if (tp_cluster_create(s, adv.family ? &adv : NULL, err, sizeof(err)) != 0)
+			tp_err(NULL, "reload: cluster store: %s: running without it", err);
+		else if (s->worker == 0)
+			tp_info(NULL, "reload: cluster store settings changed: reconnecting");
+	}
 	return 0;
+}
+
+/* Worker s's allocations matching user (NULL: any) and id (0: any) end
+ * (an operator's kill). Their stream connections and DTLS sessions close. */
+struct kill_walk {
+	const char *user;
+	uint64_t id;
+	struct tp_alloc *victims[256];
+	size_t n;
+	bool more;
+};
+
+static void kill_match(void *arg, struct tp_alloc *a)
+{
+	struct kill_walk *w = arg;
+
+	if ((w->id && a->id != w->id) || (w->user && strcmp(a->user, w->user) != 0) || a->qwait)
+		return;
+	if (w->n < sizeof(w->victims) / sizeof(w->victims[0]))
+		w->victims[w->n++] = a;
+	else
+		w->more = true;
+}
+
+unsigned tp_srv_kill(struct tp_srv *s, const char *user, uint64_t id)
+{
+	struct kill_walk w = { .user = user, .id = id };
+	unsigned total = 0;
+
+	if (!user && !id)
+		return 0;
+	do {
+		w.n = 0;
+		w.more = false;
+		tp_allocs_foreach(s->allocs, kill_match, &w);
+		for (size_t i = 0; i < w.n; i++) {
+			struct tp_alloc *a = w.victims[i];
+			struct tp_logctx ctx;
+
+			tp_alloc_logctx(a, &ctx);
+			tp_info(&ctx, "admin: session %016llx killed", (unsigned long long)a->id);
+			total++;
+			a->end = TP_END_KILLED;
+			if (a->sink && a->sink->kill)
+				a->sink->kill(a->sink);   /* frees the allocation too */
+			else
+				tp_alloc_free(a);
+		}
+	} while (w.more);
+	return total;
 }
 
 /*

@@ -88,28 +88,38 @@ static uint32_t remaining(const struct tp_srv *s, const struct tp_alloc *a)
 	return a->expires > now ? (uint32_t)(a->expires - now) : 0;
 }
 
-static void allocate_reply(struct tp_req *rq, struct tp_alloc *a)
+/* The success answer to the Allocate that made a (also for its
+ * retransmissions, and once a cluster-wide quota admitted it). */
+static void allocate_answer(struct tp_srv *s, const struct tp_reply *rp, struct tp_alloc *a)
 {
-	tp_req_begin(rq);
+	struct tp_stun_wr w;
+	uint8_t buf[TP_REPLY_MAX];
+
+	tp_reply_start(rp, &w, buf, sizeof(buf), TP_CLASS_SUCCESS);
 	for (int i = 0; i < a->nrelay; i++) {
 		struct tp_addr pub;
 
-		tp_public_addr(rq->s, &a->relay[i].addr, &pub);
-		tp_stun_put_addr(&rq->w, TP_ATTR_XOR_RELAYED_ADDRESS, &pub);
+		tp_public_addr(s, &a->relay[i].addr, &pub);
+		tp_stun_put_addr(&w, TP_ATTR_XOR_RELAYED_ADDRESS, &pub);
 	}
-	tp_stun_put_u32(&rq->w, TP_ATTR_LIFETIME, remaining(rq->s, a));
+	tp_stun_put_u32(&w, TP_ATTR_LIFETIME, remaining(s, a));
 	if (a->resv_token)
-		tp_stun_put_u64(&rq->w, TP_ATTR_RESERVATION_TOKEN, a->resv_token);
-	tp_stun_put_addr(&rq->w, TP_ATTR_XOR_MAPPED_ADDRESS, &a->mapped);
+		tp_stun_put_u64(&w, TP_ATTR_RESERVATION_TOKEN, a->resv_token);
+	tp_stun_put_addr(&w, TP_ATTR_XOR_MAPPED_ADDRESS, &a->mapped);
 	if (a->addr_err4)
-		tp_stun_put_addr_error(&rq->w, TP_STUN_FAMILY_IPV4, a->addr_err4,
+		tp_stun_put_addr_error(&w, TP_STUN_FAMILY_IPV4, a->addr_err4,
 		                       tp_error_reason(a->addr_err4));
 	if (a->addr_err6)
-		tp_stun_put_addr_error(&rq->w, TP_STUN_FAMILY_IPV6, a->addr_err6,
+		tp_stun_put_addr_error(&w, TP_STUN_FAMILY_IPV6, a->addr_err6,
 		                       tp_error_reason(a->addr_err6));
 	if (a->has_ticket)
-		tp_stun_put(&rq->w, TP_ATTR_MOBILITY_TICKET, a->ticket, TP_TICKET_LEN);
-	tp_req_send(rq);
+		tp_stun_put(&w, TP_ATTR_MOBILITY_TICKET, a->ticket, TP_TICKET_LEN);
+	tp_reply_send(s, rp, &w, 0, rp->authed);
+}
+
+static void allocate_reply(struct tp_req *rq, struct tp_alloc *a)
+{
+	allocate_answer(rq->s, &rq->rp, a);
 }
 
 static bool same_user(const struct tp_req *rq, const struct tp_alloc *a)
@@ -129,12 +139,17 @@ static int redirect(struct tp_req *rq, uint16_t code, const char *why)
 	const struct tp_conf *c = rq->s->conf;
 	struct tp_shared *sh = rq->s->sh;
 	const struct tp_addr *alt;
+	struct tp_addr least;
 	struct tp_stun_wr w;
 	uint8_t buf[TP_REPLY_MAX];
 
-	if (c->nalternate == 0)
+	/* the least loaded node the cluster store knows of, else the list */
+	if (rq->s->io->alternate(rq->s, &least) == 0)
+		alt = &least;
+	else if (c->nalternate == 0)
 		return tp_req_fail(rq, code, why);
-	alt = &c->alternate[atomic_fetch_add(&sh->alternate_next, 1) % c->nalternate];
+	else
+		alt = &c->alternate[atomic_fetch_add(&sh->alternate_next, 1) % c->nalternate];
 	{
 		char a[64];
 
@@ -183,6 +198,8 @@ static int allocate(struct tp_req *rq, struct tp_alloc *a)
 	if (a) {
 		/* a retransmission of the Allocate that made it gets the same answer */
 		if (memcmp(a->alloc_tid, m->tid, TP_STUN_TID_LEN) == 0 && same_user(rq, a)) {
+			if (a->qwait)
+				return 0; /* once the cluster has counted it */
 			allocate_reply(rq, a);
 			return 0;
 		}
@@ -249,8 +266,30 @@ static int allocate(struct tp_req *rq, struct tp_alloc *a)
 	tp_alloc_logctx(a, &rq->log);
 	tp_info(&rq->log, "turn: allocation created, lifetime %u s%s%s", r.lifetime,
 	        a->nrelay == 2 ? ", dual-stack" : "", a->has_ticket ? ", mobile" : "");
+	/* user-quota across the cluster: the answer may wait for the count
+	 * (bounded by redis-timeout-ms; tp_turn_quota_done) */
+	if (s->conf->user_quota && s->io->quota_take(a, s->conf->user_quota, &rq->rp) == 1)
+		return 0;
 	allocate_reply(rq, a);
 	return 0;
+}
+
+void tp_turn_quota_done(struct tp_srv *s, struct tp_alloc *a, const struct tp_reply *rp,
+                        bool admitted)
+{
+	struct tp_logctx ctx;
+
+	if (admitted) {
+		allocate_answer(s, rp, a);
+		return;
+	}
+	tp_alloc_logctx(a, &ctx);
+	tp_info(&ctx, "turn: allocation refused: the user has %u allocations across the cluster "
+	              "(user-quota)", s->conf->user_quota);
+	tp_reply_error_why(s, rp, 486, "allocation quota reached (user-quota, across the cluster)",
+	                   NULL, 0);
+	a->end = TP_END_REFUSED;
+	tp_alloc_free(a);
 }
 
 /*
@@ -522,6 +561,11 @@ void tp_turn_request(struct tp_req *rq)
 		return;
 	}
 	a = tp_alloc_find(s->allocs, rq->ft);
+	if (a && a->qwait && m->method != TP_METHOD_ALLOCATE) {
+		/* not answered yet: the client cannot know of it */
+		s->stats.drop_no_alloc++;
+		return;
+	}
 	switch (m->method) {
 	case TP_METHOD_ALLOCATE:
 		allocate(rq, a);

@@ -47,9 +47,12 @@ static void usage(FILE *f)
 	fprintf(f,
 	        "usage: turnpikectl [-s SOCKET | -t ADDR:PORT -T TOKEN-FILE] [--json] COMMAND ...\n"
 	        "  status                       version, uptime, workers, listeners, allocations, drain\n"
-	        "  sessions [--user U]          every allocation: 5-tuple, user, relay, age, lifetime\n"
-	        "                               (left), permissions, channels, packets, bytes each way\n"
-	        "  kill --user U | --id ID      end sessions (stream clients are disconnected)\n"
+	        "  sessions [--user U] [--cluster]  every allocation: 5-tuple, user, relay, age,\n"
+	        "                               (lifetime left, permissions, channels, packets, bytes\n"
+	        "                               (each way; --cluster: every node's, from Redis)\n"
+	        "  kill (--user U | --id ID) [--cluster] [--node N]  end sessions (stream clients\n"
+	        "                               (are disconnected); --cluster: on whichever node has\n"
+	        "                               (them, through Redis; --node N: only on node N)\n"
 	        "  drain [--deadline S] [--wait]  refuse new allocations; the server exits when the\n"
 	        "                               (last one ends, or after S s); --wait: until it has\n"
 	        "  undrain                      take new allocations again\n"
@@ -274,6 +277,28 @@ static void print_status(const struct jnode *j)
 	printf("\n");
 }
 
+/* sessions --cluster: the registry's records, every node's */
+static void print_cluster_sessions(const struct jnode *j)
+{
+	const struct jnode *list = json_get(j, "sessions");
+
+	printf("%-16s %-16s %-16s %-4s %-22s %-22s %10s %10s\n", "ID", "NODE", "USER", "TR",
+	       "CLIENT", "RELAY", "TO PEER", "TO CLIENT");
+	for (const struct jnode *s = list ? list->child : NULL; s; s = s->next) {
+		const struct jnode *r = json_get(s, "relay");
+		char tp[32], tc[32];
+
+		human_bytes(json_num(json_get(s, "to_peer"), "bytes"), tp, sizeof(tp));
+		human_bytes(json_num(json_get(s, "to_client"), "bytes"), tc, sizeof(tc));
+		printf("%-16s %-16.16s %-16.16s %-4s %-22s %-22s %10s %10s\n", json_str(s, "id"),
+		       json_str(s, "node"), json_str(s, "user"), json_str(s, "transport"),
+		       json_str(s, "client"), r && r->child && r->child->str ? r->child->str : "-",
+		       tp, tc);
+	}
+	printf("%.0f session(s) in the cluster%s\n", json_num(j, "count"),
+	       json_get(j, "complete") && !json_get(j, "complete")->b ? " (list cut short)" : "");
+}
+
 static void print_sessions(const struct jnode *j)
 {
 	const struct jnode *list = json_get(j, "sessions");
@@ -469,7 +494,7 @@ out:
 int main(int argc, char **argv)
 {
 	enum { O_USER = 256, O_ID, O_DEADLINE, O_WAIT, O_SECRET, O_TTL, O_PASS, O_PASSFILE,
-	       O_KEY, O_FILE, O_NORELOAD };
+	       O_KEY, O_FILE, O_NORELOAD, O_CLUSTER, O_NODE };
 	static const struct option lo[] = {
 		{ "socket", required_argument, NULL, 's' },
 		{ "tcp", required_argument, NULL, 't' },
@@ -487,13 +512,16 @@ int main(int argc, char **argv)
 		{ "key", required_argument, NULL, O_KEY },
 		{ "file", required_argument, NULL, O_FILE },
 		{ "no-reload", no_argument, NULL, O_NORELOAD },
+		{ "cluster", no_argument, NULL, O_CLUSTER },
+		{ "node", required_argument, NULL, O_NODE },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct opts o = { .socket = "/run/turnpike/admin.sock" };
 	const char *user = NULL, *id = NULL, *deadline = NULL, *secret = NULL, *pass = NULL,
 	           *passfile = NULL, *key = NULL, *file = "/etc/turnpike/users.conf";
 	long ttl = 86400;
-	bool wait = false, reload = true;
+	bool wait = false, reload = true, cluster = false;
+	const char *node = NULL;
 	char line[2048], *raw = NULL;
 	struct jnode *j = NULL;
 	const char *cmd;
@@ -537,6 +565,8 @@ int main(int argc, char **argv)
 			case O_KEY: key = optarg; break;
 			case O_FILE: file = optarg; break;
 			case O_NORELOAD: reload = false; break;
+			case O_CLUSTER: cluster = true; break;
+			case O_NODE: node = optarg; cluster = true; break;
 			default: usage(stderr); return EX_USAGE;
 			}
 		}
@@ -553,6 +583,9 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "sessions") || !strcmp(cmd, "kill")) {
 		add_arg(line, sizeof(line), "user", user);
 		add_arg(line, sizeof(line), "id", id);
+		if (cluster)
+			add_arg(line, sizeof(line), "cluster", "1");
+		add_arg(line, sizeof(line), "node", node);
 	} else if (!strcmp(cmd, "drain")) {
 		add_arg(line, sizeof(line), "deadline", deadline);
 	} else if (!strcmp(cmd, "log-level")) {
@@ -573,10 +606,15 @@ int main(int argc, char **argv)
 			fputs(raw, stdout);
 		else if (!strcmp(cmd, "status"))
 			print_status(j);
+		else if (!strcmp(cmd, "sessions") && cluster)
+			print_cluster_sessions(j);
 		else if (!strcmp(cmd, "sessions"))
 			print_sessions(j);
 		else if (!strcmp(cmd, "stats"))
 			print_tree(j, 0);
+		else if (!strcmp(cmd, "kill") && cluster)
+			printf("kill order delivered to %.0f worker(s) of the cluster's nodes\n",
+			       json_num(j, "instances"));
 		else if (!strcmp(cmd, "kill"))
 			printf("%.0f session(s) killed\n", json_num(j, "killed"));
 		else
