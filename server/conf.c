@@ -170,8 +170,9 @@ static const struct opt opts[] = {
 	  "Prometheus metrics listener \"http:ADDR:PORT\" (/metrics; / and /live answer 200, "
 	  "/ready 503 while draining); \"\": none. Keep it on loopback or a private network" },
 	{ "metrics-users", T_U32, F(metrics_users), 0, 0, 1000, "0",
-	  "per-user series in /metrics for at most this many users (those relaying the most "
-	  "bytes now; the rest are summed as user=\"other\"); 0 = no per-user series" },
+	  "per-user series in /metrics for at most this many users with allocations (those "
+	  "that relayed the most bytes); the others' allocations are one user=\"other\" gauge; "
+	  "updated every second; 0 = no per-user series" },
 	{ "admin", T_STR, F(admin), 0, 0, 256, "\"unix:/run/turnpike/admin.sock\"",
 	  "admin socket for turnpikectl: \"unix:PATH\" (mode 0600, the server's own user or "
 	  "root only) or \"tcp:ADDR:PORT\" on loopback (needs admin-token); \"\": none" },

@@ -216,12 +216,71 @@ static void render_coturn(struct tp_metrics *m, const struct tp_stats *st, struc
 		                    (unsigned long long)(st->allocs[t][0] + st->allocs[t][1]));
 }
 
+/*
+ * metrics-users: series for the users relaying the most, never more than
+ * configured (coturn's per-user series grew with every user ever seen). The
+ * others' allocations are one gauge, user="other"; their bytes are not
+ * summed into a counter, which would go down whenever a user moved into the
+ * top. A user's counters start with its first live allocation and go when
+ * its last one ends.
+ */
+static void render_users(struct tp_metrics *m, struct evbuffer *b)
+{
+	static const char *dir[2] = { "to_peer", "to_client" };
+	size_t n = m->s->conf->metrics_users;
+	struct tp_user_stat *top, other;
+	long got;
+
+	if (!n)
+		return;
+	top = calloc(n, sizeof(*top));
+	if (!top)
+		return;
+	got = tp_shared_users_top(m->s->sh, n, top, &other);
+	if (got < 0) {
+		free(top);
+		return;
+	}
+	head(b, "turnpike_user_allocations", "gauge",
+	     "Allocations of the users relaying the most (metrics-users), and of the others");
+	for (long i = 0; i < got; i++) {
+		evbuffer_add_printf(b, "turnpike_user_allocations{user=\"");
+		label_value(b, top[i].name);
+		evbuffer_add_printf(b, "\"} %llu\n", (unsigned long long)top[i].allocations);
+	}
+	evbuffer_add_printf(b, "turnpike_user_allocations{user=\"other\"} %llu\n",
+	                    (unsigned long long)other.allocations);
+	head(b, "turnpike_user_relayed_bytes_total", "counter",
+	     "Bytes relayed for each of the users relaying the most, by direction");
+	for (long i = 0; i < got; i++)
+		for (int d = 0; d < 2; d++) {
+			evbuffer_add_printf(b, "turnpike_user_relayed_bytes_total{user=\"");
+			label_value(b, top[i].name);
+			evbuffer_add_printf(b, "\",direction=\"%s\"} %llu\n", dir[d],
+			                    (unsigned long long)top[i].bytes[d]);
+		}
+	head(b, "turnpike_user_relayed_packets_total", "counter",
+	     "Packets relayed for each of the users relaying the most, by direction");
+	for (long i = 0; i < got; i++)
+		for (int d = 0; d < 2; d++) {
+			evbuffer_add_printf(b, "turnpike_user_relayed_packets_total{user=\"");
+			label_value(b, top[i].name);
+			evbuffer_add_printf(b, "\",direction=\"%s\"} %llu\n", dir[d],
+			                    (unsigned long long)top[i].pkts[d]);
+		}
+	head(b, "turnpike_users_not_shown", "gauge",
+	     "Users with allocations beyond metrics-users (summed as user=\"other\")");
+	evbuffer_add_printf(b, "turnpike_users_not_shown %llu\n", (unsigned long long)other.users);
+	free(top);
+}
+
 void tp_metrics_render(struct tp_metrics *m, struct evbuffer *out)
 {
 	struct tp_stats st;
 
 	tp_shared_sum(m->s->sh, &st);
 	render_turnpike(m, &st, out);
+	render_users(m, out);
 	render_coturn(m, &st, out);
 }
 

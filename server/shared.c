@@ -22,6 +22,7 @@ struct tp_user_count {
 	struct tp_user_count *next;
 	atomic_flag lock;                  /* for tb: held a few instructions */
 	struct tp_tbucket tb[2];           /* user-max-bps, by enum tp_stat_dir */
+	_Atomic uint64_t pkts[2], bytes[2]; /* relayed, folded in by the workers' ticks */
 	uint32_t count;
 	uint16_t len;
 	char name[];
@@ -177,6 +178,69 @@ const char *tp_shared_user_name(const struct tp_user_count *uc, size_t *len)
 {
 	*len = uc ? uc->len : 0;
 	return uc ? uc->name : "";
+}
+
+void tp_shared_user_add(struct tp_user_count *uc, unsigned dir, uint64_t pkts, uint64_t bytes)
+{
+	if (!uc || dir > 1)
+		return;
+	atomic_fetch_add_explicit(&uc->pkts[dir], pkts, memory_order_relaxed);
+	atomic_fetch_add_explicit(&uc->bytes[dir], bytes, memory_order_relaxed);
+}
+
+static int by_bytes(const void *x, const void *y)
+{
+	const struct tp_user_stat *a = x, *b = y;
+	uint64_t ta = a->bytes[0] + a->bytes[1], tb = b->bytes[0] + b->bytes[1];
+
+	return ta < tb ? 1 : ta > tb ? -1 : 0;
+}
+
+long tp_shared_users_top(struct tp_shared *sh, size_t n, struct tp_user_stat *out,
+                         struct tp_user_stat *other)
+{
+	struct tp_user_stat *all = NULL;
+	size_t cnt = 0, cap = 0;
+
+	memset(other, 0, sizeof(*other));
+	pthread_mutex_lock(&sh->mu);
+	for (size_t i = 0; i < sh->utab_size; i++)
+		for (struct tp_user_count *uc = sh->utab[i]; uc; uc = uc->next) {
+			struct tp_user_stat *st;
+
+			if (cnt == cap) {
+				size_t ncap = cap ? 2 * cap : 256;
+				struct tp_user_stat *na = realloc(all, ncap * sizeof(*all));
+
+				if (!na) {
+					pthread_mutex_unlock(&sh->mu);
+					free(all);
+					return -ENOMEM;
+				}
+				all = na;
+				cap = ncap;
+			}
+			st = &all[cnt++];
+			snprintf(st->name, sizeof(st->name), "%.*s", (int)uc->len, uc->name);
+			st->allocations = uc->count;
+			for (int d = 0; d < 2; d++) {
+				st->pkts[d] = atomic_load_explicit(&uc->pkts[d], memory_order_relaxed);
+				st->bytes[d] = atomic_load_explicit(&uc->bytes[d], memory_order_relaxed);
+			}
+		}
+	pthread_mutex_unlock(&sh->mu);
+	if (cnt)
+		qsort(all, cnt, sizeof(*all), by_bytes);
+	for (size_t i = n; i < cnt; i++) {
+		other->allocations += all[i].allocations;
+		other->users++;
+	}
+	if (cnt < n)
+		n = cnt;
+	if (n)
+		memcpy(out, all, n * sizeof(*out));
+	free(all);
+	return (long)n;
 }
 
 bool tp_shared_user_take(struct tp_user_count *uc, unsigned dir, uint32_t rate, size_t n,

@@ -67,6 +67,19 @@ void tp_shared_free(struct tp_shared *sh);
 struct tp_user_count *tp_shared_user_get(struct tp_shared *sh, const char *u, size_t len);
 void tp_shared_user_put(struct tp_shared *sh, struct tp_user_count *uc);
 uint32_t tp_shared_user_count(struct tp_shared *sh, const char *u, size_t len);
+/* Per-user traffic for metrics-users: the workers fold in what their
+ * allocations relayed (direction: enum tp_stat_dir). */
+void tp_shared_user_add(struct tp_user_count *uc, unsigned dir, uint64_t pkts, uint64_t bytes);
+struct tp_user_stat {
+	char name[TP_MAX_USERNAME + 1];
+	uint64_t allocations, users;      /* users: in "other" only */
+	uint64_t pkts[2], bytes[2];
+};
+/* The n users with allocations that relayed the most bytes (out, sorted),
+ * and the rest's allocations and number in other. How many went into out,
+ * or -ENOMEM. Takes the shared lock while it copies. */
+long tp_shared_users_top(struct tp_shared *sh, size_t n, struct tp_user_stat *out,
+                         struct tp_user_stat *other);
 /* The name uc counts (not NUL-terminated: len bytes). */
 const char *tp_shared_user_name(const struct tp_user_count *uc, size_t *len);
 /* user-max-bps: whether n bytes of uc's traffic in direction dir (enum

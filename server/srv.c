@@ -472,8 +472,28 @@ static void ops_move(void *env, struct tp_alloc *a, unsigned i, bool attach)
 		tp_relay_move(a, i, attach);
 }
 
+/* metrics-users: what a relayed since the last fold, into its user's count */
+static void fold_user(void *arg, struct tp_alloc *a)
+{
+	uint64_t now[2][2] = { { a->tx_pkts, a->tx_bytes }, { a->rx_pkts, a->rx_bytes } };
+
+	(void)arg;
+	for (int d = 0; d < 2; d++) {
+		if (now[d][1] == a->folded[d][1] && now[d][0] == a->folded[d][0])
+			continue;
+		tp_shared_user_add(a->uc, (unsigned)d, now[d][0] - a->folded[d][0],
+		                   now[d][1] - a->folded[d][1]);
+		a->folded[d][0] = now[d][0];
+		a->folded[d][1] = now[d][1];
+	}
+}
+
 static void ops_released(void *env, struct tp_alloc *a)
 {
+	struct tp_srv *s = env;
+
+	if (s->conf->metrics_users)
+		fold_user(NULL, a);
 	tp_turn_released(env, a);
 	tp_cluster_released(env, a);
 }
@@ -509,6 +529,8 @@ static void tick_cb(evutil_socket_t fd, short ev, void *arg)
 	(void)ev;
 	tp_allocs_tick(s->allocs, tp_now(s));
 	tp_cluster_tick(s);
+	if (s->conf->metrics_users)
+		tp_allocs_foreach(s->allocs, fold_user, NULL);
 	/* the live counters for /metrics, and this worker's relay rate */
 	tp_srv_snapshot(s, &snap);
 	tp_shared_publish(sh, s->worker, &snap);
