@@ -341,11 +341,14 @@ void tp_dispatch(struct tp_srv *s, struct tp_sink *sink, const struct tp_5tuple 
 		s->stats.drop_not_stun++;
 		return;
 	}
-	if (b[0] >= 0x40 && b[0] <= (s->conf->legacy_channels ? 0x7F : 0x4F)) {
+	/* RFC 7983 (DTLS is the DTLS listener's, before this) */
+	switch (tp_demux(b[0], false, s->conf->legacy_channels ? TP_CHAN_MAX_RFC5766 : TP_CHAN_MAX)) {
+	case TP_DEMUX_CHANDATA:
 		tp_turn_chandata(s, ft, b, n);
 		return;
-	}
-	if (b[0] > 3) {
+	case TP_DEMUX_STUN:
+		break;
+	default:
 		s->stats.drop_not_stun++;
 		return;
 	}

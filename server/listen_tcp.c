@@ -70,6 +70,7 @@ struct tp_conn {
 	bool established;             /* a first frame arrived: idle timeout applies */
 	bool has_alloc;               /* carries an allocation: its lifetime governs */
 	struct tp_peer_conn *pipe;    /* borrowed: becomes this pipe's client side (6062) */
+	struct tp_framer framer;      /* proto/'s stream framer (sticky errors) */
 	int fd;
 };
 
@@ -177,30 +178,31 @@ static void conn_read(struct bufferevent *bev, void *arg)
 	struct evbuffer *in = bufferevent_get_input(bev);
 
 	for (size_t done = 0; done < BYTES_PER_WAKEUP;) {
-		size_t avail = evbuffer_get_length(in), flen;
+		size_t avail = evbuffer_get_length(in), flen = 4;
 		enum tp_frame_kind kind;
 		enum tp_perr e;
 		uint8_t *p;
 
-		if (avail < 4)
-			return;
-		p = evbuffer_pullup(in, 4);
-		e = tp_frame_peek_max(p, 4, FRAME_MAX,
-		                      s->conf->legacy_channels ? TP_CHAN_MAX_RFC5766 : TP_CHAN_MAX,
-		                      &flen, &kind);
-		if (e != TP_P_OK && e != TP_P_NEED_MORE) {
+		/* the pull framer over the evbuffer: first the header, then the
+		 * whole frame, contiguous */
+		for (;;) {
+			if (avail < flen)
+				return;
+			p = evbuffer_pullup(in, (ssize_t)flen);
+			if (!p) {
+				conn_close(c);
+				return;
+			}
+			e = tp_framer_next(&c->framer, p, flen, &flen, &kind);
+			if (e != TP_P_NEED_MORE)
+				break;
+		}
+		if (e != TP_P_OK) {
 			struct tp_logctx ctx = { .transport = c->ft.transport == TP_LISTEN_TLS ? "tls" : "tcp",
 			                         .client = &c->ft.client };
 
 			s->stats.drop_malformed++;
 			tp_info(&ctx, "stream: framing error (%s): closing", tp_perr_str(e));
-			conn_close(c);
-			return;
-		}
-		if (avail < flen)
-			return;
-		p = evbuffer_pullup(in, (ssize_t)flen);
-		if (!p) {
 			conn_close(c);
 			return;
 		}
@@ -290,6 +292,8 @@ static void start_stream(struct tp_conn *c, bool tls)
 		return;
 	}
 	c->fd = -1; /* owned by the bufferevent now */
+	tp_framer_init(&c->framer, FRAME_MAX,
+	               s->conf->legacy_channels ? TP_CHAN_MAX_RFC5766 : TP_CHAN_MAX);
 	bufferevent_setcb(c->bev, conn_read, NULL, conn_event, c);
 	bufferevent_setwatermark(c->bev, EV_READ, 0, READ_HIGH);
 	/* the deadline armed at accept still runs: the handshake must finish and a
@@ -326,13 +330,21 @@ static void detect_cb(evutil_socket_t fd, short ev, void *arg)
 		conn_close(c);
 		return;
 	}
-	if (b == 0x16 && c->l->tls && *c->l->ctx) {
+	switch (tp_demux(b, true, c->s->conf->legacy_channels ? TP_CHAN_MAX_RFC5766 : TP_CHAN_MAX)) {
+	case TP_DEMUX_TLS:
+		if (!c->l->tls || !*c->l->ctx)
+			goto refuse;
 		start_stream(c, true);
-	} else if (b <= 3 || (b >= 0x40 && b <= (c->s->conf->legacy_channels ? 0x7F : 0x4F))) {
+		break;
+	case TP_DEMUX_STUN:
+	case TP_DEMUX_CHANDATA:
 		start_stream(c, false);
-	} else {
+		break;
+	default:
+	refuse:
 		c->s->stats.drop_not_stun++;
 		conn_close(c);
+		break;
 	}
 }
 
