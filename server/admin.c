@@ -21,6 +21,7 @@
 #include "admin.h"
 #include "alloc.h"
 #include "cluster.h"
+#include "dispatch.h"
 #include "shared.h"
 #include "sock.h"
 #include "srv.h"
@@ -398,7 +399,7 @@ static void job_run(struct tp_srv *s, void *arg)
 	struct walk w = { .j = j, .s = s };
 
 	if (j->kill) {
-		j->count[s->worker] = tp_srv_kill(s, j->by_user ? j->user : NULL,
+		j->count[s->worker] = tp_turn_kill(s, j->by_user ? j->user : NULL,
 		                                  j->by_id ? j->id : 0);
 		return;
 	}

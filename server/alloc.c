@@ -217,8 +217,15 @@ void tp_allocs_tick(struct tp_allocs *t, time_t now)
 struct tp_allocs *tp_allocs_create(struct tp_shared *sh, struct tp_srv *s, unsigned worker,
                                    const struct tp_alloc_ops *ops, void *env, time_t now)
 {
-	struct tp_allocs *t = calloc(1, sizeof(*t));
+	struct tp_allocs *t;
 
+	pthread_mutex_lock(&sh->mu);
+	if (!sh->alloc_slab)
+		sh->alloc_slab = tp_slab_create(sizeof(struct tp_alloc));
+	pthread_mutex_unlock(&sh->mu);
+	if (!sh->alloc_slab)
+		return NULL;
+	t = calloc(1, sizeof(*t));
 	if (!t)
 		return NULL;
 	t->sh = sh;

@@ -15,7 +15,6 @@
 #include "dispatch.h"
 #include "log.h"
 #include "shared.h"
-#include "srv.h"
 
 #define REFRESH_S 10                  /* each allocation's records, rewritten */
 #define RECORD_TTL (3 * REFRESH_S)    /* ... and how long they outlive a dead node */
@@ -55,7 +54,7 @@ static const char *quota_user(const struct tp_alloc *a, size_t *len)
 static void kill_order(void *arg, const char *user, uint64_t id)
 {
 	struct tp_srv *s = arg;
-	unsigned n = tp_srv_kill(s, user, id);
+	unsigned n = tp_turn_kill(s, user, id);
 
 	if (n)
 		tp_info(NULL, "cluster: kill order for %s%s%s: %u session(s) ended on worker %u",

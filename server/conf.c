@@ -26,7 +26,7 @@
 
 #include "conf.h"
 #include "log.h"
-#include "redis.h"
+#include "redis_url.h"
 
 #ifndef TP_VERSION
 #define TP_VERSION "0.0.0"

@@ -84,6 +84,10 @@ void tp_turn_chandata(struct tp_srv *s, const struct tp_5tuple *ft, const uint8_
 struct tp_alloc;
 void tp_turn_quota_done(struct tp_srv *s, struct tp_alloc *a, const struct tp_reply *rp,
                         bool admitted);
+/* End worker s's allocations of user (NULL: any) with id (0: any; not both
+ * any): an operator's kill, here or from another node. Their stream
+ * connections and DTLS sessions close with them. How many ended. */
+unsigned tp_turn_kill(struct tp_srv *s, const char *user, uint64_t id);
 /* An allocation is about to be freed: logged and counted. */
 struct tp_alloc;
 void tp_turn_released(struct tp_srv *s, struct tp_alloc *a);

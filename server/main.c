@@ -139,7 +139,7 @@ static void reload(void *arg)
 	if (c->workers != app->conf->workers)
 		tp_warn(NULL, "reload: a change of workers takes effect at the next restart");
 	for (size_t i = 1; i < app->nworkers; i++)
-		tp_worker_post_reload(app->srv[i], c, conf_release);
+		tp_worker_post_reload(app->srv[i], c, tp_srv_reload, conf_release);
 	old = app->srv[0]->conf;
 	tp_srv_reload(app->srv[0], c);
 	conf_release(old);

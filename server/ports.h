@@ -13,7 +13,10 @@
 
 #include <stdatomic.h>
 
-#include "server.h"
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "proto.h"
 
 struct tp_portpool {
 	struct tp_addr ip;

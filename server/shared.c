@@ -8,7 +8,6 @@
 
 #include <sodium.h>
 
-#include "alloc.h"
 #include "buckets.h"
 #include "ports.h"
 #include "shaper.h"
@@ -81,11 +80,10 @@ struct tp_shared *tp_shared_create(void)
 	sh->utab_size = USER_BUCKETS;
 	sh->utab = calloc(sh->utab_size, sizeof(*sh->utab));
 	sh->tickets = calloc(TICKET_BUCKETS, sizeof(*sh->tickets));
-	sh->alloc_slab = tp_slab_create(sizeof(struct tp_alloc));
 	sh->unauth = tp_buckets_create(65536);
 	sh->fail_src = tp_buckets_create(16384);
 	sh->fail_user = tp_buckets_create(16384);
-	if (!sh->utab || !sh->tickets || !sh->alloc_slab || !sh->unauth || !sh->fail_src ||
+	if (!sh->utab || !sh->tickets || !sh->unauth || !sh->fail_src ||
 	    !sh->fail_user) {
 		tp_shared_free(sh);
 		return NULL;

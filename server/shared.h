@@ -31,7 +31,8 @@ struct tp_shared {
 	struct tp_ticket_ref **tickets;             /* owned, TICKET_BUCKETS */
 	uint8_t hash_key[16];                       /* crypto_shorthash */
 	uint8_t nonce_key[32];                      /* nonces (DTLS cookies: dtls_cookie.c) */
-	struct tp_slab *alloc_slab;                 /* owned: struct tp_alloc (own lock) */
+	struct tp_slab *alloc_slab;                 /* owned: struct tp_alloc (own lock;
+	                                               made by the first tp_allocs_create) */
 	struct tp_slab *relay_slab;                 /* owned: UDP relay sockets (made by
 	                                               tp_srv_shared_setup for relay_udp.c) */
 	/* per-source and per-name budgets, lock-free across workers (buckets.h) */

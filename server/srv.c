@@ -688,55 +688,6 @@ int tp_srv_reload(struct tp_srv *s, const struct tp_conf *c)
 	return 0;
 }
 
-/* Worker s's allocations matching user (NULL: any) and id (0: any) end
- * (an operator's kill). Their stream connections and DTLS sessions close. */
-struct kill_walk {
-	const char *user;
-	uint64_t id;
-	struct tp_alloc *victims[256];
-	size_t n;
-	bool more;
-};
-
-static void kill_match(void *arg, struct tp_alloc *a)
-{
-	struct kill_walk *w = arg;
-
-	if ((w->id && a->id != w->id) || (w->user && strcmp(a->user, w->user) != 0) || a->qwait)
-		return;
-	if (w->n < sizeof(w->victims) / sizeof(w->victims[0]))
-		w->victims[w->n++] = a;
-	else
-		w->more = true;
-}
-
-unsigned tp_srv_kill(struct tp_srv *s, const char *user, uint64_t id)
-{
-	struct kill_walk w = { .user = user, .id = id };
-	unsigned total = 0;
-
-	if (!user && !id)
-		return 0;
-	do {
-		w.n = 0;
-		w.more = false;
-		tp_allocs_foreach(s->allocs, kill_match, &w);
-		for (size_t i = 0; i < w.n; i++) {
-			struct tp_alloc *a = w.victims[i];
-			struct tp_logctx ctx;
-
-			tp_alloc_logctx(a, &ctx);
-			tp_info(&ctx, "admin: session %016llx killed", (unsigned long long)a->id);
-			total++;
-			a->end = TP_END_KILLED;
-			if (a->sink && a->sink->kill)
-				a->sink->kill(a->sink);   /* frees the allocation too */
-			else
-				tp_alloc_free(a);
-		}
-	} while (w.more);
-	return total;
-}
 
 /*
  * The UDP buffer sizes the kernel grants, probed on a scratch socket with the

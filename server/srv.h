@@ -19,10 +19,6 @@ int tp_srv_reload(struct tp_srv *s, const struct tp_conf *c);
 /* Rebuild the TLS/DTLS contexts from the configuration's certificate files
  * (SIGUSR2; part of every reload). New sessions get the new certificate. */
 void tp_srv_reload_tls(struct tp_srv *s);
-/* End worker s's allocations of user (NULL: any) with id (0: any; not both
- * any): an operator's kill, here or from another node. Their stream
- * connections and DTLS sessions close with them. How many ended. */
-unsigned tp_srv_kill(struct tp_srv *s, const char *user, uint64_t id);
 /* Frees every allocation, closes every socket. */
 void tp_srv_free(struct tp_srv *s);
 /* Log the listeners, relay addresses and the demo credential (NULL: none). */

@@ -15,7 +15,6 @@
 
 #include "alloc.h"
 #include "shared.h"
-#include "srv.h"
 #include "worker.h"
 
 enum msg_type { MSG_RELOAD, MSG_MIGRATE, MSG_ADOPT, MSG_CALL, MSG_CALLED };
@@ -34,6 +33,7 @@ struct tp_msg {
 	enum msg_type type;
 	const struct tp_conf *conf;                 /* RELOAD */
 	void (*release)(const struct tp_conf *);
+	int (*apply)(struct tp_srv *, const struct tp_conf *); /* RELOAD */
 	struct tp_srv *from;                        /* MIGRATE: who asks */
 	struct tp_alloc *alloc;                     /* ADOPT: detached, now the receiver's */
 	struct gather *gather;                      /* CALL/CALLED */
@@ -93,7 +93,7 @@ static void handle(struct tp_srv *s, struct tp_msg *m)
 	case MSG_RELOAD: {
 		const struct tp_conf *old = s->conf;
 
-		tp_srv_reload(s, m->conf);
+		m->apply(s, m->conf);
 		m->release(old);
 		break;
 	}
@@ -211,6 +211,7 @@ void tp_worker_post_stop(struct tp_srv *s)
 }
 
 void tp_worker_post_reload(struct tp_srv *s, const struct tp_conf *c,
+                           int (*apply)(struct tp_srv *, const struct tp_conf *),
                            void (*release)(const struct tp_conf *))
 {
 	struct tp_msg *m = msg_new(MSG_RELOAD, 0);
@@ -220,6 +221,7 @@ void tp_worker_post_reload(struct tp_srv *s, const struct tp_conf *c,
 		return;
 	}
 	m->conf = c;
+	m->apply = apply;
 	m->release = release;
 	post(s, m);
 }

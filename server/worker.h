@@ -18,9 +18,10 @@ void tp_inbox_fini(struct tp_srv *s);
 
 /* Ask worker s to leave its loop. */
 void tp_worker_post_stop(struct tp_srv *s);
-/* Hand worker s a new configuration; release(conf) is called with the old one
- * once s has switched. */
+/* Hand worker s a new configuration: apply(s, c) runs on its loop (srv.c's
+ * tp_srv_reload), then release(conf) with the old one. */
 void tp_worker_post_reload(struct tp_srv *s, const struct tp_conf *c,
+                           int (*apply)(struct tp_srv *, const struct tp_conf *),
                            void (*release)(const struct tp_conf *));
 /*
  * Mobility across workers, from the worker that received the Refresh (from):
