@@ -10,6 +10,7 @@
 
 #include "alloc.h"
 #include "ports.h"
+#include "rand.h"
 #include "shared.h"
 #include "slab.h"
 
@@ -362,7 +363,7 @@ static int add_reservation(struct tp_shared *sh, struct tp_portpool *pool, uint1
 		if (r->token)
 			continue;
 		do
-			randombytes_buf(&r->token, sizeof(r->token));
+			tp_rand_buf(&r->token, sizeof(r->token));
 		while (!r->token);
 		r->port = port;
 		r->pool = pool;
@@ -541,7 +542,7 @@ int tp_alloc_create(struct tp_allocs *t, const struct tp_conf *c, const struct t
 	a->mapped = r->ft->client;
 	a->created = now;
 	a->is_tcp = r->tcp;
-	randombytes_buf(&a->id, sizeof(a->id));
+	tp_rand_buf(&a->id, sizeof(a->id));
 	memcpy(a->alloc_tid, r->tid, TP_STUN_TID_LEN);
 	tp_perms_init(&a->perms);
 	tp_chans_init(&a->chans);
@@ -561,7 +562,7 @@ int tp_alloc_create(struct tp_allocs *t, const struct tp_conf *c, const struct t
 	}
 	if (a->nrelay && r->mobility) {
 		a->has_ticket = true;
-		randombytes_buf(a->ticket, TP_TICKET_LEN);
+		tp_rand_buf(a->ticket, TP_TICKET_LEN);
 		tp_shared_ticket_add(sh, a->ticket, TP_TICKET_LEN, t->worker,
 		                     tp_shared_hash(sh, a->user, strlen(a->user)));
 	}
@@ -631,7 +632,7 @@ void tp_alloc_new_ticket(struct tp_alloc *a)
 	pthread_mutex_lock(&sh->mu);
 	if (a->has_ticket)
 		tp_shared_ticket_del(sh, a->ticket, TP_TICKET_LEN);
-	randombytes_buf(a->ticket, TP_TICKET_LEN);
+	tp_rand_buf(a->ticket, TP_TICKET_LEN);
 	a->has_ticket = true;
 	tp_shared_ticket_add(sh, a->ticket, TP_TICKET_LEN, t->worker,
 	                     tp_shared_hash(sh, a->user, strlen(a->user)));

@@ -12,6 +12,7 @@
 #include <sodium.h>
 
 #include "ports.h"
+#include "rand.h"
 
 static bool used(const struct tp_portpool *p, uint16_t port)
 {
@@ -51,7 +52,7 @@ int tp_port_take(struct tp_portpool *p, uint16_t min, uint16_t max, bool even, b
                  uint16_t *out)
 {
 	uint32_t span = (uint32_t)max - min + 1;
-	uint32_t start = randombytes_uniform(span);
+	uint32_t start = tp_rand_uniform(span);
 
 	for (uint32_t i = 0; i < span; i++) {
 		uint16_t port = (uint16_t)(min + (start + i) % span);

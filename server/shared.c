@@ -10,6 +10,7 @@
 
 #include "buckets.h"
 #include "ports.h"
+#include "rand.h"
 #include "shaper.h"
 #include "shared.h"
 #include "slab.h"
@@ -335,7 +336,7 @@ size_t tp_shared_pools_by_load(struct tp_shared *sh, int family, struct tp_portp
                                size_t max)
 {
 	size_t n = 0;
-	uint32_t start = sh->npools ? randombytes_uniform((uint32_t)sh->npools) : 0;
+	uint32_t start = tp_rand_uniform((uint32_t)sh->npools);
 
 	/* rotated from a random start, then a stable insertion sort by load:
 	 * equal loads keep the random rotation */
