@@ -640,6 +640,9 @@ static int apply_string(struct ld *ld, const struct opt *o, const config_setting
 		return fail(ld, s, o->name, "empty (expected a non-empty string)");
 	if (n > (size_t)o->max)
 		return fail(ld, s, o->name, "%zu bytes long (expected at most %lld)", n, o->max);
+	if (strcmp(o->name, "admin-token") == 0 && strcmp(v, HIDDEN) == 0)
+		return fail(ld, s, o->name, "the \"%s\" placeholder of a printed configuration "
+		            "(put the token itself here)", HIDDEN);
 	free(*dst);
 	if (!(*dst = strdup(v)))
 		return fail(ld, s, o->name, "out of memory");
@@ -1323,9 +1326,15 @@ static void print_value(FILE *f, const struct tp_conf *c, const struct opt *o, u
 	case T_BOOL:
 		fputs(*(const bool *)v ? "true" : "false", f);
 		return;
-	case T_STR:
-		print_str(f, *(char *const *)v ? *(char *const *)v : "");
+	case T_STR: {
+		const char *s = *(char *const *)v ? *(char *const *)v : "";
+
+		/* the admin token is a password: never in a printed configuration */
+		if (s[0] && !(flags & TP_CONF_SHOW_SECRETS) && strcmp(o->name, "admin-token") == 0)
+			s = HIDDEN;
+		print_str(f, s);
 		return;
+	}
 	case T_URL: {
 		const char *u = *(char *const *)v ? *(char *const *)v : "";
 		char masked[1100];

@@ -592,6 +592,26 @@ static void test_round_trip(void)
 	tp_conf_free(d);
 	tp_conf_free(c);
 
+	/* The admin token is never printed, and its placeholder does not load. */
+	c = load_text("admin-token = \"0123456789abcdef-token\";\n", NULL, err, sizeof(err));
+	CHECK(c != NULL);
+	if (c) {
+		buf = NULL;
+		len = 0;
+		m = open_memstream(&buf, &len);
+		if (m) {
+			tp_conf_print(c, m);
+			fclose(m);
+			CHECK(strstr(buf, "0123456789abcdef-token") == NULL);
+			CHECK(strstr(buf, "\nadmin-token = \"<hidden>\";\n") != NULL);
+			free(buf);
+		}
+		d = reload(c, 0, err, sizeof(err));
+		CHECK(d == NULL && strstr(err, "admin-token") && strstr(err, "placeholder"));
+		tp_conf_free(d);
+		tp_conf_free(c);
+	}
+
 	/* Strings with control characters survive the round trip. */
 	c = load_text("realm = \"a\\tb\\x01\\\"c\";\nsoftware = \"x\\\\y\";\n", NULL, err,
 	              sizeof(err));
