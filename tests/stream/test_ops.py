@@ -308,8 +308,26 @@ def test_kernel_drops(binary, ctl_bin):
         tp.check(drops > 300, "a full 4 KB receive buffer: the kernel's drops counted (%d)" % drops)
 
 
+def test_utf8_names(binary, ctl_bin):
+    """A UTF-8 user name (RFC 8265 allows it) comes out of sessions --json as
+    the same characters, not as escaped bytes."""
+    name = "zo\u00eb-\u65e5\u672c"
+    users = '( { name = "%s"; password = "pw"; } )' % name
+    srv = tp.Server(binary, {"u": "udp"}, {"users": users})
+    sock = os.path.join(srv.dir, "admin.sock")
+    set_admin(srv, sock)
+    with srv:
+        u = Udp(srv.ports["u"], user=name, pw="pw")
+        tp.check(u.allocate().cls == tp.SUCCESS, "a UTF-8 user allocates")
+        ses = Ctl(ctl_bin, sock).json("sessions")
+        tp.check(ses["sessions"][0]["user"] == name,
+                 "sessions --json gives the name as the same characters (%r)" %
+                 ses["sessions"][0]["user"])
+
+
 def test(binary, ctl_bin):
     test_admin_and_metrics(binary, ctl_bin)
+    test_utf8_names(binary, ctl_bin)
     test_users_and_credential(binary, ctl_bin)
     test_drain(binary, ctl_bin)
     test_signals_and_deadline(binary, ctl_bin)
