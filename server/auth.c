@@ -16,9 +16,10 @@
 #include "shared.h"
 
 #define NONCE_COOKIE "obMatJos2"
-/* Security features (RFC 8489 §18.1): password algorithms | username anonymity,
- * the 24 bits 0xC00000 in base64. */
-#define NONCE_FEATURES "wAAA"
+/* Security features (RFC 8489 §18.1): password algorithms (bit 0) | username
+ * anonymity (bit 1), numbered from the right as verified erratum 6290 says
+ * (and the Appendix B.1 vector shows): the 24 bits 0x000003 in base64. */
+#define NONCE_FEATURES "AAAD"
 #define NONCE_PREFIX_LEN 13
 #define NONCE_MAC_LEN 12
 #define NONCE_BIN_LEN (4 + NONCE_MAC_LEN)

@@ -17,8 +17,8 @@
 static const char matrix_user[] = "\xe3\x83\x9e\xe3\x83\x88\xe3\x83\xaa\xe3\x83\x83\xe3\x82\xaf\xe3\x82\xb9";
 /* the server's nonce: the cookie with "password algorithms" and "username
  * anonymity" (as server/auth.c writes it), then opaque bytes */
-static const char nonce1[] = "obMatJos2wAAAfirstnonce";
-static const char nonce2[] = "obMatJos2wAAAsecondnonce";
+static const char nonce1[] = "obMatJos2AAADfirstnonce";
+static const char nonce2[] = "obMatJos2AAADsecondnonce";
 static const uint8_t algs_md5_sha[] = { 0x00, 0x01, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00 };
 
 static size_t load_hex(const char *name, uint8_t *out, size_t cap)
@@ -657,9 +657,9 @@ static void test_downgrade_and_unusable(void)
 {
 	static uint8_t long_algs[TP_TC_ALGS_MAX + 4];
 
-	/* password algorithms advertised (bit 0 counted from the left, as our
-	 * server writes it, or from the right, as erratum 6290 reads it) and the
-	 * list stripped: a bid-down */
+	/* password algorithms advertised (bit 0 counted from the right, as
+	 * erratum 6290 reads it and our server writes it, or from the left, as
+	 * the RFC's prose did) and the list stripped: a bid-down */
 	CHECK_EQ(challenge_with("test", "obMatJos2gAAAx", NULL, 0, true), TP_TC_DOWNGRADE);
 	CHECK_EQ(challenge_with("test", "obMatJos2AAABx", NULL, 0, true), TP_TC_DOWNGRADE);
 	CHECK_EQ(challenge_with("test", nonce1, NULL, 0, true), TP_TC_DOWNGRADE);
