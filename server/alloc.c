@@ -726,7 +726,18 @@ bool tp_alloc_bw_take(struct tp_alloc *a, const struct tp_conf *c, unsigned dir,
 		return false;
 	if (!tp_tb_take(&a->bw[dir], c->max_bps, n, now_ms))
 		return false;
-	if (!tp_shared_user_take(a->uc, dir, c->user_max_bps, n, now_ms)) {
+	/* user-max-bps is one budget for all of the user's allocations; within
+	 * its fair share (an equal part) an allocation takes from it freely,
+	 * past it only from the half that others leave unused, so one busy
+	 * allocation cannot starve the user's others */
+	bool fair = true;
+
+	if (c->user_max_bps) {
+		uint32_t k = tp_shared_user_allocs(a->uc);
+
+		fair = tp_tb_take(&a->ushare[dir], c->user_max_bps / (k ? k : 1), n, now_ms);
+	}
+	if (!tp_shared_user_take(a->uc, dir, c->user_max_bps, n, now_ms, !fair)) {
 		if (c->max_bps)
 			a->bw[dir].mtokens += (int64_t)n * 1000; /* not relayed after all */
 		return false;

@@ -71,6 +71,7 @@ struct tp_alloc {
 	uint64_t tx_pkts, tx_bytes, rx_pkts, rx_bytes;
 	uint32_t send_errors, icmp_rx;
 	struct tp_tbucket bw[2];    /* max-bps, by enum tp_stat_dir */
+	struct tp_tbucket ushare[2]; /* its fair share of user-max-bps */
 	uint64_t folded[2][2];      /* [dir][pkts, bytes] already in the user's counters */
 	struct tp_qwait *qwait;     /* owned by the cluster edge: the Allocate's answer
 	                               waits for the cluster-wide quota (issue 14) */

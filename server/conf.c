@@ -194,7 +194,8 @@ static const struct opt opts[] = {
 	  "offloaded; 0 = unlimited" },
 	{ "user-max-bps", T_U32, F(user_max_bps), 0, 0, 4000000000u, "0",
 	  "bytes per second all of one user's allocations (on every worker) may relay in "
-	  "each direction, for datagrams (UDP relays); REST users count by the name after "
+	  "each direction, for datagrams (UDP relays), each allocation held to an equal share "
+	  "when they all want more; REST users count by the name after "
 	  "the ':'; 0 = unlimited" },
 	{ "bps-capacity", T_U32, F(bps_capacity), 0, 0, 4000000000u, "0",
 	  "bytes per second the whole server relays before new allocations are refused "

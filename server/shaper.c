@@ -5,6 +5,12 @@
 
 bool tp_tb_take(struct tp_tbucket *b, uint32_t rate, size_t n, uint64_t now_ms)
 {
+	return tp_tb_take_above(b, rate, n, now_ms, 0);
+}
+
+bool tp_tb_take_above(struct tp_tbucket *b, uint32_t rate, size_t n, uint64_t now_ms,
+                      unsigned pct)
+{
 	int64_t cap = (int64_t)rate * TP_SHAPER_BURST_MS; /* milli-bytes in burst ms */
 
 	if (rate == 0)
@@ -21,7 +27,7 @@ bool tp_tb_take(struct tp_tbucket *b, uint32_t rate, size_t n, uint64_t now_ms)
 			b->mtokens = cap;
 	}
 	b->at_ms = now_ms ? now_ms : 1;
-	if (b->mtokens <= 0)
+	if (b->mtokens <= (pct ? cap / 100 * (int64_t)pct : 0))
 		return false;
 	b->mtokens -= (int64_t)n * 1000;
 	return true;

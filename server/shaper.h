@@ -27,5 +27,9 @@ struct tp_tbucket {
 /* Whether n bytes may pass at rate bytes/s now (and debit them if so). rate 0
  * is no cap. */
 bool tp_tb_take(struct tp_tbucket *b, uint32_t rate, size_t n, uint64_t now_ms);
+/* The same, but only while the bucket holds more than pct percent of its
+ * burst (0: tp_tb_take). */
+bool tp_tb_take_above(struct tp_tbucket *b, uint32_t rate, size_t n, uint64_t now_ms,
+                      unsigned pct);
 
 #endif

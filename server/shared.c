@@ -23,7 +23,7 @@ struct tp_user_count {
 	atomic_flag lock;                  /* for tb: held a few instructions */
 	struct tp_tbucket tb[2];           /* user-max-bps, by enum tp_stat_dir */
 	_Atomic uint64_t pkts[2], bytes[2]; /* relayed, folded in by the workers' ticks */
-	uint32_t count;
+	_Atomic uint32_t count;            /* changed under the shared lock; read anywhere */
 	uint16_t len;
 	char name[];
 };
@@ -173,6 +173,11 @@ void tp_shared_user_put(struct tp_shared *sh, struct tp_user_count *uc)
 	free(uc);
 }
 
+uint32_t tp_shared_user_allocs(const struct tp_user_count *uc)
+{
+	return uc ? atomic_load_explicit(&uc->count, memory_order_relaxed) : 0;
+}
+
 const char *tp_shared_user_name(const struct tp_user_count *uc, size_t *len)
 {
 	*len = uc ? uc->len : 0;
@@ -243,7 +248,7 @@ long tp_shared_users_top(struct tp_shared *sh, size_t n, struct tp_user_stat *ou
 }
 
 bool tp_shared_user_take(struct tp_user_count *uc, unsigned dir, uint32_t rate, size_t n,
-                         uint64_t now_ms)
+                         uint64_t now_ms, bool spare_only)
 {
 	bool ok;
 
@@ -251,7 +256,7 @@ bool tp_shared_user_take(struct tp_user_count *uc, unsigned dir, uint32_t rate, 
 		return true;
 	while (atomic_flag_test_and_set_explicit(&uc->lock, memory_order_acquire))
 		;
-	ok = tp_tb_take(&uc->tb[dir], rate, n, now_ms);
+	ok = tp_tb_take_above(&uc->tb[dir], rate, n, now_ms, spare_only ? 50 : 0);
 	atomic_flag_clear_explicit(&uc->lock, memory_order_release);
 	return ok;
 }

@@ -85,9 +85,12 @@ long tp_shared_users_top(struct tp_shared *sh, size_t n, struct tp_user_stat *ou
 const char *tp_shared_user_name(const struct tp_user_count *uc, size_t *len);
 /* user-max-bps: whether n bytes of uc's traffic in direction dir (enum
  * tp_stat_dir) may pass at rate bytes/s now; one budget across workers
- * (no shared lock: the count's own spinlock). */
+ * (no shared lock: the count's own spinlock). spare_only: only while the
+ * budget is more than half full (an allocation past its fair share). */
 bool tp_shared_user_take(struct tp_user_count *uc, unsigned dir, uint32_t rate, size_t n,
-                         uint64_t now_ms);
+                         uint64_t now_ms, bool spare_only);
+/* How many allocations uc counts now (any thread). */
+uint32_t tp_shared_user_allocs(const struct tp_user_count *uc);
 
 /* Mobility tickets: owner worker index and a keyed hash of the user. */
 int tp_shared_ticket_add(struct tp_shared *sh, const uint8_t *t, size_t len, unsigned worker,

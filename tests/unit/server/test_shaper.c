@@ -49,6 +49,12 @@ int main(void)
 	/* rate 0: no cap */
 	for (int i = 0; i < 1000; i++)
 		CHECK(tp_tb_take(&b, 0, 65535, 5));
+	/* take_above: only while more than half of the burst (2,500 B) is left */
+	b = (struct tp_tbucket){ 0 };
+	CHECK(tp_tb_take_above(&b, 10000, 1000, 100, 50));   /* 2500 -> 1500 */
+	CHECK(tp_tb_take_above(&b, 10000, 1000, 100, 50));   /* 1500 > 1250 -> 500 */
+	CHECK(!tp_tb_take_above(&b, 10000, 1000, 100, 50));  /* 500: not above half */
+	CHECK(tp_tb_take(&b, 10000, 1000, 100));             /* plain: not empty, passes */
 	/* a clock that goes back restarts the bucket full */
 	b = (struct tp_tbucket){ 0 };
 	(void)offer(&b, 1000, 1000, 1, 5000, 5010);
