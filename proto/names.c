@@ -29,6 +29,7 @@ static const char *const perr_names[TP_P__COUNT] = {
 	[TP_P_BAD_UTF8] = "invalid UTF-8",
 	[TP_P_PRECIS_DISALLOWED] = "code point disallowed by OpaqueString",
 	[TP_P_EMPTY] = "empty string",
+	[TP_P_NOT_PROXY] = "not a PROXY protocol header",
 };
 
 const char *tp_perr_str(enum tp_perr e)

@@ -173,6 +173,7 @@ enum tp_perr {
 	TP_P_BAD_UTF8,           /* text attribute / password not valid UTF-8 */
 	TP_P_PRECIS_DISALLOWED,  /* OpaqueString forbids a code point */
 	TP_P_EMPTY,              /* empty string where one is required */
+	TP_P_NOT_PROXY,          /* not a PROXY protocol signature (proxy.h) */
 	TP_P__COUNT
 };
 
@@ -571,5 +572,7 @@ const char *tp_error_reason(uint16_t code);
 
 /* The TURN client without I/O: turn_client.h. */
 #include "turn_client.h"
+/* The PROXY protocol header (v1, v2): proxy.h. */
+#include "proxy.h"
 
 #endif

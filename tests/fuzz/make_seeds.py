@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Regenerate the fuzz seed corpora in tests/fuzz/corpus/ from the committed
 vectors (tests/vectors/*.hex, tests/vectors/captured/*.hex) plus a few crafted
-messages. Run from anywhere; it rewrites corpus/stun and corpus/chandata."""
+messages. Run from anywhere; it rewrites corpus/stun, corpus/chandata and
+corpus/proxy (PROXY protocol headers, HAProxy's proxy-protocol.txt)."""
 import glob, hashlib, hmac, os, struct, zlib
 
 here = os.path.dirname(os.path.abspath(__file__))
@@ -96,7 +97,26 @@ chan["crafted-stream-too-long"] = b"\x05\x05" + cd(0x4001, b"a") + struct.pack("
 chan["crafted-stream-bad-byte"] = b"\x05\x05" + cd(0x4001, b"a") + b"\x80\0\0\0"
 chan["crafted-stream-bad-stun-len"] = b"\x05\x05" + struct.pack("!HHI", 1, 3, MAGIC) + bytes(15)
 
-for sub, seeds in (("stun", stun), ("chandata", chan)):
+# PROXY protocol headers: byte 0 picks the prefix the fuzzer also parses
+proxy = {}
+V2SIG = b"\r\n\r\n\0\r\nQUIT\n"
+v2 = lambda vc, fam, body: V2SIG + struct.pack("!BBH", vc, fam, len(body)) + body
+a4 = bytes([192, 0, 2, 7, 198, 51, 100, 1]) + struct.pack("!HH", 50000, 443)
+a6 = bytes.fromhex("20010db8" + "00" * 11 + "01" + "20010db8" + "00" * 11 + "02") + struct.pack("!HH", 4660, 3478)
+proxy["v1-tcp4"] = b"\x05PROXY TCP4 192.168.0.1 192.168.0.11 56324 443\r\n"
+proxy["v1-tcp4-max"] = b"\x20PROXY TCP4 255.255.255.255 255.255.255.255 65535 65535\r\n"
+proxy["v1-tcp6"] = b"\x30PROXY TCP6 2001:db8::1 ::ffff:192.0.2.1 0 3478\r\n" + stun["crafted-allocate-full"]
+proxy["v1-unknown"] = b"\x03PROXY UNKNOWN\r\n"
+proxy["v1-unknown-max"] = b"\x40PROXY UNKNOWN " + b"ffff:" * 7 + b"ffff " + b"ffff:" * 7 + b"ffff 65535 65535\r\n"
+proxy["v2-tcp4-tls"] = b"\x10" + v2(0x21, 0x11, a4) + b"\x16\x03\x01\x00\xf4"
+proxy["v2-tcp6"] = b"\x11" + v2(0x21, 0x21, a6)
+proxy["v2-local"] = b"\x07" + v2(0x20, 0x00, b"")
+proxy["v2-unspec"] = b"\x07" + v2(0x21, 0x00, b"")
+proxy["v2-tlvs"] = b"\x21" + v2(0x21, 0x11, a4 + b"\x01\x00\x02h2\x04\x00\x03\0\0\0\xe0\x00\x01x")
+proxy["v2-unix"] = b"\x01" + v2(0x21, 0x31, bytes(216))
+proxy["v2-too-long"] = b"\x01" + v2(0x21, 0x11, a4 + b"\x04" + struct.pack("!H", 600) + bytes(600))
+
+for sub, seeds in (("stun", stun), ("chandata", chan), ("proxy", proxy)):
     d = os.path.join(here, "corpus", sub)
     os.makedirs(d, exist_ok=True)
     for f in glob.glob(os.path.join(d, "*")):
