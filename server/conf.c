@@ -72,7 +72,10 @@ static const struct opt opts[] = {
 	  "[ \"udp:0.0.0.0:3478\", \"udp:[::]:3478\" ]",
 	  "listening transport addresses, \"PROTO:ADDR:PORT\": PROTO udp (when omitted), tcp, "
 	  "tls, dtls, or ws (WebSocket signaling rooms); PORT 3478 (5349 for tls and dtls, "
-	  "8080 for ws) when omitted" },
+	  "8080 for ws) when omitted. A tcp: or tls: listener followed by \" proxy-protocol\" "
+	  "(\"tls:0.0.0.0:443 proxy-protocol\") takes connections only from proxy-trusted "
+	  "sources, each starting with a PROXY protocol v1 or v2 header (HAProxy send-proxy, "
+	  "send-proxy-v2): the client address in it is the one the server uses" },
 	{ "external-ip", T_EXTERNAL, F(external), F(nexternal), 0, TP_CONF_MAX_ADDRS, "[ ]",
 	  "public addresses behind a 1:1 NAT: \"PUBLIC\" (at most one per family) or "
 	  "\"PUBLIC/PRIVATE\"" },
@@ -130,6 +133,11 @@ static const struct opt opts[] = {
 	  "peer ranges opened despite the built-in deny list (e.g. \"10.0.0.0/8\")" },
 	{ "denied-peer", T_CIDRS, F(denied_peers), F(ndenied_peers), 0, TP_CONF_MAX_CIDRS, "[ ]",
 	  "peer ranges refused; beats allowed-peer" },
+	{ "proxy-trusted", T_CIDRS, F(proxy_trusted), F(nproxy_trusted), 0, TP_CONF_MAX_CIDRS,
+	  "[ ]",
+	  "source ranges of the load balancers (e.g. \"10.0.0.0/8\") that connect to "
+	  "proxy-protocol listeners; others are closed there, and a PROXY header on any other "
+	  "listener is refused. Needed by a proxy-protocol listener" },
 	{ "mobility", T_BOOL, F(mobility), 0, 0, 0, "false",
 	  "RFC 8016 mobility (MOBILITY-TICKET)" },
 	{ "legacy-channels", T_BOOL, F(legacy_channels), 0, 0, 0, "false",
@@ -353,9 +361,21 @@ static const char *parse_listen(struct tp_listen *l, const char *s)
 		{ "dtls:", TP_LISTEN_DTLS, 5349 },
 		{ "ws:", TP_LISTEN_WS, 8080 },
 	};
+	static const char flag[] = " proxy-protocol";
 	uint16_t port = 3478;
+	char a[80];
+	size_t n = strlen(s);
 
 	memset(l, 0, sizeof(*l));
+	if (n > sizeof(flag) - 1 && strcmp(s + n - (sizeof(flag) - 1), flag) == 0) {
+		n -= sizeof(flag) - 1;
+		if (n >= sizeof(a))
+			return "not a listening address (expected \"PROTO:ADDR:PORT\")";
+		memcpy(a, s, n);
+		a[n] = '\0';
+		s = a;
+		l->proxy = true;
+	}
 	l->proto = TP_LISTEN_UDP;
 	for (size_t i = 0; i < sizeof(protos) / sizeof(protos[0]); i++) {
 		size_t n = strlen(protos[i].prefix);
@@ -369,6 +389,8 @@ static const char *parse_listen(struct tp_listen *l, const char *s)
 	if (tp_addr_parse(&l->addr, s, port) != 0 || l->addr.port == 0)
 		return "not a listening address (expected \"PROTO:ADDR:PORT\", PROTO one of "
 		       "udp tcp tls dtls ws)";
+	if (l->proxy && l->proto != TP_LISTEN_TCP && l->proto != TP_LISTEN_TLS)
+		return "proxy-protocol is for tcp: and tls: listeners only";
 	return NULL;
 }
 
@@ -1059,6 +1081,10 @@ static int finish(struct ld *ld)
 		return -1;
 	if (check_redis(ld))
 		return -1;
+	for (size_t i = 0; i < c->nlisten; i++)
+		if (c->listen[i].proxy && !c->nproxy_trusted)
+			return fail_at(ld, find_opt("listen"), "a proxy-protocol listener needs "
+			               "proxy-trusted (the load balancers' source ranges)");
 
 	if (c->min_port > c->max_port)
 		return fail_at(ld, blame(ld, "min-port", "max-port"),
@@ -1251,8 +1277,9 @@ static void print_elem(FILE *f, const struct tp_conf *c, const struct opt *o, si
 	case T_LISTEN: {
 		const struct tp_listen *l = &((const struct tp_listen *)v)[i];
 		fmt_ip(&l->addr, ip, sizeof(ip));
-		snprintf(b, sizeof(b), l->addr.family == AF_INET6 ? "%s:[%s]:%u" : "%s:%s:%u",
-		         pnames[l->proto <= TP_LISTEN_WS ? l->proto : 0], ip, l->addr.port);
+		snprintf(b, sizeof(b), l->addr.family == AF_INET6 ? "%s:[%s]:%u%s" : "%s:%s:%u%s",
+		         pnames[l->proto <= TP_LISTEN_WS ? l->proto : 0], ip, l->addr.port,
+		         l->proxy ? " proxy-protocol" : "");
 		break;
 	}
 	case T_EXTERNAL: {

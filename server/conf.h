@@ -30,6 +30,8 @@ enum tp_listen_proto {
 struct tp_listen {
 	uint8_t proto;            /* enum tp_listen_proto */
 	struct tp_addr addr;      /* may be a wildcard (0.0.0.0 / ::) */
+	bool proxy;               /* tcp:/tls: "... proxy-protocol": a PROXY header
+	                             (v1/v2) from a proxy-trusted source comes first */
 };
 
 /* external-ip = "PUBLIC" or "PUBLIC/PRIVATE" (1:1 NAT, one per family). */
@@ -96,6 +98,8 @@ struct tp_conf {
 	size_t nallowed_peers;
 	struct tp_cidr denied_peers[TP_CONF_MAX_CIDRS];
 	size_t ndenied_peers;
+	struct tp_cidr proxy_trusted[TP_CONF_MAX_CIDRS]; /* who may send a PROXY header */
+	size_t nproxy_trusted;
 
 	bool mobility;                            /* RFC 8016 */
 	bool legacy_channels;                     /* accept RFC 5766's 0x4000-0x7FFF */

@@ -7,6 +7,19 @@
  * ChannelData first byte makes it plain TURN, anything else closes it. Frames
  * are cut with tp_frame_peek on the input evbuffer; a framing error closes
  * that connection only.
+ *
+ * On a proxy-protocol listener a connection is taken only from a
+ * proxy-trusted source, and its first bytes must be a PROXY header (v1 or v2,
+ * proto/proxy.h), read before the first-byte detection and TLS, within the
+ * same handshake deadline: bytes are peeked, and only those the parser says
+ * belong to the header are consumed, so TLS or STUN starts on the next byte.
+ * The client address in it replaces the proxy's in the 5-tuple (so
+ * XOR-MAPPED-ADDRESS, peer policy, rate limits, logs and sessions see the
+ * client), and the connection is counted again under it for
+ * max-connections-per-ip (a proxy's own source is not capped per address).
+ * LOCAL (health checks) and UNKNOWN keep the proxy's address. Everywhere else
+ * a connection that starts with a PROXY signature is refused: a client must
+ * not choose the address the server believes.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -29,6 +42,7 @@
 #include "listen_tcp.h"
 #include "sock.h"
 #include "relay_tcp.h"
+#include "log.h"
 
 #define FRAME_MAX (TP_MAX_DGRAM + TP_STUN_HDR_LEN)
 /*
@@ -53,6 +67,9 @@ struct tp_tcp_listener {
 	struct evconnlistener *lev;
 	struct tp_addr addr;
 	bool tls;                     /* tls: listener (plain TURN still detected) */
+	bool proxy;                   /* proxy-protocol: a PROXY header comes first */
+	time_t plog_sec;              /* rate limit of the PROXY refusal log lines */
+	unsigned plog_n;
 	SSL_CTX *const *ctx;          /* borrowed slot: the current TLS context */
 	struct tp_conn *conns;        /* owned: its connections */
 };
@@ -71,10 +88,13 @@ struct tp_conn {
 	bool has_alloc;               /* carries an allocation: its lifetime governs */
 	struct tp_peer_conn *pipe;    /* borrowed: becomes this pipe's client side (6062) */
 	struct tp_framer framer;      /* proto/'s stream framer (sticky errors) */
+	uint8_t *pbuf;                /* owned: the PROXY header so far (proxy listeners) */
+	size_t plen;
 	int fd;
 };
 
 static void conn_close(struct tp_conn *c);
+static void proxy_refuse(struct tp_conn *c, const char *what, const char *why);
 
 static uint32_t ip_slot(const struct tp_srv *s, const struct tp_addr *a)
 {
@@ -315,11 +335,12 @@ static void deadline_cb(evutil_socket_t fd, short ev, void *arg)
 static void detect_cb(evutil_socket_t fd, short ev, void *arg)
 {
 	struct tp_conn *c = arg;
-	uint8_t b;
+	struct tp_proxy_hdr h;
+	uint8_t buf[16], b;
 	ssize_t n;
 
 	(void)ev;
-	n = recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+	n = recv(fd, buf, sizeof(buf), MSG_PEEK | MSG_DONTWAIT);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
 		event_add(c->detect, NULL);
 		return;
@@ -330,6 +351,12 @@ static void detect_cb(evutil_socket_t fd, short ev, void *arg)
 		conn_close(c);
 		return;
 	}
+	if (tp_proxy_parse(&h, buf, (size_t)n, NULL) != TP_P_NOT_PROXY) {
+		proxy_refuse(c, c->l->proxy ? "a second PROXY header" :
+		                "PROXY header on a listener without proxy-protocol", NULL);
+		return;
+	}
+	b = buf[0];
 	switch (tp_demux(b, true, c->s->conf->legacy_channels ? TP_CHAN_MAX_RFC5766 : TP_CHAN_MAX)) {
 	case TP_DEMUX_TLS:
 		if (!c->l->tls || !*c->l->ctx)
@@ -346,6 +373,109 @@ static void detect_cb(evutil_socket_t fd, short ev, void *arg)
 		conn_close(c);
 		break;
 	}
+}
+
+/* ---- PROXY protocol ---- */
+
+#define PLOG_PER_10S 5
+
+/* One refusal: counted; logged at most PLOG_PER_10S times per 10 s per
+ * listener and worker (a scan must not flood the log). */
+static void proxy_refuse(struct tp_conn *c, const char *what, const char *why)
+{
+	struct tp_tcp_listener *l = c->l;
+	struct tp_logctx ctx = { .transport = c->l->tls ? "tls" : "tcp", .client = &c->ft.client };
+	struct timeval now;
+
+	c->s->stats.drop_proxy++;
+	event_base_gettimeofday_cached(c->s->base, &now);
+	if (now.tv_sec / 10 != l->plog_sec) {
+		if (l->plog_n > PLOG_PER_10S)
+			tp_warn(&ctx, "proxy-protocol: %u more refusals not logged",
+			        l->plog_n - PLOG_PER_10S);
+		l->plog_sec = now.tv_sec / 10;
+		l->plog_n = 0;
+	}
+	if (l->plog_n++ < PLOG_PER_10S)
+		tp_warn(&ctx, "proxy-protocol: %s%s%s: closing", what, why ? ": " : "", why ? why : "");
+	conn_close(c);
+}
+
+static bool proxy_trusted(const struct tp_conf *cf, const struct tp_addr *a)
+{
+	for (size_t i = 0; i < cf->nproxy_trusted; i++)
+		if (tp_cidr_match(&cf->proxy_trusted[i], a))
+			return true;
+	return false;
+}
+
+static void proxy_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct tp_conn *c = arg;
+	struct tp_srv *s = c->s;
+	struct tp_proxy_hdr h;
+	const char *why = NULL;
+	enum tp_perr e;
+	ssize_t n;
+	size_t take;
+
+	(void)ev;
+	n = recv(fd, c->pbuf + c->plen, TP_PROXY_MAX - c->plen, MSG_PEEK | MSG_DONTWAIT);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+		event_add(c->detect, NULL);
+		return;
+	}
+	if (n <= 0) {
+		proxy_refuse(c, "connection ended before a PROXY header", NULL);
+		return;
+	}
+	e = tp_proxy_parse(&h, c->pbuf, c->plen + (size_t)n, &why);
+	if (e == TP_P_NOT_PROXY) {
+		proxy_refuse(c, "no PROXY header from a trusted source", NULL);
+		return;
+	}
+	if (e != TP_P_OK && e != TP_P_NEED_MORE) {
+		proxy_refuse(c, "malformed PROXY header", why);
+		return;
+	}
+	/* NEED_MORE: every byte peeked is header; OK: up to its end only */
+	take = e == TP_P_OK ? h.len - c->plen : (size_t)n;
+	if (recv(fd, c->pbuf + c->plen, take, MSG_DONTWAIT) != (ssize_t)take) {
+		conn_close(c);
+		return;
+	}
+	c->plen += take;
+	if (e == TP_P_NEED_MORE) {
+		if (c->plen >= TP_PROXY_MAX) /* the parser never asks for that much */
+			conn_close(c);
+		else
+			event_add(c->detect, NULL);
+		return;
+	}
+	free(c->pbuf);
+	c->pbuf = NULL;
+	if (h.family) {
+		struct tp_logctx ctx = { .transport = c->l->tls ? "tls" : "tcp", .client = &h.src };
+		char via[64];
+
+		tp_addr_fmt(&c->ft.client, via, sizeof(via));
+		tp_debug(&ctx, "proxy-protocol: v%u header from %s", h.version, via);
+		c->ft.client = h.src;
+	}
+	/* counted under the client's address from now on */
+	tp_limits_release(s->limits, c->ipslot);
+	c->ipslot = ip_slot(s, &c->ft.client);
+	if (tp_limits_admit(s->limits, s->conf, c->ipslot) != 0) {
+		c->ipslot = TP_LIMITS_NOSLOT;
+		tp_limits_hold(s->limits); /* what conn_close gives back */
+		s->stats.conn_refused++;
+		conn_close(c);
+		return;
+	}
+	event_free(c->detect);
+	c->detect = event_new(s->base, fd, EV_READ, detect_cb, c);
+	if (!c->detect || event_add(c->detect, NULL) != 0)
+		conn_close(c);
 }
 
 static void accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa,
@@ -368,7 +498,25 @@ static void accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct soc
 		close(fd);
 		return;
 	}
-	slot = ip_slot(s, &client);
+	if (l->proxy && !proxy_trusted(cf, &client)) {
+		struct tp_logctx ctx = { .transport = l->tls ? "tls" : "tcp", .client = &client };
+		struct timeval now;
+
+		/* as proxy_refuse, without a connection object */
+		s->stats.drop_proxy++;
+		event_base_gettimeofday_cached(s->base, &now);
+		if (now.tv_sec / 10 != l->plog_sec) {
+			l->plog_sec = now.tv_sec / 10;
+			l->plog_n = 0;
+		}
+		if (l->plog_n++ < PLOG_PER_10S)
+			tp_warn(&ctx, "proxy-protocol: source not in proxy-trusted: closing");
+		close(fd);
+		return;
+	}
+	/* a proxy's connections count in the total only until the header names
+	 * the client */
+	slot = l->proxy ? TP_LIMITS_NOSLOT : ip_slot(s, &client);
 	rc = tp_limits_admit(s->limits, cf, slot);
 	if (rc != 0) {
 		s->stats.conn_refused++;
@@ -407,9 +555,11 @@ static void accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct soc
 	if (l->conns)
 		l->conns->prev = c;
 	l->conns = c;
-	c->detect = event_new(s->base, fd, EV_READ, detect_cb, c);
+	if (l->proxy)
+		c->pbuf = malloc(TP_PROXY_MAX);
+	c->detect = event_new(s->base, fd, EV_READ, l->proxy ? proxy_cb : detect_cb, c);
 	c->deadline = evtimer_new(s->base, deadline_cb, c);
-	if (!c->detect || !c->deadline || event_add(c->detect, NULL) != 0 ||
+	if ((l->proxy && !c->pbuf) || !c->detect || !c->deadline || event_add(c->detect, NULL) != 0 ||
 	    evtimer_add(c->deadline, &hs) != 0)
 		conn_close(c);
 }
@@ -443,6 +593,7 @@ static void conn_close(struct tp_conn *c)
 		bufferevent_free(c->bev);
 	else if (c->fd >= 0)
 		close(c->fd);
+	free(c->pbuf);
 	free(c);
 }
 
@@ -470,7 +621,7 @@ void tp_tcp_close_conns(struct tp_tcp_listener *l)
 
 /* ---- listeners ---- */
 
-int tp_tcp_listen(struct tp_srv *s, const struct tp_addr *addr, bool tls,
+int tp_tcp_listen(struct tp_srv *s, const struct tp_addr *addr, bool tls, bool proxy,
                   SSL_CTX *const *ctx, struct tp_tcp_listener **out)
 {
 	struct tp_tcp_listener *l = calloc(1, sizeof(*l));
@@ -491,6 +642,7 @@ int tp_tcp_listen(struct tp_srv *s, const struct tp_addr *addr, bool tls,
 	}
 	l->s = s;
 	l->tls = tls;
+	l->proxy = proxy;
 	l->ctx = ctx;
 	*out = l;
 	return 0;

@@ -22,8 +22,10 @@ struct tp_conn;
 
 /* ctx: the slot holding the current TLS context (borrowed; NULL inside
  * without a certificate). tls: a tls: listener, which also serves plain TURN when the first byte says
- * so (one port for everything); a tcp: listener is plain only. */
-int tp_tcp_listen(struct tp_srv *s, const struct tp_addr *addr, bool tls,
+ * so (one port for everything); a tcp: listener is plain only. proxy: each
+ * connection must come from a proxy-trusted source (the configuration's, read
+ * at accept) and start with a PROXY protocol header naming the client. */
+int tp_tcp_listen(struct tp_srv *s, const struct tp_addr *addr, bool tls, bool proxy,
                   SSL_CTX *const *ctx, struct tp_tcp_listener **out);
 /* Closes its connections too. */
 void tp_tcp_close(struct tp_tcp_listener *l);

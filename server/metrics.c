@@ -66,6 +66,7 @@ static void render_turnpike(struct tp_metrics *m, const struct tp_stats *st, str
 		{ "too_big", offsetof(struct tp_stats, drop_too_big) },
 		{ "reply_too_big", offsetof(struct tp_stats, drop_reply) },
 		{ "kernel", offsetof(struct tp_stats, kernel_drops) },
+		{ "proxy_protocol", offsetof(struct tp_stats, drop_proxy) },
 	};
 
 	head(b, "turnpike_build_info", "gauge", "Build information");

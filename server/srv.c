@@ -248,7 +248,8 @@ static int open_listeners(struct tp_srv *s, char *err, size_t errlen)
 			}
 			/* fall through */
 		case TP_LISTEN_TCP:
-			rc = tp_tcp_listen(s, &l->addr, l->proto == TP_LISTEN_TLS, &s->lsn->tls_ctx, &s->lsn->tcp[s->lsn->ntcp]);
+			rc = tp_tcp_listen(s, &l->addr, l->proto == TP_LISTEN_TLS, l->proxy,
+			                   &s->lsn->tls_ctx, &s->lsn->tcp[s->lsn->ntcp]);
 			bound = rc ? NULL : tp_tcp_addr(s->lsn->tcp[s->lsn->ntcp++]);
 			break;
 		case TP_LISTEN_DTLS:

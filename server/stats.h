@@ -47,6 +47,8 @@ struct tp_stats {
 	uint64_t kernel_drops;      /* a UDP receive buffer was full (SO_RXQ_OVFL) */
 	uint64_t send_errors, icmp_rx;
 	uint64_t conn_timeouts, conn_refused;
+	uint64_t drop_proxy;        /* stream connections refused over the PROXY protocol:
+	                               a header missing, malformed or from an untrusted source */
 
 	/* allocations made and released */
 	uint64_t allocs_created, allocs_deleted;

@@ -130,7 +130,8 @@ SAN_MARKERS = ("AddressSanitizer", "LeakSanitizer", "runtime error:", "Undefined
 
 
 class Server:
-    """turnpike on 127.0.0.1 with listeners given as {"name": "proto"}; after
+    """turnpike on 127.0.0.1 with listeners given as {"name": "proto"} (or
+    "proto flags", e.g. "tls proxy-protocol"); after
     start(), ports[name] is the port of each (a tcp and a udp listener may
     share a port by giving the same name twice via share=)."""
 
@@ -143,7 +144,9 @@ class Server:
             port = self.ports.get(share.get(name)) if share and name in share else None
             port = port or free_port()
             self.ports[name] = port
-            specs.append('"%s:127.0.0.1:%d"' % (proto, port))
+            # "tcp proxy-protocol": flags after the protocol follow the address
+            proto, _, flags = proto.partition(" ")
+            specs.append('"%s:127.0.0.1:%d%s"' % (proto, port, " " + flags if flags else ""))
         base = random.randrange(10000, 19000, 100)
         opts = {
             "listen": "[ %s ]" % ", ".join(specs),

@@ -107,7 +107,12 @@ static bool conf_eq(const struct tp_conf *a, const struct tp_conf *b)
 
 	for (size_t i = 0; eq && i < a->nlisten; i++)
 		eq = a->listen[i].proto == b->listen[i].proto &&
+		     a->listen[i].proxy == b->listen[i].proxy &&
 		     same_addr(&a->listen[i].addr, &b->listen[i].addr);
+	eq = eq && a->nproxy_trusted == b->nproxy_trusted;
+	for (size_t i = 0; eq && i < a->nproxy_trusted; i++)
+		eq = same_addr(&a->proxy_trusted[i].net, &b->proxy_trusted[i].net) &&
+		     a->proxy_trusted[i].prefix == b->proxy_trusted[i].prefix;
 	for (size_t i = 0; eq && i < a->nexternal; i++)
 		eq = same_addr(&a->external[i].pub, &b->external[i].pub) &&
 		     same_addr(&a->external[i].priv, &b->external[i].priv);
@@ -413,6 +418,19 @@ static const struct ecase errors[] = {
 	  ":1: users: the password is the \"<hidden>\" placeholder" },
 	{ "static-auth-secret = [ \"<hidden>\" ];\n",
 	  ":1: static-auth-secret: the secret is the \"<hidden>\" placeholder" },
+	/* PROXY protocol */
+	{ "listen = [ \"udp:127.0.0.1 proxy-protocol\" ];\nproxy-trusted = [ \"10.0.0.0/8\" ];\n",
+	  ":1: listen: \"udp:127.0.0.1 proxy-protocol\": proxy-protocol is for tcp: and tls: "
+	  "listeners only" },
+	{ "listen = [ \"dtls:127.0.0.1 proxy-protocol\" ];\n", ":1: listen: \"dtls:127.0.0.1 "
+	  "proxy-protocol\": proxy-protocol is for" },
+	{ "listen = [ \"tcp:127.0.0.1 proxy\" ];\n", ":1: listen: \"tcp:127.0.0.1 proxy\": not a" },
+	{ "listen = [ \"tcp:127.0.0.1  proxy-protocol\" ];\n", ":1: listen: \"tcp:127.0.0.1  "
+	  "proxy-protocol\": not a" },
+	{ "\nlisten = [ \"tcp:127.0.0.1 proxy-protocol\" ];\n",
+	  ":2: listen: a proxy-protocol listener needs proxy-trusted" },
+	{ "proxy-trusted = [ \"10.0.0.1/8\" ];\n",
+	  ":1: proxy-trusted: \"10.0.0.1/8\": bits set past the prefix length" },
 	/* syntax */
 	{ "realm = \"x\";\nmax-port = ;\n", ":2: syntax error" },
 	{ "realm = \"x\";\nrealm = \"y\";\n", ":2: duplicate setting name" },
@@ -534,6 +552,37 @@ static struct tp_conf *reload(const struct tp_conf *c, unsigned flags, char *err
 	if (tp_conf_load(path, NULL, &d, err, errlen) != 0)
 		return NULL;
 	return d;
+}
+
+/* proxy-protocol on listeners, proxy-trusted, and both through --print-config */
+static void test_proxy(void)
+{
+	char err[512] = "";
+	struct tp_conf *c = load_text(
+		"listen = [ \"tcp:127.0.0.1:3478 proxy-protocol\", \"tls:[::1]:443 proxy-protocol\",\n"
+		"           \"tcp:127.0.0.1:3479\" ];\n"
+		"proxy-trusted = [ \"127.0.0.1/32\", \"10.0.0.0/8\", \"fd00::/8\" ];\n", NULL, err,
+		sizeof(err));
+	struct tp_conf *d;
+
+	CHECK(c != NULL);
+	if (!c) {
+		fprintf(stderr, "%s\n", err);
+		return;
+	}
+	CHECK_EQ(c->nlisten, 3);
+	CHECK(c->listen[0].proto == TP_LISTEN_TCP && c->listen[0].proxy);
+	CHECK(addr_is(&c->listen[0].addr, "127.0.0.1", 3478));
+	CHECK(c->listen[1].proto == TP_LISTEN_TLS && c->listen[1].proxy);
+	CHECK(addr_is(&c->listen[1].addr, "::1", 443));
+	CHECK(c->listen[2].proto == TP_LISTEN_TCP && !c->listen[2].proxy);
+	CHECK_EQ(c->nproxy_trusted, 3);
+	CHECK(addr_is(&c->proxy_trusted[1].net, "10.0.0.0", 0) && c->proxy_trusted[1].prefix == 8);
+	d = reload(c, 0, err, sizeof(err));
+	CHECK(d != NULL && conf_eq(c, d));
+	if (d)
+		tp_conf_free(d);
+	tp_conf_free(c);
 }
 
 static void test_round_trip(void)
@@ -698,6 +747,7 @@ int main(void)
 	test_errors();
 	test_overrides();
 	test_round_trip();
+	test_proxy();
 	test_shipped();
 	rm_tmpdir();
 	TP_TEST_END();

@@ -175,9 +175,9 @@ static void test_self(void)
 	struct tp_conf *c = calloc(1, sizeof(*c));
 	struct tp_addr own[] = { addr("8.8.4.4", 0), addr("2606:4700::1", 0) };
 	struct tp_listen lis[] = {
-		{ TP_LISTEN_UDP, addr("8.8.4.4", 3478) },
-		{ TP_LISTEN_UDP, addr("0.0.0.0", 3479) },
-		{ TP_LISTEN_TLS, addr("::", 5349) },
+		{ TP_LISTEN_UDP, addr("8.8.4.4", 3478), false },
+		{ TP_LISTEN_UDP, addr("0.0.0.0", 3479), false },
+		{ TP_LISTEN_TLS, addr("::", 5349), false },
 	};
 	struct tp_peerpol_self self = { own, 2, lis, 3, NULL, NULL };
 	struct tp_addr a;
@@ -245,7 +245,7 @@ static void test_relay_ports(void)
 {
 	struct tp_conf *c = calloc(1, sizeof(*c));
 	struct tp_addr own[] = { addr("127.0.0.1", 0), addr("203.0.113.5", 0) };
-	struct tp_listen lis[] = { { TP_LISTEN_UDP, addr("0.0.0.0", 3478) } };
+	struct tp_listen lis[] = { { TP_LISTEN_UDP, addr("0.0.0.0", 3478), false } };
 	struct tp_peerpol_self self = { own, 2, lis, 1, fake_relay_port, NULL };
 	struct tp_addr a;
 

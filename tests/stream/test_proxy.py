@@ -1,0 +1,287 @@
+#!/usr/bin/env python3
+"""PROXY protocol v1/v2 on tcp: and tls: listeners, over raw sockets.
+
+    test_proxy.py TURNPIKE
+
+The server has a tcp: and a tls: listener with proxy-protocol, trusting
+127.0.0.1/32 only, and a plain tcp: listener. This program plays the load
+balancer: it writes the header itself (v1 lines, v2 blocks, byte by byte,
+with TLVs, LOCAL, UNKNOWN), then speaks STUN (in TLS on the tls: listener),
+and checks that XOR-MAPPED-ADDRESS and the allocation's log line carry the
+address in the header. Then every refusal: no header from the trusted source,
+a source outside proxy-trusted (127.0.0.2), a header on the plain listener,
+malformed headers, a second header, a header cut short (closed at
+handshake-timeout); each is counted exactly in
+turnpike_dropped_total{cause="proxy_protocol"}, and a burst is logged at most
+5 times per 10 s. max-connections-per-ip counts the clients in the headers,
+not the proxy. (A real HAProxy in front: test_haproxy.py.)
+"""
+import re
+import socket
+import ssl
+import struct
+import time
+import urllib.request
+
+import tpstream as tp
+
+V2SIG = b"\r\n\r\n\0\r\nQUIT\n"
+TRUSTED, UNTRUSTED = "127.0.0.1", "127.0.0.2"
+
+
+def v1(src, sport, dst, dport):
+    return ("PROXY TCP4 %s %s %d %d\r\n" % (src, dst, sport, dport)).encode()
+
+
+def v2(src, sport, dst, dport, cmd=1, fam=0x11, tlvs=b""):
+    body = socket.inet_aton(src) + socket.inet_aton(dst) + struct.pack("!HH", sport, dport)
+    body += tlvs
+    return V2SIG + struct.pack("!BBH", 0x20 | cmd, fam, len(body)) + body
+
+
+def raw(port, src=TRUSTED):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.bind((src, 0))
+    s.settimeout(5)
+    s.connect(("127.0.0.1", port))
+    return s
+
+
+def mapped(sock):
+    return tp.unxor_addr(tp.Client(sock).binding().get(tp.A_XOR_MAPPED))
+
+
+def metric(port, name, labels):
+    with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=5) as r:
+        text = r.read().decode()
+    for line in text.splitlines():
+        if line.startswith(name + "{" + labels + "} "):
+            return float(line.split()[-1])
+    return None
+
+
+def tls_after_header(port, hdr):
+    """TLS over memory BIOs, so the header and the ClientHello leave in one
+    send(); then a Binding. Returns the XOR-MAPPED-ADDRESS."""
+    s = raw(port)
+    inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
+    obj = tp.tls_client_ctx().wrap_bio(inc, out)
+    pending = hdr
+    for _ in range(20):
+        try:
+            obj.do_handshake()
+            break
+        except ssl.SSLWantReadError:
+            s.sendall(pending + out.read())
+            pending = b""
+            b = s.recv(65536)
+            tp.check(b != b"", "TLS after a header in one segment: the server answers")
+            inc.write(b)
+    obj.write(tp.encode(tp.BINDING, tp.REQUEST, []))
+    s.sendall(out.read())
+    data = b""
+    for _ in range(20):
+        try:
+            data += obj.read(65536)
+        except ssl.SSLWantReadError:
+            pass
+        if len(data) >= 20 and len(data) >= 20 + struct.unpack("!H", data[2:4])[0]:
+            break
+        inc.write(s.recv(65536))
+    s.close()
+    return tp.unxor_addr(tp.Msg(data).get(tp.A_XOR_MAPPED))
+
+
+def wait_drops(port, base, want, secs=4):
+    """The proxy_protocol drop count above base once it reaches want (metrics are
+    gathered from the workers about once a second), or the last seen."""
+    got = None
+    for _ in range(int(secs * 10)):
+        got = metric(port, "turnpike_dropped_total", 'cause="proxy_protocol"') - base
+        if got >= want:
+            break
+        time.sleep(0.1)
+    return got
+
+
+def proxied(srv, hdr, tls=False, trickle=False, src=TRUSTED):
+    s = raw(srv.ports["pt" if tls else "p"], src)
+    if trickle:
+        for i in range(len(hdr)):
+            s.sendall(hdr[i:i + 1])
+            time.sleep(0.005)
+    else:
+        s.sendall(hdr)
+    if tls:
+        s = tp.tls_client_ctx().wrap_socket(s)
+    return s
+
+
+def test_addresses(srv):
+    pp, pt = srv.ports["p"], srv.ports["pt"]
+    s = proxied(srv, v1("192.0.2.7", 50000, "127.0.0.1", pp))
+    tp.check(mapped(s) == ("192.0.2.7", 50000), "v1 over tcp: XOR-MAPPED-ADDRESS is the header's")
+    m = tp.Client(s).request(tp.ALLOCATE, [(tp.A_REQ_TRANSPORT, bytes([17, 0, 0, 0]))])
+    tp.check(m.cls == tp.SUCCESS and tp.unxor_addr(m.get(tp.A_XOR_MAPPED)) ==
+             ("192.0.2.7", 50000), "v1 over tcp: Allocate succeeds, mapped to the header's")
+    s.close()
+
+    s = proxied(srv, v2("192.0.2.8", 50001, "127.0.0.1", pp), trickle=True)
+    tp.check(mapped(s) == ("192.0.2.8", 50001), "v2 over tcp, one byte at a time: the header's")
+    s.close()
+
+    # the header and the ClientHello in one segment, as a balancer may send them
+    tp.check(tls_after_header(pt, v2("198.51.100.8", 39999, "127.0.0.1", pt)) ==
+             ("198.51.100.8", 39999), "v2 and the ClientHello in one segment: the header's")
+
+    s = proxied(srv, v2("198.51.100.9", 40000, "127.0.0.1", pt), tls=True)
+    tp.check(mapped(s) == ("198.51.100.9", 40000), "v2 then TLS: the header's address")
+    s.close()
+    s = proxied(srv, v1("198.51.100.10", 40001, "127.0.0.1", pt), tls=True)
+    tp.check(mapped(s) == ("198.51.100.10", 40001), "v1 then TLS: the header's address")
+    s.close()
+    s = proxied(srv, v1("198.51.100.11", 40002, "127.0.0.1", pt))
+    tp.check(mapped(s) == ("198.51.100.11", 40002), "v1 then plain TURN on the tls: listener")
+    s.close()
+
+    tlvs = b"\x01\x00\x09stun.turn" + b"\x04\x00\x03\0\0\0"
+    s = proxied(srv, v2("192.0.2.9", 1, "127.0.0.1", pp, tlvs=tlvs))
+    tp.check(mapped(s) == ("192.0.2.9", 1), "v2 with TLVs (ALPN, NOOP): skipped")
+    s.close()
+
+    for label, hdr in (("v2 LOCAL", v2("192.0.2.10", 2, "127.0.0.1", pp, cmd=0)),
+                       ("v1 UNKNOWN", b"PROXY UNKNOWN\r\n"),
+                       ("v2 PROXY UNSPEC", V2SIG + b"\x21\x00\x00\x00")):
+        s = proxied(srv, hdr)
+        own = s.getsockname()
+        tp.check(mapped(s) == own, "%s: the proxy's own address %s:%d" % (label, own[0], own[1]))
+        s.close()
+
+    log = srv.read_log()
+    tp.check(re.search(r"allocat.*\[tcp 192\.0\.2\.7:50000", log) is not None,
+             "the allocation's log lines name the client 192.0.2.7:50000")
+
+
+def refused(srv, label, sock, payload=b"", within=3.0):
+    if payload:
+        try:
+            sock.sendall(payload)
+        except OSError:
+            pass
+    t = tp.closed_by_peer(sock, within)
+    sock.close()
+    tp.check(t is not None, "%s: closed (after %.2f s)" % (label, t or -1))
+    return t
+
+
+def test_refusals(srv, mport):
+    pp, plain = srv.ports["p"], srv.ports["t"]
+    binding = tp.encode(tp.BINDING, tp.REQUEST, [])
+    base = metric(mport, "turnpike_dropped_total", 'cause="proxy_protocol"')
+    n = 0
+    cases = [
+        ("no header from the trusted source", lambda: raw(pp), binding,
+         "no PROXY header from a trusted source"),
+        ("a valid header from 127.0.0.2 (not trusted)", lambda: raw(pp, UNTRUSTED),
+         v1("192.0.2.20", 1, "127.0.0.1", pp) + binding, "source not in proxy-trusted"),
+        ("STUN from 127.0.0.2 on the proxy listener", lambda: raw(pp, UNTRUSTED), binding,
+         "source not in proxy-trusted"),
+        ("v1 on the plain tcp: listener", lambda: raw(plain), v1("192.0.2.21", 1, "127.0.0.1", plain)
+         + binding, "PROXY header on a listener without proxy-protocol"),
+        ("v2 on the plain tcp: listener", lambda: raw(plain, UNTRUSTED),
+         v2("192.0.2.22", 1, "127.0.0.1", plain) + binding,
+         "PROXY header on a listener without proxy-protocol"),
+        ("a leading zero in a v1 port", lambda: raw(pp), b"PROXY TCP4 192.0.2.1 127.0.0.1 01 2\r\n",
+         "malformed PROXY header: v1: a port"),
+        ("v1 without CRLF in 107 bytes", lambda: raw(pp), b"PROXY UNKNOWN " + b"x" * 150,
+         "malformed PROXY header: v1: no CRLF"),
+        ("v2 UDP", lambda: raw(pp), v2("192.0.2.23", 1, "127.0.0.1", pp, fam=0x12),
+         "malformed PROXY header: v2: UDP"),
+        ("v2 longer than 536 bytes", lambda: raw(pp), V2SIG + b"\x21\x11\x02\x09",
+         "malformed PROXY header: v2: header longer"),
+        ("a second header behind the first", lambda: raw(pp),
+         v1("192.0.2.24", 1, "127.0.0.1", pp) + v1("192.0.2.25", 1, "127.0.0.1", pp),
+         "a second PROXY header"),
+    ]
+    logged = {}  # (listener, 10 s window) -> lines: the log's rate limit is 5 of them
+    for label, connect, payload, why in cases:
+        lis = "plain" if "plain" in label else "proxy"
+        if logged.get((lis, int(time.time() // 10)), 0) >= 5:
+            time.sleep(10 - time.time() % 10 + 0.05)
+        mark = len(srv.read_log())
+        refused(srv, label, connect(), payload)
+        n += 1
+        for _ in range(20):
+            if why in srv.read_log()[mark:]:
+                break
+            time.sleep(0.05)
+        tp.check(why in srv.read_log()[mark:], "%s: logged (%r)" % (label, why))
+        key = (lis, int(time.time() // 10))
+        logged[key] = logged.get(key, 0) + 1
+
+    # a header cut short is closed at handshake-timeout (2 s), not before
+    s = raw(pp)
+    s.sendall(b"PROXY TCP4 192.0.2.")
+    t = refused(srv, "a header cut short", s, within=6)
+    tp.check(1.5 <= t <= 4.5, "a header cut short: closed at handshake-timeout (%.2f s)" % t)
+
+    got = wait_drops(mport, base, n)
+    tp.check(got == n, "turnpike_dropped_total{cause=\"proxy_protocol\"} counts each refusal "
+             "(%d of %d; the timeout counts as a timeout)" % (got, n))
+
+    # a burst: counted one by one, logged at most 5 times in a 10 s window
+    time.sleep(10 - time.time() % 10 + 0.2)  # at the start of a window
+    mark = len(srv.read_log())
+    socks = [raw(pp) for _ in range(12)]
+    for s in socks:
+        s.sendall(b"PROXY TCP9\r\n")
+    for s in socks:
+        tp.closed_by_peer(s, 3)
+        s.close()
+    lines = [l for l in srv.read_log()[mark:].splitlines() if "proxy-protocol:" in l]
+    tp.check(len(lines) == 5, "a burst of 12 malformed headers: 5 log lines (%d)" % len(lines))
+    got = wait_drops(mport, base, n + 12)
+    time.sleep(1.2)
+    got = wait_drops(mport, base, n + 12)  # and no more
+    tp.check(got == n + 12, "... and all 12 counted (%d)" % (got - n))
+    tp.check(srv.alive(), "server still running")
+
+
+def test_per_ip(srv):
+    pp = srv.ports["p"]
+    same = []
+    for i in range(2):
+        s = proxied(srv, v1("192.0.2.50", 1000 + i, "127.0.0.1", pp))
+        tp.check(mapped(s) == ("192.0.2.50", 1000 + i), "client 192.0.2.50 connection %d" % i)
+        same.append(s)
+    s = proxied(srv, v1("192.0.2.50", 1002, "127.0.0.1", pp))
+    refused(srv, "a third connection from 192.0.2.50 (max-connections-per-ip 2)", s)
+    others = []
+    for i in range(4):
+        s = proxied(srv, v2("192.0.2.%d" % (60 + i), 2000, "127.0.0.1", pp))
+        tp.check(mapped(s) == ("192.0.2.%d" % (60 + i), 2000),
+                 "client 192.0.2.%d through the same proxy: served" % (60 + i))
+        others.append(s)
+    tp.check(len(same) + len(others) > 2, "the proxy's own address is not capped (6 open)")
+    same[0].close()
+    time.sleep(0.3)
+    s = proxied(srv, v1("192.0.2.50", 1003, "127.0.0.1", pp))
+    tp.check(mapped(s) == ("192.0.2.50", 1003),
+             "after one of 192.0.2.50's closes, a new one fits (released under its address)")
+    for x in same[1:] + others + [s]:
+        x.close()
+
+
+def test(binary):
+    mport = tp.free_port()
+    opts = {"proxy-trusted": '[ "127.0.0.1/32" ]', "handshake-timeout": "2",
+            "max-connections-per-ip": "2", "metrics": '"http:127.0.0.1:%d"' % mport}
+    with tp.Server(binary, {"p": "tcp proxy-protocol", "pt": "tls proxy-protocol", "t": "tcp"},
+                   opts, tls=True) as srv:
+        test_addresses(srv)
+        test_per_ip(srv)
+        test_refusals(srv, mport)
+
+
+if __name__ == "__main__":
+    tp.main(test)
