@@ -461,6 +461,13 @@ static void proxy_cb(evutil_socket_t fd, short ev, void *arg)
 		tp_addr_fmt(&c->ft.client, via, sizeof(via));
 		tp_debug(&ctx, "proxy-protocol: v%u header from %s", h.version, via);
 		c->ft.client = h.src;
+		/* the kernel keeps real 5-tuples unique; headers must not share one
+		 * (the later connection would reach the other's allocation) */
+		if (tp_alloc_find(s->allocs, &c->ft)) {
+			proxy_refuse(c, "a PROXY header naming a client that is already connected",
+			             NULL);
+			return;
+		}
 	}
 	/* counted under the client's address from now on */
 	tp_limits_release(s->limits, c->ipslot);
