@@ -62,6 +62,7 @@ TEST_PKGS=(
 	libcap2-bin       # setcap: the Docker image's file capability, tried on the host
 	python3-yaml      # tests/packaging: loads the rendered Kubernetes manifests
 	redis-server      # tests/redis: a real Redis the module's tests start and stop by PID
+	haproxy           # stream/haproxy, netns/cluster: a real HAProxy (send-proxy-v2) started by PID
 )
 
 usage() {
