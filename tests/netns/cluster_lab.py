@@ -14,7 +14,10 @@ then back), and runs the cases:
    get 300 Try Alternate to a least loaded other node (from the loads the
    nodes publish in Redis), the client follows it and allocates there, and once the last allocation
    on node 2 is deleted it exits 0 by itself;
-4. TURN over TCP through HAProxy in TCP mode allocates on a node;
+4. TURN over TCP through HAProxy in TCP mode allocates on a node: through
+   its plain frontend the node sees HAProxy's address; through the one with
+   send-proxy-v2 (to the nodes' proxy-protocol listeners, which trust only
+   HAProxy) XOR-MAPPED-ADDRESS and sessions --cluster give NAT 1's address;
 5. Redis is killed: relaying goes on and new allocations still work with the
    local quota; Redis comes back: the registry fills again with what was
    allocated meanwhile.
@@ -40,6 +43,8 @@ CLONE_NEWNET = 0x40000000
 NODES = {1: "203.0.113.11", 2: "203.0.113.12", 3: "203.0.113.13"}
 REDIS, HAPROXY, PEER = "203.0.113.20", "203.0.113.30", "203.0.113.40"
 PORT = 3478
+PROXY_PORT = 3479  # the nodes' proxy-protocol listeners, behind HAProxy's send-proxy-v2
+NAT1 = "198.51.100.10"
 A_ALTERNATE = 0x8023
 libc = ctypes.CDLL(None, use_errno=True)
 
@@ -111,7 +116,9 @@ class Lab:
         sock = os.path.join(self.tmp, "admin%d.sock" % i)
         conf = os.path.join(self.tmp, "node%d.conf" % i)
         with open(conf, "w") as f:
-            f.write('listen = [ "udp:%s:%d", "tcp:%s:%d" ];\n' % (ip, PORT, ip, PORT))
+            f.write('listen = [ "udp:%s:%d", "tcp:%s:%d", "tcp:%s:%d proxy-protocol" ];\n' %
+                    (ip, PORT, ip, PORT, ip, PROXY_PORT))
+            f.write('proxy-trusted = [ "%s/32" ];\n' % HAPROXY)
             f.write('relay-ip = [ "%s" ];\nrealm = "%s";\n' % (ip, tp.REALM))
             f.write('users = ( { name = "%s"; password = "%s"; }, '
                     '{ name = "bob"; password = "bobpw"; } );\n' % (tp.USER, tp.PASS))
@@ -134,11 +141,18 @@ class Lab:
         cfg = os.path.join(self.tmp, "haproxy.cfg")
         with open(cfg, "w") as f:
             f.write("global\n  maxconn 100\ndefaults\n  mode tcp\n  timeout connect 2s\n"
-                    "  timeout client 60s\n  timeout server 60s\n"
+                    "  timeout client 60s\n  timeout server 60s\n  option redispatch\n"
                     "frontend turn\n  bind %s:%d\n  default_backend nodes\n"
-                    "backend nodes\n  balance roundrobin\n" % (HAPROXY, PORT))
+                    "backend nodes\n  balance roundrobin\n  source %s\n" % (HAPROXY, PORT, HAPROXY))
             for i, ip in NODES.items():
                 f.write("  server node%d %s:%d\n" % (i, ip, PORT))
+            # (all the lab's public addresses are on one lo: "source" makes HAProxy
+            # connect from its own, the one the nodes trust)
+            # the nodes' proxy-protocol listeners, told the client's address
+            f.write("frontend turn_pp\n  bind %s:%d\n  default_backend nodes_pp\n"
+                    "backend nodes_pp\n  balance roundrobin\n  source %s\n" % (HAPROXY, PROXY_PORT, HAPROXY))
+            for i, ip in NODES.items():
+                f.write("  server node%d %s:%d send-proxy-v2\n" % (i, ip, PROXY_PORT))
         self.spawn("haproxy", ["haproxy", "-f", cfg, "-db"], "haproxy.log")
         time.sleep(0.3)
 
@@ -224,7 +238,7 @@ def run(lab):
     # 1. user-quota across nodes, from behind two NATs
     a1 = lab.udp(1, 1)
     mapped1 = allocate_permit(a1, "alice behind NAT 1 allocates on node 1")
-    tp.check(mapped1[0] == "198.51.100.10", "node 1 sees NAT 1's address (%s)" % mapped1[0])
+    tp.check(mapped1[0] == NAT1, "node 1 sees NAT 1's address (%s)" % mapped1[0])
     a2 = lab.udp(2, 2)
     allocate_permit(a2, "alice behind NAT 2 allocates on node 2")
     a3 = lab.udp(2, 3)
@@ -269,13 +283,33 @@ def run(lab):
              % rc)
     lab.procs.pop("node2")
 
-    # 4. TURN over TCP through HAProxy
+    # 4. TURN over TCP through HAProxy: plain, then with send-proxy-v2
     with netns(lab.ns("cli1")):
         s = socket.create_connection((HAPROXY, PORT), timeout=5)
     t = tp.Client(s, user="bob", pw="bobpw")
-    relay = t.allocate()
+    m = t.request(tp.ALLOCATE, [(tp.A_REQ_TRANSPORT, bytes([17, 0, 0, 0]))])
+    tp.check(m.cls == tp.SUCCESS, "TURN/TCP through HAProxy allocates (%r)" % m)
+    relay = tp.unxor_addr(m.get(tp.A_XOR_RELAYED))
     tp.check(relay[0] in (NODES[1], NODES[3]),
              "TURN/TCP through HAProxy allocates on a live node (%s)" % relay[0])
+    via = tp.unxor_addr(m.get(tp.A_XOR_MAPPED))
+    tp.check(via[0] == HAPROXY, "without the PROXY protocol the node sees HAProxy (%s)" % via[0])
+    t.close()
+    with netns(lab.ns("cli1")):
+        s = socket.create_connection((HAPROXY, PROXY_PORT), timeout=5)
+    t = tp.Client(s, user="bob", pw="bobpw")
+    m = t.request(tp.ALLOCATE, [(tp.A_REQ_TRANSPORT, bytes([17, 0, 0, 0]))])
+    tp.check(m.cls == tp.SUCCESS, "TURN/TCP through HAProxy send-proxy-v2 allocates (%r)" % m)
+    relay = tp.unxor_addr(m.get(tp.A_XOR_RELAYED))
+    via = tp.unxor_addr(m.get(tp.A_XOR_MAPPED))
+    tp.check(via[0] == NAT1, "with send-proxy-v2 XOR-MAPPED-ADDRESS is NAT 1's %s:%d, not "
+             "HAProxy's" % via)
+    node = [i for i, ip in NODES.items() if ip == relay[0]][0]
+    ses = wait_for("the proxied session in the registry", lambda: [
+        x for x in lab.ctl(3, "sessions", "--cluster")["sessions"]
+        if x["node"] == "node-%d" % node and x["transport"] == "tcp"])
+    tp.check(ses[0]["client"] == "%s:%d" % via,
+             "sessions --cluster lists it under NAT 1's address (%s)" % ses[0]["client"])
     t.close()
 
     # 5. Redis killed and back

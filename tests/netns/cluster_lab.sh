@@ -6,7 +6,8 @@
 #   [cli2]--NAT apd-+--[pub]                   node-2 203.0.113.12
 #                                              node-3 203.0.113.13
 #                                              redis  203.0.113.20:6379
-#                                              haproxy 203.0.113.30:3478 (TCP)
+#                                              haproxy 203.0.113.30:3478 (TCP),
+#                                                      :3479 send-proxy-v2
 #                                              peer   203.0.113.40 (UDP echo)
 #
 # The lab (lib.sh) makes the namespaces; cluster_lab.py starts and stops the
