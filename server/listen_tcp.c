@@ -379,16 +379,17 @@ static void detect_cb(evutil_socket_t fd, short ev, void *arg)
 
 #define PLOG_PER_10S 5
 
-/* One refusal: counted; logged at most PLOG_PER_10S times per 10 s per
- * listener and worker (a scan must not flood the log). */
-static void proxy_refuse(struct tp_conn *c, const char *what, const char *why)
+/* One refusal from client: counted, and logged at most PLOG_PER_10S times
+ * per 10 s per listener (a scan must not flood the log; the next window's
+ * first line says how many were not). */
+static void proxy_log(struct tp_tcp_listener *l, const struct tp_addr *client,
+                      const char *what, const char *why)
 {
-	struct tp_tcp_listener *l = c->l;
-	struct tp_logctx ctx = { .transport = c->l->tls ? "tls" : "tcp", .client = &c->ft.client };
+	struct tp_logctx ctx = { .transport = l->tls ? "tls" : "tcp", .client = client };
 	struct timeval now;
 
-	c->s->stats.drop_proxy++;
-	event_base_gettimeofday_cached(c->s->base, &now);
+	l->s->stats.drop_proxy++;
+	event_base_gettimeofday_cached(l->s->base, &now);
 	if (now.tv_sec / 10 != l->plog_sec) {
 		if (l->plog_n > PLOG_PER_10S)
 			tp_warn(&ctx, "proxy-protocol: %u more refusals not logged",
@@ -398,6 +399,11 @@ static void proxy_refuse(struct tp_conn *c, const char *what, const char *why)
 	}
 	if (l->plog_n++ < PLOG_PER_10S)
 		tp_warn(&ctx, "proxy-protocol: %s%s%s: closing", what, why ? ": " : "", why ? why : "");
+}
+
+static void proxy_refuse(struct tp_conn *c, const char *what, const char *why)
+{
+	proxy_log(c->l, &c->ft.client, what, why);
 	conn_close(c);
 }
 
@@ -506,18 +512,7 @@ static void accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct soc
 		return;
 	}
 	if (l->proxy && !proxy_trusted(cf, &client)) {
-		struct tp_logctx ctx = { .transport = l->tls ? "tls" : "tcp", .client = &client };
-		struct timeval now;
-
-		/* as proxy_refuse, without a connection object */
-		s->stats.drop_proxy++;
-		event_base_gettimeofday_cached(s->base, &now);
-		if (now.tv_sec / 10 != l->plog_sec) {
-			l->plog_sec = now.tv_sec / 10;
-			l->plog_n = 0;
-		}
-		if (l->plog_n++ < PLOG_PER_10S)
-			tp_warn(&ctx, "proxy-protocol: source not in proxy-trusted: closing");
+		proxy_log(l, &client, "source not in proxy-trusted", NULL);
 		close(fd);
 		return;
 	}

@@ -258,6 +258,16 @@ def test_refusals(srv, mport):
     time.sleep(1.2)
     got = wait_drops(mport, base, n + 12)  # and no more
     tp.check(got == n + 12, "... and all 12 counted (%d)" % (got - n))
+    # the next window's first refusal says how many were not logged
+    time.sleep(10 - time.time() % 10 + 0.2)
+    mark = len(srv.read_log())
+    refused(srv, "a refusal in the next window", raw(pp), b"PROXY TCP9\r\n")
+    for _ in range(20):
+        if "more refusals" in srv.read_log()[mark:]:
+            break
+        time.sleep(0.05)
+    tp.check("proxy-protocol: 7 more refusals not logged" in srv.read_log()[mark:],
+             "the next window logs \"7 more refusals not logged\" first")
     tp.check(srv.alive(), "server still running")
 
 
