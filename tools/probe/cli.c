@@ -201,7 +201,8 @@ static void turn_one(struct probe_result *r, const struct probe_creds *cr, enum 
 	t = turn_new(x, cr);
 	if (!t)
 		goto out;
-	if (turn_allocate(t, 0, ms) == 0) {
+	if (turn_allocate_follow(&t, &x, k, &rt->server, sni_of(r->host), 0, ms, rt->via,
+	                         &rt->nvia) == 0) {
 		rt->ok = true;
 		rt->ms = probe_now_msf() - t0;
 		rt->relayed = *turn_relayed(t);

@@ -188,6 +188,18 @@ void turn_free(struct turn_cli *t);  /* does not close x */
 /* Allocate (UDP relay; family TP_STUN_FAMILY_* or 0 for the default). 0 or -1;
  * turn_last() tells the failure. */
 int turn_allocate(struct turn_cli *t, uint8_t family, int ms);
+/*
+ * turn_allocate on *t (a client on *x, connected to server), following 300 Try
+ * Alternate (RFC 8489 §10): an authenticated 300's ALTERNATE-SERVER is
+ * connected to over the same transport k (sni kept) and asked again, at most
+ * TURN_MAX_REDIRECTS times and never back to a server already tried. *t and *x
+ * become the last server's (the caller frees them as before); via[] receives
+ * the servers redirected to (room for TURN_MAX_REDIRECTS), *nvia their count.
+ */
+#define TURN_MAX_REDIRECTS 2
+int turn_allocate_follow(struct turn_cli **t, struct px **x, enum probe_xport k,
+                         const struct tp_addr *server, const char *sni, uint8_t family,
+                         int ms, struct tp_addr *via, size_t *nvia);
 int turn_permission(struct turn_cli *t, const struct tp_addr *peer, int ms);
 int turn_channel(struct turn_cli *t, uint16_t chan, const struct tp_addr *peer, int ms);
 int turn_release(struct turn_cli *t, int ms);
@@ -236,6 +248,8 @@ struct r_turn {
 	bool ok;
 	bool reachable;
 	struct tp_addr relayed, mapped;
+	struct tp_addr via[TURN_MAX_REDIRECTS]; /* 300 Try Alternate followed to */
+	size_t nvia;
 	uint32_t lifetime;
 	double ms;                   /* time to a successful Allocate */
 	int code;
@@ -250,6 +264,8 @@ struct r_relay {
 	const char *status;
 	char note[PROBE_TEXT * 2];
 	struct tp_addr relayed, peer;
+	struct tp_addr via[TURN_MAX_REDIRECTS]; /* 300 Try Alternate followed to */
+	size_t nvia;
 	size_t sent, received;
 	double min, avg, p95;
 	size_t tput_sent, tput_received, tput_bytes;

@@ -199,8 +199,9 @@ void relay_run(struct probe_result *r, const struct probe_creds *cr, const struc
 	}
 	t = turn_new(x, cr);
 	/* A relay of the probe's own family (RFC 8656 defaults to IPv4). */
-	if (!t || turn_allocate(t, srv->family == AF_INET6 ? TP_STUN_FAMILY_IPV6 : 0,
-	                        probe_left(deadline)) != 0) {
+	if (!t || turn_allocate_follow(&t, &x, PX_UDP, srv, NULL,
+	                               srv->family == AF_INET6 ? TP_STUN_FAMILY_IPV6 : 0,
+	                               probe_left(deadline), rr->via, &rr->nvia) != 0) {
 		snprintf(rr->note, sizeof(rr->note), "Allocate failed: %s",
 		         t ? turn_last_reason(t) : "out of memory");
 		goto out;

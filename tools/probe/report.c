@@ -113,6 +113,15 @@ static void jaddr(struct jw *j, const char *k, const struct tp_addr *a, bool hav
 	jstr(j, k, s);
 }
 
+/* "redirected_to": the servers a 300 Try Alternate sent the probe to, in order. */
+static void jvia(struct jw *j, const struct tp_addr *via, size_t n)
+{
+	jopen(j, "redirected_to", '[');
+	for (size_t i = 0; i < n; i++)
+		jaddr(j, NULL, &via[i], true);
+	jclose(j, ']');
+}
+
 static void json_nat(struct jw *j, const struct r_nat *n, const struct probe_result *r)
 {
 	static const char *const tests[3] = { "test1", "test2", "test3" };
@@ -168,6 +177,7 @@ static void json_turn(struct jw *j, const struct probe_result *r)
 		jbool(j, "reachable", t->reachable);
 		jaddr(j, "relayed", &t->relayed, t->ok);
 		jaddr(j, "mapped", &t->mapped, t->ok);
+		jvia(j, t->via, t->nvia);
 		if (t->ok) {
 			jint(j, "lifetime_s", t->lifetime);
 			jnum(j, "allocate_ms", t->ms);
@@ -191,6 +201,7 @@ static void json_relay(struct jw *j, const struct r_relay *rr)
 	jstrn(j, "note", rr->note);
 	jaddr(j, "relayed", &rr->relayed, true);
 	jaddr(j, "peer", &rr->peer, true);
+	jvia(j, rr->via, rr->nvia);
 	if (rr->status && !strcmp(rr->status, "ok")) {
 		jopen(j, "rtt_ms", '{');
 		jint(j, "sent", (long long)rr->sent);
@@ -336,6 +347,18 @@ static const char *afmt(const struct tp_addr *a, char *buf, size_t cap)
 	return buf;
 }
 
+static void print_via(const struct tp_addr *via, size_t n)
+{
+	char a[64];
+
+	if (!n)
+		return;
+	printf("              after 300 Try Alternate to");
+	for (size_t i = 0; i < n; i++)
+		printf(" %s", afmt(&via[i], a, sizeof(a)));
+	printf("\n");
+}
+
 void report_text(const struct probe_result *r)
 {
 	const struct r_nat *n = &r->nat;
@@ -387,6 +410,7 @@ void report_text(const struct probe_result *r)
 			       afmt(&t->relayed, a, sizeof(a)), t->lifetime, t->ms);
 		else
 			printf("%s\n", t->error);
+		print_via(t->via, t->nvia);
 		if (t->hint && !t->ok)
 			printf("              hint: %s\n", t->hint);
 		if (t->tls[0])
@@ -395,6 +419,7 @@ void report_text(const struct probe_result *r)
 	printf("\nRelay to the probe's own second socket: %s\n", r->relay.status);
 	if (r->relay.note[0])
 		printf("  %s\n", r->relay.note);
+	print_via(r->relay.via, r->relay.nvia);
 	if (r->relay.status && !strcmp(r->relay.status, "ok"))
 		printf("  RTT min %.2f / avg %.2f / p95 %.2f ms (%zu of %zu answered)\n"
 		       "  throughput %.1f Mbit/s (%zu of %zu packets of 1000 bytes arrived)\n",

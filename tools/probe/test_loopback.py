@@ -11,7 +11,11 @@ checks the probe's JSON (docs/PROBE.md) with the json module:
      the overall verdict and exit code (3) say so, in JSON and in the text;
   3. --audit with the default peer policy: secure, and the relay test reports
      the 403 as the secure default (exit code still 0);
-  4. a wrong password: exit 1 with the 401 hint; 5. no server: exit 1, quickly.
+  4. a wrong password: exit 1 with the 401 hint; 5. no server: exit 1, quickly;
+  6. two turnpike nodes: node 1 over total-quota, then node 1 draining (SIGUSR1),
+     answers Allocate with 300 Try Alternate to node 2: the probe follows it,
+     allocates on node 2 (its relay port range) and says so (redirected_to);
+     two nodes that send each other back: reported as a redirect loop, exit 1.
 """
 import json
 import os
@@ -20,7 +24,12 @@ import struct
 import subprocess
 import sys
 import tempfile
+import signal
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                                "tests", "stream"))
+import tpstream  # noqa: E402  (a UDP TURN client to hold allocations)
 
 TURNPIKE, PROBE = sys.argv[1], sys.argv[2]
 TMP = tempfile.mkdtemp(prefix="tp-probe-")
@@ -295,6 +304,92 @@ def scenario_no_server():
           "no server: every transport reported not reachable, with a hint")
 
 
+def hold_allocation(port):
+    """One allocation on the node at port, from a client of its own."""
+    c = tpstream.UdpClient(port, user="alice", pw="s3cret")
+    m = c.allocate()
+    return c if m.cls == tpstream.SUCCESS else None
+
+
+def scenario_alternate(why):
+    """why: "total-quota" (node 1 full) or "drain" (node 1 draining)."""
+    p1, p2 = free_port(), free_port()
+    peers = 'allowed-peer = [ "127.0.0.0/8" ];'
+    node2 = Server("alt2-" + why, USER + ['listen = [ "udp:127.0.0.1:%d" ];' % p2, peers,
+                                          "min-port = 41000;", "max-port = 41099;"])
+    node1 = Server("alt1-" + why, USER + [
+        'listen = [ "udp:127.0.0.1:%d" ];' % p1, peers, "min-port = 42000;",
+        "max-port = 42099;", 'alternate-server = [ "127.0.0.1:%d" ];' % p2,
+        "total-quota = %d;" % (1 if why == "total-quota" else 0)])
+    holder = None
+    try:
+        check(stun_ready(p1) and stun_ready(p2), "%s: both nodes answer Binding" % why)
+        holder = hold_allocation(p1)
+        check(holder is not None, "%s: node 1 holds one allocation" % why)
+        if why == "drain":
+            node1.p.send_signal(signal.SIGUSR1)
+            time.sleep(0.3)
+            check(node1.p.poll() is None, "drain: node 1 keeps running for its allocation")
+        rc, doc, _ = probe(["--user", "alice", "--pass", "s3cret", "--ports", str(p1),
+                            "127.0.0.1:%d" % p1])
+        u = turn_entry(doc, "udp", p1) if doc else None
+        check(u is not None and u["ok"], "%s: TURN over UDP works through the redirect" % why)
+        if not u:
+            return
+        port = int(u["relayed"].rsplit(":", 1)[1]) if u["relayed"] else 0
+        check(41000 <= port <= 41099, "%s: the allocation is node 2's (relay port %d)" %
+              (why, port))
+        check(u["redirected_to"] == ["127.0.0.1:%d" % p2],
+              "%s: redirected_to names node 2 (%r)" % (why, u["redirected_to"]))
+        check(rc == 0 and doc["verdict"] == "ok", "%s: exit 0, verdict ok" % why)
+        r = doc["relay"]
+        check(r["status"] == "ok" and r["redirected_to"] == ["127.0.0.1:%d" % p2] and
+              r["relayed"].startswith("127.0.0.1:410"),
+              "%s: the relay test follows it too and relays through node 2" % why)
+        out = subprocess.run([PROBE, "--skip-lifetime", "--user", "alice", "--pass", "s3cret",
+                              "--ports", str(p1), "127.0.0.1:%d" % p1], capture_output=True,
+                             text=True, timeout=60).stdout
+        check("after 300 Try Alternate to 127.0.0.1:%d" % p2 in out,
+              "%s: the text report says where it was sent" % why)
+        if why == "drain":
+            holder.req(tpstream.REFRESH, [(tpstream.A_LIFETIME, b"\0\0\0\0")])
+            try:
+                rc1 = node1.p.wait(10)
+            except subprocess.TimeoutExpired:
+                rc1 = None
+            check(rc1 == 0, "drain: node 1 exits 0 once its allocation is gone (%r)" % rc1)
+    finally:
+        node1.stop()
+        node2.stop()
+
+
+def scenario_alternate_loop():
+    p1, p2 = free_port(), free_port()
+    nodes = []
+    for me, other, lo in ((p1, p2, 42100), (p2, p1, 41100)):
+        nodes.append(Server("loop-%d" % me, USER + [
+            'listen = [ "udp:127.0.0.1:%d" ];' % me, 'allowed-peer = [ "127.0.0.0/8" ];',
+            "min-port = %d;" % lo, "max-port = %d;" % (lo + 99),
+            'alternate-server = [ "127.0.0.1:%d" ];' % other, "total-quota = 1;"]))
+    holders = []
+    try:
+        check(stun_ready(p1) and stun_ready(p2), "loop: both nodes answer Binding")
+        holders = [hold_allocation(p1), hold_allocation(p2)]
+        check(all(holders), "loop: each node full (total-quota 1, one allocation)")
+        rc, doc, took = probe(["--user", "alice", "--pass", "s3cret", "--ports", str(p1),
+                               "127.0.0.1:%d" % p1])
+        u = turn_entry(doc, "udp", p1) if doc else None
+        check(rc == 1 and u is not None and not u["ok"], "loop: TURN fails, exit 1")
+        check(u is not None and "redirect loop" in (u["error"] or ""),
+              "loop: reported as a redirect loop (%r)" % (u and u["error"]))
+        check(u is not None and u["redirected_to"] == ["127.0.0.1:%d" % p2],
+              "loop: it went to node 2 once, not back")
+        check(took < 25, "loop: bounded (%.1f s)" % took)
+    finally:
+        for n in nodes:
+            n.stop()
+
+
 def main():
     cert = make_cert()
     if not cert:
@@ -307,6 +402,9 @@ def main():
     scenario_rest()
     scenario_ipv6()
     scenario_no_server()
+    scenario_alternate("total-quota")
+    scenario_alternate("drain")
+    scenario_alternate_loop()
     if FAILS:
         print("\n%d check(s) failed:" % len(FAILS))
         for f in FAILS:

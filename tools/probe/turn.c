@@ -5,7 +5,8 @@
  * dance of RFC 8489 §9.2, signing, matching answers) is proto's tp_tc; this
  * file keeps the transport, the retransmissions, the rounds (at most 4, and 2
  * stale nonces in a row), and every failure as a struct turn_fail so
- * classify.c can explain it.
+ * classify.c can explain it. An Allocate answered with 300 Try Alternate can
+ * be followed to the ALTERNATE-SERVER (turn_allocate_follow).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -31,6 +32,8 @@ struct turn_cli {
 	uint32_t lifetime;
 	struct turn_fail fail;
 	char reason[128];
+	bool has_alternate;                /* the last Allocate: an authentic 300 */
+	struct tp_addr alternate;          /* ... and its ALTERNATE-SERVER */
 };
 
 /* What one request carries besides authentication. */
@@ -224,8 +227,28 @@ int turn_allocate(struct turn_cli *t, uint8_t family, int ms)
 	uint8_t buf[MSG_CAP];
 	struct tp_tc_resp r;
 
-	if (request(t, &rs, buf, sizeof(buf), &r, ms) != 0)
+	t->has_alternate = false;
+	if (request(t, &rs, buf, sizeof(buf), &r, ms) != 0) {
+		const struct tp_stun_attr *alt;
+
+		if (t->fail.code != 300)
+			return -1;
+		alt = tp_stun_find(&r.m, TP_ATTR_ALTERNATE_SERVER);
+		if (!alt || tp_attr_addr(&r.m, alt, &t->alternate) != TP_P_OK) {
+			snprintf(t->reason, sizeof(t->reason), "300 Try Alternate without an "
+			         "ALTERNATE-SERVER");
+			return -1;
+		}
+		/* RFC 8489 §10: a redirect is only as good as the answer it came in;
+		 * with credentials, only an authenticated one is followed */
+		if (t->have_creds && !r.authenticated) {
+			snprintf(t->reason, sizeof(t->reason), "300 Try Alternate without "
+			         "MESSAGE-INTEGRITY: not followed");
+			return -1;
+		}
+		t->has_alternate = true;
 		return -1;
+	}
 	if (r.nrelayed == 0) {
 		t->fail.errno_ = -EBADMSG;
 		snprintf(t->reason, sizeof(t->reason), "success without XOR-RELAYED-ADDRESS");
@@ -263,4 +286,53 @@ int turn_release(struct turn_cli *t, int ms)
 	struct tp_tc_resp r;
 
 	return request(t, &rs, buf, sizeof(buf), &r, ms);
+}
+
+int turn_allocate_follow(struct turn_cli **tp, struct px **xp, enum probe_xport k,
+                         const struct tp_addr *server, const char *sni, uint8_t family,
+                         int ms, struct tp_addr *via, size_t *nvia)
+{
+	int64_t end = probe_now_ms() + ms;
+	struct tp_addr tried[1 + TURN_MAX_REDIRECTS];
+	size_t ntried = 1;
+
+	tried[0] = *server;
+	*nvia = 0;
+	for (;;) {
+		struct turn_cli *t = *tp, *t2;
+		struct px *x = NULL;
+		char a[64], why[PROBE_TEXT];
+
+		if (turn_allocate(t, family, probe_left(end)) == 0)
+			return 0;
+		if (!t->has_alternate)
+			return -1;
+		tp_addr_fmt(&t->alternate, a, sizeof(a));
+		for (size_t i = 0; i < ntried; i++)
+			if (tp_addr_eq(&tried[i], &t->alternate)) {
+				snprintf(t->reason, sizeof(t->reason), "300 Try Alternate back to %s, "
+				         "already tried: a redirect loop, not followed", a);
+				return -1;
+			}
+		if (ntried == 1 + TURN_MAX_REDIRECTS) {
+			snprintf(t->reason, sizeof(t->reason), "300 Try Alternate %s: more than %d "
+			         "redirects, not followed", a, TURN_MAX_REDIRECTS);
+			return -1;
+		}
+		tried[ntried++] = t->alternate;
+		if (px_open(&x, k, &t->alternate, sni, probe_left(end), why, sizeof(why)) != 0) {
+			snprintf(t->reason, sizeof(t->reason), "300 Try Alternate %s: %.80s", a, why);
+			return -1;
+		}
+		t2 = turn_new(x, t->cr);
+		if (!t2) {
+			px_close(x);
+			return -1;
+		}
+		via[(*nvia)++] = t->alternate;
+		turn_free(t);
+		px_close(*xp);
+		*tp = t2;
+		*xp = x;
+	}
 }
