@@ -47,6 +47,15 @@ def raw(port, src=TRUSTED):
     return s
 
 
+def xor6(v, tid):
+    """An IPv6 XOR-*-ADDRESS value: (host, port)."""
+    if not v or v[1] != 2:
+        return None
+    key = struct.pack("!I", tp.MAGIC) + tid
+    ip = bytes(a ^ b for a, b in zip(v[4:20], key))
+    return socket.inet_ntop(socket.AF_INET6, ip), struct.unpack("!H", v[2:4])[0] ^ (tp.MAGIC >> 16)
+
+
 def mapped(sock):
     return tp.unxor_addr(tp.Client(sock).binding().get(tp.A_XOR_MAPPED))
 
@@ -147,6 +156,15 @@ def test_addresses(srv):
     s.close()
     s = proxied(srv, v1("198.51.100.11", 40002, "127.0.0.1", pt))
     tp.check(mapped(s) == ("198.51.100.11", 40002), "v1 then plain TURN on the tls: listener")
+    s.close()
+
+    # an IPv6 client through a proxy that reaches the server over IPv4
+    s = proxied(srv, b"PROXY TCP6 2001:db8::7 ::1 4242 %d\r\n" % pp)
+    c = tp.Client(s)
+    tid = bytes(range(12))
+    m = c.request(tp.ALLOCATE, [(tp.A_REQ_TRANSPORT, bytes([17, 0, 0, 0]))], tid=tid)
+    tp.check(m.cls == tp.SUCCESS and xor6(m.get(tp.A_XOR_MAPPED), tid) == ("2001:db8::7", 4242),
+             "v1 TCP6 on an IPv4 listener: Allocate succeeds, mapped [2001:db8::7]:4242")
     s.close()
 
     tlvs = b"\x01\x00\x09stun.turn" + b"\x04\x00\x03\0\0\0"
