@@ -188,7 +188,7 @@ static void test_defaults(void)
 static const char full_conf[] =
 	"listen = [ \"udp:127.0.0.1:3478\", \"tcp:[::1]:3479\", \"tls:127.0.0.1\",\n"
 	"           \"dtls:[::1]\", \"127.0.0.2\", \"[::1]:4000\" ];\n"
-	"external-ip = [ \"203.0.113.5\", \"2001:db8::5\", \"198.51.100.7/10.0.0.7\" ];\n"
+	"external-ip = [ \"203.0.113.5\", \"2001:db8::5\", \"198.51.100.7/10.0.0.5\" ];\n"
 	"relay-ip = [ \"10.0.0.5\", \"fd00::5\" ];\n"
 	"min-port = 40000;\n"
 	"max-port = 40999;\n"
@@ -272,7 +272,7 @@ static void test_full(void)
 	CHECK_EQ(c->external[0].priv.family, 0);
 	CHECK(addr_is(&c->external[1].pub, "2001:db8::5", 0));
 	CHECK(addr_is(&c->external[2].pub, "198.51.100.7", 0));
-	CHECK(addr_is(&c->external[2].priv, "10.0.0.7", 0));
+	CHECK(addr_is(&c->external[2].priv, "10.0.0.5", 0));
 	CHECK_EQ(c->nrelay_ip, 2);
 	CHECK(addr_is(&c->relay_ip[0], "10.0.0.5", 0));
 	CHECK(addr_is(&c->relay_ip[1], "fd00::5", 0));
@@ -462,7 +462,8 @@ static void test_overrides(void)
 	struct tp_conf *c;
 	const char *text = "listen = [ \"udp:127.0.0.1:3478\" ];\nrealm = \"file\";\n"
 	                   "log-level = \"error\";\nexternal-ip = [ \"203.0.113.5\" ];\n"
-	                   "users = ( { name = \"alice\"; password = \"secret\"; } );\n";
+	                   "users = ( { name = \"alice\"; password = \"secret\"; } );\n"
+	                   "tls-cert = \"/etc/turnpike/cert.pem\";\n";
 
 	ov.listen[0] = "tls:[::1]";
 	ov.listen[1] = "tcp:127.0.0.1:4000";
@@ -582,7 +583,7 @@ static void test_round_trip(void)
 		CHECK(strstr(buf, "<hidden>") != NULL);
 		CHECK(strstr(buf, "\nmax-port = 40999;\n") != NULL);
 		CHECK(strstr(buf, "\"tcp:[::1]:3479\"") != NULL);
-		CHECK(strstr(buf, "\"198.51.100.7/10.0.0.7\"") != NULL);
+		CHECK(strstr(buf, "\"198.51.100.7/10.0.0.5\"") != NULL);
 		CHECK(strstr(buf, "\"127.0.0.0/8\"") != NULL);
 		free(buf);
 	}
@@ -639,6 +640,7 @@ static void test_shipped(void)
 		"max-credential-lifetime", "udp-rcvbuf", "udp-sndbuf", "relay-rcvbuf", "relay-sndbuf",
 		"max-peer-connections", "max-dtls-sessions", "redis", "redis-password-file",
 		"redis-tls-ca", "redis-tls-cert", "redis-tls-key", "node-id", "redis-timeout-ms",
+		"static-auth-secret-file", "signal-token-file",
 	};
 	const char *path = TP_VECTORS_DIR "/../../conf/turnpike.conf";
 	char err[512] = "";
