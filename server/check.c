@@ -45,12 +45,16 @@ int tp_check_external(const struct tp_conf *c, const struct tp_shared *sh, char 
 		for (size_t k = 0; k < sh->npools; k++) {
 			char a[64];
 
+			if (sh->pools[k]->ip.family != e->priv.family)
+				continue;
 			found |= tp_addr_ip_eq(&sh->pools[k]->ip, &e->priv);
 			ip_str(&sh->pools[k]->ip, a, sizeof(a));
 			if (off < sizeof(have))
 				off += (size_t)snprintf(have + off, sizeof(have) - off, "%s%s",
-				                        k ? ", " : "", a);
+				                        off ? ", " : "", a);
 		}
+		if (!have[0])
+			snprintf(have, sizeof(have), "none of this family");
 		if (found)
 			continue;
 		ip_str(&e->pub, pub, sizeof(pub));
