@@ -744,13 +744,13 @@ static const struct {
 	const char *coturn, *tp;
 } coturn_opts[] = {
 	{ "listening-port", "listen" }, { "tls-listening-port", "listen" },
-	{ "alt-listening-port", "listen" }, { "alt-tls-listening-port", "listen" },
+	{ "alt-listening-port", "other-port" }, { "alt-tls-listening-port", NULL },
 	{ "listening-ip", "listen" }, { "relay-ip", "relay-ip" },
 	{ "external-ip", "external-ip" }, { "min-port", "min-port" }, { "max-port", "max-port" },
-	{ "realm", "realm" }, { "use-auth-secret", "static-auth-secret" },
-	{ "static-auth-secret", "static-auth-secret" }, { "lt-cred-mech", "users" },
+	{ "realm", "realm" }, { "use-auth-secret", NULL },
+	{ "static-auth-secret", "static-auth-secret" }, { "lt-cred-mech", NULL },
 	{ "user", "users" }, { "userdb", "users-file" }, { "redis-userdb", "redis" },
-	{ "redis-statsdb", "redis" }, { "total-quota", "total-quota" },
+	{ "redis-statsdb", NULL }, { "total-quota", "total-quota" },
 	{ "user-quota", "user-quota" }, { "max-bps", "max-bps" },
 	{ "bps-capacity", "bps-capacity" }, { "cert", "tls-cert" }, { "pkey", "tls-key" },
 	{ "cipher-list", NULL }, { "no-tls", "listen" }, { "no-dtls", "listen" },
@@ -762,12 +762,14 @@ static const struct {
 	{ "no-stdout-log", NULL }, { "pidfile", NULL }, { "proc-user", NULL },
 	{ "proc-group", NULL }, { "mobility", "mobility" }, { "verbose", "log-level" },
 	{ "Verbose", "log-level" }, { "no-cli", "admin" }, { "cli-ip", "admin" },
-	{ "cli-port", "admin" }, { "server-name", NULL }, { "no-multicast", NULL },
+	{ "cli-port", "admin" }, { "server-name", NULL }, { "relay-threads", "workers" },
 	{ "dh2066", NULL }, { "no-tlsv1", NULL }, { "no-tlsv1_1", NULL },
 	{ "channel-lifetime", NULL }, { "permission-lifetime", NULL },
 	{ "max-allocate-lifetime", "max-lifetime" }, { "no-rfc5780", "nat-discovery" },
 	{ "secure-stun", NULL }, { "no-software-attribute", "software" },
-	{ "web-admin", "admin" }, { "simple-log", "log-format" }, { "new-log-timestamp", NULL },
+	{ "web-admin", NULL }, { "simple-log", "log-format" }, { "new-log-timestamp", NULL },
+	{ "no-auth", NULL }, { "stun-only", NULL }, { "no-stun", NULL },
+	{ "rest-api-separator", NULL }, { "check-origin-consistency", NULL },
 };
 
 /* The coturn option of that name, or NULL. */
