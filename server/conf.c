@@ -880,32 +880,44 @@ static int coturn_line(const char *path, char *name, size_t cap)
 	FILE *fp = fopen(path, "r");
 	char line[1024];
 	int no = 0, found = 0;
+	bool semicolons = false;
 
 	if (!fp)
 		return 0;
-	while (!found && no < 100000 && fgets(line, sizeof(line), fp)) {
-		char *p = line, *e;
+	while (no < 100000 && fgets(line, sizeof(line), fp)) {
+		char *p = line, *e, *v;
 		const char *tp;
 
 		no++;
 		while (*p == ' ' || *p == '\t')
 			p++;
-		if (*p == '#' || *p == '\n' || *p == '\0' || strchr(p, ';'))
+		if (*p == '#' || *p == '\n' || *p == '\0')
 			continue;
+		if (strchr(p, ';')) {
+			semicolons = true; /* libconfig's terminator: a turnpike file with a typo */
+			break;
+		}
 		for (e = p; (*e >= 'a' && *e <= 'z') || (*e >= 'A' && *e <= 'Z') ||
 		            (*e >= '0' && *e <= '9') || *e == '-' || *e == '_'; e++)
 			;
 		if (e == p || (*e != '=' && *e != ' ' && *e != '\t' && *e != '\n' && *e != '\r' &&
 		               *e != '\0'))
 			continue;
+		for (v = e; *v == ' ' || *v == '\t'; v++)
+			;
+		if (*v == '=') /* a libconfig value ("...", [ ], ( ), { }) is no coturn line */
+			for (v++; *v == ' ' || *v == '\t'; v++)
+				;
+		if (*v == '"' || *v == '[' || *v == '(' || *v == '{')
+			continue;
 		*e = '\0';
-		if (coturn_name(p, &tp)) {
+		if (!found && coturn_name(p, &tp)) {
 			snprintf(name, cap, "%s", p);
 			found = no;
 		}
 	}
 	fclose(fp);
-	return found;
+	return semicolons ? 0 : found;
 }
 
 static int read_doc(struct ld *ld, config_t *cfg, const char *path)
@@ -1709,6 +1721,8 @@ static int finish(struct ld *ld)
 	struct tp_endpoint ep;
 	const char *why;
 
+	if (read_secret_files(ld))
+		return -1;
 	if (tp_endpoint_parse(c->metrics, &ep, &why) != 0 || ep.kind == TP_EP_TCP ||
 	    ep.kind == TP_EP_UNIX)
 		return fail_at(ld, find_opt("metrics"), "\"%s\": %s", c->metrics,
@@ -1721,7 +1735,7 @@ static int finish(struct ld *ld)
 		               "(at least 16 bytes)");
 	if (load_users_file(ld))
 		return -1;
-	if (read_secret_files(ld) || check_redis(ld) || check_listeners(ld))
+	if (check_redis(ld) || check_listeners(ld))
 		return -1;
 
 	if (c->min_port > c->max_port)
@@ -2247,8 +2261,25 @@ void tp_conf_man(FILE *f)
 	      "turnpike.conf:12: max\\-port: 70000 is out of range (expected 1024..65535)\n"
 	      ".EE\n.RE\n"
 	      ".PP\n"
-	      "A reload (SIGHUP) reads the file again; a file that does not load is logged\n"
-	      "and the running configuration is kept.\n"
+	      "An unknown option is answered with the closest known one (\\(lqdid you mean\\(rq),\n"
+	      "or, for an option of coturn, with turnpike's equivalent; a coturn\n"
+	      ".I turnserver.conf\n"
+	      "is recognised and refused (see MIGRATING\\-FROM\\-COTURN.md).\n"
+	      ".PP\n"
+	      "Every option can also be given in the environment as\n"
+	      ".BI TURNPIKE_ OPTION\n"
+	      "(upper case, \\- as _) or on the command line as\n"
+	      ".BI \\-\\-set \" option\" = value\\fR;\n"
+	      "see\n.BR turnpike (8).\n"
+	      "An option named \\fIX\\fB\\-file\\fR gives a file whose content is the value of\n"
+	      "\\fIX\\fR (secrets kept out of this file, the environment and the process list).\n"
+	      ".PP\n"
+	      "A reload (SIGHUP) reads the file again (and applies the environment and\n"
+	      "the command line over it) and logs every option that changed, secrets only as\n"
+	      "changed; a file that does not load is logged and the running configuration is\n"
+	      "kept.\n"
+	      ".B turnpike \\-\\-check\\-config\n"
+	      "loads everything a start loads and prints what would be served.\n"
 	      ".B turnpike \\-\\-print\\-config\n"
 	      "prints the effective configuration with every option, its description and its\n"
 	      "default; passwords, keys and secrets are shown as \\(lq<hidden>\\(rq.\n"
