@@ -108,6 +108,16 @@ def test(binary):
     rc, out, err = run(binary, ["-c", ext2], timeout=15)
     tp.expect(rc != 0 and want in err, "a start with that mapping exits with %r (got %d: %r)"
               % (want, rc, err.strip()[-300:]))
+
+    # the same lines at a real start (item 5), before "listening on"
+    srv = tp.Server(binary, {"udp": "udp", "tls": "tls"}, tls=True,
+                    options={"external-ip": '[ "203.0.113.9/127.0.0.1" ]'})
+    with srv:
+        log = srv.read_log()
+        for want in ['realm "test", auth: static users (2)',
+                     "relay IPv4 127.0.0.1 -> external 203.0.113.9 ports %d-" % srv.min_port,
+                     "certificate %s: subject /CN=turnpike-test, expires " % srv.cert]:
+            tp.expect(want in log, "the start-up lines say %r" % want)
     shutil.rmtree(tmp, ignore_errors=True)
 
 

@@ -145,6 +145,7 @@ class Server:
             self.ports[name] = port
             specs.append('"%s:127.0.0.1:%d"' % (proto, port))
         base = random.randrange(10000, 19000, 100)
+        self.min_port = base
         opts = {
             "listen": "[ %s ]" % ", ".join(specs),
             "relay-ip": '[ "127.0.0.1" ]',
