@@ -168,8 +168,10 @@ int tp_check_config(const struct tp_conf *c, bool demo, FILE *out, char *err, si
 		char a[64];
 
 		tp_addr_fmt(&c->listen[i].addr, a, sizeof(a));
-		fprintf(out, "  listen %s %s\n", proto_names[c->listen[i].proto <= TP_LISTEN_WS ?
-		                                            c->listen[i].proto : 0], a);
+		fprintf(out, "  listen %s %s%s\n", proto_names[c->listen[i].proto <= TP_LISTEN_WS ?
+		                                              c->listen[i].proto : 0], a,
+		        c->listen[i].proxy ? " (PROXY protocol header required, from proxy-trusted "
+		                             "sources only)" : "");
 	}
 	tp_check_describe(c, sh, demo, print_line, out);
 	if (c->metrics && c->metrics[0])

@@ -20,6 +20,7 @@ import re
 import socket
 import ssl
 import struct
+import subprocess
 import time
 import urllib.request
 
@@ -318,8 +319,16 @@ def test(binary):
     mport = tp.free_port()
     opts = {"proxy-trusted": '[ "127.0.0.1/32" ]', "handshake-timeout": "2",
             "max-connections-per-ip": "2", "metrics": '"http:127.0.0.1:%d"' % mport}
-    with tp.Server(binary, {"p": "tcp proxy-protocol", "pt": "tls proxy-protocol", "t": "tcp"},
-                   opts, tls=True) as srv:
+    srv = tp.Server(binary, {"p": "tcp proxy-protocol", "pt": "tls proxy-protocol", "t": "tcp"},
+                    opts, tls=True)
+    r = subprocess.run([binary, "--check-config", "-c", srv.conf_path], stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, timeout=20)
+    out = r.stdout.decode(errors="replace")
+    tp.check(r.returncode == 0 and
+             ("listen tcp 127.0.0.1:%d (PROXY protocol header required" % srv.ports["p"]) in out
+             and ("listen tcp 127.0.0.1:%d\n" % srv.ports["t"]) in out,
+             "--check-config says which listeners need a PROXY header (%r)" % out[:300])
+    with srv:
         test_addresses(srv)
         test_per_ip(srv)
         test_refusals(srv, mport)
