@@ -21,6 +21,7 @@
 #define TP_CONF_MAX_ADDRS    16
 #define TP_CONF_MAX_CIDRS    128
 #define TP_CONF_MAX_SECRETS  8
+#define TP_CONF_MAX_OPTS     128  /* options in the table, at most */
 
 enum tp_listen_proto {
 	TP_LISTEN_UDP = 1, TP_LISTEN_TCP, TP_LISTEN_TLS, TP_LISTEN_DTLS,
