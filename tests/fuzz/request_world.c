@@ -18,6 +18,7 @@
 #include "buckets.h"
 #include "dispatch.h"
 #include "ports.h"
+#include "rand.h"
 #include "request_world.h"
 #include "shared.h"
 
@@ -197,13 +198,53 @@ static struct tp_conf *make_conf(unsigned variant)
 	return c;
 }
 
+/* libsodium's randomness, made deterministic and restarted for each world:
+ * relay ports, session ids, mobility tickets and reservation tokens come out
+ * the same on every replay, so a recorded seed that carries a ticket or a
+ * token still works (xorshift64*; no secrets here). */
+static uint64_t rng;
+
+static uint32_t rng_u32(void)
+{
+	rng ^= rng >> 12;
+	rng ^= rng << 25;
+	rng ^= rng >> 27;
+	return (uint32_t)((rng * 2685821657736338717ull) >> 32);
+}
+
+static void rng_buf(void *buf, size_t n)
+{
+	uint8_t *b = buf;
+
+	for (size_t i = 0; i < n; i++)
+		b[i] = (uint8_t)rng_u32();
+}
+
+static const char *rng_name(void)
+{
+	return "request_world";
+}
+
+static struct randombytes_implementation rng_impl = {
+	.implementation_name = rng_name,
+	.random = rng_u32,
+	.buf = rng_buf,
+};
+
+static void rng_restart(void)
+{
+	rng = 0x9e3779b97f4a7c15ull;
+	tp_rand_reset();
+}
+
 static void init_once(void)
 {
 	size_t klen;
 
 	if (confs[0])
 		return;
-	if (sodium_init() < 0)
+	rng_restart();
+	if (randombytes_set_implementation(&rng_impl) != 0 || sodium_init() < 0)
 		abort();
 	tp_log_level = TP_LOG_ERROR;
 	for (unsigned i = 0; i < RW_CONFS; i++)
@@ -578,6 +619,7 @@ struct rw_world *rw_create(void)
 		build_once();
 	w = cur = the;
 	s = w->s;
+	rng_restart();
 	w->conf = 0;
 	s->conf = confs[0];
 	w->mono_ms = 1000000;
