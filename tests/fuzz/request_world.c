@@ -1008,9 +1008,12 @@ void rw_kill(struct rw_world *w, unsigned which)
 
 		for (unsigned t = 0; t < RW_TUPLES && !a; t++)
 			a = tp_alloc_find(w->s->allocs, &rw_tuples[t]);
-		if (a)
-			ENSURE(tp_turn_kill(w->s, NULL, a->id) == (a->qwait ? 0u : 1u),
+		if (a) {
+			unsigned want = a->qwait ? 0u : 1u;   /* a waiting one is not killed */
+
+			ENSURE(tp_turn_kill(w->s, NULL, a->id) == want,
 			       "kill by id did not end exactly that allocation");
+		}
 	}
 	check_tables(w);
 }
