@@ -559,6 +559,22 @@ static void misc(void)
 		if (rw_nreplies(sd.w) != 1)
 			die(&sd, "Binding not answered");
 	}
+	/* RFC 5780 on tuple 2's listener: from the other address and port, to
+	 * RESPONSE-PORT; then with PADDING */
+	for (int k = 0; k < 2; k++) {
+		next_tid(&sd, tid);
+		tp_stun_wr_init(&w, buf, sizeof(buf), TP_METHOD_BINDING, TP_CLASS_REQUEST, tid);
+		if (k == 0) {
+			tp_stun_put_change(&w, TP_CHANGE_IP | TP_CHANGE_PORT);
+			tp_stun_put_response_port(&w, 40100);
+		} else {
+			tp_stun_put_padding(&w, 200);
+		}
+		n = tp_stun_wr_finish(&w);
+		rec(&sd, RW_HDR(RW_OP_DGRAM, 2), buf, (size_t)n);
+		if (rw_nreplies(sd.w) != 1)
+			die(&sd, "RFC 5780 Binding not answered");
+	}
 	/* classic RFC 3489 Binding */
 	static const uint8_t classic[20] = { 0x00, 0x01, 0x00, 0x00, 1, 2, 3, 4, 5, 6, 7, 8,
 	                                     9, 10, 11, 12, 13, 14, 15, 16 };

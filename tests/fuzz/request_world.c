@@ -54,7 +54,7 @@ static void fail(const char *what, const char *detail)
 const struct tp_5tuple rw_tuples[RW_TUPLES] = {
 	{ V4(203, 0, 113, 10), .port = 40000 }, V4(192, 0, 2, 1), .port = 3478 }, TP_LISTEN_UDP },
 	{ V4(203, 0, 113, 10), .port = 40001 }, V4(192, 0, 2, 1), .port = 3478 }, TP_LISTEN_UDP },
-	{ V4(203, 0, 113, 20), .port = 40000 }, V4(192, 0, 2, 1), .port = 3478 }, TP_LISTEN_UDP },
+	{ V4(203, 0, 113, 20), .port = 40000 }, V4(192, 0, 2, 3), .port = 3478 }, TP_LISTEN_UDP },
 	{ V6(0x20), .port = 40000 }, V6(1), .port = 3478 }, TP_LISTEN_UDP },
 	{ V4(203, 0, 113, 10), .port = 50000 }, V4(192, 0, 2, 1), .port = 3478 }, TP_LISTEN_TCP },
 	{ V4(203, 0, 113, 30), .port = 50001 }, V4(192, 0, 2, 1), .port = 5349 }, TP_LISTEN_TLS },
@@ -75,14 +75,24 @@ static const struct tp_listen listeners[] = {
 	{ TP_LISTEN_TLS, V4(192, 0, 2, 1), .port = 5349 } },
 	{ TP_LISTEN_DTLS, V4(192, 0, 2, 1), .port = 5349 } },
 	{ TP_LISTEN_UDP, V6(1), .port = 3478 } },
+	{ TP_LISTEN_UDP, V4(192, 0, 2, 3), .port = 3478 } },
+	{ TP_LISTEN_UDP, V4(192, 0, 2, 3), .port = 3479 } },
+	{ TP_LISTEN_UDP, V4(192, 0, 2, 4), .port = 3478 } },
+	{ TP_LISTEN_UDP, V4(192, 0, 2, 4), .port = 3479 } },
 };
+
+/* RFC 5780: the four sockets (A:P1 A:P2 B:P1 B:P2) of the listener tuple 2
+ * talks to (listeners[5..8]) */
+#define NAT_TUPLE 2
+#define NAT_FIRST 5
 
 /* ---- the world ---- */
 
 struct rw_sink {
 	struct tp_sink sink;
 	struct rw_world *w;
-	int tuple;                 /* -1: the UDP listener (tuples 0-3) */
+	int tuple;                 /* -1: the UDP listener (tuples 0, 1, 3);
+	                              -2 - k: RFC 5780 socket k (tuple 2) */
 };
 
 struct stream {
@@ -116,7 +126,8 @@ struct rw_world {
 	struct tp_shared *sh;
 	unsigned conf;
 	uint64_t mono_ms;
-	struct rw_sink udp, per[RW_TUPLES];
+	struct rw_sink udp, nat[4], per[RW_TUPLES];
+	unsigned gone;             /* alloc_gone calls */
 	struct stream *st[RW_TUPLES];
 	struct pending pend[PENDING];
 	struct conn conns[PENDING];
@@ -476,15 +487,28 @@ static int sink_send(struct tp_sink *sk, const struct tp_addr *local, const stru
 	struct rw_world *w = rs->w;
 	int t = -1;
 
-	for (unsigned i = 0; i < RW_TUPLES; i++)
-		if ((rs->tuple < 0 ? rw_tuples[i].transport == TP_LISTEN_UDP : (int)i == rs->tuple) &&
-		    tp_addr_eq(&rw_tuples[i].client, to) && tp_addr_eq(&rw_tuples[i].local, local))
-			t = (int)i;
-	ENSURE(t >= 0, "reply to an address that is no client of this sink");
+	if (rs->tuple <= -2) {
+		/* RFC 5780: from any of the four sockets (its own address), to the
+		 * client's IP; the port may be RESPONSE-PORT's */
+		const struct tp_addr *mine = &listeners[NAT_FIRST + (unsigned)(-2 - rs->tuple)].addr;
+
+		ENSURE(tp_addr_eq(local, mine), "an RFC 5780 socket replies from another address");
+		if (tp_addr_ip_eq(&rw_tuples[NAT_TUPLE].client, to))
+			t = NAT_TUPLE;
+		ENSURE(t >= 0, "an RFC 5780 reply to another host");
+	} else {
+		for (unsigned i = 0; i < RW_TUPLES; i++)
+			if ((rs->tuple == -1 ? rw_tuples[i].transport == TP_LISTEN_UDP && i != NAT_TUPLE
+			                     : (int)i == rs->tuple) &&
+			    tp_addr_eq(&rw_tuples[i].client, to) && tp_addr_eq(&rw_tuples[i].local, local))
+				t = (int)i;
+		ENSURE(t >= 0, "reply to an address that is no client of this sink");
+		ENSURE(len <= TP_REPLY_MAX, "a reply longer than TP_REPLY_MAX");
+	}
 	ENSURE(w->expect_tuple >= 0, "reply when no request is being answered");
 	ENSURE(t == w->expect_tuple, "reply to another client than the one asking");
 	ENSURE(w->nrep < RW_REPLIES, "too many replies to one message");
-	ENSURE(len <= sizeof(w->rep[0].buf), "reply longer than TP_REPLY_MAX");
+	ENSURE(len <= sizeof(w->rep[0].buf), "a reply longer than a datagram");
 	memcpy(w->rep[w->nrep].buf, buf, len);
 	w->rep[w->nrep].len = len;
 	w->rep[w->nrep].tuple = (unsigned)t;
@@ -509,6 +533,13 @@ static void close_conn(struct rw_world *w, unsigned t, uint8_t why)
 		tp_framer_init(&w->st[t]->f, STREAM_MAX,
 		               w->s->conf->legacy_channels ? TP_CHAN_MAX_RFC5766 : TP_CHAN_MAX);
 	}
+}
+
+static void sink_gone(struct tp_sink *sk)
+{
+	struct rw_sink *rs = (struct rw_sink *)sk;
+
+	rs->w->gone++;
 }
 
 static void sink_kill(struct tp_sink *sk)
@@ -576,11 +607,19 @@ static void build_once(void)
 	s->self.relay_arg = s;
 	w->udp = (struct rw_sink){ .sink = { .send = sink_send, .transport = TP_LISTEN_UDP },
 	                           .w = w, .tuple = -1 };
+	for (int k = 0; k < 4; k++) {
+		w->nat[k] = (struct rw_sink){ .sink = { .send = sink_send, .transport = TP_LISTEN_UDP,
+		                                        .nat_role = (uint8_t)(k + 1) },
+		                              .w = w, .tuple = -2 - k };
+		s->nat[k] = &w->nat[k].sink;
+		s->nat_addr[k] = listeners[NAT_FIRST + k].addr;
+	}
 	for (unsigned t = 0; t < RW_TUPLES; t++) {
 		struct rw_sink *rs = &w->per[t];
 
 		*rs = (struct rw_sink){ .sink = { .send = sink_send,
-		                                  .transport = rw_tuples[t].transport },
+		                                  .transport = rw_tuples[t].transport,
+		                                  .alloc_gone = sink_gone },
 		                        .w = w, .tuple = (int)t };
 		if (rw_tuples[t].transport == TP_LISTEN_DTLS)
 			rs->sink.kill = sink_kill;
@@ -670,6 +709,8 @@ void rw_free(struct rw_world *w)
 
 static struct tp_sink *sink_of(struct rw_world *w, unsigned t)
 {
+	if (t == NAT_TUPLE)
+		return &w->nat[0].sink;
 	return rw_tuples[t].transport == TP_LISTEN_UDP ? &w->udp.sink : &w->per[t].sink;
 }
 
@@ -878,9 +919,12 @@ static void deliver(struct rw_world *w, unsigned t, const uint8_t *b, size_t n)
 			       "an unauthenticated reply outgrows its request by more than the fixed "
 			       "attributes");
 		}
+		/* the mapped address; RFC 5780 adds RESPONSE-ORIGIN and OTHER-ADDRESS
+		 * (and PADDING only within the request's size) */
 		if (rm.method == TP_METHOD_BINDING && rm.cls == TP_CLASS_SUCCESS)
-			ENSURE(r->len <= n + (rw_tuples[t].client.family == AF_INET6 ? 24 : 12),
-			       "a Binding reply outgrows its request by more than the mapped address");
+			ENSURE(r->len <= n + (t == NAT_TUPLE ? 3 * 12
+			                      : rw_tuples[t].client.family == AF_INET6 ? 24 : 12),
+			       "a Binding reply outgrows its request by more than its addresses");
 	}
 	if (!authable)
 		ENSURE(digest(w) == before, "state changed by a message no known key signed");

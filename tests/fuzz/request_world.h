@@ -11,7 +11,9 @@
  * time is always the same), the hashing key.
  *
  * Clients talk from RW_TUPLES fixed 5-tuples (rw_tuples[]): UDP from three
- * sources (two sharing an address) and IPv6, TCP and TLS streams (bytes go
+ * sources (two sharing an address; the third on an RFC 5780 listener, whose
+ * Binding answers may come from its three other sockets) and IPv6, TCP and
+ * TLS streams (bytes go
  * through proto/'s tp_framer as in listen_tcp.c; a framing error closes the
  * connection, and the allocation it carries), and DTLS.
  *
@@ -39,7 +41,7 @@
 #include "server.h"
 
 #define RW_TUPLES 8
-#define RW_REPLIES 4               /* kept per message (more is a failure) */
+#define RW_REPLIES 2               /* kept per message (more is a failure) */
 #define RW_START_WALL 1800000000   /* the fake wall clock at the start */
 #define RW_CONFS 2                 /* configurations rw_set_conf chooses from */
 
@@ -52,7 +54,8 @@
 #define RW_SECRET "fuzz-rest-secret" /* the store's REST secret */
 
 struct rw_reply {
-	uint8_t buf[TP_REPLY_MAX];     /* every reply fits in one MTU (server.h) */
+	uint8_t buf[TP_MAX_DGRAM];     /* RFC 5780 replies may be as large as their
+	                                  request; any other must fit TP_REPLY_MAX */
 	size_t len;
 	unsigned tuple;
 };
