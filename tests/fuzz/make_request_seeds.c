@@ -108,15 +108,16 @@ static void rec(struct seed *sd, uint8_t hdr, const uint8_t *p, size_t len)
 {
 	size_t at = sd->n;
 	unsigned op = hdr >> 5;
+	bool bytes = op <= RW_OP_DGRAM2 || op == RW_OP_SIGNED;
 
-	if (len > 0xffff || sd->n + 3 + (op <= RW_OP_DGRAM2 ? len : 0) > sizeof(sd->d))
+	if (len > 0xffff || sd->n + 3 + (bytes ? len : 0) > sizeof(sd->d))
 		die(sd, "seed too long");
 	sd->d[sd->n++] = hdr;
-	if (op <= RW_OP_ADVANCE) {
+	if (bytes || op == RW_OP_ADVANCE) {
 		sd->d[sd->n++] = (uint8_t)(len >> 8);
 		sd->d[sd->n++] = (uint8_t)len;
 	}
-	if (op <= RW_OP_DGRAM2) {
+	if (bytes) {
 		memcpy(sd->d + sd->n, p, len);
 		sd->n += len;
 	}
@@ -609,6 +610,81 @@ static void misc(void)
 	finish(&sd);
 }
 
+/* RW_OP_SIGNED: a template the world signs (selector sel), answered with
+ * code (0: success). */
+static void sig(struct seed *sd, unsigned tuple, uint8_t sel, const struct req *r, uint16_t code,
+                const char *what)
+{
+	uint8_t buf[2048], tid[TP_STUN_TID_LEN];
+	struct tp_stun_wr w;
+	struct tp_stun_msg m;
+	const struct rw_reply *rp;
+	long n;
+
+	next_tid(sd, tid);
+	buf[0] = sel;
+	tp_stun_wr_init(&w, buf + 1, sizeof(buf) - 1, r->method, TP_CLASS_REQUEST, tid);
+	put_attrs(&w, r);
+	n = tp_stun_wr_finish(&w);
+	if (n < 0)
+		die(sd, "template");
+	rec(sd, RW_HDR(RW_OP_SIGNED, tuple), buf, (size_t)n + 1);
+	rp = rw_reply(sd->w, 0);
+	if (!rp || tp_stun_decode(&m, rp->buf, rp->len, NULL) != TP_P_OK)
+		die(sd, what);
+
+	if (code == 0 && m.cls != TP_CLASS_SUCCESS)
+		die(sd, what);
+	if (code) {
+		const struct tp_stun_attr *e = tp_stun_find(&m, TP_ATTR_ERROR_CODE);
+		struct tp_error_code ec = { 0 };
+
+		if (e)
+			tp_attr_error_code(e, &ec);
+		if (m.cls != TP_CLASS_ERROR || ec.code != code)
+			die(sd, what);
+	}
+}
+
+/* Templates the world signs: the fuzzer mutates these and they still pass
+ * authentication. Permissions and channels past the tables' linear size
+ * (their hash indexes), every credential kind, streams. */
+static void templates(void)
+{
+	struct seed sd;
+	struct req perm = { .method = TP_METHOD_CREATE_PERMISSION, .lifetime = -1, .npeers = 2 };
+
+	begin(&sd, "signed_templates");
+	sig(&sd, 0, 0, &allocate_udp, 0, "signed Allocate");
+	for (uint8_t i = 0; i < 6; i++) {
+		perm.peer[0] = v4(198, 51, 100, (uint8_t)(20 + 2 * i), 0);
+		perm.peer[1] = v4(198, 51, 100, (uint8_t)(21 + 2 * i), 0);
+		sig(&sd, 0, (uint8_t)((i & 1) | ((i << 1) & 0x1c)), &perm, 0, "signed CreatePermission");
+	}
+	for (uint16_t i = 0; i < 10; i++)
+		sig(&sd, 0, 4, &(struct req){ .method = TP_METHOD_CHANNEL_BIND, .npeers = 1,
+		                              .peer = { v4(198, 51, 100, 20, (uint16_t)(3000 + i)) },
+		                              .chan = (uint16_t)(0x4100 + i), .lifetime = -1 },
+		    0, "signed ChannelBind");
+	chandata(&sd, 0, 0x4105, true);
+	sig(&sd, 0, 8, &(struct req){ .method = TP_METHOD_CHANNEL_BIND, .npeers = 1,
+	                              .peer = { v4(198, 51, 100, 21, 3000) }, .chan = 0x4100,
+	                              .lifetime = -1 },
+	    400, "rebinding a channel to another peer");
+	sig(&sd, 3, 1, &(struct req){ .method = TP_METHOD_ALLOCATE, .transport = 17,
+	                              .family = TP_STUN_FAMILY_IPV6, .lifetime = -1 },
+	    0, "signed IPv6 Allocate (SHA-256)");
+	sig(&sd, 2, 2 | 16, &allocate_udp, 0, "signed Allocate (store user)");
+	sig(&sd, 7, 3, &allocate_udp, 0, "signed Allocate (REST user)");
+	sig(&sd, 4, 8, &(struct req){ .method = TP_METHOD_ALLOCATE, .transport = 6, .lifetime = -1 },
+	    0, "signed TCP Allocate");
+	sig(&sd, 0, 0, &(struct req){ .method = TP_METHOD_REFRESH, .lifetime = 0 }, 0,
+	    "signed Refresh(0)");
+	sig(&sd, 0, 0, &(struct req){ .method = TP_METHOD_REFRESH, .lifetime = 0 }, 437,
+	    "signed Refresh(0) again, a new transaction");
+	finish(&sd);
+}
+
 int main(int argc, char **argv)
 {
 	struct tp_tc_opts sha = { .mi = TP_TC_MI_SHA256, .userhash = true, .fingerprint = true };
@@ -632,6 +708,7 @@ int main(int argc, char **argv)
 	limits();
 	expiry();
 	misc();
+	templates();
 	printf("make_request_seeds: %d seeds in %s, %llu allocations created\n", nseeds, outdir,
 	       (unsigned long long)rw_totals()->allocs_created);
 	return 0;

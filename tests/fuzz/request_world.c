@@ -1084,6 +1084,118 @@ void rw_drain(struct rw_world *w, bool on)
 	atomic_store(&w->sh->draining, on);
 }
 
+/* ---- signed requests: the world signs what the fuzzer wrote ---- */
+
+/* Attributes the client's credentials bring (never copied from the template). */
+static bool credential_attr(uint16_t t)
+{
+	return t == TP_ATTR_USERNAME || t == TP_ATTR_REALM || t == TP_ATTR_NONCE ||
+	       t == TP_ATTR_MESSAGE_INTEGRITY || t == TP_ATTR_MESSAGE_INTEGRITY_SHA256 ||
+	       t == TP_ATTR_FINGERPRINT || t == TP_ATTR_PASSWORD_ALGORITHM ||
+	       t == TP_ATTR_PASSWORD_ALGORITHMS || t == TP_ATTR_USERHASH;
+}
+
+/* The REST credential of the store's secret for name (a "<expiry>:<user>"). */
+static void rest_pass(const char *name, char pass[64])
+{
+	uint8_t mac[EVP_MAX_MD_SIZE];
+	unsigned maclen = 0;
+
+	if (!HMAC(EVP_sha1(), RW_SECRET, (int)strlen(RW_SECRET), (const uint8_t *)name, strlen(name),
+	          mac, &maclen))
+		abort();
+	sodium_bin2base64(pass, 64, mac, maclen, sodium_base64_VARIANT_ORIGINAL);
+}
+
+/* The challenge the server would give tuple t now, into c. */
+static void learn_challenge(struct rw_world *w, unsigned t, struct tp_tc *c)
+{
+	static const uint8_t tid[TP_STUN_TID_LEN];
+	uint8_t buf[512];
+	struct tp_stun_wr wr;
+	struct tp_stun_msg m;
+	const struct tp_stun_attr *realm, *nonce, *algs;
+	long n;
+
+	tp_stun_wr_init(&wr, buf, sizeof(buf), TP_METHOD_ALLOCATE, TP_CLASS_ERROR, tid);
+	tp_stun_put_error(&wr, 401, "Unauthorized");
+	tp_auth_put_challenge(w->s, &rw_tuples[t], &wr);
+	n = tp_stun_wr_finish(&wr);
+	ENSURE(n > 0 && tp_stun_decode(&m, buf, (size_t)n, NULL) == TP_P_OK,
+	       "the server's challenge does not decode");
+	realm = tp_stun_find(&m, TP_ATTR_REALM);
+	nonce = tp_stun_find(&m, TP_ATTR_NONCE);
+	algs = tp_stun_find(&m, TP_ATTR_PASSWORD_ALGORITHMS);
+	ENSURE(realm && nonce && algs, "the server's challenge lacks REALM, NONCE or algorithms");
+	ENSURE(tp_tc_set_challenge(c, (const char *)realm->val, realm->len,
+	                           (const char *)nonce->val, nonce->len, algs->val, algs->len) == 0,
+	       "the TURN client refuses the server's challenge");
+}
+
+/*
+ * RW_OP_SIGNED: sel picks the credentials (bits 0-1: alice, alice with
+ * SHA-256, bob from the store, a REST user; bit 2: MESSAGE-INTEGRITY instead
+ * of -SHA256; bit 3: USERHASH; bit 4: FINGERPRINT), tmpl is a request
+ * template: its type and transaction ID and its attributes (read loosely,
+ * cut where they stop making sense) but the credential ones. The world signs
+ * it with the nonce the server gives now, as a client that knows it would,
+ * so mutated requests still get past authentication.
+ */
+static void signed_request(struct rw_world *w, unsigned t, uint8_t sel, const uint8_t *tmpl,
+                           size_t n)
+{
+	static const char *const users[] = { RW_USER, RW_USER, RW_STORE_USER,
+	                                     "1800086400:carol" };
+	static const char *const pws[] = { RW_PASS, RW_PASS, RW_STORE_PASS, NULL };
+	struct tp_tc_opts o = { .mi = sel & 4 ? TP_TC_MI_SHA1 : TP_TC_MI_SHA256,
+	                        .userhash = (sel & 8) != 0, .fingerprint = (sel & 16) != 0,
+	                        .alg = (sel & 3) == 1 ? TP_PWALG_SHA256 : TP_PWALG_MD5 };
+	static uint8_t out[TP_MAX_DGRAM];
+	struct tp_tc c;
+	struct tp_stun_wr wr;
+	const char *user = users[sel & 3], *pass = pws[sel & 3];
+	char rest[64];
+	uint16_t type;
+	long len;
+
+	if (n < TP_STUN_HDR_LEN)
+		return;
+	if (!pass) {
+		rest_pass(user, rest);
+		pass = rest;
+	}
+	tp_tc_init(&c, &o);
+	if (tp_tc_set_password(&c, user, strlen(user), pass, strlen(pass)) != 0)
+		abort();
+	learn_challenge(w, t, &c);
+	type = (uint16_t)((tmpl[0] & 0x3f) << 8 | tmpl[1]);
+	if (tp_tc_begin(&c, &wr, out, sizeof(out), tp_stun_type_method(type), tmpl + 8) != 0)
+		return;
+	for (const uint8_t *p = tmpl + TP_STUN_HDR_LEN, *end = tmpl + n; end - p >= 4;) {
+		uint16_t at = (uint16_t)(p[0] << 8 | p[1]);
+		size_t alen = (size_t)(p[2] << 8 | p[3]);
+
+		p += 4;
+		if (alen > (size_t)(end - p))
+			alen = (size_t)(end - p);
+		if (!credential_attr(at))
+			tp_stun_put(&wr, at, p, alen);
+		{
+			size_t padded = (alen + 3) & ~(size_t)3;
+
+			p += padded < (size_t)(end - p) ? padded : (size_t)(end - p);
+		}
+	}
+	len = tp_tc_finish(&c, &wr, 0);
+	tp_tc_clear(&c);
+	if (len <= 0)
+		return;
+	if (rw_tuple_stream(t))
+		rw_stream(w, t, out, (size_t)len);
+	else
+		deliver(w, t, out, (size_t)len);
+}
+
 /* ---- the input format ---- */
 
 size_t rw_run_record(struct rw_world *w, const uint8_t *d, size_t n)
@@ -1120,6 +1232,15 @@ size_t rw_run_record(struct rw_world *w, const uint8_t *d, size_t n)
 	case RW_OP_SETTLE:
 		rw_settle(w, t & 1);
 		return 1;
+	case RW_OP_SIGNED:
+		if (n < 4)
+			return n;
+		len = (size_t)d[1] << 8 | d[2];
+		if (len > n - 3)
+			len = n - 3;
+		if (len >= 1)
+			signed_request(w, t, d[3], d + 4, len - 1);
+		return 3 + len;
 	case RW_OP_EVENT:
 		if (t < 3)
 			rw_kill(w, t);

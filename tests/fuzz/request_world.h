@@ -97,10 +97,16 @@ void rw_drain(struct rw_world *w, bool on);
  *     15 bits in seconds);
  *   RW_OP_SETTLE: rw_settle(tuple & 1);
  *   RW_OP_EVENT: tuple 0-2 rw_kill, 3 rw_recheck, 4-5 rw_set_conf(0/1),
- *     6-7 rw_drain(on/off).
+ *     6-7 rw_drain(on/off);
+ *   RW_OP_SIGNED: a 2-byte length L and L bytes: a credential selector byte
+ *     and a request template, which the world signs with the nonce the
+ *     server gives now (request_world.c: signed_request) and sends, so that
+ *     mutations of authenticated requests are not all stopped by the check
+ *     of their integrity.
  * At most RW_MAX_RECORDS records run; a length past the end takes the rest.
  */
-enum { RW_OP_DGRAM, RW_OP_STREAM, RW_OP_DGRAM2, RW_OP_ADVANCE, RW_OP_SETTLE, RW_OP_EVENT };
+enum { RW_OP_DGRAM, RW_OP_STREAM, RW_OP_DGRAM2, RW_OP_ADVANCE, RW_OP_SETTLE, RW_OP_EVENT,
+       RW_OP_SIGNED };
 #define RW_MAX_RECORDS 512
 #define RW_HDR(op, tuple) ((uint8_t)((op) << 5 | ((tuple) & 7)))
 /* One record from d (the bytes it used), or all of them. */
