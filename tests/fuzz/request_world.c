@@ -292,6 +292,10 @@ static int io_relay_send(struct tp_alloc *a, const struct tp_addr *peer, const u
 	ENSURE(live(cur, a), "relay_send for an allocation not in the table");
 	ENSURE(tp_alloc_relay_for(a, peer) != NULL, "relay_send to a family without a relay");
 	ENSURE(len <= TP_MAX_DGRAM, "relay_send longer than a datagram");
+	/* data goes only where a permission is and the policy allows, port included */
+	ENSURE(tp_perms_ok(&a->perms, peer, tp_now(cur->s)), "relay_send to a peer without permission");
+	ENSURE(tp_peer_check(cur->s->conf, &cur->s->self, peer, TP_PEER_PORT) == TP_PEER_OK,
+	       "relay_send to a peer the policy refuses");
 	totals.relayed++;
 	a->tx_pkts++;
 	a->tx_bytes += len;
@@ -787,6 +791,33 @@ static void count_eps(void *arg, struct tp_alloc *a)
 	((struct count *)arg)->eps += a->nrelay;
 }
 
+/* Every permission and live channel is one the peer policy allows (a reload
+ * re-checks them; a channel to one of our relay ports may outlive the
+ * allocation there, each packet checks it). */
+static void policy_one(void *arg, struct tp_alloc *a)
+{
+	struct rw_world *w = arg;
+	const struct tp_srv *s = w->s;
+	time_t now = tp_now(s);
+
+	for (uint32_t k = 0; k < a->perms.n; k++)
+		if (a->perms.v[k].expires > now)
+			ENSURE(tp_peer_check(s->conf, &s->self, &a->perms.v[k].ip,
+			                     TP_PEER_IP | (a->is_tcp ? TP_PEER_TCP : 0)) == TP_PEER_OK,
+			       "a permission for a peer the policy refuses");
+	for (uint32_t k = 0; k < a->chans.n; k++) {
+		const struct tp_chan *c = &a->chans.v[k];
+		enum tp_peer_verdict v;
+
+		if (c->expires <= now)
+			continue;
+		v = tp_peer_check(s->conf, &s->self, &c->peer, TP_PEER_PORT);
+		ENSURE(v == TP_PEER_OK || (c->self_relay && v == TP_PEER_DENIED_RELAY_PORT),
+		       "a channel to a peer the policy refuses");
+		ENSURE(tp_alloc_relay_for(a, &c->peer) != NULL, "a channel to a family without a relay");
+	}
+}
+
 static void check_tables(struct rw_world *w)
 {
 	const char *why = tp_allocs_check(w->s->allocs);
@@ -797,6 +828,7 @@ static void check_tables(struct rw_world *w)
 	ENSURE(w->sh->nallocs == tp_allocs_count(w->s->allocs),
 	       "shared allocation count differs from the table");
 	tp_allocs_foreach(w->s->allocs, count_eps, &c);
+	tp_allocs_foreach(w->s->allocs, policy_one, w);
 	ENSURE(c.eps == w->open_eps, "open relay endpoints differ from the allocations'");
 	if (tp_allocs_count(w->s->allocs) > totals.allocs_max)
 		totals.allocs_max = tp_allocs_count(w->s->allocs);
