@@ -294,9 +294,9 @@ static void request(struct tp_srv *s, struct tp_sink *sink, const struct tp_5tup
 
 /* A request whose attributes did not validate still gets a 400 when its header
  * is sound, so the client learns why; anything else is dropped. So is a
- * "request" of a method that only has indications (Send, Data,
- * ConnectionAttempt: TP_P_BAD_CLASS): no response of that method exists, and
- * an error response of it would not decode at the client either. */
+ * "request" of a method that only has indications (Send, Data:
+ * TP_P_BAD_CLASS): no response of that method exists, and an error response
+ * of it would not decode at the client either. */
 static void malformed(struct tp_srv *s, struct tp_sink *sink, const struct tp_5tuple *ft,
                       const uint8_t *b, size_t n, enum tp_perr e, const char *why)
 {
