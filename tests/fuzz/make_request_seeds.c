@@ -685,6 +685,34 @@ static void templates(void)
 	finish(&sd);
 }
 
+/* Regression (fixed in dispatch.c): a "request" of an indication-only method
+ * (Data, Send) got a 400 error response of that method, a message type that
+ * does not exist; it is dropped. (proto/ allows every class of
+ * ConnectionAttempt: that one gets a 400 that decodes.) */
+static void regress_indication_methods(void)
+{
+	static const struct {
+		unsigned tuple;
+		uint16_t type;
+		const char *tid;
+		size_t replies;
+	} m[] = { { 0, 0x0007, "regress-data", 0 }, { 4, 0x0006, "regress-send", 0 },
+	          { 7, 0x000c, "regress-catt", 1 } };
+	struct seed sd;
+
+	begin(&sd, "regress_request_of_indication_method");
+	for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++) {
+		uint8_t b[TP_STUN_HDR_LEN] = { (uint8_t)(m[i].type >> 8), (uint8_t)m[i].type, 0, 0,
+		                               0x21, 0x12, 0xA4, 0x42 };
+
+		memcpy(b + 8, m[i].tid, TP_STUN_TID_LEN);
+		rec(&sd, RW_HDR(msg_op(m[i].tuple), m[i].tuple), b, sizeof(b));
+		if (rw_nreplies(sd.w) != m[i].replies)
+			die(&sd, "a request of an indication-only method answered");
+	}
+	finish(&sd);
+}
+
 int main(int argc, char **argv)
 {
 	struct tp_tc_opts sha = { .mi = TP_TC_MI_SHA256, .userhash = true, .fingerprint = true };
@@ -709,6 +737,7 @@ int main(int argc, char **argv)
 	expiry();
 	misc();
 	templates();
+	regress_indication_methods();
 	printf("make_request_seeds: %d seeds in %s, %llu allocations created\n", nseeds, outdir,
 	       (unsigned long long)rw_totals()->allocs_created);
 	return 0;

@@ -48,6 +48,7 @@ static void fail(const char *what, const char *detail)
 
 /* ---- the fixed 5-tuples ---- */
 
+/* An address initializer left open for its port: V4(192, 0, 2, 1), .port = 3478 } */
 #define V4(a, b, c, d) { .family = AF_INET, .ip = { a, b, c, d }
 #define V6(last) { .family = AF_INET6, .ip = { 0x20, 0x01, 0x0d, 0xb8, [15] = last }
 

@@ -42,7 +42,8 @@
 
 #define RW_TUPLES 8
 #define RW_REPLIES 2               /* kept per message (more is a failure) */
-#define RW_START_WALL 1800000000   /* the fake wall clock at the start */
+#define RW_START_WALL 1800000000   /* wall clock = this + the monotonic clock (which
+                                      starts at 1000 s) in seconds */
 #define RW_CONFS 2                 /* configurations rw_set_conf chooses from */
 
 /* The credentials the world knows. */
@@ -66,7 +67,7 @@ struct rw_world;
 extern const struct tp_5tuple rw_tuples[RW_TUPLES];
 bool rw_tuple_stream(unsigned tuple);
 
-/* A fresh world at RW_START_WALL with configuration 0 (the process's one
+/* A fresh world at its start time with configuration 0 (the process's one
  * world, reset). Aborts on failure. rw_free ends every allocation and checks
  * that nothing is left: endpoints, counts, ports, per-user entries. */
 struct rw_world *rw_create(void);
