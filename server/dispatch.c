@@ -293,7 +293,10 @@ static void request(struct tp_srv *s, struct tp_sink *sink, const struct tp_5tup
 }
 
 /* A request whose attributes did not validate still gets a 400 when its header
- * is sound, so the client learns why; anything else is dropped. */
+ * is sound, so the client learns why; anything else is dropped. So is a
+ * "request" of a method that only has indications (Send, Data:
+ * TP_P_BAD_CLASS): no response of that method exists, and an error response
+ * of it would not decode at the client either. */
 static void malformed(struct tp_srv *s, struct tp_sink *sink, const struct tp_5tuple *ft,
                       const uint8_t *b, size_t n, enum tp_perr e, const char *why)
 {
@@ -302,7 +305,8 @@ static void malformed(struct tp_srv *s, struct tp_sink *sink, const struct tp_5t
 
 	s->stats.drop_malformed++;
 	if (n < TP_STUN_HDR_LEN || e == TP_P_NOT_STUN || e == TP_P_FINGERPRINT_BAD ||
-	    e == TP_P_SHORT_HEADER || e == TP_P_BAD_LENGTH || e == TP_P_LENGTH_MISMATCH)
+	    e == TP_P_SHORT_HEADER || e == TP_P_BAD_LENGTH || e == TP_P_LENGTH_MISMATCH ||
+	    e == TP_P_BAD_CLASS)
 		return;
 	uint16_t type = (uint16_t)(b[0] << 8 | b[1]);
 
