@@ -141,6 +141,9 @@ static const struct opt opts[] = {
 	  "PEM certificate file (chain included) for tls: and dtls: listeners; \"\": no TLS" },
 	{ "tls-key", T_STR, F(tls_key), 0, 0, 4096, "\"\"",
 	  "PEM private key file; \"\": the key is in tls-cert" },
+	{ "tls-allow-expired", T_BOOL, F(tls_allow_expired), 0, 0, 0, "false",
+	  "serve a certificate past its notAfter date (refused at start and on reload "
+	  "otherwise; one expiring within 14 days is a warning)" },
 	{ "max-connections", T_U32, F(max_connections), 0, 0, 1000000, "10000",
 	  "TCP and TLS clients (and RFC 6062 peer connections) in all; 0 = unlimited" },
 	{ "max-connections-per-ip", T_U32, F(max_connections_per_ip), 0, 0, 1000000, "64",
@@ -246,6 +249,7 @@ static const struct opt opts[] = {
 };
 
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))
+_Static_assert(NOPTS <= TP_CONF_MAX_OPTS, "raise TP_CONF_MAX_OPTS");
 
 enum { FROM_DEFAULT, FROM_FILE, FROM_CMDLINE };
 
@@ -1156,6 +1160,11 @@ int tp_conf_load(const char *path, const struct tp_conf_overrides *ov, struct tp
 	ld.origin = path ? path : "built-in default";
 	if (finish(&ld))
 		goto out;
+	for (size_t i = 0; i < NOPTS; i++) {
+		ld.c->opt_from[i] = ld.from[i];
+		ld.c->opt_line[i] = ld.src[i] && config_setting_source_line(ld.src[i]) > 0
+		                    ? (uint32_t)config_setting_source_line(ld.src[i]) : 0;
+	}
 	*out = ld.c;
 	ld.c = NULL;
 	ret = 0;
@@ -1190,6 +1199,22 @@ void tp_conf_free(struct tp_conf *c)
 }
 
 /* ---- lookup ---------------------------------------------------------- */
+
+const char *tp_conf_where(const struct tp_conf *c, const char *name, char *buf, size_t n)
+{
+	const struct opt *o = find_opt(name);
+	size_t i = o ? (size_t)(o - opts) : 0;
+
+	if (!o || c->opt_from[i] == FROM_DEFAULT)
+		snprintf(buf, n, "built-in default");
+	else if (c->opt_from[i] == FROM_CMDLINE)
+		snprintf(buf, n, "command line");
+	else if (c->opt_line[i])
+		snprintf(buf, n, "%s:%u", c->path ? c->path : "?", c->opt_line[i]);
+	else
+		snprintf(buf, n, "%s", c->path ? c->path : "?");
+	return buf;
+}
 
 static int name_cmp(const char *name, size_t len, const char *s)
 {

@@ -30,6 +30,7 @@
 #include "slab.h"
 #include "sock.h"
 #include "srv.h"
+#include "tls_cert.h"
 #include "worker.h"
 
 /*
@@ -477,6 +478,8 @@ static int make_tls(struct tp_srv *s, char *err, size_t errlen)
 	s->lsn->tls_ctx = tp_tls_ctx_new(c, false, err, errlen);
 	if (!s->lsn->tls_ctx)
 		return -EINVAL;
+	if (s->worker == 0)
+		tp_tls_describe(s->lsn->tls_ctx, c, "");
 	s->lsn->dtls_ctx = tp_tls_ctx_new(c, true, err, errlen);
 	if (!s->lsn->dtls_ctx)
 		return -EINVAL;
@@ -714,8 +717,10 @@ void tp_srv_reload_tls(struct tp_srv *s)
 		SSL_CTX_free(s->lsn->dtls_ctx);
 		s->lsn->tls_ctx = ctx;
 		s->lsn->dtls_ctx = dctx;
-		if (s->worker == 0)
+		if (s->worker == 0) {
 			tp_info(NULL, "reload: TLS certificate reloaded from %s", c->tls_cert);
+			tp_tls_describe(ctx, c, "reload: ");
+		}
 	} else {
 		SSL_CTX_free(ctx);
 		if (s->worker == 0)

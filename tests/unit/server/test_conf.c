@@ -670,7 +670,7 @@ static void test_shipped(void)
 		"log-level", "users", "static-auth-secret", "demo-user", "nonce-lifetime",
 		"default-lifetime", "max-lifetime", "user-quota", "total-quota", "max-permissions",
 		"max-channels", "unauth-rate", "unauth-burst", "allowed-peer", "denied-peer",
-		"mobility", "tls-cert", "tls-key", "max-connections", "max-connections-per-ip",
+		"mobility", "tls-cert", "tls-key", "tls-allow-expired", "max-connections", "max-connections-per-ip",
 		"handshake-timeout", "idle-timeout", "stream-buffer", "nat-discovery", "other-ip",
 		"other-port", "source-ipv6-prefix", "auth-fail-burst", "auth-fail-rate",
 		"max-credential-lifetime", "udp-rcvbuf", "udp-sndbuf", "relay-rcvbuf", "relay-sndbuf",
