@@ -146,9 +146,10 @@ static const struct opt opts[] = {
 	  "otherwise; one expiring within 14 days is a warning)" },
 	{ "max-connections", T_U32, F(max_connections), 0, 0, 1000000, "10000",
 	  "TCP and TLS clients (and RFC 6062 peer connections) in all; 0 = unlimited" },
-	{ "max-connections-per-ip", T_U32, F(max_connections_per_ip), 0, 0, 1000000, "64",
+	{ "max-connections-per-ip", T_U32, F(max_connections_per_ip), 0, 0, 1000000, "1000",
 	  "TCP and TLS connections per source address, and DTLS sessions per source address "
-	  "(counted apart); 0 = unlimited" },
+	  "(counted apart); 0 = unlimited (coturn has no cap). 1000 serves a large office "
+	  "behind one NAT address on 443. The first refusal per source and minute is logged" },
 	{ "handshake-timeout", T_U32, F(handshake_timeout), 0, 1, 300, "10",
 	  "seconds for a TLS/DTLS handshake and a first message (against slowloris)" },
 	{ "idle-timeout", T_U32, F(idle_timeout), 0, 10, 86400, "660",

@@ -312,7 +312,18 @@ static struct tp_dtls_sess *hello(struct tp_dtls_listener *l, const struct tp_5t
 		return NULL;
 	d = sess_new(l, ft);
 	if (!d) {
+		uint64_t more;
+
 		s->stats.conn_refused++;
+		if (tp_refusal_log(s, TP_REFUSE_CONN, &ft->client, &more)) {
+			struct tp_logctx ctx = { .transport = "dtls", .client = &ft->client };
+			char t[64];
+
+			tp_warn(&ctx, "session refused: max-dtls-sessions %u or max-connections-per-ip "
+			        "%u reached (logged once a minute per source%s)",
+			        s->conf->max_dtls_sessions, s->conf->max_connections_per_ip,
+			        tp_refusal_more(t, sizeof(t), more));
+		}
 		hello_free(l); /* it is in mid-handshake: start clean */
 		return NULL;
 	}

@@ -370,7 +370,18 @@ static void accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct soc
 	slot = ip_slot(s, &client);
 	rc = tp_limits_admit(s->limits, cf, slot);
 	if (rc != 0) {
+		uint64_t more;
+
 		s->stats.conn_refused++;
+		if (tp_refusal_log(s, TP_REFUSE_CONN, &client, &more)) {
+			struct tp_logctx ctx = { .transport = l->tls ? "tls" : "tcp", .client = &client };
+			char t[64];
+
+			tp_warn(&ctx, "connection refused: %s %u reached (logged once a minute per "
+			        "source%s)", rc == -EMFILE ? "max-connections-per-ip" : "max-connections",
+			        rc == -EMFILE ? cf->max_connections_per_ip : cf->max_connections,
+			        tp_refusal_more(t, sizeof(t), more));
+		}
 		close(fd);
 		return;
 	}

@@ -640,10 +640,11 @@ struct tp_srv *tp_srv_create(struct event_base *base, const struct tp_conf *c,
 	s->crypto = tp_crypto_new();
 	s->lsn = calloc(1, sizeof(*s->lsn));
 	s->limits = tp_limits_new();
+	s->refusals = calloc(TP_REFUSE_KINDS, sizeof(*s->refusals));
 	s->tcp_peers = tp_tcp_peers_new();
 	s->allocs = tp_allocs_create(sh, s, worker, &alloc_ops, s, tp_now(s));
 	s->tick = event_new(base, -1, EV_PERSIST, tick_cb, s);
-	if (!s->crypto || !s->lsn || !s->limits || !s->tcp_peers || !s->allocs || !s->tick || event_add(s->tick, &second) != 0 ||
+	if (!s->crypto || !s->lsn || !s->limits || !s->refusals || !s->tcp_peers || !s->allocs || !s->tick || event_add(s->tick, &second) != 0 ||
 	    tp_relay_init(s) != 0 || tp_inbox_init(s) != 0) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
@@ -680,6 +681,7 @@ void tp_srv_free(struct tp_srv *s)
 	tp_cluster_free(s);     /* after the allocations: they deregister on the way */
 	tp_tcp_peers_free(s->tcp_peers);
 	tp_limits_free(s->limits);
+	free(s->refusals);
 	if (s->tick)
 		event_free(s->tick);
 	tp_relay_fini(s);

@@ -24,7 +24,7 @@ LAYERS = [
     ("proto", "the codec (proto/)", None),
     ("pure", "modules without I/O", [
         "conf", "log", "peerpol", "stats", "buckets", "slab", "ports", "perm", "chan",
-        "notify", "dtls_cookie", "shaper", "conn_limits", "redis_url.h", "rand"]),
+        "notify", "dtls_cookie", "shaper", "conn_limits", "redis_url.h", "rand", "ratelog"]),
     ("iface", "the core's interfaces: sink, io, shared state", ["server", "shared"]),
     ("state", "allocation tables and lifecycle", ["alloc"]),
     ("core", "the protocol core", ["auth", "dispatch", "turn"]),
