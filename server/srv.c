@@ -414,7 +414,15 @@ static int open_nat(struct tp_srv *s, char *err, size_t errlen)
 	addrs[3].port = addrs[1].port;
 	s->nat[0] = tp_udp_sink(prim);
 	for (int k = 1; k < 4; k++) {
-		int rc = tp_udp_listen(s, &addrs[k], s->sh->nworkers > 1, &s->lsn->udp[s->lsn->nudp]);
+		int rc = s->worker ? 0 : tp_sock_probe(&addrs[k], SOCK_DGRAM);
+
+		if (rc == -EADDRINUSE) {
+			tp_addr_fmt(&addrs[k], a, sizeof(a));
+			snprintf(err, errlen, "nat-discovery: listen udp %s: address in use by another "
+			         "process", a);
+			return rc;
+		}
+		rc = tp_udp_listen(s, &addrs[k], s->sh->nworkers > 1, &s->lsn->udp[s->lsn->nudp]);
 
 		if (rc) {
 			tp_addr_fmt(&addrs[k], a, sizeof(a));
