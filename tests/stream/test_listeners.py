@@ -11,7 +11,8 @@ inuse: a first turnpike (two workers: an SO_REUSEPORT group) holds a UDP and a
 demux: udp: and dtls: on one address and port (RFC 7983 first-byte
   demultiplexing on one socket, two workers): 40 UDP Bindings and 10 DTLS
   handshakes by openssl s_client, each carrying a Binding over DTLS, all
-  answered, interleaved.
+  answered, interleaved; and coturn's turnutils_uclient relays over DTLS and
+  UDP on that port (when installed).
 """
 import os
 import select
@@ -149,6 +150,18 @@ def demux(binary):
         tp.check(udp_ok == 40, "40 of 40 UDP Bindings answered on the shared port")
         tp.check(dtls_ok == 10, "10 of 10 DTLS handshakes (and their Bindings) on the shared "
                  "port")
+        if shutil.which("turnutils_uclient") and shutil.which("turnutils_peer"):
+            # coturn's client relays over DTLS (-S) and over UDP on the one port
+            import test_uclient
+            peer_port = tp.free_port()
+            peer = subprocess.Popen(["turnutils_peer", "-L", "127.0.0.1", "-p", str(peer_port)],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            try:
+                test_uclient.run_uclient(["-S"], P, peer_port, "uclient DTLS on the shared port")
+                test_uclient.run_uclient([], P, peer_port, "uclient UDP on the shared port")
+            finally:
+                peer.terminate()
+                peer.wait()
         tp.check(srv.alive(), "server still running")
 
 
