@@ -235,14 +235,15 @@ static int probe_ports(const struct tp_conf *c, char *err, size_t errlen)
 {
 	for (size_t i = 0; i < c->nlisten; i++) {
 		const struct tp_listen *l = &c->listen[i];
-		char a[64];
+		char a[64], where[300];
 
 		if ((l->proto != TP_LISTEN_UDP && l->proto != TP_LISTEN_DTLS) ||
 		    tp_sock_probe(&l->addr, SOCK_DGRAM) != -EADDRINUSE)
 			continue; /* other errors: the bind itself reports them */
 		tp_addr_fmt(&l->addr, a, sizeof(a));
-		snprintf(err, errlen, "listen %s %s: address in use by another process (another "
-		         "turnpike or TURN server on this port?)", proto_names[l->proto], a);
+		snprintf(err, errlen, "listen %s %s (listen, %s): address in use by another process "
+		         "(another turnpike or TURN server on this port?)", proto_names[l->proto], a,
+		         tp_conf_where(c, "listen", where, sizeof(where)));
 		return -EADDRINUSE;
 	}
 	return 0;
@@ -345,8 +346,12 @@ static int open_listeners(struct tp_srv *s, char *err, size_t errlen)
 			continue;
 		}
 		if (rc == -EADDRINUSE) {
-			snprintf(err, errlen, "listen %s %s: address in use by another process",
-			         proto_names[l->proto], a);
+			char where[300];
+
+			snprintf(err, errlen, "listen %s %s (listen, %s): address in use by another "
+			         "process (another turnpike or TURN server on this port?)",
+			         proto_names[l->proto], a,
+			         tp_conf_where(c, "listen", where, sizeof(where)));
 			return rc;
 		}
 		if (rc) {

@@ -15,6 +15,7 @@ demux: udp: and dtls: on one address and port (RFC 7983 first-byte
   UDP on that port (when installed).
 """
 import os
+import re
 import select
 import shutil
 import socket
@@ -67,8 +68,10 @@ def inuse(binary):
             rc, out = second_on(binary, proto, P)
             tp.check(rc is not None and rc != 0, "second server on %s port %d exits nonzero "
                      "(%s)" % (proto, P, rc))
-            tp.check("listen %s 127.0.0.1:%d: address in use by another process" % (proto, P)
-                     in out, "it says which listener and \"address in use by another process\"")
+            tp.check(re.search(r"listen %s 127\.0\.0\.1:%d \(listen, /[^ ]*turnpike\.conf:\d+\): "
+                               r"address in use by another process" % (proto, P), out),
+                     "it names the listener, where it is set and says \"address in use by "
+                     "another process\"")
             tp.check(srv.alive(), "the first server is still running")
             u, t = udp_bindings(P, 40), tcp_bindings(P, 5)
             tp.check(u == 40 and t == 5, "the first still answers every Binding: UDP %d/40, "
