@@ -8,6 +8,7 @@ Certificates are made here with openssl (an expired one with `openssl ca
 with exit status 1 and a message naming the option, its file:line, the file
 and errno or OpenSSL's reason:
   a missing certificate, a key that is a directory, a key file without a key,
+  a key the server may not read (mode 000; as root the server runs as nobody),
   a key that is not the certificate's (was "TLS: (null)"), a chain out of
   order, an expired certificate (unless tls-allow-expired = true).
 A certificate that expires within 14 days starts with a warning naming its
@@ -74,12 +75,14 @@ def line_of(conf, opt):
     raise tp.Fail("no %s in %s" % (opt, conf))
 
 
-def refused(binary, cert, key, want, label, extra=None):
+def refused(binary, cert, key, want, label, extra=None, prefix=()):
     opts = {"tls-cert": '"%s"' % cert, "tls-key": '"%s"' % key}
     opts.update(extra or {})
     srv = tp.Server(binary, {"t": "tls"}, opts)
+    os.chmod(srv.dir, 0o755)
+    os.chmod(srv.conf_path, 0o644)
     try:
-        r = subprocess.run([binary, "-c", srv.conf_path], stdout=subprocess.PIPE,
+        r = subprocess.run(list(prefix) + [binary, "-c", srv.conf_path], stdout=subprocess.PIPE,
                            stderr=subprocess.STDOUT, timeout=15)
         out = r.stdout.decode(errors="replace")
         w = want.replace("@CERT", line_of(srv.conf_path, "tls-cert")).replace(
@@ -133,6 +136,21 @@ def test(binary):
                 "(errno 21)" % work, "key is a directory")
         refused(binary, good_c, junk, 'tls-key "%s" (@KEY): no usable PEM private key: ' % junk,
                 "key file without a key")
+        # a key the server's user may not read: as root, the server runs as nobody
+        locked = os.path.join(work, "locked.key")
+        shutil.copy(good_k, locked)
+        os.chmod(locked, 0)
+        if os.geteuid() != 0:
+            prefix = ()
+        elif shutil.which("setpriv"):
+            os.chmod(work, 0o755)
+            os.chmod(good_c, 0o644)
+            prefix = ("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups")
+        else:
+            prefix = None
+        if prefix is not None:
+            refused(binary, good_c, locked, 'tls-key "%s" (@KEY): cannot read: Permission '
+                    "denied (errno 13)" % locked, "unreadable key", prefix=prefix)
         refused(binary, good_c, leaf_k, 'tls-key "%s" (@KEY): the private key does not match '
                 'the certificate of tls-cert "%s" (@CERT): key values mismatch' % (leaf_k, good_c),
                 "certificate/key mismatch")
