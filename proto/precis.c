@@ -84,6 +84,15 @@ static long utf8_next(const unsigned char **pp, const unsigned char *end)
 	return (long)c;
 }
 
+size_t tp_utf8_len(const unsigned char *s, size_t n)
+{
+	const unsigned char *p = s;
+
+	if (n == 0 || utf8_next(&p, s + n) < 0)
+		return 0;
+	return (size_t)(p - s);
+}
+
 /* Value of the range holding cp, 0 if none (tables are sorted, disjoint). */
 static unsigned range_val(const struct precis_range *t, size_t n, uint32_t cp)
 {

@@ -310,6 +310,13 @@ void tp_attr_icmp(const struct tp_stun_attr *a, struct tp_icmp *out);
 #define TP_KEY_MAX 32   /* MD5: 16 bytes, SHA-256: 32 bytes */
 
 /*
+ * The length (1 to 4) of the well-formed UTF-8 sequence at s, n bytes left, or
+ * 0 if none starts there (overlong, surrogate, above U+10FFFF, truncated, stray
+ * continuation byte). JSON writers use it to pass UTF-8 through.
+ */
+size_t tp_utf8_len(const unsigned char *s, size_t n);
+
+/*
  * Prepare a password with the OpaqueString profile (RFC 8265 §4.2): valid UTF-8,
  * non-ASCII spaces mapped to U+0020, NFC, code points of the FreeformClass only.
  * Writes at most cap bytes to out (the result is never longer than 3x the input).

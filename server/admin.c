@@ -117,28 +117,6 @@ static const char *arg(const struct args *a, const char *key)
 	return NULL;
 }
 
-/* The length of the valid UTF-8 sequence at s (n bytes left), or 0. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-	size_t len = s[0] >= 0xF0 ? 4 : s[0] >= 0xE0 ? 3 : s[0] >= 0xC2 ? 2 : 0;
-	uint32_t cp;
-
-	if (len == 0 || s[0] > 0xF4 || n < len)
-		return 0;
-	for (size_t i = 1; i < len; i++)
-		if ((s[i] & 0xC0) != 0x80)
-			return 0;
-	cp = len == 2 ? (uint32_t)(s[0] & 0x1F) << 6 | (s[1] & 0x3F)
-	     : len == 3 ? (uint32_t)(s[0] & 0x0F) << 12 | (uint32_t)(s[1] & 0x3F) << 6 | (s[2] & 0x3F)
-	                : (uint32_t)(s[0] & 0x07) << 18 | (uint32_t)(s[1] & 0x3F) << 12 |
-	                          (uint32_t)(s[2] & 0x3F) << 6 | (s[3] & 0x3F);
-	/* overlong forms, surrogates, beyond U+10FFFF */
-	if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-	    (cp >= 0xD800 && cp <= 0xDFFF))
-		return 0;
-	return len;
-}
-
 /* A JSON string: UTF-8 passes through (user names are UTF-8, RFC 8265); a
  * byte that is not valid UTF-8 becomes U+FFFD, control characters \u00XX. */
 static void jstr(struct evbuffer *b, const char *s, size_t n)
@@ -158,7 +136,7 @@ static void jstr(struct evbuffer *b, const char *s, size_t n)
 		} else if (ch < 0x80) {
 			evbuffer_add(b, &s[i], 1);
 		} else {
-			size_t len = utf8_len((const unsigned char *)s + i, n - i);
+			size_t len = tp_utf8_len((const unsigned char *)s + i, n - i);
 
 			if (len) {
 				evbuffer_add(b, &s[i], len);

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <arpa/inet.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include <libconfig.h>
 
@@ -50,6 +51,8 @@ enum opt_type {
 	T_HOSTPORTS,    /* struct tp_addr[] with a port (3478 when omitted) */
 	T_LOGFORMAT,    /* bool log_json, from "text" "json" */
 	T_URL,          /* char *, like T_STR; a password in it is printed hidden */
+	T_FILE_OF,      /* char *, a file name: "X-file" whose content is option X's value
+	                   (a secret kept out of the file, the environment and ps) */
 };
 
 struct opt {
@@ -95,6 +98,10 @@ static const struct opt opts[] = {
 	  "{ name = \"bob\"; key = \"0x<32 hex digits: MD5(name:realm:password)>\"; } )" },
 	{ "static-auth-secret", T_SECRETS, F(secrets), F(nsecrets), 0, TP_CONF_MAX_SECRETS, "[ ]",
 	  "TURN REST API shared secrets; several allow rotation" },
+	{ "static-auth-secret-file", T_FILE_OF, F(static_auth_secret_file), 0, 0, 4096, "\"\"",
+	  "a file with the TURN REST API shared secrets, one per line (instead of "
+	  "static-auth-secret, never both): keeps them out of the configuration, the "
+	  "environment and the process list; re-read on reload" },
 	{ "demo-user", T_BOOL, F(demo_user), 0, 0, 0, "true",
 	  "with no users and no secrets, make a demo credential at start (and log it)" },
 	{ "nonce-lifetime", T_U32, F(nonce_lifetime), 0, 60, 86400, "600",
@@ -184,6 +191,9 @@ static const struct opt opts[] = {
 	  "root only) or \"tcp:ADDR:PORT\" on loopback (needs admin-token); \"\": none" },
 	{ "admin-token", T_STR, F(admin_token), 0, 0, 256, "\"\"",
 	  "shared secret a tcp: admin connection must send first" },
+	{ "admin-token-file", T_FILE_OF, F(admin_token_file), 0, 0, 4096, "\"\"",
+	  "a file whose content (a trailing newline stripped) is the admin-token (never "
+	  "both)" },
 	{ "alternate-server", T_HOSTPORTS, F(alternate), F(nalternate), 0, TP_CONF_MAX_ADDRS, "[ ]",
 	  "other TURN servers (\"IP:PORT\") a draining or full server sends new allocations to "
 	  "with 300 Try Alternate (RFC 8489 §10), one after the other" },
@@ -218,6 +228,8 @@ static const struct opt opts[] = {
 	  "RFC 5780: the second port; 0 = the first udp listener's port + 1" },
 	{ "signal-token", T_STR, F(signal_token), 0, 0, 256, "\"\"",
 	  "ws: listeners: a peer must join with ?token=<this> (\"\": anyone may join a room)" },
+	{ "signal-token-file", T_FILE_OF, F(signal_token_file), 0, 0, 4096, "\"\"",
+	  "a file whose content (a trailing newline stripped) is the signal-token (never both)" },
 	/* issue 16 */
 	{ "max-peer-connections", T_U32, F(max_peer_connections), 0, 1, 65535, "32",
 	  "RFC 6062: peer connections per TCP allocation, incoming and Connect together (each "
@@ -252,7 +264,7 @@ static const struct opt opts[] = {
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))
 _Static_assert(NOPTS <= TP_CONF_MAX_OPTS, "raise TP_CONF_MAX_OPTS");
 
-enum { FROM_DEFAULT, FROM_FILE, FROM_CMDLINE };
+enum { FROM_DEFAULT, FROM_FILE, FROM_ENV, FROM_CMDLINE, FROM_SET };
 
 /* The state of one load. */
 struct ld {
@@ -260,6 +272,9 @@ struct ld {
 	char *err;
 	size_t errlen;
 	const char *origin;                     /* the file, or "command line" ... */
+	const char *label;                      /* set: the whole prefix of an error
+	                                           ("--set max-bps"), no file or line */
+	char labelbuf[96];
 	const config_setting_t *src[NOPTS];     /* where a file set the option */
 	uint8_t from[NOPTS];
 };
@@ -293,6 +308,16 @@ static int fail(struct ld *ld, const config_setting_t *s, const char *opt, const
 
 	if (!ld->err || ld->errlen == 0)
 		return -1;
+	if (ld->label) {
+		r = snprintf(ld->err, ld->errlen, "%s: ", ld->label);
+		n = r < 0 ? 0 : (size_t)r;
+		if (n < ld->errlen) {
+			va_start(ap, fmt);
+			vsnprintf(ld->err + n, ld->errlen - n, fmt, ap);
+			va_end(ap);
+		}
+		return -1;
+	}
 	if (!file)
 		file = ld->origin;
 	if (s && config_setting_source_line(s) > 0)
@@ -738,6 +763,7 @@ static int apply(struct ld *ld, const struct opt *o, const config_setting_t *s)
 		return 0;
 	case T_STR:
 	case T_URL:
+	case T_FILE_OF:
 	case T_LOGLEVEL:
 	case T_LOGFORMAT:
 		if (t != CONFIG_TYPE_STRING)
@@ -767,6 +793,118 @@ static int apply(struct ld *ld, const struct opt *o, const config_setting_t *s)
 	return 0;
 }
 
+/* ---- unknown options ------------------------------------------------- */
+
+/* coturn's options operators carry over, with turnpike's equivalent (NULL: none
+ * needed or not supported); docs/MIGRATING-FROM-COTURN.md has the whole table
+ * and the reasons. */
+static const struct {
+	const char *coturn, *tp;
+} coturn_opts[] = {
+	{ "listening-port", "listen" }, { "tls-listening-port", "listen" },
+	{ "alt-listening-port", "other-port" }, { "alt-tls-listening-port", NULL },
+	{ "listening-ip", "listen" }, { "relay-ip", "relay-ip" },
+	{ "external-ip", "external-ip" }, { "min-port", "min-port" }, { "max-port", "max-port" },
+	{ "realm", "realm" }, { "use-auth-secret", NULL },
+	{ "static-auth-secret", "static-auth-secret" }, { "lt-cred-mech", NULL },
+	{ "user", "users" }, { "userdb", "users-file" }, { "redis-userdb", "redis" },
+	{ "redis-statsdb", NULL }, { "total-quota", "total-quota" },
+	{ "user-quota", "user-quota" }, { "max-bps", "max-bps" },
+	{ "bps-capacity", "bps-capacity" }, { "cert", "tls-cert" }, { "pkey", "tls-key" },
+	{ "cipher-list", NULL }, { "no-tls", "listen" }, { "no-dtls", "listen" },
+	{ "no-udp", "listen" }, { "no-tcp", "listen" }, { "denied-peer-ip", "denied-peer" },
+	{ "allowed-peer-ip", "allowed-peer" }, { "no-multicast-peers", NULL },
+	{ "no-loopback-peers", NULL }, { "fingerprint", NULL }, { "stale-nonce", "nonce-lifetime" },
+	{ "alternate-server", "alternate-server" }, { "cli-password", "admin-token" },
+	{ "prometheus", "metrics" }, { "log-file", NULL }, { "syslog", NULL },
+	{ "no-stdout-log", NULL }, { "pidfile", NULL }, { "proc-user", NULL },
+	{ "proc-group", NULL }, { "mobility", "mobility" }, { "verbose", "log-level" },
+	{ "Verbose", "log-level" }, { "no-cli", "admin" }, { "cli-ip", "admin" },
+	{ "cli-port", "admin" }, { "server-name", NULL }, { "relay-threads", "workers" },
+	{ "dh2066", NULL }, { "no-tlsv1", NULL }, { "no-tlsv1_1", NULL },
+	{ "channel-lifetime", NULL }, { "permission-lifetime", NULL },
+	{ "max-allocate-lifetime", "max-lifetime" }, { "no-rfc5780", "nat-discovery" },
+	{ "secure-stun", NULL }, { "no-software-attribute", "software" },
+	{ "web-admin", NULL }, { "simple-log", "log-format" }, { "new-log-timestamp", NULL },
+	{ "no-auth", NULL }, { "stun-only", NULL }, { "no-stun", NULL },
+	{ "rest-api-separator", NULL }, { "check-origin-consistency", NULL },
+};
+
+/* The coturn option of that name, or NULL. */
+static const char *coturn_name(const char *name, const char **tp)
+{
+	for (size_t i = 0; i < sizeof(coturn_opts) / sizeof(coturn_opts[0]); i++)
+		if (strcmp(coturn_opts[i].coturn, name) == 0) {
+			*tp = coturn_opts[i].tp;
+			return coturn_opts[i].coturn;
+		}
+	return NULL;
+}
+
+/* Edit distance (insertions, deletions, substitutions), for names < 64 bytes. */
+static size_t edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), row[64];
+
+	if (la >= 64 || lb >= 64)
+		return 64;
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		size_t diag = row[0];
+
+		row[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t up = row[j], best = diag + (a[i - 1] != b[j - 1]);
+
+			if (up + 1 < best)
+				best = up + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			diag = up;
+			row[j] = best;
+		}
+	}
+	return row[lb];
+}
+
+/* The option closest to name, if close enough to be a typo; else NULL. */
+static const char *closest_opt(const char *name)
+{
+	size_t best = 64, limit = strlen(name) / 3 + 1;
+	const char *who = NULL;
+
+	if (limit > 3)
+		limit = 3;
+	for (size_t i = 0; i < NOPTS; i++) {
+		size_t d = edit_distance(name, opts[i].name);
+
+		if (d < best) {
+			best = d;
+			who = opts[i].name;
+		}
+	}
+	return best <= limit ? who : NULL;
+}
+
+/* "unknown option; did you mean 'listen'?" (or the coturn equivalent) in buf. */
+static const char *unknown_why(const char *name, char *buf, size_t cap)
+{
+	const char *tp = NULL, *near = closest_opt(name);
+
+	if (coturn_name(name, &tp) && tp)
+		snprintf(buf, cap, "unknown option: this is coturn's '%s'; turnpike's is '%s' (see "
+		         "docs/MIGRATING-FROM-COTURN.md)", name, tp);
+	else if (coturn_name(name, &tp))
+		snprintf(buf, cap, "unknown option: this is coturn's '%s', which turnpike does not "
+		         "need or have (see docs/MIGRATING-FROM-COTURN.md)", name);
+	else if (near)
+		snprintf(buf, cap, "unknown option; did you mean '%s'?", near);
+	else
+		snprintf(buf, cap, "unknown option (turnpike --print-config lists them all)");
+	return buf;
+}
+
 /* Apply every setting of a parsed document; unknown names are errors. */
 static int apply_root(struct ld *ld, const config_t *cfg, uint8_t from)
 {
@@ -776,8 +914,10 @@ static int apply_root(struct ld *ld, const config_t *cfg, uint8_t from)
 		const config_setting_t *s = config_setting_get_elem(root, (unsigned)i);
 		const char *name = config_setting_name(s);
 		const struct opt *o = find_opt(name);
+		char why[200];
+
 		if (!o)
-			return fail(ld, s, name, "unknown option");
+			return fail(ld, s, name, "%s", unknown_why(name, why, sizeof(why)));
 		if (apply(ld, o, s))
 			return -1;
 		ld->from[o - opts] = from;
@@ -788,15 +928,66 @@ static int apply_root(struct ld *ld, const config_t *cfg, uint8_t from)
 
 /* ---- loading -------------------------------------------------------- */
 
+/*
+ * A file libconfig could not parse: if a line reads like coturn's
+ * turnserver.conf ("name" or "name=value" without ';', name one of coturn's
+ * options), its line number and name; else 0.
+ */
+static int coturn_line(const char *path, char *name, size_t cap)
+{
+	FILE *fp = fopen(path, "r");
+	char line[1024];
+	int no = 0, found = 0;
+	bool semicolons = false;
+
+	if (!fp)
+		return 0;
+	while (no < 100000 && fgets(line, sizeof(line), fp)) {
+		char *p = line, *e, *v;
+		const char *tp;
+
+		no++;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '#' || *p == '\n' || *p == '\0')
+			continue;
+		if (strchr(p, ';')) {
+			semicolons = true; /* libconfig's terminator: a turnpike file with a typo */
+			break;
+		}
+		for (e = p; (*e >= 'a' && *e <= 'z') || (*e >= 'A' && *e <= 'Z') ||
+		            (*e >= '0' && *e <= '9') || *e == '-' || *e == '_'; e++)
+			;
+		if (e == p || (*e != '=' && *e != ' ' && *e != '\t' && *e != '\n' && *e != '\r' &&
+		               *e != '\0'))
+			continue;
+		for (v = e; *v == ' ' || *v == '\t'; v++)
+			;
+		if (*v == '=') /* a libconfig value ("...", [ ], ( ), { }) is no coturn line */
+			for (v++; *v == ' ' || *v == '\t'; v++)
+				;
+		if (*v == '"' || *v == '[' || *v == '(' || *v == '{')
+			continue;
+		*e = '\0';
+		if (!found && coturn_name(p, &tp)) {
+			snprintf(name, cap, "%s", p);
+			found = no;
+		}
+	}
+	fclose(fp);
+	return semicolons ? 0 : found;
+}
+
 static int read_doc(struct ld *ld, config_t *cfg, const char *path)
 {
 	FILE *fp;
 	int ok;
+	struct stat st;
 
 	config_set_options(cfg, config_get_options(cfg) & ~CONFIG_OPTION_AUTOCONVERT);
 	if (!path) {
 		/* The defaults: "name = literal;" for every option. */
-		char doc[4096];
+		char doc[8192];
 		size_t n = 0;
 		for (size_t i = 0; i < NOPTS; i++) {
 			int r = snprintf(doc + n, sizeof(doc) - n, "%s = %s;\n", opts[i].name,
@@ -807,6 +998,10 @@ static int read_doc(struct ld *ld, config_t *cfg, const char *path)
 		}
 		ok = config_read_string(cfg, doc);
 	} else {
+		if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+			return fail(ld, NULL, NULL, "is a directory (expected a configuration file, "
+			            "e.g. %s%sturnpike.conf)", path,
+			            path[0] && path[strlen(path) - 1] == '/' ? "" : "/");
 		if (!(fp = fopen(path, "r")))
 			return fail(ld, NULL, NULL, "%s", strerror(errno));
 		char dir[4096];
@@ -821,7 +1016,16 @@ static int read_doc(struct ld *ld, config_t *cfg, const char *path)
 	}
 	if (!ok) {
 		const char *file = config_error_file(cfg) ? config_error_file(cfg) : ld->origin;
-		if (ld->err && ld->errlen)
+		char name[64];
+		int at = path ? coturn_line(path, name, sizeof(name)) : 0;
+
+		if (ld->err && ld->errlen && at)
+			snprintf(ld->err, ld->errlen, "%s:%d: '%s': this looks like a coturn "
+			         "turnserver.conf (name=value lines without ';'); turnpike reads libconfig "
+			         "(name = value;): docs/MIGRATING-FROM-COTURN.md maps coturn's options "
+			         "to turnpike's (libconfig: %s at line %d)", path, at, name,
+			         config_error_text(cfg), config_error_line(cfg));
+		else if (ld->err && ld->errlen)
 			snprintf(ld->err, ld->errlen, "%s:%d: %s", file, config_error_line(cfg),
 			         config_error_text(cfg));
 		return -1;
@@ -875,6 +1079,354 @@ static int apply_overrides(struct ld *ld, const struct tp_conf_overrides *ov)
 	return 0;
 }
 
+/* ---- values as text: the environment and --set ------------------------ */
+
+static bool is_list(const struct opt *o)
+{
+	return o->type == T_LISTEN || o->type == T_EXTERNAL || o->type == T_ADDRS ||
+	       o->type == T_CIDRS || o->type == T_SECRETS || o->type == T_USERS ||
+	       o->type == T_HOSTPORTS;
+}
+
+/* "--set max-bps" / "environment TURNPIKE_MAX_BPS" in ld->labelbuf. */
+static const char *label_of(struct ld *ld, const struct opt *o, uint8_t from)
+{
+	if (from == FROM_SET) {
+		snprintf(ld->labelbuf, sizeof(ld->labelbuf), "--set %s", o->name);
+	} else {
+		size_t n = (size_t)snprintf(ld->labelbuf, sizeof(ld->labelbuf),
+		                            "environment TURNPIKE_");
+		for (const char *p = o->name; *p && n + 1 < sizeof(ld->labelbuf); p++)
+			ld->labelbuf[n++] = *p == '-' ? '_' : (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
+		ld->labelbuf[n] = '\0';
+	}
+	return ld->labelbuf;
+}
+
+/* Deep copy of setting s into parent (a group, list or array) as name. */
+static config_setting_t *copy_setting(config_setting_t *parent, const char *name,
+                                      const config_setting_t *s)
+{
+	int t = config_setting_type(s);
+	config_setting_t *d = config_setting_add(parent, name,
+	                                         t == CONFIG_TYPE_ARRAY ? CONFIG_TYPE_LIST : t);
+
+	if (!d)
+		return NULL;
+	switch (t) {
+	case CONFIG_TYPE_GROUP:
+	case CONFIG_TYPE_LIST:
+	case CONFIG_TYPE_ARRAY:
+		for (int i = 0; i < config_setting_length(s); i++) {
+			const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+			if (!copy_setting(d, t == CONFIG_TYPE_GROUP ? config_setting_name(e) : NULL, e))
+				return NULL;
+		}
+		return d;
+	case CONFIG_TYPE_INT:
+		return config_setting_set_int(d, config_setting_get_int(s)) ? d : NULL;
+	case CONFIG_TYPE_INT64:
+		return config_setting_set_int64(d, config_setting_get_int64(s)) ? d : NULL;
+	case CONFIG_TYPE_FLOAT:
+		return config_setting_set_float(d, config_setting_get_float(s)) ? d : NULL;
+	case CONFIG_TYPE_BOOL:
+		return config_setting_set_bool(d, config_setting_get_bool(s)) ? d : NULL;
+	case CONFIG_TYPE_STRING:
+		return config_setting_set_string(d, config_setting_get_string(s)) ? d : NULL;
+	}
+	return NULL;
+}
+
+/* A libconfig literal ("v = TEXT;"): its one setting in tmp, or NULL. */
+static const config_setting_t *literal(config_t *tmp, const char *v)
+{
+	size_t n = strlen(v) + 16;
+	char *doc = malloc(n);
+	const config_setting_t *root;
+	int ok;
+
+	if (!doc)
+		return NULL;
+	snprintf(doc, n, "v = %s;\n", v);
+	config_set_options(tmp, config_get_options(tmp) & ~CONFIG_OPTION_AUTOCONVERT);
+	ok = config_read_string(tmp, doc);
+	free(doc);
+	root = config_root_setting(tmp);
+	if (!ok || config_setting_length(root) != 1)
+		return NULL;
+	return config_setting_get_member(root, "v");
+}
+
+static void trim(const char **p, const char **e)
+{
+	while (*p < *e && (**p == ' ' || **p == '\t'))
+		(*p)++;
+	while (*e > *p && ((*e)[-1] == ' ' || (*e)[-1] == '\t'))
+		(*e)--;
+}
+
+/* Add "a,b,c" to list d: strings, or (users) { name; password; } groups. */
+static int add_raw_list(struct ld *ld, const struct opt *o, config_setting_t *d, const char *v)
+{
+	for (const char *p = v; *p;) {
+		const char *e = strchr(p, ','), *next;
+		char item[1024];
+
+		next = e ? e + 1 : p + strlen(p);
+		if (!e)
+			e = next;
+		trim(&p, &e);
+		if ((size_t)(e - p) >= sizeof(item))
+			return fail(ld, NULL, NULL, "an entry of %zu bytes (expected at most %zu)",
+			            (size_t)(e - p), sizeof(item) - 1);
+		memcpy(item, p, (size_t)(e - p));
+		item[e - p] = '\0';
+		p = next;
+		if (!item[0])
+			continue;
+		if (o->type != T_USERS) {
+			config_setting_t *s = config_setting_add(d, NULL, CONFIG_TYPE_STRING);
+			if (!s || !config_setting_set_string(s, item))
+				return fail(ld, NULL, NULL, "out of memory");
+			continue;
+		}
+		char *colon = strchr(item, ':');
+		config_setting_t *g = config_setting_add(d, NULL, CONFIG_TYPE_GROUP), *m;
+
+		if (!colon)
+			return fail(ld, NULL, NULL, "\"%s\": expected NAME:PASSWORD (several separated "
+			            "by ',')", item);
+		*colon = '\0';
+		if (!g || !(m = config_setting_add(g, "name", CONFIG_TYPE_STRING)) ||
+		    !config_setting_set_string(m, item) ||
+		    !(m = config_setting_add(g, "password", CONFIG_TYPE_STRING)) ||
+		    !config_setting_set_string(m, colon + 1))
+			return fail(ld, NULL, NULL, "out of memory");
+		memset(colon + 1, 0, strlen(colon + 1));
+	}
+	return 0;
+}
+
+static int word_bool(const char *v)
+{
+	static const char *const yes[] = { "true", "yes", "on", "1" }, *const no[] = {
+		"false", "no", "off", "0" };
+
+	for (size_t i = 0; i < 4; i++) {
+		if (strcasecmp(v, yes[i]) == 0)
+			return 1;
+		if (strcasecmp(v, no[i]) == 0)
+			return 0;
+	}
+	return -1;
+}
+
+/*
+ * Put the value text v of option o into the staging document root, as the
+ * setting a file would hold (apply() checks it later). A list already staged
+ * from this source gets v's entries appended; any other option is replaced.
+ */
+static int stage(struct ld *ld, config_setting_t *root, const struct opt *o, const char *v)
+{
+	config_setting_t *have = config_setting_get_member(root, o->name), *d;
+	const config_setting_t *lit = NULL;
+	config_t tmp;
+	int rc = -1;
+
+	config_init(&tmp);
+	if (is_list(o)) {
+		if (have && config_setting_type(have) != CONFIG_TYPE_LIST) {
+			config_setting_remove(root, o->name);
+			have = NULL;
+		}
+		d = have ? have : config_setting_add(root, o->name, CONFIG_TYPE_LIST);
+		if (!d) {
+			fail(ld, NULL, NULL, "out of memory");
+			goto out;
+		}
+		if (v[0] == '[' || v[0] == '(') {
+			if (!(lit = literal(&tmp, v))) {
+				fail(ld, NULL, NULL, "%s at line %d of the value (a libconfig list: %s)",
+				     config_error_text(&tmp) ? config_error_text(&tmp) : "not one value",
+				     config_error_line(&tmp), o->type == T_USERS ?
+				     "( { name = \"...\"; password = \"...\"; }, ... )" : "[ \"...\", ... ]");
+				goto out;
+			}
+			if (config_setting_type(lit) != CONFIG_TYPE_LIST &&
+			    config_setting_type(lit) != CONFIG_TYPE_ARRAY) {
+				if (!copy_setting(d, NULL, lit))
+					goto oom;
+			} else {
+				for (int i = 0; i < config_setting_length(lit); i++)
+					if (!copy_setting(d, NULL, config_setting_get_elem(lit, (unsigned)i)))
+						goto oom;
+			}
+		} else if (add_raw_list(ld, o, d, v)) {
+			goto out;
+		}
+		rc = 0;
+		goto out;
+	}
+	if (have)
+		config_setting_remove(root, o->name);
+	if (o->type == T_U32 || o->type == T_PORT) {
+		lit = literal(&tmp, v);
+		if (!lit || (config_setting_type(lit) != CONFIG_TYPE_INT &&
+		             config_setting_type(lit) != CONFIG_TYPE_INT64)) {
+			fail(ld, NULL, NULL, "\"%s\": not an integer (expected %lld..%lld)", v, o->min,
+			     o->max);
+			goto out;
+		}
+	} else if (o->type == T_BOOL) {
+		int b = word_bool(v);
+
+		if (b < 0) {
+			fail(ld, NULL, NULL, "\"%s\": not a boolean (expected true or false)", v);
+			goto out;
+		}
+		if (!(d = config_setting_add(root, o->name, CONFIG_TYPE_BOOL)) ||
+		    !config_setting_set_bool(d, b))
+			goto oom;
+		rc = 0;
+		goto out;
+	} else if (v[0] == '"') {
+		if (!(lit = literal(&tmp, v))) {
+			fail(ld, NULL, NULL, "%s (a quoted value is a libconfig string: \"...\")",
+			     config_error_text(&tmp) ? config_error_text(&tmp) : "not one value");
+			goto out;
+		}
+	} else {
+		if (!(d = config_setting_add(root, o->name, CONFIG_TYPE_STRING)) ||
+		    !config_setting_set_string(d, v))
+			goto oom;
+		rc = 0;
+		goto out;
+	}
+	if (!copy_setting(root, o->name, lit))
+		goto oom;
+	rc = 0;
+	goto out;
+oom:
+	fail(ld, NULL, NULL, "out of memory");
+out:
+	config_destroy(&tmp);
+	return rc;
+}
+
+/* Apply what was staged from one source, in the table's order. */
+static int apply_staged(struct ld *ld, const config_t *stg, uint8_t from)
+{
+	const config_setting_t *root = config_root_setting(stg);
+
+	for (size_t i = 0; i < NOPTS; i++) {
+		const config_setting_t *s = config_setting_get_member(root, opts[i].name);
+
+		if (!s)
+			continue;
+		ld->label = label_of(ld, &opts[i], from);
+		if (apply(ld, &opts[i], s))
+			return -1;
+		if (is_list(&opts[i]) && opts[i].type != T_USERS &&
+		    *count(ld->c, &opts[i]) < (size_t)opts[i].min)
+			return fail(ld, NULL, NULL, "empty (expected at least %lld entries)",
+			            opts[i].min);
+		ld->from[i] = from;
+		ld->src[i] = NULL;
+	}
+	ld->label = NULL;
+	return 0;
+}
+
+/* TURNPIKE_<OPTION>=value from env. */
+static int apply_env(struct ld *ld, char *const *env)
+{
+	config_t stg;
+	int rc = -1;
+
+	config_init(&stg);
+	for (size_t k = 0; env && env[k]; k++) {
+		const char *e = env[k], *eq = strchr(e, '=');
+		char name[80];
+		const struct opt *o;
+		size_t n;
+
+		if (strncmp(e, "TURNPIKE_", 9) != 0 || !eq)
+			continue;
+		n = (size_t)(eq - e) - 9;
+		if (n == 0 || n >= sizeof(name))
+			continue;
+		for (size_t j = 0; j < n; j++) {
+			char ch = e[9 + j];
+			name[j] = ch == '_' ? '-' : (char)(ch >= 'A' && ch <= 'Z' ? ch + 32 : ch);
+		}
+		name[n] = '\0';
+		if (!(o = find_opt(name))) {
+			const struct opt *near = closest_opt(name) ? find_opt(closest_opt(name)) : NULL;
+
+			/* "environment " is 12 bytes: the label past it is the variable */
+			tp_warn(NULL, "environment %.*s: not an option, ignored%s%s%s", (int)(eq - e), e,
+			        near ? "; did you mean " : "",
+			        near ? label_of(ld, near, FROM_ENV) + 12 : "", near ? "?" : "");
+			continue;
+		}
+		ld->label = label_of(ld, o, FROM_ENV);
+		if (stage(ld, config_root_setting(&stg), o, eq + 1))
+			goto out;
+		ld->label = NULL;
+	}
+	rc = apply_staged(ld, &stg, FROM_ENV);
+out:
+	config_destroy(&stg);
+	return rc;
+}
+
+/* --set option=value, in order. */
+static int apply_sets(struct ld *ld, const char *const *set, size_t nset)
+{
+	config_t stg;
+	int rc = -1;
+
+	config_init(&stg);
+	for (size_t k = 0; k < nset; k++) {
+		const char *eq = strchr(set[k], '=');
+		char name[80], why[200];
+		const struct opt *o;
+		size_t n = eq ? (size_t)(eq - set[k]) : strlen(set[k]);
+
+		snprintf(name, sizeof(name), "%.*s", (int)n, set[k]);
+		if (!eq) {
+			snprintf(ld->labelbuf, sizeof(ld->labelbuf), "--set %s", name);
+			ld->label = ld->labelbuf;
+			fail(ld, NULL, NULL, "expected OPTION=VALUE");
+			goto out;
+		}
+		if (!(o = find_opt(name))) {
+			snprintf(ld->labelbuf, sizeof(ld->labelbuf), "--set %s", name);
+			ld->label = ld->labelbuf;
+			fail(ld, NULL, NULL, "%s", unknown_why(name, why, sizeof(why)));
+			goto out;
+		}
+		ld->label = label_of(ld, o, FROM_SET);
+		if (stage(ld, config_root_setting(&stg), o, eq + 1))
+			goto out;
+		ld->label = NULL;
+	}
+	rc = apply_staged(ld, &stg, FROM_SET);
+out:
+	config_destroy(&stg);
+	return rc;
+}
+
+/* Errors from now on name where option o was set. */
+static void set_origin(struct ld *ld, const struct opt *o)
+{
+	uint8_t from = ld->from[o - opts];
+
+	ld->label = from == FROM_ENV || from == FROM_SET ? label_of(ld, o, from) : NULL;
+	ld->origin = from == FROM_CMDLINE ? "command line" :
+	             from == FROM_DEFAULT ? "built-in default" : ld->c->path;
+}
+
 /* Error at option o's origin (its line in the file, or the command line). */
 __attribute__((format(printf, 3, 4)))
 static int fail_at(struct ld *ld, const struct opt *o, const char *fmt, ...)
@@ -886,8 +1438,7 @@ static int fail_at(struct ld *ld, const struct opt *o, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	ld->origin = ld->from[i] == FROM_CMDLINE ? "command line" :
-	             ld->from[i] == FROM_DEFAULT ? "built-in default" : ld->c->path;
+	set_origin(ld, o);
 	return fail(ld, ld->src[i], o->name, "%s", msg);
 }
 
@@ -955,7 +1506,7 @@ static int finish_users(struct ld *ld)
 			                     strlen(c->realm), u->password, strlen(u->password),
 			                     key, &klen);
 		if (e != TP_P_OK || klen != sizeof(u->key_sha256)) {
-			ld->origin = c->path;
+			set_origin(ld, o);
 			return fail(ld, where, o->name, "\"%s\": unusable password or realm: %s",
 			            u->name, e != TP_P_OK ? tp_perr_str(e) : "bad key length");
 		}
@@ -978,7 +1529,7 @@ static int finish_users(struct ld *ld)
 			    strcmp(nm, c->users[i].name) == 0 && seen++)
 				where = g;
 		}
-		ld->origin = c->path;
+		set_origin(ld, o);
 		return fail(ld, where, o->name, "\"%s\": a second user of this name",
 		            c->users[i].name);
 	}
@@ -1097,12 +1648,139 @@ static int check_redis(struct ld *ld)
 	return 0;
 }
 
+static void fmt_ip(const struct tp_addr *a, char *b, size_t cap);
+
+/* Wipe a printed value that may hold a secret. */
+static void sodium_memzero_like(char *s)
+{
+	volatile char *p = s;
+
+	while (*p)
+		*p++ = '\0';
+}
+
+/*
+ * The *-file options: the file's content (a trailing newline stripped) is the
+ * value of the option named without "-file"; for a list (static-auth-secret)
+ * each non-empty line is one entry. Giving both forms is an error.
+ */
+static int read_secret_files(struct ld *ld)
+{
+	for (size_t i = 0; i < NOPTS; i++) {
+		const struct opt *o = &opts[i], *t;
+		const char *path = o->type == T_FILE_OF ? *(char **)field(ld->c, o) : NULL;
+		char name[64], buf[8192];
+		size_t n;
+		FILE *fp;
+		int rc;
+
+		if (!path || !path[0])
+			continue;
+		snprintf(name, sizeof(name), "%.*s", (int)(strlen(o->name) - 5), o->name);
+		t = find_opt(name);
+		if (!t)
+			return fail_at(ld, o, "internal error: no option %s", name);
+		if (ld->from[t - opts] != FROM_DEFAULT &&
+		    (t->type == T_SECRETS ? *count(ld->c, t) > 0 : (*(char **)field(ld->c, t) &&
+		                                                     (*(char **)field(ld->c, t))[0])))
+			return fail_at(ld, o, "%s is given too (expected one of %s and %s)", t->name,
+			               t->name, o->name);
+		if (!(fp = fopen(path, "r")))
+			return fail_at(ld, o, "%s: %s", path, strerror(errno));
+		n = fread(buf, 1, sizeof(buf), fp);
+		rc = ferror(fp);
+		fclose(fp);
+		if (rc)
+			return fail_at(ld, o, "%s: cannot read", path);
+		if (n == sizeof(buf))
+			return fail_at(ld, o, "%s: larger than %zu bytes", path, sizeof(buf) - 1);
+		buf[n] = '\0';
+		if (memchr(buf, '\0', n)) {
+			memset(buf, 0, sizeof(buf));
+			return fail_at(ld, o, "%s: a NUL byte in it (expected text)", path);
+		}
+		while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+			buf[--n] = '\0';
+		ld->label = path; /* errors of the value name the file; fail_at adds the option */
+		rc = 0;
+		if (t->type == T_SECRETS) {
+			clear_list(ld->c, t);
+			for (char *p = buf, *e; !rc && p && *p; p = e) {
+				e = strchr(p, '\n');
+				if (e)
+					*e++ = '\0';
+				if (*p && p[strlen(p) - 1] == '\r')
+					p[strlen(p) - 1] = '\0';
+				if (*p)
+					rc = add_list_elem(ld, t, p, NULL);
+			}
+			if (!rc && *count(ld->c, t) == 0)
+				rc = fail(ld, NULL, NULL, "no secret in it (expected one per line)");
+		} else if (strchr(buf, '\n')) {
+			rc = fail(ld, NULL, NULL, "more than one line (expected the %s only)", t->name);
+		} else if (!buf[0]) {
+			rc = fail(ld, NULL, NULL, "empty (expected the %s)", t->name);
+		} else {
+			rc = apply_string(ld, t, NULL, buf);
+		}
+		memset(buf, 0, sizeof(buf));
+		ld->label = NULL;
+		if (rc) {
+			char msg[256];
+
+			snprintf(msg, sizeof(msg), "%s", ld->err ? ld->err : "");
+			return fail_at(ld, o, "%s", msg);
+		}
+		ld->label = NULL;
+		ld->from[t - opts] = ld->from[i];
+	}
+	return 0;
+}
+
+/* What would silently do nothing: a tls: or dtls: listener without a
+ * certificate, an external-ip whose private part is none of the relay-ip. */
+static int check_listeners(struct ld *ld)
+{
+	const struct tp_conf *c = ld->c;
+
+	for (size_t i = 0; i < c->nlisten; i++) {
+		char a[64];
+
+		if (c->listen[i].proto != TP_LISTEN_TLS && c->listen[i].proto != TP_LISTEN_DTLS)
+			continue;
+		if (c->tls_cert && c->tls_cert[0])
+			break;
+		tp_addr_fmt(&c->listen[i].addr, a, sizeof(a));
+		return fail_at(ld, find_opt("listen"), "%s:%s needs a certificate: set tls-cert (and "
+		               "tls-key), or remove the listener",
+		               c->listen[i].proto == TP_LISTEN_TLS ? "tls" : "dtls", a);
+	}
+	for (size_t i = 0; c->nrelay_ip && i < c->nexternal; i++) {
+		const struct tp_external_ip *e = &c->external[i];
+		bool found = !e->priv.family;
+		char pub[64], priv[64];
+
+		for (size_t k = 0; !found && k < c->nrelay_ip; k++)
+			found = tp_addr_ip_eq(&c->relay_ip[k], &e->priv);
+		if (found)
+			continue;
+		fmt_ip(&e->pub, pub, sizeof(pub));
+		fmt_ip(&e->priv, priv, sizeof(priv));
+		return fail_at(ld, blame(ld, "relay-ip", "external-ip"), "\"%s/%s\": %s is none of "
+		               "the relay-ip addresses, so the mapping would never apply (expected "
+		               "PUBLIC/PRIVATE with PRIVATE in relay-ip)", pub, priv, priv);
+	}
+	return 0;
+}
+
 static int finish(struct ld *ld)
 {
 	struct tp_conf *c = ld->c;
 	struct tp_endpoint ep;
 	const char *why;
 
+	if (read_secret_files(ld))
+		return -1;
 	if (tp_endpoint_parse(c->metrics, &ep, &why) != 0 || ep.kind == TP_EP_TCP ||
 	    ep.kind == TP_EP_UNIX)
 		return fail_at(ld, find_opt("metrics"), "\"%s\": %s", c->metrics,
@@ -1115,7 +1793,7 @@ static int finish(struct ld *ld)
 		               "(at least 16 bytes)");
 	if (load_users_file(ld))
 		return -1;
-	if (check_redis(ld))
+	if (check_redis(ld) || check_listeners(ld))
 		return -1;
 
 	if (c->min_port > c->max_port)
@@ -1156,7 +1834,11 @@ int tp_conf_load(const char *path, const struct tp_conf_overrides *ov, struct tp
 		if (read_doc(&ld, &file, path) || apply_root(&ld, &file, FROM_FILE))
 			goto out;
 	}
+	if (ov && ov->env && apply_env(&ld, ov->env))
+		goto out;
 	if (ov && apply_overrides(&ld, ov))
+		goto out;
+	if (ov && apply_sets(&ld, ov->set, ov->nset))
 		goto out;
 	ld.origin = path ? path : "built-in default";
 	if (finish(&ld))
@@ -1185,7 +1867,7 @@ void tp_conf_free(struct tp_conf *c)
 	free(c->userhash);
 	for (size_t i = 0; i < NOPTS; i++) {
 		const struct opt *o = &opts[i];
-		if (o->type == T_STR || o->type == T_URL) {
+		if (o->type == T_STR || o->type == T_URL || o->type == T_FILE_OF) {
 			free(*(char **)field(c, o));
 		} else if (o->type == T_SECRETS) {
 			char **v = field(c, o);
@@ -1406,7 +2088,8 @@ static void print_value(FILE *f, const struct tp_conf *c, const struct opt *o, u
 	case T_BOOL:
 		fputs(*(const bool *)v ? "true" : "false", f);
 		return;
-	case T_STR: {
+	case T_STR:
+	case T_FILE_OF: {
 		const char *s = *(char *const *)v ? *(char *const *)v : "";
 
 		/* the admin token is a password: never in a printed configuration */
@@ -1474,6 +2157,78 @@ void tp_conf_print(const struct tp_conf *c, FILE *f)
 	tp_conf_write(c, f, 0);
 }
 
+/* Passwords, keys, secrets and tokens: a diff says only "changed". */
+static bool is_secret(const struct opt *o)
+{
+	return o->type == T_SECRETS || o->type == T_USERS || strcmp(o->name, "admin-token") == 0 ||
+	       strcmp(o->name, "signal-token") == 0;
+}
+
+static char *value_text(const struct tp_conf *c, const struct opt *o, unsigned flags)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f)
+		return NULL;
+	print_value(f, c, o, flags);
+	fclose(f);
+	return buf;
+}
+
+size_t tp_conf_diff(const struct tp_conf *a, const struct tp_conf *b,
+                    void (*fn)(void *arg, const char *line), void *arg)
+{
+	size_t changed = 0;
+
+	for (size_t i = 0; i < NOPTS; i++) {
+		const struct opt *o = &opts[i];
+		char *fa = value_text(a, o, TP_CONF_SHOW_SECRETS), *fb = value_text(b, o,
+		                                                                     TP_CONF_SHOW_SECRETS);
+		char *pa = NULL, *pb = NULL, line[600];
+
+		if (fa && fb && strcmp(fa, fb) != 0) {
+			changed++;
+			pa = is_secret(o) ? NULL : value_text(a, o, 0);
+			pb = is_secret(o) ? NULL : value_text(b, o, 0);
+			/* a URL whose password alone changed prints the same both times */
+			if (pa && pb && strcmp(pa, pb) != 0)
+				snprintf(line, sizeof(line), "%s: %.280s -> %.280s", o->name, pa, pb);
+			else
+				snprintf(line, sizeof(line), "%s: changed", o->name);
+			fn(arg, line);
+		}
+		if (fa)
+			sodium_memzero_like(fa);
+		if (fb)
+			sodium_memzero_like(fb);
+		free(fa);
+		free(fb);
+		free(pa);
+		free(pb);
+	}
+	return changed;
+}
+
+void tp_conf_auth_mode(const struct tp_conf *c, bool demo, char *out, size_t cap)
+{
+	if (demo)
+		snprintf(out, cap, "demo user (no users or static-auth-secret: for trying out only)");
+	else if (c->nusers && c->nsecrets)
+		snprintf(out, cap, "static users (%zu) and TURN REST secrets (%zu)", c->nusers,
+		         c->nsecrets);
+	else if (c->nusers)
+		snprintf(out, cap, "static users (%zu)", c->nusers);
+	else if (c->nsecrets)
+		snprintf(out, cap, "TURN REST secrets (%zu)", c->nsecrets);
+	else if (c->redis && c->redis[0])
+		snprintf(out, cap, "users and secrets from Redis only");
+	else
+		snprintf(out, cap, "none: every allocation is refused (set users or "
+		         "static-auth-secret)");
+}
+
 void tp_conf_public_addr(const struct tp_conf *c, const struct tp_addr *in, struct tp_addr *out)
 {
 	*out = *in;
@@ -1534,6 +2289,9 @@ static void man_type(FILE *f, const struct opt *o)
 	case T_URL:
 		fprintf(f, "URL string, at most %lld bytes", o->max);
 		break;
+	case T_FILE_OF:
+		fprintf(f, "file name, at most %lld bytes", o->max);
+		break;
 	case T_LISTEN:
 		fprintf(f, "list of \"PROTO:ADDR:PORT\" strings, %lld to %lld entries", o->min,
 		        o->max);
@@ -1582,8 +2340,25 @@ void tp_conf_man(FILE *f)
 	      "turnpike.conf:12: max\\-port: 70000 is out of range (expected 1024..65535)\n"
 	      ".EE\n.RE\n"
 	      ".PP\n"
-	      "A reload (SIGHUP) reads the file again; a file that does not load is logged\n"
-	      "and the running configuration is kept.\n"
+	      "An unknown option is answered with the closest known one (\\(lqdid you mean\\(rq),\n"
+	      "or, for an option of coturn, with turnpike's equivalent; a coturn\n"
+	      ".I turnserver.conf\n"
+	      "is recognised and refused (see MIGRATING\\-FROM\\-COTURN.md).\n"
+	      ".PP\n"
+	      "Every option can also be given in the environment as\n"
+	      ".BI TURNPIKE_ OPTION\n"
+	      "(upper case, \\- as _) or on the command line as\n"
+	      ".BI \\-\\-set \" option\" = value\\fR;\n"
+	      "see\n.BR turnpike (8).\n"
+	      "An option named \\fIX\\fB\\-file\\fR gives a file whose content is the value of\n"
+	      "\\fIX\\fR (secrets kept out of this file, the environment and the process list).\n"
+	      ".PP\n"
+	      "A reload (SIGHUP) reads the file again (and applies the environment and\n"
+	      "the command line over it) and logs every option that changed, secrets only as\n"
+	      "changed; a file that does not load is logged and the running configuration is\n"
+	      "kept.\n"
+	      ".B turnpike \\-\\-check\\-config\n"
+	      "loads everything a start loads and prints what would be served.\n"
 	      ".B turnpike \\-\\-print\\-config\n"
 	      "prints the effective configuration with every option, its description and its\n"
 	      "default; passwords, keys and secrets are shown as \\(lq<hidden>\\(rq.\n"

@@ -81,6 +81,7 @@ struct tp_conf {
 	struct tp_userhash *userhash;             /* nusers entries sorted by hash */
 	char *secrets[TP_CONF_MAX_SECRETS];       /* TURN REST API shared secrets */
 	size_t nsecrets;
+	char *static_auth_secret_file;            /* read into secrets at load */
 	bool demo_user;                           /* no users/secrets: make one at start */
 
 	uint32_t nonce_lifetime;                  /* s */
@@ -120,6 +121,7 @@ struct tp_conf {
 	uint32_t metrics_users;                   /* per-user series, at most */
 	char *admin;                              /* "unix:PATH", "tcp:ADDR:PORT" or "" */
 	char *admin_token;
+	char *admin_token_file;                   /* read into admin_token at load */
 	struct tp_addr alternate[TP_CONF_MAX_ADDRS]; /* alternate-server, with ports */
 	size_t nalternate;
 	char *alternate_domain;
@@ -139,6 +141,7 @@ struct tp_conf {
 
 	/* WebSocket signaling (ws: listeners) */
 	char *signal_token;                       /* "": no check */
+	char *signal_token_file;                  /* read into signal_token at load */
 
 	/* issue 16: bounds */
 	uint32_t max_peer_connections;            /* RFC 6062, per TCP allocation */
@@ -166,7 +169,23 @@ struct tp_endpoint {
 /* Parse s ("" is TP_EP_NONE). 0, or -EINVAL with *why set. */
 int tp_endpoint_parse(const char *s, struct tp_endpoint *e, const char **why);
 
-/* Command-line overrides (NULL / 0 = not given). */
+#define TP_CONF_MAX_SETS 128
+
+/*
+ * What overrides the file (NULL / 0 = not given), in this order of precedence:
+ * the file < the environment < the short options (-l -r -e -L -a) < --set.
+ *
+ * env: "NAME=value" strings (environ): TURNPIKE_<OPTION> (the option's name
+ * upper-cased, '-' as '_') sets that option; an unknown TURNPIKE_ name is
+ * warned about. set: "option=value" from --set, in order; a list option given
+ * twice appends the second value to the first (both replace the file's).
+ *
+ * A value in the environment or --set is text, turned into the setting the
+ * file would hold and checked by the same code: a string option takes the text
+ * as it is ("..." is a libconfig literal); a number a libconfig integer; a
+ * boolean true/false (yes/no, on/off, 1/0); a list "a,b,c" (or a libconfig
+ * [ ... ]); users "NAME:PASSWORD,..." (or a libconfig ( { ... } )).
+ */
 struct tp_conf_overrides {
 	const char *listen[TP_CONF_MAX_LISTEN];
 	size_t nlisten;
@@ -176,12 +195,16 @@ struct tp_conf_overrides {
 	const char *log_level;
 	const char *allowed_peer[TP_CONF_MAX_CIDRS];
 	size_t nallowed_peer;
+	char *const *env;
+	const char *set[TP_CONF_MAX_SETS];
+	size_t nset;
 };
 
 /*
  * Load path (NULL: the embedded defaults only), apply overrides, validate.
  * Returns 0 and a new conf in *out, or -1 with a message naming file and line in
- * err ("turnpike.conf:12: max-port: 70000 is out of range 1024..65535").
+ * err ("turnpike.conf:12: max-port: 70000 is out of range 1024..65535"), or
+ * the variable ("environment TURNPIKE_MAX_BPS: ...") or "--set max-bps: ...".
  */
 int tp_conf_load(const char *path, const struct tp_conf_overrides *ov, struct tp_conf **out,
                  char *err, size_t errlen);
@@ -197,6 +220,16 @@ void tp_conf_free(struct tp_conf *c);
 #define TP_CONF_SHOW_SECRETS 1u
 void tp_conf_print(const struct tp_conf *c, FILE *f);
 void tp_conf_write(const struct tp_conf *c, FILE *f, unsigned flags);
+
+/* What changed from a to b, one call of fn per option ("realm: \"a\" -> \"b\"";
+ * passwords, keys, secrets and tokens only as "static-auth-secret: changed").
+ * Returns the number of options that changed. */
+size_t tp_conf_diff(const struct tp_conf *a, const struct tp_conf *b,
+                    void (*fn)(void *arg, const char *line), void *arg);
+
+/* The auth mode in words: "static users (2)", "TURN REST secrets (1)", "static users
+ * (1) and TURN REST secrets (2)", "demo user", "none (every allocation refused)". */
+void tp_conf_auth_mode(const struct tp_conf *c, bool demo, char *out, size_t cap);
 
 /* Add a user with a password (keys derived with the conf's realm): the server
  * adds its generated demo user this way. 0, -EEXIST or -ENOMEM/-EINVAL. */

@@ -27,6 +27,7 @@
 #include <sodium.h>
 
 #include "admin.h"
+#include "check.h"
 #include "conf.h"
 #include "log.h"
 #include "metrics.h"
@@ -105,6 +106,14 @@ static void usage(FILE *f)
 	        "  -L, --log-level LVL   error, warn, info or debug\n"
 	        "  -a, --allowed-peer CIDR  open a peer range the secure default refuses\n"
 	        "                        (repeatable; replaces the file's allowed-peer)\n"
+	        "  -s, --set OPTION=VALUE  any option of the configuration file (repeatable;\n"
+	        "                        a list given twice appends: --set listen=udp:[::]:3478\n"
+	        "                        --set listen=tcp:0.0.0.0:3478; users as NAME:PASSWORD,...)\n"
+	        "                        Also TURNPIKE_<OPTION> in the environment, e.g.\n"
+	        "                        TURNPIKE_MAX_BPS=125000. Precedence: file < environment\n"
+	        "                        < the options above < --set\n"
+	        "  -C, --check-config    load everything a start loads (certificates, users,\n"
+	        "                        secret files), print what would be served, exit 0 or 1\n"
 	        "  -p, --print-config    print the effective configuration and exit\n"
 	        "  -V, --version         print the version and exit\n"
 	        "  -h, --help            this help\n");
@@ -118,6 +127,18 @@ static void on_stop(evutil_socket_t sig, short ev, void *arg)
 	tp_info(NULL, "signal %d (%s): stopping", (int)sig, strsignal((int)sig));
 	tp_notify("STOPPING=1");
 	event_base_loopexit(app->bases[0], NULL);
+}
+
+static void log_change(void *arg, const char *line)
+{
+	(void)arg;
+	tp_info(NULL, "reload: %s", line);
+}
+
+static void log_line(void *arg, const char *line)
+{
+	(void)arg;
+	tp_info(NULL, "%s", line);
 }
 
 static void reload(void *arg)
@@ -134,6 +155,8 @@ static void reload(void *arg)
 		tp_notify("READY=1");
 		return;
 	}
+	if (tp_conf_diff(app->conf, c, log_change, NULL) == 0)
+		tp_info(NULL, "reload: no option changed");
 	atomic_store(&tp_log_level, c->log_level);
 	atomic_store(&tp_log_json, c->log_json);
 	if (c->workers != app->conf->workers)
@@ -308,17 +331,19 @@ int main(int argc, char **argv)
 		{ "external-ip", required_argument, NULL, 'e' },
 		{ "log-level", required_argument, NULL, 'L' },
 		{ "allowed-peer", required_argument, NULL, 'a' },
+		{ "set", required_argument, NULL, 's' },
+		{ "check-config", no_argument, NULL, 'C' },
 		{ "print-config", no_argument, NULL, 'p' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct app app; /* large; its address goes to the signal callbacks */
-	bool print = false;
+	bool print = false, check = false;
 	char err[512];
 	int opt, rc = 1;
 
-	while ((opt = getopt_long(argc, argv, "c:l:r:e:L:a:pVh", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "c:l:r:e:L:a:s:CpVh", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
 			app.path = optarg;
@@ -350,6 +375,16 @@ int main(int argc, char **argv)
 			}
 			app.ov.allowed_peer[app.ov.nallowed_peer++] = optarg;
 			break;
+		case 's':
+			if (app.ov.nset == TP_CONF_MAX_SETS) {
+				fprintf(stderr, "turnpike: at most %d --set\n", TP_CONF_MAX_SETS);
+				return 2;
+			}
+			app.ov.set[app.ov.nset++] = optarg;
+			break;
+		case 'C':
+			check = true;
+			break;
 		case 'p':
 			print = true;
 			break;
@@ -373,9 +408,19 @@ int main(int argc, char **argv)
 		fprintf(stderr, "turnpike: libsodium failed to initialise\n");
 		return 1;
 	}
+	app.ov.env = environ;
 	if (tp_conf_load(app.path, &app.ov, &app.conf, err, sizeof(err)) != 0) {
 		fprintf(stderr, "turnpike: %s\n", err);
-		return 2;
+		return check ? 1 : 2;
+	}
+	if (check) {
+		bool demo = app.conf->demo_user && app.conf->nusers == 0 && app.conf->nsecrets == 0;
+
+		rc = tp_check_config(app.conf, demo, stdout, err, sizeof(err));
+		if (rc)
+			fprintf(stderr, "turnpike: %s\n", err);
+		tp_conf_free(app.conf);
+		return rc ? 1 : 0;
 	}
 	if (print) {
 		tp_conf_print(app.conf, stdout);
@@ -392,7 +437,8 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	app.sh = tp_shared_create();
-	if (!app.sh || tp_srv_shared_setup(app.sh, app.conf, err, sizeof(err)) != 0) {
+	if (!app.sh || tp_srv_shared_setup(app.sh, app.conf, err, sizeof(err)) != 0 ||
+	    tp_check_external(app.conf, app.sh, err, sizeof(err)) != 0) {
 		tp_err(NULL, "cannot start: %s", app.sh ? err : "out of memory");
 		goto out;
 	}
@@ -431,6 +477,7 @@ int main(int argc, char **argv)
 	}
 	/* before any worker runs: once a request can be answered, the start-up
 	 * lines are in the log (tests and operators read them as "ready") */
+	tp_check_describe(app.conf, app.sh, app.demo_pass[0] != '\0', log_line, NULL);
 	tp_srv_describe(app.srv[0], app.demo_pass);
 	for (size_t i = 1; i < app.nworkers; i++)
 		if (pthread_create(&app.threads[i], NULL, run_worker, app.srv[i]) != 0) {

@@ -821,13 +821,7 @@ void tp_srv_describe(const struct tp_srv *s, const char *demo_pass)
 	}
 	tp_info(NULL, "turnpike %s listening on %s (%zu worker%s)", TP_VERSION, b,
 	        s->sh->nworkers, s->sh->nworkers == 1 ? "" : "s");
-	for (size_t i = 0; i < s->sh->npools; i++) {
-		const struct tp_addr *ip = &s->sh->pools[i]->ip;
-
-		inet_ntop(ip->family, ip->ip, a, sizeof(a));
-		tp_info(NULL, "relay IPv%c %s ports %u-%u", ip->family == AF_INET6 ? '6' : '4', a,
-		        s->conf->min_port, s->conf->max_port);
-	}
+	/* realm, auth mode, relay addresses, certificate: check.c's tp_check_describe */
 	describe_buffers(s->conf);
 	if (demo_pass && demo_pass[0])
 		tp_warn(NULL, "no users or static-auth-secret configured: demo credential "

@@ -21,7 +21,8 @@ int tp_srv_reload(struct tp_srv *s, const struct tp_conf *c);
 void tp_srv_reload_tls(struct tp_srv *s);
 /* Frees every allocation, closes every socket. */
 void tp_srv_free(struct tp_srv *s);
-/* Log the listeners, relay addresses and the demo credential (NULL: none). */
+/* Log the listeners, buffer sizes and the demo credential (NULL: none); the
+ * relay addresses, realm and auth mode are check.c's tp_check_describe. */
 void tp_srv_describe(const struct tp_srv *s, const char *demo_pass);
 
 /* This worker's counters with its gauges filled in. Run on its own loop. */

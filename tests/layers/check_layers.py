@@ -34,7 +34,7 @@ LAYERS = [
         "offload_priv", "redis", "redis_link", "redis_userdb", "redis_priv", "redis_url.c",
         "cluster", "sock", "tls_cert"]),
     ("srv", "one worker's composition root", ["srv"]),
-    ("process", "process-wide operations and main", ["admin", "metrics", "main"]),
+    ("process", "process-wide operations and main", ["admin", "metrics", "check", "main"]),
 ]
 # modules whose objects must do no I/O (layers pure, state, core), with the
 # exceptions that are I/O by purpose (log writes lines, notify a datagram,

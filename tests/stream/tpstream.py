@@ -145,6 +145,7 @@ class Server:
             self.ports[name] = port
             specs.append('"%s:127.0.0.1:%d"' % (proto, port))
         base = random.randrange(10000, 19000, 100)
+        self.min_port = base
         opts = {
             "listen": "[ %s ]" % ", ".join(specs),
             "relay-ip": '[ "127.0.0.1" ]',
@@ -173,13 +174,15 @@ class Server:
                 f.write("%s = %s;\n" % (k, v))
         self.proc = None
 
-    def start(self):
+    def start(self, args=(), env_add=None):
+        """args: more command-line arguments; env_add: more environment."""
         env = dict(os.environ)
         # a small quarantine keeps ASan's RSS meaningful for the memory tests
         env.setdefault("ASAN_OPTIONS", "quarantine_size_mb=8:detect_leaks=1:abort_on_error=0")
+        env.update(env_add or {})
         self.logf = open(self.log_path, "w")
-        self.proc = subprocess.Popen([self.binary, "-c", self.conf_path], stdout=self.logf,
-                                     stderr=subprocess.STDOUT, env=env)
+        self.proc = subprocess.Popen([self.binary, "-c", self.conf_path] + list(args),
+                                     stdout=self.logf, stderr=subprocess.STDOUT, env=env)
         deadline = time.time() + 15
         while time.time() < deadline:
             if self.proc.poll() is not None:

@@ -27,15 +27,23 @@ static void jsep(struct jw *j)
 static void jesc(struct jw *j, const char *s)
 {
 	fputc('"', j->f);
-	for (; s && *s; s++) {
+	for (size_t n = s ? strlen(s) : 0; n; s++, n--) {
 		unsigned char c = (unsigned char)*s;
+		size_t len;
 
-		if (c == '"' || c == '\\')
+		if (c == '"' || c == '\\') {
 			fprintf(j->f, "\\%c", c);
-		else if (c < 0x20 || c >= 0x7f)
+		} else if (c < 0x20 || c == 0x7f) {
 			fprintf(j->f, "\\u%04x", c);
-		else
+		} else if (c < 0x80) {
 			fputc(c, j->f);
+		} else if ((len = tp_utf8_len((const unsigned char *)s, n)) != 0) {
+			fwrite(s, 1, len, j->f);        /* UTF-8 passes through */
+			s += len - 1;
+			n -= len - 1;
+		} else {
+			fputs("\\ufffd", j->f);       /* not UTF-8: U+FFFD */
+		}
 	}
 	fputc('"', j->f);
 }

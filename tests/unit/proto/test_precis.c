@@ -327,6 +327,31 @@ static void test_normalization_file(const char *path)
 	CHECK_EQ(bad, 0);
 }
 
+/* tp_utf8_len: well-formed sequences pass, every malformed form is 0. */
+static void test_utf8_len(void)
+{
+	static const struct { const char *s; size_t n, want; } v[] = {
+		{ "a", 1, 1 },
+		{ "\xc3\xa9", 2, 2 },                 /* U+00E9 */
+		{ "\xe2\x82\xac", 3, 3 },             /* U+20AC */
+		{ "\xf0\x9f\x98\x80", 4, 4 },         /* U+1F600 */
+		{ "\xf4\x8f\xbf\xbf", 4, 4 },         /* U+10FFFF */
+		{ "\xc3", 1, 0 },                     /* truncated */
+		{ "\xe2\x82", 2, 0 },
+		{ "\x80", 1, 0 },                     /* stray continuation */
+		{ "\xc0\xaf", 2, 0 },                 /* overlong '/' */
+		{ "\xe0\x80\xaf", 3, 0 },
+		{ "\xed\xa0\x80", 3, 0 },             /* surrogate U+D800 */
+		{ "\xf4\x90\x80\x80", 4, 0 },         /* above U+10FFFF */
+		{ "\xff", 1, 0 },
+		{ "\xc3\x28", 2, 0 },                 /* bad continuation */
+	};
+
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+		CHECK_EQ(tp_utf8_len((const unsigned char *)v[i].s, v[i].n), v[i].want);
+	CHECK_EQ(tp_utf8_len((const unsigned char *)"", 0), 0);
+}
+
 int main(void)
 {
 	const char *nt = getenv("TP_NORMTEST");
@@ -338,6 +363,7 @@ int main(void)
 	test_bad_utf8();
 	test_bounds();
 	test_idempotent();
+	test_utf8_len();
 	if (nt && *nt)
 		test_normalization_file(nt);
 	TP_TEST_END();

@@ -188,7 +188,7 @@ static void test_defaults(void)
 static const char full_conf[] =
 	"listen = [ \"udp:127.0.0.1:3478\", \"tcp:[::1]:3479\", \"tls:127.0.0.1\",\n"
 	"           \"dtls:[::1]\", \"127.0.0.2\", \"[::1]:4000\" ];\n"
-	"external-ip = [ \"203.0.113.5\", \"2001:db8::5\", \"198.51.100.7/10.0.0.7\" ];\n"
+	"external-ip = [ \"203.0.113.5\", \"2001:db8::5\", \"198.51.100.7/10.0.0.5\" ];\n"
 	"relay-ip = [ \"10.0.0.5\", \"fd00::5\" ];\n"
 	"min-port = 40000;\n"
 	"max-port = 40999;\n"
@@ -272,7 +272,7 @@ static void test_full(void)
 	CHECK_EQ(c->external[0].priv.family, 0);
 	CHECK(addr_is(&c->external[1].pub, "2001:db8::5", 0));
 	CHECK(addr_is(&c->external[2].pub, "198.51.100.7", 0));
-	CHECK(addr_is(&c->external[2].priv, "10.0.0.7", 0));
+	CHECK(addr_is(&c->external[2].priv, "10.0.0.5", 0));
 	CHECK_EQ(c->nrelay_ip, 2);
 	CHECK(addr_is(&c->relay_ip[0], "10.0.0.5", 0));
 	CHECK(addr_is(&c->relay_ip[1], "fd00::5", 0));
@@ -477,7 +477,8 @@ static void test_errors(void)
 	 * addresses or families. */
 	c = load_text("listen = [ \"udp:127.0.0.1:3478\", \"tcp:127.0.0.1:3478\", "
 	              "\"dtls:127.0.0.1:3478\", \"tls:127.0.0.2:3478\", \"udp:[::1]:3478\", "
-	              "\"dtls:127.0.0.2:3478\" ];\n", NULL, err, sizeof(err));
+	              "\"dtls:127.0.0.2:3478\" ];\ntls-cert = \"/unused.pem\";\n", NULL, err,
+	              sizeof(err));
 	CHECK(c != NULL);
 	if (!c)
 		fprintf(stderr, "sharing: %s\n", err);
@@ -499,7 +500,8 @@ static void test_overrides(void)
 	struct tp_conf *c;
 	const char *text = "listen = [ \"udp:127.0.0.1:3478\" ];\nrealm = \"file\";\n"
 	                   "log-level = \"error\";\nexternal-ip = [ \"203.0.113.5\" ];\n"
-	                   "users = ( { name = \"alice\"; password = \"secret\"; } );\n";
+	                   "users = ( { name = \"alice\"; password = \"secret\"; } );\n"
+	                   "tls-cert = \"/etc/turnpike/cert.pem\";\n";
 
 	ov.listen[0] = "tls:[::1]";
 	ov.listen[1] = "tcp:127.0.0.1:4000";
@@ -619,7 +621,7 @@ static void test_round_trip(void)
 		CHECK(strstr(buf, "<hidden>") != NULL);
 		CHECK(strstr(buf, "\nmax-port = 40999;\n") != NULL);
 		CHECK(strstr(buf, "\"tcp:[::1]:3479\"") != NULL);
-		CHECK(strstr(buf, "\"198.51.100.7/10.0.0.7\"") != NULL);
+		CHECK(strstr(buf, "\"198.51.100.7/10.0.0.5\"") != NULL);
 		CHECK(strstr(buf, "\"127.0.0.0/8\"") != NULL);
 		free(buf);
 	}
@@ -676,6 +678,7 @@ static void test_shipped(void)
 		"max-credential-lifetime", "udp-rcvbuf", "udp-sndbuf", "relay-rcvbuf", "relay-sndbuf",
 		"max-peer-connections", "max-dtls-sessions", "redis", "redis-password-file",
 		"redis-tls-ca", "redis-tls-cert", "redis-tls-key", "node-id", "redis-timeout-ms",
+		"static-auth-secret-file", "signal-token-file",
 	};
 	const char *path = TP_VECTORS_DIR "/../../conf/turnpike.conf";
 	char err[512] = "";
@@ -721,6 +724,228 @@ static void rm_tmpdir(void)
 	rmdir(tmpdir);
 }
 
+/* err must start with want; printed when it does not. */
+static bool starts(const char *err, const char *want)
+{
+	if (strncmp(err, want, strlen(want)) == 0)
+		return true;
+	fprintf(stderr, "got:  %s\nwant: %s...\n", err, want);
+	return false;
+}
+
+/* Issue 17 item 8: TURNPIKE_* and --set through the file's parser. */
+static void test_sources(void)
+{
+	char err[512] = "";
+	struct tp_conf *c;
+	const char *file = "realm = \"file\";\nmax-bps = 1;\nlisten = [ \"udp:127.0.0.1:3478\" ];\n"
+	                   "users = ( { name = \"alice\"; password = \"a\"; } );\n";
+	char *env[] = { "TURNPIKE_REALM=env", "TURNPIKE_MAX_BPS=2", "PATH=/bin",
+		        "TURNPIKE_MOBILITY=yes", "TURNPIKE_NO_SUCH=1",
+		        "TURNPIKE_ALLOWED_PEER=10.0.0.0/8, 192.168.0.0/16", NULL };
+	struct tp_conf_overrides ov = { .env = env };
+
+	/* file < env; unknown TURNPIKE_ names are only warned about */
+	c = load_text(file, &ov, err, sizeof(err));
+	CHECK(c != NULL);
+	if (c) {
+		CHECK(str_eq(c->realm, "env"));
+		CHECK_EQ(c->max_bps, 2);
+		CHECK(c->mobility);
+		CHECK_EQ(c->nallowed_peers, 2);
+		CHECK_EQ(c->nlisten, 1);
+		tp_conf_free(c);
+	}
+	/* env < --set; a list given twice appends, and replaces the file's */
+	ov.set[0] = "realm=set";
+	ov.set[1] = "listen=tcp:127.0.0.1:4000";
+	ov.set[2] = "listen=udp:127.0.0.1:4001,udp:[::1]:4002";
+	ov.set[3] = "users=bob:pw1,carol:pw:2";
+	ov.set[4] = "max-bps=0x10";
+	ov.set[5] = "software=\"quoted \\\"x\\\"\"";
+	ov.set[6] = "denied-peer=[ \"198.51.100.0/24\" ]";
+	ov.set[7] = "users=( { name = \"dave\"; password = \"pd\"; } )";
+	ov.nset = 8;
+	c = load_text(file, &ov, err, sizeof(err));
+	CHECK(c != NULL);
+	if (!c) {
+		fprintf(stderr, "sources: %s\n", err);
+	} else {
+		CHECK(str_eq(c->realm, "set"));
+		CHECK_EQ(c->max_bps, 16);
+		CHECK_EQ(c->nlisten, 3);
+		CHECK(addr_is(&c->listen[0].addr, "127.0.0.1", 4000));
+		CHECK(addr_is(&c->listen[2].addr, "::1", 4002));
+		CHECK(str_eq(c->software, "quoted \"x\""));
+		CHECK_EQ(c->ndenied_peers, 1);
+		CHECK_EQ(c->nusers, 3);
+		CHECK(tp_conf_user(c, "alice", 5) == NULL);
+		const struct tp_user *u = tp_conf_user(c, "carol", 5);
+		CHECK(u && str_eq(u->password, "pw:2"));     /* split at the first ':' */
+		if (u)
+			check_key(u, "set");                 /* keys with the final realm */
+		CHECK(tp_conf_user(c, "dave", 4) != NULL);
+		tp_conf_free(c);
+	}
+
+	/* errors name the source */
+	static const struct {
+		const char *set, *env, *want;
+	} bad[] = {
+		{ "min-port=70000", NULL, "--set min-port: 70000 is out of range (expected 1024..65535)" },
+		{ "min-port=many", NULL, "--set min-port: \"many\": not an integer (expected" },
+		{ "realm=", NULL, "--set realm: empty (expected a non-empty string)" },
+		{ "realm=\"open", NULL, "--set realm: syntax error (a quoted value" },
+		{ "listen=", NULL, "--set listen: empty (expected at least 1 entries)" },
+		{ "listen=[ \"x\"", NULL, "--set listen: syntax error at line 1 of the value" },
+		{ "users=( { name = \"a\"; } )", NULL, "--set users: \"a\": no password and no key" },
+		{ "reaml=1", NULL, "--set reaml: unknown option; did you mean 'realm'?" },
+		{ "listening-port=3478", NULL, "--set listening-port: unknown option: this is "
+		  "coturn's 'listening-port'; turnpike's is 'listen'" },
+		{ NULL, "TURNPIKE_MIN_PORT=2000", "built-in default: min-port: min-port 2000 > "
+		  "max-port" },
+		{ NULL, "TURNPIKE_MAX_PORT=1500", "environment TURNPIKE_MAX_PORT: min-port 49152 > "
+		  "max-port 1500" },
+		{ NULL, "TURNPIKE_EXTERNAL_IP=203.0.113.1,203.0.113.2", "environment "
+		  "TURNPIKE_EXTERNAL_IP: \"203.0.113.2\": a second address" },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *e1[] = { (char *)bad[i].env, NULL };
+		struct tp_conf_overrides o = { .env = bad[i].env ? e1 : NULL };
+
+		if (bad[i].set) {
+			o.set[0] = bad[i].set;
+			o.nset = 1;
+		}
+		if (bad[i].env && strstr(bad[i].env, "MIN_PORT")) {
+			/* both ends changed: blamed on the one set (max-port: default here) */
+			o.set[0] = "max-port=1999";
+			o.nset = 1;
+			CHECK_EQ(tp_conf_load(NULL, &o, &c, err, sizeof(err)), -1);
+			CHECK(starts(err, "--set max-port: min-port 2000 > max-port 1999"));
+			continue;
+		}
+		CHECK_EQ(tp_conf_load(NULL, &o, &c, err, sizeof(err)), -1);
+		CHECK(starts(err, bad[i].want));
+	}
+}
+
+/* *-file options: the content is the value; both forms refused. */
+static void test_secret_files(void)
+{
+	char err[512] = "", text[512], sf[300], tf[300];
+	struct tp_conf *c;
+
+	snprintf(sf, sizeof(sf), "%s", write_file("one\r\n\ntwo\n"));
+	snprintf(tf, sizeof(tf), "%s", write_file("token-token-token-1\n"));
+	snprintf(text, sizeof(text), "static-auth-secret-file = \"%s\";\nadmin-token-file = \"%s\";\n"
+	         "admin = \"tcp:127.0.0.1:5766\";\n", sf, tf);
+	c = load_text(text, NULL, err, sizeof(err));
+	CHECK(c != NULL);
+	if (c) {
+		CHECK_EQ(c->nsecrets, 2);
+		CHECK(c->nsecrets == 2 && str_eq(c->secrets[0], "one") && str_eq(c->secrets[1], "two"));
+		CHECK(str_eq(c->admin_token, "token-token-token-1")); /* and admin tcp: accepts it */
+		tp_conf_free(c);
+	} else {
+		fprintf(stderr, "secret files: %s\n", err);
+	}
+	snprintf(text, sizeof(text), "static-auth-secret = [ \"x\" ];\n\nstatic-auth-secret-file = "
+	         "\"%s\";\n", sf);
+	CHECK(load_text(text, NULL, err, sizeof(err)) == NULL);
+	CHECK(strstr(err, ":3: static-auth-secret-file: static-auth-secret is given too") != NULL);
+	snprintf(text, sizeof(text), "admin-token-file = \"%s\";\n", write_file("a\nb\n"));
+	CHECK(load_text(text, NULL, err, sizeof(err)) == NULL);
+	CHECK(strstr(err, ":1: admin-token-file: ") && strstr(err, ": more than one line"));
+	snprintf(text, sizeof(text), "static-auth-secret-file = \"%s\";\n", write_file("\n\n"));
+	CHECK(load_text(text, NULL, err, sizeof(err)) == NULL);
+	CHECK(strstr(err, ": no secret in it (expected one per line)") != NULL);
+	snprintf(text, sizeof(text), "signal-token-file = \"%s/none\";\n", tmpdir);
+	CHECK(load_text(text, NULL, err, sizeof(err)) == NULL);
+	CHECK(strstr(err, ":1: signal-token-file: ") && strstr(err, "No such file or directory"));
+}
+
+/* Unknown options, coturn files, -c DIRECTORY (item 9). */
+static void test_unknown(void)
+{
+	char err[512] = "";
+	struct tp_conf *c;
+
+	CHECK(load_text("realm = \"x\";\nmax-bsp = 1;\n", NULL, err, sizeof(err)) == NULL);
+	CHECK(strstr(err, ":2: max-bsp: unknown option; did you mean 'max-bps'?") != NULL);
+	CHECK(load_text("zzzzzz = 1;\n", NULL, err, sizeof(err)) == NULL);
+	CHECK(strstr(err, ":1: zzzzzz: unknown option (turnpike --print-config") != NULL);
+	CHECK(load_text("cert = \"/x.pem\";\n", NULL, err, sizeof(err)) == NULL);
+	CHECK(strstr(err, ":1: cert: unknown option: this is coturn's 'cert'; turnpike's is "
+	              "'tls-cert'") != NULL);
+	CHECK(load_text("fingerprint = true;\n", NULL, err, sizeof(err)) == NULL);
+	CHECK(strstr(err, "which turnpike does not need or have") != NULL);
+	CHECK(load_text("# coturn\n\nrealm=example.com\nfingerprint\n", NULL, err,
+	                sizeof(err)) == NULL);
+	CHECK(strstr(err, ":3: 'realm': this looks like a coturn turnserver.conf") &&
+	      strstr(err, "docs/MIGRATING-FROM-COTURN.md"));
+	/* a plain syntax error stays one */
+	CHECK(load_text("realm = \"x\";\nmin-port = = 1;\n", NULL, err, sizeof(err)) == NULL);
+	CHECK(strstr(err, "coturn") == NULL && strstr(err, "syntax error") != NULL);
+	CHECK_EQ(tp_conf_load(tmpdir, NULL, &c, err, sizeof(err)), -1);
+	CHECK(strstr(err, ": is a directory (expected a configuration file") != NULL);
+}
+
+static void collect(void *arg, const char *line)
+{
+	char *b = arg;
+
+	strncat(b, line, 2047 - strlen(b));
+	strncat(b, "\n", 2047 - strlen(b));
+}
+
+/* What a reload logs (item 11). */
+static void test_diff(void)
+{
+	char err[512] = "", out[2048] = "";
+	struct tp_conf *a, *b;
+
+	a = load_text("realm = \"one\";\nstatic-auth-secret = [ \"s1\" ];\nmax-bps = 5;\n"
+	              "redis = \"redis://:pw1@127.0.0.1/0\";\n", NULL, err, sizeof(err));
+	b = load_text("realm = \"two\";\nstatic-auth-secret = [ \"s2\" ];\nmax-bps = 5;\n"
+	              "redis = \"redis://:pw2@127.0.0.1/0\";\n"
+	              "allowed-peer = [ \"10.0.0.0/8\" ];\n", NULL, err, sizeof(err));
+	CHECK(a && b);
+	if (!a || !b)
+		return;
+	CHECK_EQ(tp_conf_diff(a, b, collect, out), 4);
+	CHECK(strstr(out, "realm: \"one\" -> \"two\"\n") != NULL);
+	CHECK(strstr(out, "static-auth-secret: changed\n") != NULL);
+	CHECK(strstr(out, "redis: changed\n") != NULL);              /* the password only */
+	CHECK(strstr(out, "allowed-peer: [ ] -> [ \"10.0.0.0/8\" ]\n") != NULL);
+	CHECK(strstr(out, "s1") == NULL && strstr(out, "s2") == NULL && strstr(out, "pw") == NULL);
+	CHECK(strstr(out, "max-bps") == NULL);
+	out[0] = '\0';
+	CHECK_EQ(tp_conf_diff(a, a, collect, out), 0);
+	CHECK_EQ(out[0], '\0');
+	tp_conf_free(a);
+	tp_conf_free(b);
+}
+
+/* Item 4: what would silently do nothing is refused at load. */
+static void test_silent(void)
+{
+	char err[512] = "";
+
+	CHECK(load_text("listen = [ \"udp:127.0.0.1\",\n \"dtls:127.0.0.1\" ];\n", NULL, err,
+	                sizeof(err)) == NULL);
+	CHECK(strstr(err, ":1: listen: dtls:127.0.0.1:5349 needs a certificate") != NULL);
+	CHECK(load_text("relay-ip = [ \"10.0.0.5\" ];\nexternal-ip = [ \"203.0.113.5/10.0.0.6\" ];\n",
+	                NULL, err, sizeof(err)) == NULL);
+	CHECK(strstr(err, ":2: external-ip: \"203.0.113.5/10.0.0.6\": 10.0.0.6 is none of the "
+	              "relay-ip addresses") != NULL);
+	/* PUBLIC alone, or PRIVATE among relay-ip, is fine */
+	struct tp_conf *c = load_text("relay-ip = [ \"10.0.0.5\" ];\nexternal-ip = [ \"203.0.113.5/"
+	                              "10.0.0.5\", \"2001:db8::1\" ];\n", NULL, err, sizeof(err));
+	CHECK(c != NULL);
+	tp_conf_free(c);
+}
+
 int main(void)
 {
 	const char *t = getenv("TMPDIR");
@@ -736,6 +961,11 @@ int main(void)
 	test_overrides();
 	test_round_trip();
 	test_shipped();
+	test_sources();
+	test_secret_files();
+	test_unknown();
+	test_diff();
+	test_silent();
 	rm_tmpdir();
 	TP_TEST_END();
 }
