@@ -492,7 +492,7 @@ static int make_tls(struct tp_srv *s, char *err, size_t errlen)
 	if (!s->lsn->tls_ctx)
 		return -EINVAL;
 	if (s->worker == 0)
-		tp_tls_describe(s->lsn->tls_ctx, c, "");
+		tp_tls_describe(s->lsn->tls_ctx, c, "", false); /* the info line: check.c's */
 	s->lsn->dtls_ctx = tp_tls_ctx_new(c, true, err, errlen);
 	if (!s->lsn->dtls_ctx)
 		return -EINVAL;
@@ -734,7 +734,7 @@ void tp_srv_reload_tls(struct tp_srv *s)
 		s->lsn->dtls_ctx = dctx;
 		if (s->worker == 0) {
 			tp_info(NULL, "reload: TLS certificate reloaded from %s", c->tls_cert);
-			tp_tls_describe(ctx, c, "reload: ");
+			tp_tls_describe(ctx, c, "reload: ", true);
 		}
 	} else {
 		SSL_CTX_free(ctx);

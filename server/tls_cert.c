@@ -195,7 +195,7 @@ int tp_tls_load(SSL_CTX *ctx, const struct tp_conf *c, char *err, size_t errlen)
 	return 0;
 }
 
-void tp_tls_describe(SSL_CTX *ctx, const struct tp_conf *c, const char *when)
+void tp_tls_describe(SSL_CTX *ctx, const struct tp_conf *c, const char *when, bool always)
 {
 	X509 *leaf = ctx ? SSL_CTX_get0_certificate(ctx) : NULL;
 	char subj[256], na[64];
@@ -212,7 +212,7 @@ void tp_tls_describe(SSL_CTX *ctx, const struct tp_conf *c, const char *when)
 	else if (s < (long long)WARN_DAYS * 86400)
 		tp_warn(NULL, "%sTLS certificate %s (%s) expires on %s, in %lld days %lld hours: "
 		        "renew it", when, subj, c->tls_cert, na, s / 86400, s % 86400 / 3600);
-	else
+	else if (always)
 		tp_info(NULL, "%sTLS certificate %s (%s), expires on %s", when, subj, c->tls_cert,
 		        na);
 }

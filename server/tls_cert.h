@@ -21,8 +21,9 @@
 int tp_tls_load(SSL_CTX *ctx, const struct tp_conf *c, char *err, size_t errlen);
 
 /* Log the subject and notAfter of ctx's certificate: a warning when it
- * expires within 14 days or has expired. when: a prefix ("", "reload: "). */
-void tp_tls_describe(SSL_CTX *ctx, const struct tp_conf *c, const char *when);
+ * expires within 14 days or has expired, else (with always) an info line.
+ * when: a prefix ("", "reload: "). */
+void tp_tls_describe(SSL_CTX *ctx, const struct tp_conf *c, const char *when, bool always);
 
 /* The subject in one line ("/CN=..."), the time as "YYYY-MM-DD HH:MM:SS UTC". */
 void tp_tls_subject(X509 *x, char *buf, size_t n);

@@ -165,8 +165,13 @@ def test(binary):
         with tp.Server(binary, {"t": "tls"}, {"tls-cert": '"%s"' % good_chain,
                                              "tls-key": '"%s"' % leaf_k}) as srv:
             tp.check(tls_binding(srv.ports["t"]), "a chain in order (leaf, CA) serves TLS")
-            tp.check("TLS certificate /CN=leaf.test (%s), expires on " % good_chain
+            tp.check("certificate %s: subject /CN=leaf.test, expires " % good_chain
                      in srv.read_log(), "start-up logs the subject and notAfter (30 days: info)")
+            tp.check(" W TLS certificate" not in srv.read_log(), "and no expiry warning")
+            n = srv.read_log().count("I reload: TLS certificate /CN=leaf.test")
+            srv.proc.send_signal(signal.SIGUSR2)
+            tp.check(wait_log(srv, "I reload: TLS certificate /CN=leaf.test (%s), expires on "
+                              % good_chain, n), "SIGUSR2: the reloaded subject and notAfter")
         with tp.Server(binary, {"t": "tls"}, {"tls-cert": '"%s"' % exp_c,
                                              "tls-key": '"%s"' % exp_k,
                                              "tls-allow-expired": "true"}) as srv:
