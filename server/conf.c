@@ -41,7 +41,9 @@ static const struct opt opts[] = {
 	  "[ \"udp:0.0.0.0:3478\", \"udp:[::]:3478\" ]",
 	  "listening transport addresses, \"PROTO:ADDR:PORT\": PROTO udp (when omitted), tcp, "
 	  "tls, dtls, or ws (WebSocket signaling rooms); PORT 3478 (5349 for tls and dtls, "
-	  "8080 for ws) when omitted" },
+	  "8080 for ws) when omitted. Two of one kind (udp, dtls; tcp, tls, ws) on one address "
+	  "and port are refused, except one udp: and one dtls:, which share a socket (RFC 7983 "
+	  "first-byte demultiplexing); a tls: listener also serves plain TCP" },
 	{ "external-ip", T_EXTERNAL, F(external), F(nexternal), 0, TP_CONF_MAX_ADDRS, "[ ]",
 	  "public addresses behind a 1:1 NAT: \"PUBLIC\" (at most one per family) or "
 	  "\"PUBLIC/PRIVATE\"" },
@@ -112,11 +114,15 @@ static const struct opt opts[] = {
 	  "PEM certificate file (chain included) for tls: and dtls: listeners; \"\": no TLS" },
 	{ "tls-key", T_STR, F(tls_key), 0, 0, 4096, "\"\"",
 	  "PEM private key file; \"\": the key is in tls-cert" },
+	{ "tls-allow-expired", T_BOOL, F(tls_allow_expired), 0, 0, 0, "false",
+	  "serve a certificate past its notAfter date (refused at start and on reload "
+	  "otherwise; one expiring within 14 days is a warning)" },
 	{ "max-connections", T_U32, F(max_connections), 0, 0, 1000000, "10000",
 	  "TCP and TLS clients (and RFC 6062 peer connections) in all; 0 = unlimited" },
-	{ "max-connections-per-ip", T_U32, F(max_connections_per_ip), 0, 0, 1000000, "64",
+	{ "max-connections-per-ip", T_U32, F(max_connections_per_ip), 0, 0, 1000000, "1000",
 	  "TCP and TLS connections per source address, and DTLS sessions per source address "
-	  "(counted apart); 0 = unlimited" },
+	  "(counted apart); 0 = unlimited (coturn has no cap). 1000 serves a large office "
+	  "behind one NAT address on 443. The first refusal per source and minute is logged" },
 	{ "handshake-timeout", T_U32, F(handshake_timeout), 0, 1, 300, "10",
 	  "seconds for a TLS/DTLS handshake and a first message (against slowloris)" },
 	{ "idle-timeout", T_U32, F(idle_timeout), 0, 10, 86400, "660",
@@ -618,6 +624,11 @@ int tp_conf_load(const char *path, const struct tp_conf_overrides *ov, struct tp
 	ld.origin = path ? path : "built-in default";
 	if (finish(&ld))
 		goto out;
+	for (size_t i = 0; i < NOPTS; i++) {
+		ld.c->opt_from[i] = ld.from[i];
+		ld.c->opt_line[i] = ld.src[i] && config_setting_source_line(ld.src[i]) > 0
+		                    ? (uint32_t)config_setting_source_line(ld.src[i]) : 0;
+	}
 	*out = ld.c;
 	ld.c = NULL;
 	ret = 0;
@@ -652,6 +663,26 @@ void tp_conf_free(struct tp_conf *c)
 }
 
 /* ---- lookup ---------------------------------------------------------- */
+
+const char *tp_conf_where(const struct tp_conf *c, const char *name, char *buf, size_t n)
+{
+	const struct opt *o = find_opt(name);
+	size_t i = o ? (size_t)(o - opts) : 0;
+
+	if (!o || c->opt_from[i] == FROM_DEFAULT)
+		snprintf(buf, n, "built-in default");
+	else if (c->opt_from[i] == FROM_CMDLINE)
+		snprintf(buf, n, "command line");
+	else if (c->opt_from[i] == FROM_ENV)
+		snprintf(buf, n, "environment");
+	else if (c->opt_from[i] == FROM_SET)
+		snprintf(buf, n, "--set");
+	else if (c->opt_line[i])
+		snprintf(buf, n, "%s:%u", c->path ? c->path : "?", c->opt_line[i]);
+	else
+		snprintf(buf, n, "%s", c->path ? c->path : "?");
+	return buf;
+}
 
 void tp_conf_public_addr(const struct tp_conf *c, const struct tp_addr *in, struct tp_addr *out)
 {

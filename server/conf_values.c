@@ -95,6 +95,55 @@ void tp_cfg_clear_list(struct tp_conf *c, const struct opt *o)
 	*n = 0;
 }
 
+/*
+ * Listener n against the ones before it: two sockets of one kind (datagram:
+ * udp, dtls; stream: tcp, tls, ws) on one address and port would split the
+ * traffic between them (or fail to bind). The one sharing designed in: a udp:
+ * and a dtls: listener on the same address and port are one socket, demuxed
+ * by the first byte (RFC 7983). A tls: listener already serves plain TCP too.
+ * s: listener n's setting (NULL from the command line). Fails with both
+ * places named.
+ */
+static int listen_collides(struct ld *ld, const struct opt *o, const config_setting_t *s,
+                           size_t n)
+{
+	static const char *const pn[] = { "?", "udp", "tcp", "tls", "dtls", "ws" };
+	const struct tp_listen *l = field(ld->c, o);
+	bool dgram = l[n].proto == TP_LISTEN_UDP || l[n].proto == TP_LISTEN_DTLS;
+	size_t partners = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		bool idgram = l[i].proto == TP_LISTEN_UDP || l[i].proto == TP_LISTEN_DTLS;
+		const config_setting_t *first = s && config_setting_parent(s)
+		                                ? config_setting_get_elem(config_setting_parent(s),
+		                                                          (unsigned)i) : NULL;
+		const char *hint;
+		char a[64], where[300];
+
+		if (idgram != dgram || !tp_addr_eq(&l[i].addr, &l[n].addr))
+			continue;
+		if (dgram && l[i].proto != l[n].proto && partners++ == 0)
+			continue; /* udp: + dtls: */
+		if (first && config_setting_source_line(first) > 0)
+			snprintf(where, sizeof(where), "%s:%u",
+			         config_setting_source_file(first) ? config_setting_source_file(first)
+			                                           : ld->origin,
+			         config_setting_source_line(first));
+		else
+			snprintf(where, sizeof(where), "%s", ld->origin);
+		hint = l[i].proto == l[n].proto ? "a duplicate: remove one" :
+		       dgram ? "a udp: and a dtls: listener may share a port, once each" :
+		       l[i].proto == TP_LISTEN_WS || l[n].proto == TP_LISTEN_WS
+		           ? "ws: needs a TCP port of its own"
+		           : "a tls: listener also serves plain TURN over TCP on its port: keep "
+		             "only the tls: one";
+		tp_addr_fmt(&l[n].addr, a, sizeof(a));
+		return fail(ld, s, o->name, "\"%s:%s\": address and port already taken by the "
+		            "%s: listener at %s (%s)", pn[l[n].proto], a, pn[l[i].proto], where, hint);
+	}
+	return 0;
+}
+
 /* Parse string v into the next slot of list option o. s: where, for errors. */
 int tp_cfg_add_list_elem(struct ld *ld, const struct opt *o, const char *v,
                          const config_setting_t *s)
@@ -109,6 +158,8 @@ int tp_cfg_add_list_elem(struct ld *ld, const struct opt *o, const char *v,
 	switch (o->type) {
 	case T_LISTEN:
 		why = parse_listen(&((struct tp_listen *)field(c, o))[*n], v);
+		if (!why && listen_collides(ld, o, s, *n))
+			return -1;
 		break;
 	case T_ADDRS:
 		why = parse_ip(&((struct tp_addr *)field(c, o))[*n], v);

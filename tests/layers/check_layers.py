@@ -28,7 +28,7 @@ LAYERS = [
     ("pure", "modules without I/O", [
         "conf", "conf_priv", "conf_values", "conf_users", "conf_sources", "conf_hints",
         "conf_print", "log", "peerpol", "stats", "buckets", "slab", "ports", "perm", "chan",
-        "notify", "dtls_cookie", "shaper", "conn_limits", "redis_url.h", "rand"]),
+        "notify", "dtls_cookie", "shaper", "conn_limits", "redis_url.h", "rand", "ratelog"]),
     ("iface", "the core's interfaces: sink, io, shared state", ["server", "shared"]),
     ("state", "allocation tables and lifecycle", ["alloc"]),
     ("core", "the protocol core", ["auth", "dispatch", "turn"]),
@@ -36,7 +36,7 @@ LAYERS = [
         "relay", "relay_udp", "relay_tcp", "listen_udp", "listen_tcp", "listen_dtls",
         "signal_ws", "worker", "offload", "offload_if", "offload_chan", "offload_stub",
         "offload_priv", "redis", "redis_link", "redis_userdb", "redis_priv", "redis_url.c",
-        "cluster", "sock"]),
+        "cluster", "sock", "tls_cert"]),
     ("srv", "one worker's composition root", ["srv"]),
     ("process", "process-wide operations and main", ["admin", "metrics", "check", "main"]),
 ]
