@@ -755,3 +755,99 @@ void tp_alloc_logctx(const struct tp_alloc *a, struct tp_logctx *ctx)
 	ctx->user = a->user;
 	ctx->user_len = 0;
 }
+
+/* ---- consistency (tests, the request fuzzer) ---- */
+
+static const char *check_one(struct tp_allocs *t, const struct tp_alloc *a)
+{
+	const char *why;
+	unsigned owner;
+	uint64_t uh;
+
+	if (a->t != t)
+		return "allocation of another table";
+	if (tp_alloc_find(t, &a->ft) != a)
+		return "allocation not found by its 5-tuple (duplicate 5-tuple?)";
+	if (!a->user || !a->uc)
+		return "allocation without a user or its count";
+	if (a->nrelay < 1 || a->nrelay > 2)
+		return "allocation with no or too many relay endpoints";
+	for (int i = 0; i < a->nrelay; i++) {
+		const struct tp_relay *rl = &a->relay[i];
+
+		if (!rl->pool || !tp_port_used(rl->pool, rl->addr.port))
+			return "relay endpoint's port not taken in its pool";
+		if (!tp_port_live(rl->pool, rl->addr.port, a->is_tcp))
+			return "relay endpoint's port not live";
+		if (!tp_addr_ip_eq(&rl->pool->ip, &rl->addr))
+			return "relay endpoint not on its pool's address";
+	}
+	if (a->nrelay == 2 && a->relay[0].addr.family == a->relay[1].addr.family)
+		return "two relay endpoints of one family";
+	if (a->has_ticket) {
+		if (tp_alloc_find_ticket(t, a->ticket, TP_TICKET_LEN) != a)
+			return "ticket not found in the ticket table";
+		if (tp_shared_ticket_find(t->sh, a->ticket, TP_TICKET_LEN, &owner, &uh) != 0 ||
+		    owner != t->worker)
+			return "ticket not in the shared map under this worker";
+	}
+	if (!a->wprev || *a->wprev != a)
+		return "allocation not linked into the timer wheel";
+	if ((why = tp_perms_check(&a->perms)) != NULL)
+		return why;
+	return tp_chans_check(&a->chans);
+}
+
+const char *tp_allocs_check(struct tp_allocs *t)
+{
+	const char *why = NULL;
+	size_t n = 0, nticket = 0, nwheel = 0;
+
+	if (t->tab_size < TAB_MIN || (t->tab_size & (t->tab_size - 1)))
+		return "table size not a power of two";
+	pthread_mutex_lock(&t->sh->mu);
+	for (size_t i = 0; i < t->tab_size && !why; i++)
+		for (struct tp_alloc *a = t->tab[i]; a && !why; a = a->next) {
+			n++;
+			if (n > t->n)
+				why = "more allocations in the table than counted (a loop?)";
+			else if (bucket(t, key_5tuple(t, &a->ft)) != i)
+				why = "allocation in the wrong bucket";
+			else
+				why = check_one(t, a);
+		}
+	pthread_mutex_unlock(&t->sh->mu);
+	if (why)
+		return why;
+	if (n != t->n)
+		return "count differs from the allocations in the table";
+	for (size_t i = 0; i < t->tab_size; i++)
+		for (struct tp_alloc *a = t->ttab[i]; a; a = a->tnext) {
+			if (++nticket > t->n)
+				return "more allocations in the ticket table than in all";
+			if (!a->has_ticket || a->t != t)
+				return "ticket table holds an allocation without a ticket";
+			if (bucket(t, hash64(t, a->ticket, TP_TICKET_LEN)) != i)
+				return "ticket in the wrong bucket";
+		}
+	for (size_t i = 0; i < t->tab_size; i++)
+		for (struct tp_alloc *a = t->tab[i]; a; a = a->next)
+			nticket -= a->has_ticket;
+	if (nticket != 0)
+		return "ticket table and tickets differ";
+	for (size_t s = 0; s < WHEEL; s++)
+		for (struct tp_alloc *a = t->wheel[s], **pp = &t->wheel[s]; a;
+		     pp = &a->wnext, a = a->wnext) {
+			if (++nwheel > t->n)
+				return "more allocations on the wheel than in the table";
+			if (a->wprev != pp)
+				return "wheel back link broken";
+			if ((size_t)a->expires % WHEEL != s)
+				return "allocation in the wrong wheel slot";
+			if (a->t != t)
+				return "wheel holds an allocation of another table";
+		}
+	if (nwheel != t->n)
+		return "wheel and table differ";
+	return NULL;
+}

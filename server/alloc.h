@@ -144,6 +144,17 @@ uint64_t tp_allocs_freed(const struct tp_allocs *t);
 /* Advance the clock: allocations whose lifetime is over are freed (a->end
  * TP_END_EXPIRED). Call at least once a second. */
 void tp_allocs_tick(struct tp_allocs *t, time_t now);
+/*
+ * Consistency of the table (for tests and the request fuzzer): every
+ * allocation once in the 5-tuple table, in its bucket, found by its 5-tuple;
+ * the count; the ticket table holding exactly the allocations with a ticket,
+ * each also in the shared map under this worker; the timer wheel holding
+ * exactly the table's allocations, each in its expiry's slot with sound
+ * links; each relay endpoint's port taken and live in its pool; and each
+ * allocation's permissions and channels (tp_perms_check, tp_chans_check).
+ * NULL, or what is wrong. Takes the shared lock; O(allocations + table).
+ */
+const char *tp_allocs_check(struct tp_allocs *t);
 /* Visit every allocation; fn may not free it. */
 void tp_allocs_foreach(struct tp_allocs *t, void (*fn)(void *arg, struct tp_alloc *a), void *arg);
 

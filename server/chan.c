@@ -214,3 +214,48 @@ void tp_chans_filter(struct tp_chans *c, time_t now,
 	c->n = j;
 	reindex(c);
 }
+
+/*
+ * Every entry is where both lookups look for it (so no number and no peer is
+ * there twice) and a channel number; the array fits its capacity; the two
+ * indexes (only past TP_CHAN_LINEAR, both or neither) are a power of two at
+ * least twice the capacity and each holds every entry once and nothing else.
+ */
+const char *tp_chans_check(const struct tp_chans *c)
+{
+	uint32_t used_num = 0, used_peer = 0;
+
+	if (c->n > c->cap)
+		return "more entries than capacity";
+	if (c->cap && !c->v)
+		return "capacity without an array";
+	if ((c->by_num != NULL) != (c->by_peer != NULL))
+		return "one index without the other";
+	if (c->by_num && c->cap <= TP_CHAN_LINEAR)
+		return "indexes below the linear size";
+	if (c->by_num) {
+		if (c->idx_cap < 2 * c->cap || (c->idx_cap & (c->idx_cap - 1)))
+			return "index size not a power of two >= 2 * capacity";
+		for (uint32_t i = 0; i < c->idx_cap; i++) {
+			if (c->by_num[i] > c->n || c->by_peer[i] > c->n)
+				return "index slot points past the entries";
+			used_num += c->by_num[i] != 0;
+			used_peer += c->by_peer[i] != 0;
+		}
+		if (used_num != c->n || used_peer != c->n)
+			return "an index does not hold every entry exactly once";
+	}
+	for (uint32_t k = 0; k < c->n; k++) {
+		const struct tp_chan *ch = &c->v[k];
+
+		if (ch->num < TP_CHAN_MIN || ch->num > TP_CHAN_MAX_RFC5766)
+			return "entry with a number outside 0x4000-0x7FFF";
+		if (ch->peer.family != AF_INET && ch->peer.family != AF_INET6)
+			return "entry of no address family";
+		if (find_num(c, ch->num) != (int)k)
+			return "number not found where it is (duplicate or misindexed)";
+		if (find_peer(c, &ch->peer) != (int)k)
+			return "peer not found where it is (duplicate or misindexed)";
+	}
+	return NULL;
+}

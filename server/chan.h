@@ -56,4 +56,8 @@ uint32_t tp_chans_count(const struct tp_chans *c, time_t now);
 void tp_chans_filter(struct tp_chans *c, time_t now,
                      bool (*keep)(void *arg, const struct tp_chan *ch), void *arg);
 
+/* Consistency of the table's own structure (for tests and the request
+ * fuzzer): NULL, or what is wrong. O(n + index size). */
+const char *tp_chans_check(const struct tp_chans *c);
+
 #endif

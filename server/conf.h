@@ -21,6 +21,7 @@
 #define TP_CONF_MAX_ADDRS    16
 #define TP_CONF_MAX_CIDRS    128
 #define TP_CONF_MAX_SECRETS  8
+#define TP_CONF_MAX_OPTS     128  /* options in the table, at most */
 
 enum tp_listen_proto {
 	TP_LISTEN_UDP = 1, TP_LISTEN_TCP, TP_LISTEN_TLS, TP_LISTEN_DTLS,
@@ -108,6 +109,7 @@ struct tp_conf {
 	/* streams: TCP, TLS, DTLS (issue 4) */
 	char *tls_cert;                           /* PEM, chain included; NULL/"": no TLS */
 	char *tls_key;                            /* PEM; NULL/"": in tls_cert */
+	bool tls_allow_expired;                   /* serve a certificate past notAfter */
 	uint32_t max_connections;                 /* total stream clients (and RFC 6062 peer
 	                                             connections); 0 = unlimited */
 	uint32_t max_connections_per_ip;          /* per source address (TCP/TLS; DTLS
@@ -155,6 +157,10 @@ struct tp_conf {
 	char *redis_tls_ca, *redis_tls_cert, *redis_tls_key; /* must be "" (no TLS) */
 	char *node_id;                            /* "": the host name */
 	uint32_t redis_timeout_ms;                /* request-path wait */
+
+	/* where each option was set (tp_conf_where), by table index */
+	uint32_t opt_line[TP_CONF_MAX_OPTS];      /* 0: no line */
+	uint8_t opt_from[TP_CONF_MAX_OPTS];       /* default, file, command line */
 };
 
 /* A listener given as a string: "http:ADDR:PORT", "tcp:ADDR:PORT", "unix:PATH". */
@@ -236,6 +242,10 @@ int tp_conf_add_user(struct tp_conf *c, const char *name, const char *password);
 /* The address to advertise for a local (relay or listener) address: its
  * external-ip mapping, or itself. Port kept. */
 void tp_conf_public_addr(const struct tp_conf *c, const struct tp_addr *in, struct tp_addr *out);
+
+/* Where option name got its value, for messages about it: "FILE:LINE",
+ * "command line" or "built-in default". Returns buf. */
+const char *tp_conf_where(const struct tp_conf *c, const char *name, char *buf, size_t n);
 
 /* Find a static user by name (length-delimited); NULL if none. */
 const struct tp_user *tp_conf_user(const struct tp_conf *c, const char *name, size_t len);

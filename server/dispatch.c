@@ -39,7 +39,37 @@ bool tp_rate_allow(struct tp_srv *s, const struct tp_addr *src)
 	                    c->unauth_rate * 60, c->unauth_burst, 1, tp_now_ms(s)))
 		return true;
 	s->stats.drop_rate++;
+	uint64_t more;
+
+	if (tp_refusal_log(s, TP_REFUSE_UNAUTH, src, &more)) {
+		struct tp_logctx ctx = { .client = src };
+
+		char t[64];
+
+		tp_warn(&ctx, "stun: unauthenticated requests over unauth-rate %u/s (burst %u): "
+		        "dropped (logged once a minute per source%s)", c->unauth_rate,
+		        c->unauth_burst, tp_refusal_more(t, sizeof(t), more));
+	}
 	return false;
+}
+
+const char *tp_refusal_more(char *buf, size_t n, uint64_t more)
+{
+	if (!more)
+		return "";
+	snprintf(buf, n, "; %llu more not logged since the last such line",
+	         (unsigned long long)more);
+	return buf;
+}
+
+bool tp_refusal_log(struct tp_srv *s, enum tp_refusal kind, const struct tp_addr *src,
+                    uint64_t *more)
+{
+	*more = 0;
+	if (!s->refusals || (unsigned)kind >= TP_REFUSE_KINDS)
+		return true;
+	return tp_ratelog_hit(&s->refusals[kind],
+	                      tp_shared_source_key(s->sh, s->conf, src, 'L'), tp_now(s), more);
 }
 
 /* ---- replies ---- */
@@ -154,7 +184,20 @@ void tp_req_authed(struct tp_req *rq)
 
 int tp_req_fail(struct tp_req *rq, uint16_t code, const char *why)
 {
-	if (code == 401 || code == 438)
+	uint64_t more;
+
+	if (code == 486 || code == 508) {
+		/* quotas and capacity: a line per source and minute */
+		char t[64];
+
+		if (tp_refusal_log(rq->s, TP_REFUSE_QUOTA, &rq->ft->client, &more))
+			tp_warn(&rq->log, "stun: %s: %u %s: %s (logged once a minute per source%s)",
+			        tp_method_name(rq->m->method), code, tp_error_reason(code), why,
+			        tp_refusal_more(t, sizeof(t), more));
+		else
+			tp_debug(&rq->log, "stun: %s: %u %s: %s", tp_method_name(rq->m->method), code,
+			         tp_error_reason(code), why);
+	} else if (code == 401 || code == 438)
 		tp_debug(&rq->log, "stun: %s: %u %s: %s", tp_method_name(rq->m->method), code,
 		         tp_error_reason(code), why);
 	else
@@ -293,7 +336,10 @@ static void request(struct tp_srv *s, struct tp_sink *sink, const struct tp_5tup
 }
 
 /* A request whose attributes did not validate still gets a 400 when its header
- * is sound, so the client learns why; anything else is dropped. */
+ * is sound, so the client learns why; anything else is dropped. So is a
+ * "request" of a method that only has indications (Send, Data:
+ * TP_P_BAD_CLASS): no response of that method exists, and an error response
+ * of it would not decode at the client either. */
 static void malformed(struct tp_srv *s, struct tp_sink *sink, const struct tp_5tuple *ft,
                       const uint8_t *b, size_t n, enum tp_perr e, const char *why)
 {
@@ -302,7 +348,8 @@ static void malformed(struct tp_srv *s, struct tp_sink *sink, const struct tp_5t
 
 	s->stats.drop_malformed++;
 	if (n < TP_STUN_HDR_LEN || e == TP_P_NOT_STUN || e == TP_P_FINGERPRINT_BAD ||
-	    e == TP_P_SHORT_HEADER || e == TP_P_BAD_LENGTH || e == TP_P_LENGTH_MISMATCH)
+	    e == TP_P_SHORT_HEADER || e == TP_P_BAD_LENGTH || e == TP_P_LENGTH_MISMATCH ||
+	    e == TP_P_BAD_CLASS)
 		return;
 	uint16_t type = (uint16_t)(b[0] << 8 | b[1]);
 

@@ -66,6 +66,7 @@ struct tp_dtls_listener {
 	struct event ev;
 	struct tp_addr addr;
 	int fd;
+	bool attached;                /* fd is a UDP listener's (RFC 7983 sharing) */
 	size_t nsess;
 	struct tp_dtls_sess *tab[SESS_TAB];
 	/* answering ClientHellos without state (DTLSv1_listen) */
@@ -311,7 +312,18 @@ static struct tp_dtls_sess *hello(struct tp_dtls_listener *l, const struct tp_5t
 		return NULL;
 	d = sess_new(l, ft);
 	if (!d) {
+		uint64_t more;
+
 		s->stats.conn_refused++;
+		if (tp_refusal_log(s, TP_REFUSE_CONN, &ft->client, &more)) {
+			struct tp_logctx ctx = { .transport = "dtls", .client = &ft->client };
+			char t[64];
+
+			tp_warn(&ctx, "session refused: max-dtls-sessions %u or max-connections-per-ip "
+			        "%u reached (logged once a minute per source%s)",
+			        s->conf->max_dtls_sessions, s->conf->max_connections_per_ip,
+			        tp_refusal_more(t, sizeof(t), more));
+		}
 		hello_free(l); /* it is in mid-handshake: start clean */
 		return NULL;
 	}
@@ -416,6 +428,29 @@ static void readable(evutil_socket_t fd, short ev, void *arg)
 	}
 }
 
+/* A listener over fd (owned unless attached). NULL: out of memory. */
+static struct tp_dtls_listener *listener_new(struct tp_srv *s, int fd, const struct tp_addr *addr,
+                                             bool attached, SSL_CTX *const *ctx)
+{
+	struct tp_dtls_listener *l = calloc(1, sizeof(*l));
+
+	if (!l)
+		return NULL;
+	l->s = s;
+	l->ctx = ctx;
+	l->fd = fd;
+	l->attached = attached;
+	l->addr = *addr;
+	l->hello_ref.l = l;
+	l->hello_peer = BIO_ADDR_new();
+	if (!l->hello_peer) {
+		free(l);
+		return NULL;
+	}
+	tp_cookie_init(&l->keys, tp_now(s));
+	return l;
+}
+
 int tp_dtls_listen(struct tp_srv *s, const struct tp_addr *addr, bool reuseport,
                    SSL_CTX *const *ctx, struct tp_dtls_listener **out)
 {
@@ -430,27 +465,32 @@ int tp_dtls_listen(struct tp_srv *s, const struct tp_addr *addr, bool reuseport,
 	if (fd < 0)
 		return fd;
 	tp_sock_buffers(fd, (int)s->conf->udp_rcvbuf, (int)s->conf->udp_sndbuf, NULL, NULL);
-	l = calloc(1, sizeof(*l));
+	l = listener_new(s, fd, &bound, false, ctx);
 	if (!l) {
 		close(fd);
 		return -ENOMEM;
 	}
-	l->s = s;
-	l->ctx = ctx;
-	l->fd = fd;
-	l->addr = bound;
-	l->hello_ref.l = l;
-	l->hello_peer = BIO_ADDR_new();
-	if (!l->hello_peer) {
-		close(fd);
-		free(l);
-		return -ENOMEM;
-	}
-	tp_cookie_init(&l->keys, tp_now(s));
 	event_assign(&l->ev, s->base, fd, EV_READ | EV_PERSIST, readable, l);
 	event_add(&l->ev, NULL);
 	*out = l;
 	return 0;
+}
+
+int tp_dtls_attach(struct tp_srv *s, int fd, const struct tp_addr *addr, SSL_CTX *const *ctx,
+                   struct tp_dtls_listener **out)
+{
+	if (!*ctx)
+		return -ENOKEY;
+	*out = listener_new(s, fd, addr, true, ctx);
+	return *out ? 0 : -ENOMEM;
+}
+
+void tp_dtls_input(struct tp_dtls_listener *l, const struct tp_addr *client,
+                   const struct tp_addr *local, uint8_t *b, size_t n)
+{
+	struct tp_5tuple ft = { .transport = TP_LISTEN_DTLS, .client = *client, .local = *local };
+
+	datagram(l, &ft, b, n);
 }
 
 void tp_dtls_close(struct tp_dtls_listener *l)
@@ -460,8 +500,10 @@ void tp_dtls_close(struct tp_dtls_listener *l)
 	for (size_t b = 0; b < SESS_TAB; b++)
 		while (l->tab[b])
 			sess_free(l->tab[b]);
-	event_del(&l->ev);
-	close(l->fd);
+	if (!l->attached) {
+		event_del(&l->ev);
+		close(l->fd);
+	}
 	hello_free(l);
 	BIO_ADDR_free(l->hello_peer);
 	tp_cookie_wipe(&l->keys);

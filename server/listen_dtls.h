@@ -14,6 +14,14 @@ struct tp_dtls_listener;
  * it). -ENOKEY without one (tls-cert unset). */
 int tp_dtls_listen(struct tp_srv *s, const struct tp_addr *addr, bool reuseport,
                    SSL_CTX *const *ctx, struct tp_dtls_listener **out);
+/* A DTLS listener without a socket of its own, on a UDP listener's fd
+ * (borrowed, not closed), which hands it the DTLS datagrams (RFC 7983 first
+ * byte 20..63) with tp_dtls_input: udp: and dtls: on one address and port. */
+int tp_dtls_attach(struct tp_srv *s, int fd, const struct tp_addr *addr, SSL_CTX *const *ctx,
+                   struct tp_dtls_listener **out);
+/* One datagram for an attached listener (b is scratch: may be written over). */
+void tp_dtls_input(struct tp_dtls_listener *l, const struct tp_addr *client,
+                   const struct tp_addr *local, uint8_t *b, size_t n);
 /* Ends every session (and the allocations they carry). */
 void tp_dtls_close(struct tp_dtls_listener *l);
 const struct tp_addr *tp_dtls_addr(const struct tp_dtls_listener *l);

@@ -43,6 +43,7 @@
 #include "sock.h"
 #include "relay_tcp.h"
 #include "log.h"
+#include "tls_cert.h"
 
 #define FRAME_MAX (TP_MAX_DGRAM + TP_STUN_HDR_LEN)
 /*
@@ -153,18 +154,16 @@ SSL_CTX *tp_tls_ctx_new(const struct tp_conf *c, bool dtls, char *err, size_t er
 	                             SSL_OP_CIPHER_SERVER_PREFERENCE);
 	if (!SSL_CTX_set_cipher_list(ctx, "ECDHE+AESGCM:ECDHE+CHACHA20:!aNULL:!eNULL"))
 		goto fail;
-	if (SSL_CTX_use_certificate_chain_file(ctx, c->tls_cert) != 1 ||
-	    SSL_CTX_use_PrivateKey_file(ctx, c->tls_key && c->tls_key[0] ? c->tls_key : c->tls_cert,
-	                                SSL_FILETYPE_PEM) != 1 ||
-	    SSL_CTX_check_private_key(ctx) != 1)
-		goto fail;
+	if (tp_tls_load(ctx, c, err, errlen) != 0) {
+		SSL_CTX_free(ctx);
+		return NULL;
+	}
 	SSL_CTX_set_alpn_select_cb(ctx, alpn_select, NULL);
 	return ctx;
 fail:
-	snprintf(err, errlen, "TLS: %s (certificate %s)",
-	         ERR_reason_error_string(ERR_get_error()) ? ERR_reason_error_string(ERR_peek_last_error())
-	                                                  : "cannot create context",
-	         c->tls_cert);
+	snprintf(err, errlen, "TLS: cannot create the %s context: %s", dtls ? "DTLS" : "TLS",
+	         ERR_peek_last_error() ? ERR_reason_error_string(ERR_peek_last_error())
+	                               : "out of memory");
 	ERR_clear_error();
 	SSL_CTX_free(ctx);
 	return NULL;
@@ -424,6 +423,7 @@ static void proxy_cb(evutil_socket_t fd, short ev, void *arg)
 	enum tp_perr e;
 	ssize_t n;
 	size_t take;
+	int rc;
 
 	(void)ev;
 	n = recv(fd, c->pbuf + c->plen, TP_PROXY_MAX - c->plen, MSG_PEEK | MSG_DONTWAIT);
@@ -478,10 +478,23 @@ static void proxy_cb(evutil_socket_t fd, short ev, void *arg)
 	/* counted under the client's address from now on */
 	tp_limits_release(s->limits, c->ipslot);
 	c->ipslot = ip_slot(s, &c->ft.client);
-	if (tp_limits_admit(s->limits, s->conf, c->ipslot) != 0) {
+	rc = tp_limits_admit(s->limits, s->conf, c->ipslot);
+	if (rc != 0) {
+		uint64_t more;
+
 		c->ipslot = TP_LIMITS_NOSLOT;
 		tp_limits_hold(s->limits); /* what conn_close gives back */
 		s->stats.conn_refused++;
+		if (tp_refusal_log(s, TP_REFUSE_CONN, &c->ft.client, &more)) {
+			struct tp_logctx ctx = { .transport = c->l->tls ? "tls" : "tcp",
+			                         .client = &c->ft.client };
+			char t[64];
+
+			tp_warn(&ctx, "connection refused: %s %u reached (logged once a minute per "
+			        "source%s)", rc == -EMFILE ? "max-connections-per-ip" : "max-connections",
+			        rc == -EMFILE ? s->conf->max_connections_per_ip : s->conf->max_connections,
+			        tp_refusal_more(t, sizeof(t), more));
+		}
 		conn_close(c);
 		return;
 	}
@@ -521,7 +534,18 @@ static void accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct soc
 	slot = l->proxy ? TP_LIMITS_NOSLOT : ip_slot(s, &client);
 	rc = tp_limits_admit(s->limits, cf, slot);
 	if (rc != 0) {
+		uint64_t more;
+
 		s->stats.conn_refused++;
+		if (tp_refusal_log(s, TP_REFUSE_CONN, &client, &more)) {
+			struct tp_logctx ctx = { .transport = l->tls ? "tls" : "tcp", .client = &client };
+			char t[64];
+
+			tp_warn(&ctx, "connection refused: %s %u reached (logged once a minute per "
+			        "source%s)", rc == -EMFILE ? "max-connections-per-ip" : "max-connections",
+			        rc == -EMFILE ? cf->max_connections_per_ip : cf->max_connections,
+			        tp_refusal_more(t, sizeof(t), more));
+		}
 		close(fd);
 		return;
 	}

@@ -21,6 +21,7 @@
 #include <event2/event.h>
 #include <event2/event_struct.h>
 
+#include "listen_dtls.h"
 #include "listen_udp.h"
 #include "sock.h"
 
@@ -38,6 +39,7 @@ struct tp_udp_listener {
 	struct event ev;
 	struct event flush_ev;
 	struct tp_addr addr;
+	struct tp_dtls_listener *dtls; /* borrowed: takes the DTLS datagrams (RFC 7983) */
 	bool wildcard;
 	bool flush_pending;
 	int fd;
@@ -213,6 +215,12 @@ static void udp_readable(evutil_socket_t fd, short ev, void *arg)
 			if (tp_addr_from_sa(&ft.client, (struct sockaddr *)&ss[i]) != 0)
 				continue;
 			local_from_cmsg(l, &mm[i].msg_hdr, &ft.local);
+			if (l->dtls && mm[i].msg_len > 0 &&
+			    tp_demux(*(uint8_t *)iov[i].iov_base, false, 0) == TP_DEMUX_DTLS) {
+				tp_dtls_input(l->dtls, &ft.client, &ft.local, iov[i].iov_base,
+				              mm[i].msg_len);
+				continue;
+			}
 			tp_dispatch(s, &l->sink, &ft, iov[i].iov_base, mm[i].msg_len);
 		}
 		if (n < RX_BATCH)
@@ -284,4 +292,14 @@ struct tp_sink *tp_udp_sink(struct tp_udp_listener *l)
 const struct tp_addr *tp_udp_addr(const struct tp_udp_listener *l)
 {
 	return &l->addr;
+}
+
+int tp_udp_fd(const struct tp_udp_listener *l)
+{
+	return l->fd;
+}
+
+void tp_udp_set_dtls(struct tp_udp_listener *l, struct tp_dtls_listener *d)
+{
+	l->dtls = d;
 }

@@ -17,4 +17,11 @@ struct tp_sink *tp_udp_sink(struct tp_udp_listener *l);
 /* The bound address (with the kernel's port when 0 was asked). */
 const struct tp_addr *tp_udp_addr(const struct tp_udp_listener *l);
 
+/* RFC 7983 sharing: datagrams whose first byte is DTLS's (20..63) go to d
+ * (attached to tp_udp_fd(l) with tp_dtls_attach), the rest to dispatch as
+ * before. d is borrowed and must be closed before l. */
+struct tp_dtls_listener;
+int tp_udp_fd(const struct tp_udp_listener *l);
+void tp_udp_set_dtls(struct tp_udp_listener *l, struct tp_dtls_listener *d);
+
 #endif

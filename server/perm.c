@@ -177,3 +177,46 @@ void tp_perms_filter(struct tp_perms *p, time_t now, bool (*keep)(void *arg, con
 	p->n = j;
 	reindex(p);
 }
+
+/*
+ * Every entry is where find() looks for it (so no address is there twice),
+ * has port 0 and a known family; the array fits its capacity; an index (only
+ * past TP_PERM_LINEAR; an out-of-memory may leave it out, and lookups then
+ * scan) is a power of two at least twice the capacity and holds each entry
+ * once and nothing else.
+ */
+const char *tp_perms_check(const struct tp_perms *p)
+{
+	uint32_t used = 0;
+
+	if (p->n > p->cap)
+		return "more entries than capacity";
+	if (p->cap && !p->v)
+		return "capacity without an array";
+	if (p->idx && p->cap <= TP_PERM_LINEAR)
+		return "index below the linear size";
+	if (p->idx) {
+		if (p->idx_cap < 2 * p->cap || (p->idx_cap & (p->idx_cap - 1)))
+			return "index size not a power of two >= 2 * capacity";
+		for (uint32_t i = 0; i < p->idx_cap; i++) {
+			if (!p->idx[i])
+				continue;
+			if (p->idx[i] > p->n)
+				return "index slot points past the entries";
+			used++;
+		}
+		if (used != p->n)
+			return "index does not hold every entry exactly once";
+	}
+	for (uint32_t k = 0; k < p->n; k++) {
+		const struct tp_addr *ip = &p->v[k].ip;
+
+		if (ip->family != AF_INET && ip->family != AF_INET6)
+			return "entry of no address family";
+		if (ip->port != 0)
+			return "entry with a port";
+		if (find(p, ip) != (int)k)
+			return "entry not found where it is (duplicate or misindexed)";
+	}
+	return NULL;
+}

@@ -48,4 +48,8 @@ uint32_t tp_perms_count(const struct tp_perms *p, time_t now);
 void tp_perms_filter(struct tp_perms *p, time_t now, bool (*keep)(void *arg, const struct tp_addr *ip),
                      void *arg);
 
+/* Consistency of the table's own structure (for tests and the request
+ * fuzzer): NULL, or what is wrong. O(n + index size). */
+const char *tp_perms_check(const struct tp_perms *p);
+
 #endif

@@ -29,6 +29,12 @@ void tp_rand_buf(void *out, size_t n)
 	left -= n;
 }
 
+void tp_rand_reset(void)
+{
+	sodium_memzero(pool, sizeof(pool));
+	left = 0;
+}
+
 uint32_t tp_rand_uniform(uint32_t upper)
 {
 	uint32_t r, min;

@@ -15,6 +15,10 @@
 #include <stdint.h>
 
 void tp_rand_buf(void *out, size_t n);
+/* Drop this thread's buffered bytes: what follows comes from a fresh
+ * randombytes_buf (tests that install a deterministic libsodium generator
+ * replay the same values). */
+void tp_rand_reset(void);
 /* Uniform in [0, upper) (0 for upper 0 or 1), without modulo bias. */
 uint32_t tp_rand_uniform(uint32_t upper);
 

@@ -18,6 +18,7 @@
 #include "log.h"
 #include "peerpol.h"
 #include "proto.h"
+#include "ratelog.h"
 #include "stats.h"
 
 #define TP_MAX_DGRAM 65536     /* receive buffer for one datagram */
@@ -163,6 +164,7 @@ struct tp_srv {
 	struct tp_listeners *lsn;             /* owned (srv.c): listeners, TLS contexts */
 	struct tp_inbox *inbox;               /* owned: messages from other workers */
 	struct tp_limits *limits;             /* owned: connection counts (conn_limits.h) */
+	struct tp_ratelog *refusals;          /* owned: TP_REFUSE_KINDS tables (ratelog.h) */
 	struct tp_tcp_peers *tcp_peers;       /* owned (relay_tcp.c): RFC 6062 peer
 	                                         connections, by CONNECTION-ID */
 	struct tp_cluster *cluster;           /* owned (cluster.c); NULL without redis */
@@ -185,5 +187,14 @@ void tp_dispatch(struct tp_srv *s, struct tp_sink *sink, const struct tp_5tuple 
 
 /* --- ratelimit (dispatch.c) --- */
 bool tp_rate_allow(struct tp_srv *s, const struct tp_addr *src);
+
+/* Refusals are logged once per source (IPv6 per prefix) and minute, per
+ * worker (ratelog.h): true when this one is to be logged, with *more the
+ * refusals of that kind not logged since the previous line. */
+enum tp_refusal { TP_REFUSE_CONN, TP_REFUSE_UNAUTH, TP_REFUSE_QUOTA, TP_REFUSE_KINDS };
+bool tp_refusal_log(struct tp_srv *s, enum tp_refusal kind, const struct tp_addr *src,
+                    uint64_t *more);
+/* "" or "; N more not logged since the last such line", in buf (>= 64 bytes). */
+const char *tp_refusal_more(char *buf, size_t n, uint64_t more);
 
 #endif

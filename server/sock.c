@@ -45,6 +45,24 @@ fail:
 	return err;
 }
 
+int tp_sock_probe(const struct tp_addr *addr, int type)
+{
+	struct sockaddr_storage ss;
+	unsigned sl = tp_addr_to_sa(addr, &ss);
+	int one = 1, fd, err = 0;
+
+	fd = socket(addr->family, type | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	/* no SO_REUSEADDR, no SO_REUSEPORT: any socket on the port is a conflict */
+	if (addr->family == AF_INET6)
+		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&ss, sl) != 0)
+		err = -errno;
+	close(fd);
+	return err;
+}
+
 /* ---- buffers and drop counts ---- */
 
 static void one_buffer(int fd, int force_opt, int opt, int size, int *got)

@@ -22,6 +22,15 @@
 int tp_sock_bind(const struct tp_addr *addr, int type, unsigned flags, struct tp_addr *bound);
 
 /*
+ * Whether addr is free for a socket of type: bound once without SO_REUSEADDR
+ * or SO_REUSEPORT, then closed. -EADDRINUSE when any socket holds the port,
+ * including one of another process that would otherwise join (or, for UDP
+ * with SO_REUSEADDR, shadow) an SO_REUSEPORT group and take part of its
+ * traffic. 0 or a negative errno. Before binding, never while ours are open.
+ */
+int tp_sock_probe(const struct tp_addr *addr, int type);
+
+/*
  * UDP socket buffers. A size of 0 leaves the kernel default. Otherwise
  * SO_RCVBUFFORCE/SO_SNDBUFFORCE first (they pass net.core.rmem_max/wmem_max
  * with CAP_NET_ADMIN), then SO_RCVBUF/SO_SNDBUF, which the kernel caps at those

@@ -30,6 +30,7 @@
 #include "slab.h"
 #include "sock.h"
 #include "srv.h"
+#include "tls_cert.h"
 #include "worker.h"
 
 /*
@@ -212,12 +213,50 @@ static void collect_self(struct tp_srv *s)
 
 static const char *proto_names[] = { "?", "udp", "tcp", "tls", "dtls", "ws" };
 
+/* A dtls: listener that shares its address and port with a udp: one (the
+ * configuration allows one of each): one socket, demuxed by first byte. */
+static bool shares_udp(const struct tp_listen *list, size_t n, const struct tp_listen *l)
+{
+	if (l->proto != TP_LISTEN_DTLS)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (list[i].proto == TP_LISTEN_UDP && tp_addr_eq(&list[i].addr, &l->addr))
+			return true;
+	return false;
+}
+
+/*
+ * Before the first socket: a UDP port held by anyone else fails the start.
+ * The listeners bind with SO_REUSEADDR and (several workers) SO_REUSEPORT, so
+ * a second turnpike on the same port would join the group (or shadow it) and
+ * take part of the traffic silently; a bind without either flag tells.
+ */
+static int probe_ports(const struct tp_conf *c, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < c->nlisten; i++) {
+		const struct tp_listen *l = &c->listen[i];
+		char a[64], where[300];
+
+		if ((l->proto != TP_LISTEN_UDP && l->proto != TP_LISTEN_DTLS) ||
+		    tp_sock_probe(&l->addr, SOCK_DGRAM) != -EADDRINUSE)
+			continue; /* other errors: the bind itself reports them */
+		tp_addr_fmt(&l->addr, a, sizeof(a));
+		snprintf(err, errlen, "listen %s %s (listen, %s): address in use by another process "
+		         "(another turnpike or TURN server on this port?)", proto_names[l->proto], a,
+		         tp_conf_where(c, "listen", where, sizeof(where)));
+		return -EADDRINUSE;
+	}
+	return 0;
+}
+
 /*
  * Worker 0 opens every listener of the configuration; the other workers open
  * their own SO_REUSEPORT sockets for the UDP and DTLS ones, on the addresses
  * worker 0 bound (its resolved ports), so the kernel spreads clients by
  * 5-tuple. TCP, TLS and signaling stay on worker 0: RFC 6062 data connections
- * must meet their peer connection, and both peers of a room must meet.
+ * must meet their peer connection, and both peers of a room must meet. A
+ * dtls: listener on a udp: listener's address and port opens no socket: it
+ * rides on the UDP one (second pass, once the UDP sockets exist).
  */
 static int open_listeners(struct tp_srv *s, char *err, size_t errlen)
 {
@@ -225,14 +264,20 @@ static int open_listeners(struct tp_srv *s, char *err, size_t errlen)
 	const struct tp_srv *first = s->worker ? s->sh->workers[0] : NULL;
 	bool reuse = s->sh->nworkers > 1;
 	size_t n = first ? first->lsn->nbase_listen : c->nlisten;
+	const struct tp_listen *list = first ? first->lsn->listen : c->listen;
+	int rc;
 
-	for (size_t i = 0; i < n; i++) {
-		const struct tp_listen *l = first ? &first->lsn->listen[i] : &c->listen[i];
-		const struct tp_addr *bound;
+	if (!first && (rc = probe_ports(c, err, errlen)) != 0)
+		return rc;
+	for (size_t k = 0; k < 2 * n; k++) {
+		const struct tp_listen *l = &list[k % n];
+		bool shared = shares_udp(list, n, l);
+		const struct tp_addr *bound = NULL;
 		struct tp_addr ws_addr;
 		char a[64];
-		int rc;
 
+		if (shared != (k >= n))
+			continue;
 		if (first && l->proto != TP_LISTEN_UDP && l->proto != TP_LISTEN_DTLS)
 			continue;
 		tp_addr_fmt(&l->addr, a, sizeof(a));
@@ -257,7 +302,22 @@ static int open_listeners(struct tp_srv *s, char *err, size_t errlen)
 				snprintf(err, errlen, "listen dtls %s: set tls-cert (and tls-key)", a);
 				return -EINVAL;
 			}
-			rc = tp_dtls_listen(s, &l->addr, reuse, &s->lsn->dtls_ctx, &s->lsn->dtls[s->lsn->ndtls]);
+			if (shared) {
+				struct tp_udp_listener *u = NULL;
+
+				for (size_t j = 0; j < s->lsn->nudp && !u; j++)
+					if (tp_addr_eq(tp_udp_addr(s->lsn->udp[j]), &l->addr))
+						u = s->lsn->udp[j];
+				if (!u)
+					continue; /* its udp: one was skipped (no IPv6 here) */
+				rc = tp_dtls_attach(s, tp_udp_fd(u), tp_udp_addr(u), &s->lsn->dtls_ctx,
+				                    &s->lsn->dtls[s->lsn->ndtls]);
+				if (!rc)
+					tp_udp_set_dtls(u, s->lsn->dtls[s->lsn->ndtls]);
+			} else {
+				rc = tp_dtls_listen(s, &l->addr, reuse, &s->lsn->dtls_ctx,
+				                    &s->lsn->dtls[s->lsn->ndtls]);
+			}
 			bound = rc ? NULL : tp_dtls_addr(s->lsn->dtls[s->lsn->ndtls++]);
 			break;
 		case TP_LISTEN_WS: {
@@ -286,11 +346,23 @@ static int open_listeners(struct tp_srv *s, char *err, size_t errlen)
 			        strerror(-rc));
 			continue;
 		}
+		if (rc == -EADDRINUSE) {
+			char where[300];
+
+			snprintf(err, errlen, "listen %s %s (listen, %s): address in use by another "
+			         "process (another turnpike or TURN server on this port?)",
+			         proto_names[l->proto], a,
+			         tp_conf_where(c, "listen", where, sizeof(where)));
+			return rc;
+		}
 		if (rc) {
 			snprintf(err, errlen, "listen %s %s: %s", proto_names[l->proto], a,
 			         strerror(-rc));
 			return rc;
 		}
+		if (shared && !first)
+			tp_info(NULL, "listen dtls %s: on the udp socket of that port (RFC 7983 "
+			        "demultiplexing)", a);
 		s->lsn->listen[s->lsn->nlisten].proto = l->proto;
 		s->lsn->listen[s->lsn->nlisten].addr = *bound;
 		s->lsn->nlisten++;
@@ -348,7 +420,15 @@ static int open_nat(struct tp_srv *s, char *err, size_t errlen)
 	addrs[3].port = addrs[1].port;
 	s->nat[0] = tp_udp_sink(prim);
 	for (int k = 1; k < 4; k++) {
-		int rc = tp_udp_listen(s, &addrs[k], s->sh->nworkers > 1, &s->lsn->udp[s->lsn->nudp]);
+		int rc = s->worker ? 0 : tp_sock_probe(&addrs[k], SOCK_DGRAM);
+
+		if (rc == -EADDRINUSE) {
+			tp_addr_fmt(&addrs[k], a, sizeof(a));
+			snprintf(err, errlen, "nat-discovery: listen udp %s: address in use by another "
+			         "process", a);
+			return rc;
+		}
+		rc = tp_udp_listen(s, &addrs[k], s->sh->nworkers > 1, &s->lsn->udp[s->lsn->nudp]);
 
 		if (rc) {
 			tp_addr_fmt(&addrs[k], a, sizeof(a));
@@ -412,6 +492,8 @@ static int make_tls(struct tp_srv *s, char *err, size_t errlen)
 	s->lsn->tls_ctx = tp_tls_ctx_new(c, false, err, errlen);
 	if (!s->lsn->tls_ctx)
 		return -EINVAL;
+	if (s->worker == 0)
+		tp_tls_describe(s->lsn->tls_ctx, c, "", false); /* the info line: check.c's */
 	s->lsn->dtls_ctx = tp_tls_ctx_new(c, true, err, errlen);
 	if (!s->lsn->dtls_ctx)
 		return -EINVAL;
@@ -572,10 +654,11 @@ struct tp_srv *tp_srv_create(struct event_base *base, const struct tp_conf *c,
 	s->crypto = tp_crypto_new();
 	s->lsn = calloc(1, sizeof(*s->lsn));
 	s->limits = tp_limits_new();
+	s->refusals = calloc(TP_REFUSE_KINDS, sizeof(*s->refusals));
 	s->tcp_peers = tp_tcp_peers_new();
 	s->allocs = tp_allocs_create(sh, s, worker, &alloc_ops, s, tp_now(s));
 	s->tick = event_new(base, -1, EV_PERSIST, tick_cb, s);
-	if (!s->crypto || !s->lsn || !s->limits || !s->tcp_peers || !s->allocs || !s->tick || event_add(s->tick, &second) != 0 ||
+	if (!s->crypto || !s->lsn || !s->limits || !s->refusals || !s->tcp_peers || !s->allocs || !s->tick || event_add(s->tick, &second) != 0 ||
 	    tp_relay_init(s) != 0 || tp_inbox_init(s) != 0) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
@@ -612,6 +695,7 @@ void tp_srv_free(struct tp_srv *s)
 	tp_cluster_free(s);     /* after the allocations: they deregister on the way */
 	tp_tcp_peers_free(s->tcp_peers);
 	tp_limits_free(s->limits);
+	free(s->refusals);
 	if (s->tick)
 		event_free(s->tick);
 	tp_relay_fini(s);
@@ -649,8 +733,10 @@ void tp_srv_reload_tls(struct tp_srv *s)
 		SSL_CTX_free(s->lsn->dtls_ctx);
 		s->lsn->tls_ctx = ctx;
 		s->lsn->dtls_ctx = dctx;
-		if (s->worker == 0)
+		if (s->worker == 0) {
 			tp_info(NULL, "reload: TLS certificate reloaded from %s", c->tls_cert);
+			tp_tls_describe(ctx, c, "reload: ", true);
+		}
 	} else {
 		SSL_CTX_free(ctx);
 		if (s->worker == 0)

@@ -284,8 +284,11 @@ void tp_turn_quota_done(struct tp_srv *s, struct tp_alloc *a, const struct tp_re
 		return;
 	}
 	tp_alloc_logctx(a, &ctx);
-	tp_info(&ctx, "turn: allocation refused: the user has %u allocations across the cluster "
-	              "(user-quota)", s->conf->user_quota);
+	uint64_t more;
+
+	if (!ctx.client || tp_refusal_log(s, TP_REFUSE_QUOTA, ctx.client, &more))
+		tp_warn(&ctx, "turn: allocation refused: the user has %u allocations across the "
+		        "cluster (user-quota; logged once a minute per source)", s->conf->user_quota);
 	tp_reply_error_why(s, rp, 486, "allocation quota reached (user-quota, across the cluster)",
 	                   NULL, 0);
 	a->end = TP_END_REFUSED;

@@ -11,6 +11,9 @@
    sockets, libevent, clocks or malloc_trim: `nm -u` of each lists what it
    calls; the forbidden symbols are below. Their sources must not include
    <event2/...>.
+3. Private headers. A module split over several files shares its internals
+   in X_priv.h (conf_priv.h, redis_priv.h, offload_priv.h): only X.c and
+   X_*.c may include it, nothing else in proto/, server/, tools/ or tests/.
 
     check_layers.py SOURCE_DIR LIBTPSERVER.a
 Prints the layer map and every violation; exit 1 on any.
@@ -23,8 +26,9 @@ import sys
 LAYERS = [
     ("proto", "the codec (proto/)", None),
     ("pure", "modules without I/O", [
-        "conf", "log", "peerpol", "stats", "buckets", "slab", "ports", "perm", "chan",
-        "notify", "dtls_cookie", "shaper", "conn_limits", "redis_url.h", "rand"]),
+        "conf", "conf_priv", "conf_values", "conf_users", "conf_sources", "conf_hints",
+        "conf_print", "log", "peerpol", "stats", "buckets", "slab", "ports", "perm", "chan",
+        "notify", "dtls_cookie", "shaper", "conn_limits", "redis_url.h", "rand", "ratelog"]),
     ("iface", "the core's interfaces: sink, io, shared state", ["server", "shared"]),
     ("state", "allocation tables and lifecycle", ["alloc"]),
     ("core", "the protocol core", ["auth", "dispatch", "turn"]),
@@ -32,7 +36,7 @@ LAYERS = [
         "relay", "relay_udp", "relay_tcp", "listen_udp", "listen_tcp", "listen_dtls",
         "signal_ws", "worker", "offload", "offload_if", "offload_chan", "offload_stub",
         "offload_priv", "redis", "redis_link", "redis_userdb", "redis_priv", "redis_url.c",
-        "cluster", "sock"]),
+        "cluster", "sock", "tls_cert"]),
     ("srv", "one worker's composition root", ["srv"]),
     ("process", "process-wide operations and main", ["admin", "metrics", "check", "main"]),
 ]
@@ -94,6 +98,22 @@ def main():
         stem = os.path.splitext(os.path.basename(f))[0]
         if (stem in NO_IO or lf == 0) and re.search(r'^#include <event2/', text, re.M):
             bad.append("%s: includes libevent (no I/O in this layer)" % rel)
+    # private headers: X_priv.h only from X.c and X_*.c
+    for top in ("proto", "server", "tools", "tests"):
+        for d, dirs, names in os.walk(os.path.join(src, top)):
+            dirs[:] = [x for x in dirs if x not in ("node_modules", "corpus", "__pycache__")]
+            for f in names:
+                if not f.endswith((".c", ".h")):
+                    continue
+                path = os.path.join(d, f)
+                text = open(path, encoding="utf-8", errors="replace").read()
+                stem = os.path.splitext(f)[0]
+                for inc in re.findall(r'^#include "([^"]*_priv\.h)"', text, re.M):
+                    mod = os.path.basename(inc)[:-len("_priv.h")]
+                    if os.path.relpath(d, src) != "server" or not (
+                            stem == mod or stem.startswith(mod + "_")):
+                        bad.append("%s includes %s (private to server/%s*.c)" %
+                                   (os.path.relpath(path, src), inc, mod))
     # the objects
     out = subprocess.run(["nm", "-u", "-A", lib], stdout=subprocess.PIPE,
                          stderr=subprocess.DEVNULL).stdout.decode()

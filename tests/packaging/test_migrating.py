@@ -6,7 +6,7 @@
 - every turnpike option the table names exists (the names turnpike
   --print-config prints, which come from conf.c's option table);
 - every coturn option operators use (the list below) has a row;
-- conf.c's coturn hints (coturn_opts[], what an unknown coturn option in a
+- conf_hints.c's coturn hints (coturn_opts[], what an unknown coturn option in a
   turnpike file is answered with) agree with the doc: each coturn name there
   has a row, and the turnpike option it names is in that row (or the row says
   "not needed"/"not supported" where the hint has none);
@@ -38,7 +38,7 @@ def check(cond, what):
 def main():
     src, binary = sys.argv[1], sys.argv[2]
     doc = open(os.path.join(src, "docs", "MIGRATING-FROM-COTURN.md")).read()
-    conf_c = open(os.path.join(src, "server", "conf.c")).read()
+    hints_c = open(os.path.join(src, "server", "conf_hints.c")).read()
     r = subprocess.run([binary, "--print-config"], stdout=subprocess.PIPE, check=True,
                        stdin=subprocess.DEVNULL, timeout=20)
     options = set(re.findall(r"^([a-z0-9-]+) = ", r.stdout.decode(), re.M))
@@ -61,20 +61,20 @@ def main():
     for coturn in USED:
         check(coturn in rows, "coturn's %s has a row" % coturn)
 
-    block = conf_c[conf_c.index("coturn_opts[] = {"):]
+    block = hints_c[hints_c.index("coturn_opts[] = {"):]
     block = block[:block.index("};")]
     hints = re.findall(r'\{ "([^"]+)", (?:NULL|"([^"]+)") \}', block)
-    check(len(hints) > 40, "conf.c has %d coturn hints" % len(hints))
+    check(len(hints) > 40, "conf_hints.c has %d coturn hints" % len(hints))
     for coturn, tp in hints:
         row = rows.get(coturn)
-        check(row is not None, "conf.c's coturn hint %s has a row in the doc" % coturn)
+        check(row is not None, "conf_hints.c's coturn hint %s has a row in the doc" % coturn)
         if row is None:
             continue
         if tp:
-            check("`%s" % tp in row, "conf.c says %s -> %s, as the doc (%s)" % (coturn, tp, row))
-            check(tp in options, "conf.c's hint %s -> %s is an option" % (coturn, tp))
+            check("`%s" % tp in row, "conf_hints.c says %s -> %s, as the doc (%s)" % (coturn, tp, row))
+            check(tp in options, "conf_hints.c's hint %s -> %s is an option" % (coturn, tp))
         else:
-            check(row.startswith("not "), "conf.c has no option for %s; the doc: %s"
+            check(row.startswith("not "), "conf_hints.c has no option for %s; the doc: %s"
                   % (coturn, row))
 
     # the two example configurations

@@ -299,6 +299,14 @@ def test_per_ip(srv):
         same.append(s)
     s = proxied(srv, v1("192.0.2.50", 1002, "127.0.0.1", pp))
     refused(srv, "a third connection from 192.0.2.50 (max-connections-per-ip 2)", s)
+    for _ in range(20):
+        if re.search(r"connection refused: max-connections-per-ip 2 reached.*\[tcp "
+                     r"192\.0\.2\.50:1002\]", srv.read_log()):
+            break
+        time.sleep(0.05)
+    tp.check(re.search(r"connection refused: max-connections-per-ip 2 reached.*\[tcp "
+                       r"192\.0\.2\.50:1002\]", srv.read_log()) is not None,
+             "... logged under the client's address, not the proxy's")
     others = []
     for i in range(4):
         s = proxied(srv, v2("192.0.2.%d" % (60 + i), 2000, "127.0.0.1", pp))

@@ -1,6 +1,6 @@
 /*
  * gen-man.c - write turnpike.conf(5) from the option table (tp_conf_man in
- * server/conf.c). Run by the build; not installed.
+ * server/conf_print.c). Run by the build; not installed.
  *
  *   tp-gen-man OUTPUT      (writes OUTPUT.tmp, then renames: no half page)
  */

@@ -29,7 +29,7 @@
 
 /* ---- fake edges ---- */
 
-#define MAXOPEN 64
+#define MAXOPEN 1024
 
 struct fake {
 	int opens, closes, moves_in, moves_out, expired;
@@ -472,6 +472,88 @@ static void test_bandwidth(void)
 	tp_allocs_free(t);
 }
 
+/* tp_allocs_check: quiet through creates, moves, mobility, refreshes and
+ * expiry; each breakage named. */
+static void test_check(void)
+{
+	static const char *const relays[] = { "192.0.2.10", "2001:db8::10" };
+	struct fake f = { 0 };
+	struct tp_allocs *t;
+	struct client c[300];
+	struct tp_alloc *a[300];
+	struct tp_alloc_res res;
+
+	setup(relays, 2, 50000, 50999);
+	t = tp_allocs_create(sh, NULL, 0, &ops, &f, 0);
+	CHECK(tp_allocs_check(t) == NULL);
+	/* past TAB_MIN (256): the tables grow */
+	for (int i = 0; i < 300; i++) {
+		client(&c[i], i % 2 ? "alice" : "bob", (uint16_t)(20000 + i));
+		c[i].r.want6 = i % 3 == 0;
+		c[i].r.mobility = i % 5 == 0;
+		c[i].r.lifetime = 600 + (uint32_t)i;
+		CHECK_EQ(tp_alloc_create(t, &conf, &c[i].r, 0, &a[i], &res), 0);
+	}
+	CHECK(tp_allocs_check(t) == NULL);
+	struct tp_5tuple nft = c[5].ft;
+
+	nft.client.port = 1;
+	tp_alloc_move(a[5], &nft, NULL);
+	tp_alloc_new_ticket(a[5]);
+	tp_alloc_set_lifetime(a[7], 3600, 10);
+	tp_perms_install(&a[7]->perms, &c[7].ft.client, 10, 10);
+	tp_chans_bind(&a[7]->chans, 0x4001, &c[7].ft.client, false, 10, 10);
+	CHECK(tp_allocs_check(t) == NULL);
+
+	/* breakages: wrong wheel slot, a 5-tuple changed in place, a port not
+	 * live, a ticket gone from the shared map, a broken permission table */
+	time_t exp = a[7]->expires;
+
+	a[7]->expires = exp + 1;
+	CHECK(tp_allocs_check(t) != NULL);
+	a[7]->expires = exp;
+	CHECK(tp_allocs_check(t) == NULL);
+	a[8]->ft.client.port++;
+	CHECK(tp_allocs_check(t) != NULL);
+	a[8]->ft.client.port--;
+	tp_port_set_live(a[9]->relay[0].pool, a[9]->relay[0].addr.port, false, false);
+	CHECK(tp_allocs_check(t) != NULL);
+	tp_port_set_live(a[9]->relay[0].pool, a[9]->relay[0].addr.port, false, true);
+	CHECK(tp_allocs_check(t) == NULL);
+	CHECK(a[10]->has_ticket);
+	pthread_mutex_lock(&sh->mu);
+	tp_shared_ticket_del(sh, a[10]->ticket, TP_TICKET_LEN);
+	pthread_mutex_unlock(&sh->mu);
+	CHECK(tp_allocs_check(t) != NULL);
+	pthread_mutex_lock(&sh->mu);
+	tp_shared_ticket_add(sh, a[10]->ticket, TP_TICKET_LEN, 1,
+	                     tp_shared_hash(sh, a[10]->user, strlen(a[10]->user)));
+	pthread_mutex_unlock(&sh->mu);
+	CHECK(tp_allocs_check(t) != NULL);   /* another worker's */
+	pthread_mutex_lock(&sh->mu);
+	tp_shared_ticket_del(sh, a[10]->ticket, TP_TICKET_LEN);
+	tp_shared_ticket_add(sh, a[10]->ticket, TP_TICKET_LEN, 0,
+	                     tp_shared_hash(sh, a[10]->user, strlen(a[10]->user)));
+	pthread_mutex_unlock(&sh->mu);
+	CHECK(tp_allocs_check(t) == NULL);
+	a[7]->perms.v[0].ip.port = 5;
+	CHECK(tp_allocs_check(t) != NULL);
+	a[7]->perms.v[0].ip.port = 0;
+	CHECK(tp_allocs_check(t) == NULL);
+
+	/* frees and expiry keep it whole */
+	for (int i = 0; i < 300; i += 7)
+		tp_alloc_free(a[i]);
+	CHECK(tp_allocs_check(t) == NULL);
+	tp_allocs_tick(t, 700);
+	CHECK(tp_allocs_check(t) == NULL);
+	CHECK(tp_allocs_count(t) > 0);
+	tp_allocs_tick(t, 4000);
+	CHECK(tp_allocs_check(t) == NULL);
+	CHECK_EQ(tp_allocs_count(t), 0);
+	tp_allocs_free(t);
+}
+
 int main(void)
 {
 	if (sodium_init() < 0)
@@ -482,6 +564,7 @@ int main(void)
 	test_even_port_and_tokens();
 	test_mobility_and_replay();
 	test_bandwidth();
+	test_check();
 	tp_shared_free(sh);
 	TP_TEST_END();
 }

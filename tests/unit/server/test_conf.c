@@ -394,6 +394,20 @@ static const struct ecase errors[] = {
 	{ "listen = [ \"udp:127.0.0.1:99999\" ];\n", ":1: listen: \"udp:127.0.0.1:99999\": not a" },
 	{ "listen = [ \"sctp:127.0.0.1\" ];\n", ":1: listen: \"sctp:127.0.0.1\": not a" },
 	{ "listen = [ \"udp:127.0.0.1:0\" ];\n", ":1: listen: \"udp:127.0.0.1:0\": not a" },
+	/* listeners that collide (issue 17): both places named */
+	{ "listen = [ \"udp:127.0.0.1:3478\",\n \"tcp:127.0.0.1:3478\",\n \"udp:127.0.0.1:3478\" ];\n",
+	  ":3: listen: \"udp:127.0.0.1:3478\": address and port already taken by the udp: listener "
+	  "at %s:1 (a duplicate: remove one)" },
+	{ "listen = [ \"tcp:[::1]:443\", \"tls:[::1]:443\" ];\n",
+	  ":1: listen: \"tls:[::1]:443\": address and port already taken by the tcp: listener at "
+	  "%s:1 (a tls: listener also serves plain TURN over TCP on its port: keep only the tls: "
+	  "one)" },
+	{ "listen = [ \"ws:127.0.0.1:8080\",\n\n \"tcp:127.0.0.1:8080\" ];\n",
+	  ":3: listen: \"tcp:127.0.0.1:8080\": address and port already taken by the ws: listener "
+	  "at %s:1 (ws: needs a TCP port of its own)" },
+	{ "listen = [ \"dtls:127.0.0.1:5349\", \"udp:127.0.0.1:5349\",\n \"dtls:127.0.0.1:5349\" ];\n",
+	  ":2: listen: \"dtls:127.0.0.1:5349\": address and port already taken by the dtls: listener "
+	  "at %s:1 (a duplicate: remove one)" },
 	{ "external-ip = [ \"203.0.113.5\",\n \"198.51.100.1\" ];\n",
 	  ":2: external-ip: \"198.51.100.1\": a second address of this family" },
 	{ "external-ip = [ \"203.0.113.5/10.0.0.1\", \"198.51.100.1/10.0.0.1\" ];\n",
@@ -445,7 +459,11 @@ static void test_errors(void)
 		struct tp_conf *c = (struct tp_conf *)1;
 		int rc = tp_conf_load(path, NULL, &c, err, sizeof(err));
 
-		snprintf(want, sizeof(want), "%s%s", path, errors[i].want);
+		char tail[400];
+
+		/* a %s in the expected text is the file's name again */
+		snprintf(tail, sizeof(tail), errors[i].want, path);
+		snprintf(want, sizeof(want), "%s%s", path, tail);
 		CHECK_EQ(rc, -1);
 		CHECK(c == NULL);
 		if (rc == 0)
@@ -471,6 +489,26 @@ static void test_errors(void)
 	CHECK_EQ(tp_conf_load(write_file("foo = 1;\n"), NULL, &c, small, sizeof(small)), -1);
 	CHECK(memchr(small, '\0', sizeof(small)) != NULL);
 	CHECK_EQ(tp_conf_load(write_file("foo = 1;\n"), NULL, &c, NULL, 0), -1);
+
+	/* What may share a port: udp: and tcp: (two sockets of different kinds),
+	 * udp: and dtls: once each (one socket, RFC 7983), the same port on two
+	 * addresses or families. */
+	c = load_text("listen = [ \"udp:127.0.0.1:3478\", \"tcp:127.0.0.1:3478\", "
+	              "\"dtls:127.0.0.1:3478\", \"tls:127.0.0.2:3478\", \"udp:[::1]:3478\", "
+	              "\"dtls:127.0.0.2:3478\" ];\ntls-cert = \"/unused.pem\";\n", NULL, err,
+	              sizeof(err));
+	CHECK(c != NULL);
+	if (!c)
+		fprintf(stderr, "sharing: %s\n", err);
+	tp_conf_free(c);
+	/* From the command line, the place is the command line. */
+	struct tp_conf_overrides ov = { .listen = { "udp:127.0.0.1", "udp:127.0.0.1:3478" },
+	                                .nlisten = 2 };
+	c = load_text("", &ov, err, sizeof(err));
+	CHECK(c == NULL);
+	CHECK(strstr(err, "command line: listen: \"udp:127.0.0.1:3478\": address and port "
+	                  "already taken by the udp: listener at command line") != NULL);
+	tp_conf_free(c);
 }
 
 static void test_overrides(void)
@@ -683,7 +721,7 @@ static void test_shipped(void)
 		"log-level", "users", "static-auth-secret", "demo-user", "nonce-lifetime",
 		"default-lifetime", "max-lifetime", "user-quota", "total-quota", "max-permissions",
 		"max-channels", "unauth-rate", "unauth-burst", "allowed-peer", "denied-peer",
-		"mobility", "tls-cert", "tls-key", "max-connections", "max-connections-per-ip",
+		"mobility", "tls-cert", "tls-key", "tls-allow-expired", "max-connections", "max-connections-per-ip",
 		"handshake-timeout", "idle-timeout", "stream-buffer", "nat-discovery", "other-ip",
 		"other-port", "source-ipv6-prefix", "auth-fail-burst", "auth-fail-rate",
 		"max-credential-lifetime", "udp-rcvbuf", "udp-sndbuf", "relay-rcvbuf", "relay-sndbuf",

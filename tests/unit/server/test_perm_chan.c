@@ -182,11 +182,127 @@ static void test_chans_large(void)
 	tp_chans_free(&c);
 }
 
+/* tp_perms_check / tp_chans_check: quiet on every table the functions above
+ * build (small, indexed, after expiry, compaction and filters), and each
+ * breakage of the structure named. */
+static bool keep_odd(void *arg, const struct tp_addr *ip)
+{
+	(void)arg;
+	return ip->ip[3] & 1;
+}
+
+static bool keep_odd_chan(void *arg, const struct tp_chan *ch)
+{
+	(void)arg;
+	return ch->num & 1;
+}
+
+static void test_checks(void)
+{
+	struct tp_perms p;
+	struct tp_chans c;
+	time_t now = 1000;
+
+	tp_perms_init(&p);
+	CHECK(tp_perms_check(&p) == NULL);
+	for (uint32_t i = 0; i < 40; i++) {
+		struct tp_addr a = ip4(0x08080800 + i, 0);
+
+		CHECK_EQ(tp_perms_install(&p, &a, 30, now + i), 0 - (i >= 30 ? ENOSPC : 0));
+		CHECK(tp_perms_check(&p) == NULL);
+	}
+	CHECK(p.idx != NULL);
+	/* expired ones make room (compaction and reindex) */
+	struct tp_addr late = ip4(0x09090909, 0);
+
+	CHECK_EQ(tp_perms_install(&p, &late, 30, now + 400), 0);
+	CHECK(tp_perms_check(&p) == NULL);
+	CHECK_EQ(p.n, 1);
+	for (uint32_t i = 0; i < 20; i++) {
+		struct tp_addr a = ip4(0x0a0a0a00 + i, 0);
+
+		CHECK_EQ(tp_perms_install(&p, &a, 30, now + 400), 0);
+	}
+	CHECK(tp_perms_check(&p) == NULL);
+	tp_perms_filter(&p, now + 400, keep_odd, NULL);
+	CHECK(tp_perms_check(&p) == NULL);
+	/* breakages: a duplicate, a port, an index slot lost, past the end */
+	CHECK(p.n >= 2);
+	struct tp_perm save = p.v[1];
+
+	p.v[1].ip = p.v[0].ip;
+	CHECK(tp_perms_check(&p) != NULL);
+	p.v[1] = save;
+	p.v[0].ip.port = 9;
+	CHECK(tp_perms_check(&p) != NULL);
+	p.v[0].ip.port = 0;
+	CHECK(tp_perms_check(&p) == NULL);
+	for (uint32_t i = 0; i < p.idx_cap; i++)
+		if (p.idx[i] == 1) {
+			p.idx[i] = 0;
+			CHECK(tp_perms_check(&p) != NULL);
+			p.idx[i] = p.n + 1;
+			CHECK(tp_perms_check(&p) != NULL);
+			p.idx[i] = 1;
+		}
+	CHECK(tp_perms_check(&p) == NULL);
+	p.n = p.cap + 1;
+	CHECK(tp_perms_check(&p) != NULL);
+	p.n = 0;
+	tp_perms_free(&p);
+
+	tp_chans_init(&c);
+	CHECK(tp_chans_check(&c) == NULL);
+	for (uint16_t i = 0; i < 20; i++) {
+		struct tp_addr a = ip4(0x08080808, (uint16_t)(2000 + i));
+
+		CHECK_EQ(tp_chans_bind(&c, (uint16_t)(0x4000 + i), &a, false, 20, now), 0);
+		CHECK(tp_chans_check(&c) == NULL);
+	}
+	CHECK(c.by_num != NULL);
+	/* past the quarantine: rebinding compacts */
+	struct tp_addr peer = ip4(0x01010101, 1);
+
+	CHECK_EQ(tp_chans_bind(&c, 0x4100, &peer, false, 20, now + TP_CHAN_LIFETIME + TP_CHAN_QUARANTINE), 0);
+	CHECK(tp_chans_check(&c) == NULL);
+	CHECK_EQ(c.n, 1);
+	for (uint16_t i = 0; i < 12; i++) {
+		struct tp_addr a = ip4(0x08080808, (uint16_t)(3000 + i));
+
+		CHECK_EQ(tp_chans_bind(&c, (uint16_t)(0x4200 + i), &a, false, 20, now + 1000), 0);
+	}
+	tp_chans_filter(&c, now + 1000, keep_odd_chan, NULL);
+	CHECK(tp_chans_check(&c) == NULL);
+	CHECK(c.n >= 2);
+	struct tp_chan cs = c.v[1];
+
+	c.v[1].num = c.v[0].num;
+	CHECK(tp_chans_check(&c) != NULL);
+	c.v[1] = cs;
+	c.v[1].peer = c.v[0].peer;
+	CHECK(tp_chans_check(&c) != NULL);
+	c.v[1] = cs;
+	c.v[1].num = 0x8000;
+	CHECK(tp_chans_check(&c) != NULL);
+	c.v[1] = cs;
+	CHECK(tp_chans_check(&c) == NULL);
+	if (c.by_peer) {
+		uint32_t *bp = c.by_peer;
+
+		c.by_peer = NULL;
+		CHECK(tp_chans_check(&c) != NULL);
+		c.by_peer = bp;
+	}
+	CHECK(tp_chans_check(&c) == NULL);
+	tp_chans_free(&c);
+}
+
 int main(void)
 {
 	test_perms();
 	test_perms_large();
 	test_chans();
 	test_chans_large();
+	test_checks();
 	TP_TEST_END();
 }
