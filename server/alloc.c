@@ -642,6 +642,8 @@ void tp_alloc_new_ticket(struct tp_alloc *a)
 
 void tp_alloc_move(struct tp_alloc *a, const struct tp_5tuple *ft, struct tp_sink *sink)
 {
+	if (a->t->ops->moved)
+		a->t->ops->moved(a->t->env, a);
 	if (a->sink && a->sink != sink && a->sink->alloc_gone)
 		a->sink->alloc_gone(a->sink);
 	tab_remove(a->t, a);
@@ -654,6 +656,8 @@ void tp_alloc_detach(struct tp_alloc *a)
 {
 	struct tp_allocs *t = a->t;
 
+	if (t->ops->moved)
+		t->ops->moved(t->env, a);
 	tab_remove(t, a);
 	if (a->has_ticket)
 		ttab_remove(t, a);

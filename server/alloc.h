@@ -32,6 +32,7 @@ struct tp_tcp_relay;
 struct tp_relay_io;
 struct tp_allocs;
 struct tp_qwait;
+struct tp_ofl_alloc;
 
 /* One relay endpoint: its address, the pool its port came from, and the
  * edge's object for it (a UDP socket, or nothing for a TCP relay, whose
@@ -75,6 +76,8 @@ struct tp_alloc {
 	uint64_t folded[2][2];      /* [dir][pkts, bytes] already in the user's counters */
 	struct tp_qwait *qwait;     /* owned by the cluster edge: the Allocate's answer
 	                               waits for the cluster-wide quota (issue 14) */
+	struct tp_ofl_alloc *ofl;   /* owned by offload_srv.c: its channels the kernel
+	                               relays (NULL: none) */
 	uint64_t id;                /* random: how operators name a session */
 	uint8_t end;                /* enum tp_alloc_end, set before tp_alloc_free */
 };
@@ -103,6 +106,9 @@ struct tp_alloc_ops {
 	/* The allocation is about to be freed (a->end says why): the last look at
 	 * its counters. */
 	void (*released)(void *env, struct tp_alloc *a);
+	/* Optional: a's 5-tuple is about to change or it leaves this worker
+	 * (mobility: tp_alloc_move, tp_alloc_detach); a->ft is still the old one. */
+	void (*moved)(void *env, struct tp_alloc *a);
 };
 
 /* What the Allocate handler asks for. */

@@ -119,6 +119,10 @@ static const struct opt opts[] = {
 	{ "legacy-channels", T_BOOL, F(legacy_channels), 0, 0, 0, "false",
 	  "accept channel numbers 0x5000-0x7FFF (RFC 5766's range, which RFC 8656 withdrew; "
 	  "coturn's turnutils_uclient still uses it)" },
+	{ "kernel-offload", T_BOOL, F(kernel_offload), 0, 0, 0, "false",
+	  "relay ChannelData of UDP clients with UDP relays in the kernel (eBPF at TC ingress; "
+	  "needs root or CAP_BPF + CAP_NET_ADMIN; allocations under max-bps or user-max-bps "
+	  "stay in user space; docs/OFFLOAD.md); changed by a restart only" },
 	{ "tls-cert", T_STR, F(tls_cert), 0, 0, 4096, "\"\"",
 	  "PEM certificate file (chain included) for tls: and dtls: listeners; \"\": no TLS" },
 	{ "tls-key", T_STR, F(tls_key), 0, 0, 4096, "\"\"",

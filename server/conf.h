@@ -105,6 +105,7 @@ struct tp_conf {
 
 	bool mobility;                            /* RFC 8016 */
 	bool legacy_channels;                     /* accept RFC 5766's 0x4000-0x7FFF */
+	bool kernel_offload;                      /* eBPF datapath for UDP channels (issue 15) */
 
 	/* streams: TCP, TLS, DTLS (issue 4) */
 	char *tls_cert;                           /* PEM, chain included; NULL/"": no TLS */

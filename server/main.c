@@ -31,6 +31,7 @@
 #include "conf.h"
 #include "log.h"
 #include "metrics.h"
+#include "offload_srv.h"
 #include "notify.h"
 #include "shared.h"
 #include "srv.h"
@@ -458,6 +459,7 @@ int main(int argc, char **argv)
 		}
 		app.sh->workers[i] = app.srv[i];
 	}
+	tp_srv_offload_open(app.srv[0]);
 	app.drain_check = event_new(app.bases[0], -1, EV_PERSIST, drain_check, &app);
 	if (!app.drain_check || install_signals(&app) != 0) {
 		tp_err(NULL, "cannot install signal handlers");
@@ -515,6 +517,8 @@ out:
 		if (app.bases[i])
 			event_base_free(app.bases[i]);
 	}
+	if (app.sh)
+		tp_offload_srv_close(app.sh);
 	tp_shared_free(app.sh);
 	conf_release(app.conf);
 	return rc;

@@ -162,6 +162,29 @@ static void render_turnpike(struct tp_metrics *m, const struct tp_stats *st, str
 			evbuffer_add_printf(b, "turnpike_relayed_bytes_total{direction=\"%s\","
 			                    "transport=\"%s\"} %llu\n", d ? "to_client" : "to_peer",
 			                    transport_label[t], (unsigned long long)st->relay_bytes[d][t]);
+	head(b, "turnpike_offload_enabled", "gauge",
+	     "1 while the kernel datapath relays channels (kernel-offload loaded)");
+	evbuffer_add_printf(b, "turnpike_offload_enabled %d\n", sh->offload ? 1 : 0);
+	head(b, "turnpike_offload_channels", "gauge", "Channels the kernel relays now");
+	evbuffer_add_printf(b, "turnpike_offload_channels %llu\n",
+	                    (unsigned long long)st->offload_channels);
+	head(b, "turnpike_offload_installed_total", "counter", "Channels handed to the kernel");
+	evbuffer_add_printf(b, "turnpike_offload_installed_total %llu\n",
+	                    (unsigned long long)st->offload_installed);
+	head(b, "turnpike_offload_install_failures_total", "counter",
+	     "Channels the kernel refused (relayed in user space)");
+	evbuffer_add_printf(b, "turnpike_offload_install_failures_total %llu\n",
+	                    (unsigned long long)st->offload_install_failures);
+	head(b, "turnpike_offload_packets_total", "counter",
+	     "Datagrams relayed by the kernel, by direction (also in turnpike_relayed_packets_total)");
+	head(b, "turnpike_offload_bytes_total", "counter",
+	     "Application bytes relayed by the kernel, by direction (also in "
+	     "turnpike_relayed_bytes_total)");
+	for (int d = 0; d < 2; d++)
+		evbuffer_add_printf(b, "turnpike_offload_packets_total{direction=\"%s\"} %llu\n"
+		                       "turnpike_offload_bytes_total{direction=\"%s\"} %llu\n",
+		                    d ? "to_client" : "to_peer", (unsigned long long)st->offload_pkts[d],
+		                    d ? "to_client" : "to_peer", (unsigned long long)st->offload_bytes[d]);
 	head(b, "turnpike_relay_bytes_per_second", "gauge", "Bytes relayed in the last second");
 	evbuffer_add_printf(b, "turnpike_relay_bytes_per_second %llu\n",
 	                    (unsigned long long)atomic_load(&sh->relay_bps));

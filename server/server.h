@@ -41,6 +41,7 @@ struct tp_inbox;
 struct tp_conn;
 struct tp_peer_conn;
 struct tp_user_count;
+struct tp_chan;
 
 /*
  * Where replies and relayed data for a client go. A UDP listener is one sink
@@ -89,6 +90,9 @@ struct tp_io {
 	 * pipe once this request's answer is out (sink->to_pipe). 0; -ENOENT:
 	 * unknown, bound or still connecting (400); -EACCES: another user's (441). */
 	int (*tcp_bind)(struct tp_srv *s, struct tp_sink *sink, uint32_t cid, const char *user);
+	/* Optional: a ChannelBind of a to channel ch succeeded (new or refreshed),
+	 * with its permission installed; the kernel offload may take it over. */
+	void (*chan_bound)(struct tp_alloc *a, const struct tp_chan *ch);
 	/* After a reload: close a's peer connections the new policy refuses. */
 	void (*tcp_recheck)(struct tp_alloc *a);
 	/* Mobility across workers: ask worker owner to hand over the allocation

@@ -18,6 +18,7 @@
 #define TP_MAX_WORKERS 64
 
 struct tp_ticket_ref;
+struct tp_offload;
 
 struct tp_shared {
 	pthread_mutex_t mu;
@@ -39,6 +40,9 @@ struct tp_shared {
 	struct tp_buckets *unauth;                  /* owned: unauthenticated requests */
 	struct tp_buckets *fail_src, *fail_user;    /* owned: failed password checks */
 	struct tp_srv *workers[TP_MAX_WORKERS];     /* borrowed */
+	struct tp_offload *offload;                 /* owned by offload_srv.c: the kernel
+	                                               datapath (NULL: off); set before
+	                                               the workers run */
 	size_t nworkers;
 
 	/* operations, read lock-free by every worker */

@@ -23,6 +23,7 @@
 #include "listen_dtls.h"
 #include "listen_tcp.h"
 #include "listen_udp.h"
+#include "offload_srv.h"
 #include "ports.h"
 #include "relay.h"
 #include "relay_tcp.h"
@@ -80,6 +81,7 @@ static const struct tp_io io = {
 	.relay_send = tp_relay_send,
 	.tcp_connect = tp_tcp_connect,
 	.tcp_bind = tp_tcp_bind,
+	.chan_bound = tp_offload_srv_chan_bound,
 	.tcp_recheck = tp_tcp_relay_recheck,
 	.migrate = migrate,
 	.quota_take = tp_cluster_quota_take,
@@ -575,10 +577,17 @@ static void ops_released(void *env, struct tp_alloc *a)
 {
 	struct tp_srv *s = env;
 
+	tp_offload_srv_released(a);     /* first: the kernel's last counts */
 	if (s->conf->metrics_users)
 		fold_user(NULL, a);
 	tp_turn_released(env, a);
 	tp_cluster_released(env, a);
+}
+
+static void ops_moved(void *env, struct tp_alloc *a)
+{
+	(void)env;
+	tp_offload_srv_moved(a);
 }
 
 static const struct tp_alloc_ops alloc_ops = {
@@ -586,6 +595,7 @@ static const struct tp_alloc_ops alloc_ops = {
 	.relay_close = ops_close,
 	.relay_move = ops_move,
 	.released = ops_released,
+	.moved = ops_moved,
 };
 
 /* Once a second: expiries, and memory back to the system after mass releases
@@ -611,6 +621,7 @@ static void tick_cb(evutil_socket_t fd, short ev, void *arg)
 	(void)fd;
 	(void)ev;
 	tp_allocs_tick(s->allocs, tp_now(s));
+	tp_offload_srv_tick(s);         /* before the snapshot: the kernel's counts */
 	tp_cluster_tick(s);
 	if (s->conf->metrics_users)
 		tp_allocs_foreach(s->allocs, fold_user, NULL);
@@ -755,9 +766,12 @@ int tp_srv_reload(struct tp_srv *s, const struct tp_conf *c)
 	if (s->worker == 0 && (c->min_port != old->min_port || c->max_port != old->max_port ||
 	                       c->nrelay_ip != old->nrelay_ip))
 		tp_warn(NULL, "reload: relay address and port changes take effect at the next restart");
+	if (s->worker == 0 && c->kernel_offload != old->kernel_offload)
+		tp_warn(NULL, "reload: kernel-offload changes take effect at the next restart");
 	tp_srv_reload_tls(s);
 	collect_self(s);
 	tp_turn_recheck_policy(s);
+	tp_offload_srv_tick(s);         /* the new peer policy and caps, at once */
 	if (!same_str(c->redis, old->redis) || !same_str(c->node_id, old->node_id) ||
 	    !same_str(c->realm, old->realm) ||
 	    !same_str(c->redis_password_file, old->redis_password_file) ||
@@ -830,6 +844,21 @@ void tp_srv_describe(const struct tp_srv *s, const char *demo_pass)
 		              "before real use)", demo_pass, s->conf->realm);
 }
 
+/* The kernel offload (offload_srv.h) for the whole server, on worker 0's
+ * UDP listeners and the relay addresses; before the workers run. */
+void tp_srv_offload_open(struct tp_srv *s)
+{
+	struct tp_addr local[TP_CONF_MAX_LISTEN + TP_CONF_MAX_ADDRS];
+	size_t n = 0;
+
+	for (size_t i = 0; i < s->lsn->nlisten; i++)
+		if (s->lsn->listen[i].proto == TP_LISTEN_UDP)
+			local[n++] = s->lsn->listen[i].addr;
+	for (size_t i = 0; i < s->sh->npools; i++)
+		local[n++] = s->sh->pools[i]->ip;
+	tp_offload_srv_open(s->sh, s->conf, local, n);
+}
+
 /* ---- counters ---- */
 
 struct gauge_walk {
@@ -846,6 +875,7 @@ static void gauge_one(void *arg, struct tp_alloc *a)
 		g->st->allocs[a->ft.transport % TP_ST_COUNT][a->relay[i].addr.family == AF_INET6]++;
 	g->st->permissions += tp_perms_count(&a->perms, g->now);
 	g->st->channels += tp_chans_count(&a->chans, g->now);
+	g->st->offload_channels += tp_offload_srv_count(a);
 }
 
 void tp_srv_snapshot(struct tp_srv *s, struct tp_stats *out)

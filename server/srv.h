@@ -34,4 +34,9 @@ void tp_srv_snapshot(struct tp_srv *s, struct tp_stats *out);
 int tp_srv_collect(struct tp_srv *from, void (*done)(const struct tp_stats *sum, void *arg),
                    void *arg);
 
+/* With kernel-offload: open the kernel datapath for the whole server (s is
+ * worker 0; call once, before the workers run). tp_offload_srv_close after
+ * the workers are freed. */
+void tp_srv_offload_open(struct tp_srv *s);
+
 #endif

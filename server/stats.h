@@ -57,10 +57,16 @@ struct tp_stats {
 	uint64_t fin_rcvp, fin_rcvb, fin_sentp, fin_sentb;
 	uint64_t fin_peer_rcvp, fin_peer_rcvb, fin_peer_sentp, fin_peer_sentb;
 
+	/* kernel offload (offload_srv.c): channels installed / refused by the
+	 * kernel, and what the kernel relayed (also in relay_pkts/bytes) */
+	uint64_t offload_installed, offload_install_failures;
+	uint64_t offload_pkts[2], offload_bytes[2];  /* by enum tp_stat_dir */
+
 	/* gauges, filled in by the snapshot */
 	uint64_t allocs[TP_ST_COUNT][2];          /* by client transport, relay family v4/v6 */
 	uint64_t allocations, permissions, channels;
 	uint64_t stream_conns, dtls_sessions, peer_conns;
+	uint64_t offload_channels;                /* channels the kernel relays now */
 };
 
 /* The index of a STUN method / result code. */

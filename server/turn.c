@@ -526,6 +526,8 @@ static int channel_bind(struct tp_req *rq, struct tp_alloc *a)
 		return fail_with(rq, OP_PERM, rc);
 	tp_req_begin(rq);
 	tp_req_send(rq);
+	if (rq->s->io->chan_bound)
+		rq->s->io->chan_bound(a, tp_chans_by_num(&a->chans, num, tp_now(rq->s)));
 	return 0;
 }
 

@@ -35,8 +35,8 @@ LAYERS = [
     ("edges", "sockets, loops, stores", [
         "relay", "relay_udp", "relay_tcp", "listen_udp", "listen_tcp", "listen_dtls",
         "signal_ws", "worker", "offload", "offload_if", "offload_chan", "offload_stub",
-        "offload_priv", "redis", "redis_link", "redis_userdb", "redis_priv", "redis_url.c",
-        "cluster", "sock", "tls_cert"]),
+        "offload_priv", "offload_srv", "redis", "redis_link", "redis_userdb", "redis_priv",
+        "redis_url.c", "cluster", "sock", "tls_cert"]),
     ("srv", "one worker's composition root", ["srv"]),
     ("process", "process-wide operations and main", ["admin", "metrics", "check", "main"]),
 ]

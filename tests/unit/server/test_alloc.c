@@ -32,7 +32,7 @@
 #define MAXOPEN 1024
 
 struct fake {
-	int opens, closes, moves_in, moves_out, expired;
+	int opens, closes, moves_in, moves_out, expired, moved;
 	uint16_t busy[8];                /* ports that answer -EADDRINUSE */
 	int nbusy;
 	int fail_all;                    /* -errno for every open, or 0 */
@@ -93,7 +93,13 @@ static void f_released(void *env, struct tp_alloc *a)
 		((struct fake *)env)->expired++;
 }
 
-static const struct tp_alloc_ops ops = { f_open, f_close, f_move, f_released };
+static void f_moved(void *env, struct tp_alloc *a)
+{
+	(void)a;
+	((struct fake *)env)->moved++;
+}
+
+static const struct tp_alloc_ops ops = { f_open, f_close, f_move, f_released, f_moved };
 
 /* ---- set-up ---- */
 
@@ -390,12 +396,14 @@ static void test_mobility_and_replay(void)
 
 	nft.client.port = 45001;
 	tp_alloc_move(a, &nft, NULL);
+	CHECK_EQ(f0.moved, 1);
 	CHECK(tp_alloc_find(t0, &nft) == a);
 	CHECK(tp_alloc_find(t0, &c.ft) == NULL);
 	/* across workers: detach from worker 0, adopt on worker 1 */
 	memcpy(old, a->ticket, TP_TICKET_LEN);
 	tp_alloc_detach(a);
 	CHECK_EQ(f0.moves_out, 1);
+	CHECK_EQ(f0.moved, 2);
 	CHECK_EQ(tp_allocs_count(t0), 0);
 	nft.client.port = 45002;
 	tp_alloc_adopt(t1, a, &nft, NULL, 10);
