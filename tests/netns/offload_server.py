@@ -20,7 +20,10 @@ Cases, for both modes (the relaying checks are the same):
      stopped (its counters do not move) and the channels are gone.
 With offload on, also: it loaded, and the kernel carried most datagrams.
 
-  offload_server.py TURNPIKE on|off SRV_NS CLI_NS PEER_NS
+With kernel-offload asked for but no privileges (unpriv: the server runs as
+nobody without capabilities): one warning line, then everything as with off.
+
+  offload_server.py TURNPIKE on|off|unpriv SRV_NS CLI_NS PEER_NS
 """
 import ctypes
 import fcntl
@@ -40,6 +43,7 @@ LISTEN = ("198.51.100.1", 3478)
 RELAY_IP = "203.0.113.1"
 PEER_IP, STRANGER_IP = "203.0.113.2", "203.0.113.3"
 CLIENT_IP = "198.51.100.2"
+MOBILITY_TICKET = 0x8030
 UPEER_PORT, PEER_PORT, OTHER_PORT = 3480, 4000, 4001
 METRICS_PORT = 9641
 N, SIZE = 60, 200                   # our client's datagrams each way, bytes each
@@ -118,11 +122,11 @@ def nothing_arrives(sock, within):
 
 
 def run(binary, mode, srv_ns, cli_ns, peer_ns):
-    on = mode == "on"
     home = HOME
     procs = []
+    d = tp.tempfile.mkdtemp(prefix="tp-offload-srv-")
     try:
-        _run(binary, on, srv_ns, cli_ns, peer_ns, home, procs)
+        _run(binary, mode, srv_ns, cli_ns, peer_ns, home, procs, d)
     finally:
         for p in procs:
             if p.poll() is None:
@@ -131,10 +135,12 @@ def run(binary, mode, srv_ns, cli_ns, peer_ns):
                     p.wait(5)
                 except subprocess.TimeoutExpired:
                     p.kill()
+        tp.shutil.rmtree(d, ignore_errors=True)
 
 
-def _run(binary, on, srv_ns, cli_ns, peer_ns, home, procs):
-    d = tp.tempfile.mkdtemp(prefix="tp-offload-srv-")
+def _run(binary, mode, srv_ns, cli_ns, peer_ns, home, procs, d):
+    on = mode == "on"
+    os.chmod(d, 0o755)
     conf = os.path.join(d, "turnpike.conf")
     logp = os.path.join(d, "turnpike.log")
     with open(conf, "w") as f:
@@ -143,12 +149,16 @@ def _run(binary, on, srv_ns, cli_ns, peer_ns, home, procs):
         f.write('realm = "test";\nusers = ( { name = "alice"; password = "alicepw"; } );\n')
         f.write('demo-user = false;\nunauth-rate = 0;\nallowed-peer = [ "203.0.113.0/24" ];\n')
         f.write('default-lifetime = 60;\nmax-lifetime = 60;\nadmin = "";\n')
-        f.write('legacy-channels = true;\nlog-level = "debug";\n')
+        f.write('legacy-channels = true;\nmobility = true;\nlog-level = "debug";\n')
         f.write('metrics = "http:127.0.0.1:%d";\n' % METRICS_PORT)
-        f.write('kernel-offload = %s;\n' % ("true" if on else "false"))
+        f.write('kernel-offload = %s;\n' % ("false" if mode == "off" else "true"))
+    os.chmod(conf, 0o644)
     logf = open(logp, "w")
-    srv = subprocess.Popen(["ip", "netns", "exec", srv_ns, binary, "-c", conf], stdout=logf,
-                           stderr=subprocess.STDOUT)
+    # unpriv: asked for, but without the privileges (nobody, no capabilities)
+    drop = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+            "--inh-caps=-all", "--bounding-set=-all"] if mode == "unpriv" else []
+    srv = subprocess.Popen(["ip", "netns", "exec", srv_ns] + drop + [binary, "-c", conf],
+                           stdout=logf, stderr=subprocess.STDOUT)
     procs.append(srv)
 
     def server_log():
@@ -164,6 +174,10 @@ def _run(binary, on, srv_ns, cli_ns, peer_ns, home, procs):
     try:
         if on:
             tp.check("offload: kernel datapath on" in server_log(), "kernel datapath loaded")
+        elif mode == "unpriv":
+            lines = [l for l in server_log().splitlines() if "offload:" in l]
+            tp.check(len(lines) == 1 and " W offload: kernel datapath disabled, relaying in user "
+                     "space: " in lines[0], "unprivileged: one warning %s" % lines)
         else:
             tp.check("offload:" not in server_log(), "kernel-offload off: not loaded")
         m0 = metrics(srv_ns, home)
@@ -295,6 +309,44 @@ def _run(binary, on, srv_ns, cli_ns, peer_ns, home, procs):
         want = "client->peer %d pkts %d B, peer->client %d pkts %d B" % (N, N * SIZE, N + 1,
                                                                         N * SIZE + 15)
         tp.check(ended and want in ended[0], "allocation-end log: %s" % (ended[:1] or "none"))
+
+        # 8. mobility (RFC 8016): the move takes the channel out of the kernel
+        # (its 5-tuple is the old one); peer data follows the client; the next
+        # ChannelBind from the new 5-tuple installs it again
+        enter(cli_ns)
+        c2 = tp.UdpClient(0, user="alice", pw="alicepw", src=CLIENT_IP)
+        c3 = tp.UdpClient(0, user="alice", pw="alicepw", src=CLIENT_IP)
+        enter(home)
+        c2.dst = c3.dst = LISTEN
+        a = c2.req(tp.ALLOCATE, [(tp.A_REQ_TRANSPORT, b"\x11\0\0\0"), (MOBILITY_TICKET, b"")])
+        tp.check(a.cls == tp.SUCCESS and a.get(MOBILITY_TICKET), "Allocate with a mobility ticket")
+        relay2 = tp.unxor_addr(a.get(tp.A_XOR_RELAYED))
+        tp.check(c2.channel_bind(0x4004, PEER_IP, PEER_PORT).cls == tp.SUCCESS, "ChannelBind")
+        mm0 = after_tick(srv_ns, home)
+        tp.check(mm0["turnpike_offload_channels"] == (1 if on else 0), "channel in the kernel: %d"
+                 % mm0["turnpike_offload_channels"])
+        r = c3.req(tp.REFRESH, [(MOBILITY_TICKET, a.get(MOBILITY_TICKET))])
+        tp.check(r.cls == tp.SUCCESS, "Refresh with the ticket from a new port: %r" % r)
+        peer.sendto(b"moved", relay2)
+        got = recv_all(c3.s, 1, 2)
+        tp.check([g[0] for g in got] == [struct.pack("!HH", 0x4004, 5) + b"moved"],
+                 "peer data reaches the client's new port")
+        tp.check(nothing_arrives(c2.s, 0.3), "and not the old one")
+        mm1 = after_tick(srv_ns, home)
+        tp.check(mm1["turnpike_offload_channels"] == 0, "the move took it out of the kernel")
+        tp.check(c3.channel_bind(0x4004, PEER_IP, PEER_PORT).cls == tp.SUCCESS,
+                 "ChannelBind refresh from the new port")
+        peer.sendto(b"again", relay2)
+        got = recv_all(c3.s, 1, 2)
+        tp.check([g[0] for g in got] == [struct.pack("!HH", 0x4004, 5) + b"again"],
+                 "relayed to the new port")
+        mm2 = after_tick(srv_ns, home)
+        k = 'turnpike_offload_packets_total{direction="to_client"}'
+        tp.check(mm2["turnpike_offload_channels"] == (1 if on else 0) and
+                 mm2[k] - mm1[k] == (1 if on else 0),
+                 "installed again for the new 5-tuple, by the kernel: %d" % (mm2[k] - mm1[k]))
+        r = c3.req(tp.REFRESH, [(tp.A_LIFETIME, struct.pack("!I", 0))])
+        tp.check(r.cls == tp.SUCCESS, "Refresh(0)")
 
         # 7. a reload that caps bandwidth: the channel leaves the kernel at
         # once, user space relays it (and no new channel is installed)

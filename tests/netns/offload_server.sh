@@ -4,7 +4,7 @@
 # veth pairs (offload_server.py has the topology and the cases). Removed by the
 # trap whatever happens.
 #
-#   offload_server.sh TURNPIKE on|off      (exit 0 pass, 1 fail, 77 skip)
+#   offload_server.sh TURNPIKE on|off|unpriv      (exit 0 pass, 1 fail, 77 skip)
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
@@ -14,8 +14,8 @@ if [ "$(id -u)" != 0 ]; then
 	echo "SKIP: network namespaces (and the kernel datapath) need root"
 	exit 77
 fi
-for t in ip python3 turnutils_uclient turnutils_peer timeout; do
-	command -v "$t" >/dev/null || { echo "SKIP: $t not installed (iproute2, python3, coturn)"; exit 77; }
+for t in ip python3 setpriv turnutils_uclient turnutils_peer timeout; do
+	command -v "$t" >/dev/null || { echo "SKIP: $t not installed (iproute2, python3, util-linux, coturn)"; exit 77; }
 done
 trap lab_cleanup EXIT
 trap 'exit 130' INT TERM
