@@ -135,7 +135,13 @@ def run(binary, mode, srv_ns, cli_ns, peer_ns):
                     p.wait(5)
                 except subprocess.TimeoutExpired:
                     p.kill()
+        # a sanitizer build reports leaks and errors at exit
+        logp = os.path.join(d, "turnpike.log")
+        san = open(logp, errors="replace").read() if os.path.exists(logp) else ""
         tp.shutil.rmtree(d, ignore_errors=True)
+        if "Sanitizer" in san or "runtime error" in san:
+            print(san[-4000:])
+            raise tp.Fail("the server's sanitizer reported errors")
 
 
 def _run(binary, mode, srv_ns, cli_ns, peer_ns, home, procs, d):
