@@ -94,9 +94,7 @@ static bool is_relay_ip(const struct tp_shared *sh, const struct tp_addr *ip)
 	return false;
 }
 
-/* Why the kernel may not relay channel num to peer of a (now, and for the
- * next TP_OFL_MARGIN s), or NULL. */
-static const char *refused(struct tp_alloc *a, uint16_t num, const struct tp_addr *peer)
+const char *tp_offload_srv_refused(struct tp_alloc *a, uint16_t num, const struct tp_addr *peer)
 {
 	struct tp_srv *s = a->s;
 	const struct tp_conf *c = s->conf;
@@ -168,7 +166,7 @@ void tp_offload_srv_chan_bound(struct tp_alloc *a, const struct tp_chan *ch)
 			break;
 		}
 	tp_alloc_logctx(a, &ctx);
-	why = refused(a, ch->num, &ch->peer);
+	why = tp_offload_srv_refused(a, ch->num, &ch->peer);
 	r = why ? NULL : tp_alloc_relay_for(a, &ch->peer);
 	if (!r) {
 		tp_debug(&ctx, "offload: channel 0x%04x stays in user space: %s", ch->num,
@@ -223,7 +221,7 @@ static void tick_one(void *arg, struct tp_alloc *a)
 	(void)arg;
 	for (size_t i = a->ofl ? a->ofl->n : 0; i-- > 0;) {
 		struct ent *e = &a->ofl->v[i];
-		const char *why = refused(a, e->c.chan, &e->c.peer);
+		const char *why = tp_offload_srv_refused(a, e->c.chan, &e->c.peer);
 		struct tp_offload_counts now;
 
 		if (why)

@@ -29,6 +29,7 @@
 #define TP_OFFLOAD_SRV_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "proto.h"
 
@@ -56,6 +57,10 @@ void tp_offload_srv_released(struct tp_alloc *a);
 /* Every tick, and after a reload: fold the counters, drop what may no longer
  * be relayed by the kernel. */
 void tp_offload_srv_tick(struct tp_srv *s);
+
+/* Why the kernel may not relay a's channel num to peer now and for the next
+ * TP_OFL_MARGIN s (the rules above), or NULL. Needs no kernel: for tests. */
+const char *tp_offload_srv_refused(struct tp_alloc *a, uint16_t num, const struct tp_addr *peer);
 
 /* Channels of a relayed by the kernel now. */
 size_t tp_offload_srv_count(const struct tp_alloc *a);
