@@ -33,7 +33,10 @@
  *   tp-machcpu --cli-ns NS --peer-ns NS --listen IP:PORT --client-ip IP
  *              --peer-ip IP [--pairs N] [--rate PPS] [--size B] [--time S]
  *              [--warmup S] [--gen-cpu C] [--relay-cpu C] [--server-pid PID]
- *              [--label TEXT] [--header]
+ *              [--label TEXT] [--turn] [--header]
+ * --turn: the relay is a TURN server (turnpike): each client socket first
+ * allocates (the bench's user, tools/bench/client.c) and binds channel
+ * 0x4000+i to its peer, which then echoes to the relayed address.
  * Traffic goes only to the addresses given, which the driver puts inside
  * namespaces it created. Bounded: --time (max 60 s) and rate (max 200k/s).
  */
@@ -56,6 +59,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench.h"
 #include "proto.h"
 
 #define MAX_PAIRS 64
@@ -68,7 +72,7 @@ struct opts {
 	struct tp_addr listen, client_ip, peer_ip;
 	unsigned pairs, rate, size, secs, warmup;
 	int gen_cpu, relay_cpu, server_pid;
-	bool header;
+	bool header, turn;
 };
 
 struct cpu_sample {
@@ -361,6 +365,37 @@ static void quiet(const struct opts *o, struct run *r, unsigned ms)
 		usleep((useconds_t)((end - t) / 1000));
 }
 
+/* --turn: Allocate and ChannelBind 0x4000+i to peer i on each client socket
+ * (connected to the listener for the transactions; sendmmsg still names it). */
+static int turn_setup(const struct opts *o, struct run *r)
+{
+	for (unsigned i = 0; i < o->pairs; i++) {
+		struct tp_addr peer = o->peer_ip, relayed;
+		struct tp_tc s;
+		int rc;
+
+		peer.port = (uint16_t)(9000 + i);
+		if (connect(r->cli[i], (struct sockaddr *)&r->lsa, r->lsalen) != 0)
+			return -errno;
+		tp_sess_init(&s);
+		rc = tp_transact(r->cli[i], &s, &(struct tp_req){ .method = TP_METHOD_ALLOCATE,
+		                                                  .lifetime = 600, .auth = true },
+		                 &relayed);
+		if (rc == 0)
+			rc = tp_transact(r->cli[i], &s,
+			                 &(struct tp_req){ .method = TP_METHOD_CHANNEL_BIND, .lifetime = -1,
+			                                   .peer = &peer,
+			                                   .chan = (uint16_t)(TP_CHAN_MIN + i),
+			                                   .auth = true },
+			                 NULL);
+		if (rc) {
+			fprintf(stderr, "tp-machcpu: TURN set-up of pair %u: %d\n", i, rc);
+			return rc < 0 ? rc : -EPROTO;
+		}
+	}
+	return 0;
+}
+
 static int parse_addr(struct tp_addr *a, const char *s, bool port)
 {
 	if (tp_addr_parse(a, s, 0) != 0 || (port && !a->port))
@@ -373,7 +408,7 @@ static void usage(void)
 	fprintf(stderr, "usage: tp-machcpu --cli-ns NS --peer-ns NS --listen IP:PORT "
 	                "--client-ip IP --peer-ip IP [--pairs N] [--rate PPS] [--size B] "
 	                "[--time S] [--warmup S] [--gen-cpu C] [--relay-cpu C] "
-	                "[--server-pid PID] [--label TEXT] [--header]\n");
+	                "[--server-pid PID] [--label TEXT] [--turn] [--header]\n");
 	exit(2);
 }
 
@@ -385,6 +420,7 @@ int main(int argc, char **argv)
 		{ "rate", 1, 0, 'r' }, { "size", 1, 0, 's' }, { "time", 1, 0, 't' },
 		{ "warmup", 1, 0, 'w' }, { "gen-cpu", 1, 0, 'g' }, { "relay-cpu", 1, 0, 'R' },
 		{ "server-pid", 1, 0, 'S' }, { "label", 1, 0, 'L' }, { "header", 0, 0, 'H' },
+		{ "turn", 0, 0, 'T' },
 		{ 0, 0, 0, 0 }
 	};
 	struct opts o = { .pairs = 4, .rate = 20000, .size = 100, .secs = 4, .warmup = 1,
@@ -409,6 +445,7 @@ int main(int argc, char **argv)
 		case 'S': o.server_pid = atoi(optarg); break;
 		case 'L': o.label = optarg; break;
 		case 'H': o.header = true; break;
+		case 'T': o.turn = true; break;
 		default: usage();
 		}
 	}
@@ -449,6 +486,9 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
+
+	if (o.turn && turn_setup(&o, r) != 0)
+		return 1;
 
 	/*
 	 * Warm-up, then the window: slices of 500 ms with the load alternating

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # tools/bench/machcpu.sh - machine CPU per relayed packet (issue 15 "Benchmark")
-# in the namespace topology: the bare kernel datapath (tp-kpath: the offload
-# module with channels installed, the process asleep) against a user-space
-# relay (tp-forwarder: bare recvmmsg/sendmmsg + GSO, the stand-in until the
-# server installs channels itself), at 100 B and 1200 B. Prints figures only.
+# in the namespace topology, at 100 B and 1200 B, four rows: the bare kernel
+# datapath (tp-kpath: the offload module with channels installed, the process
+# asleep), the bare user-space forwarder (tp-forwarder: recvmmsg/sendmmsg +
+# GSO), and turnpike itself (one worker) with kernel-offload = true and false
+# (the generator allocates and binds channels: --turn). Prints figures only.
 #
 #   tools/bench/machcpu.sh BUILD_DIR [--quick] [--rate PPS] [--reps N]
 #
@@ -43,7 +44,8 @@ while [ $# -gt 0 ]; do
 	shift
 done
 gen=$build/tools/bench/tp-machcpu fwd=$build/tools/bench/tp-forwarder kpath=$build/tools/bench/tp-kpath
-for b in "$gen" "$fwd"; do
+tp=$build/server/turnpike
+for b in "$gen" "$fwd" "$tp"; do
 	[ -x "$b" ] || { echo "SKIP: $b not built"; exit 77; }
 done
 [ "$(id -u)" = 0 ] || { echo "SKIP: needs root (namespaces, BPF)"; exit 77; }
@@ -78,8 +80,41 @@ trap 'lab_cleanup; rm -rf "$tmp"' EXIT
 "$gen" --header
 for size in 100 1200; do
 	for rep in $(seq "$reps"); do
-	for row in kernel user; do
-		if [ "$row" = kernel ]; then
+	for row in kernel user tp-kernel tp-user; do
+		turn=
+		if [ "$row" = tp-kernel ] && [ ! -x "$kpath" ]; then
+			echo "turnpike with kernel path   not built (no offload)"
+			continue
+		fi
+		if [ "$row" = tp-kernel ] || [ "$row" = tp-user ]; then
+			off=false label="turnpike user space"
+			[ "$row" = tp-kernel ] && off=true label="turnpike with kernel path"
+			cat >"$tmp/turnpike.conf" <<EOF
+listen = [ "udp:198.51.100.1:3478" ];
+relay-ip = [ "203.0.113.1" ];
+workers = 1;
+realm = "bench";
+users = ( { name = "bench"; password = "bench"; } );
+allowed-peer = [ "203.0.113.0/24" ];
+user-quota = 0;
+total-quota = 0;
+unauth-rate = 0;
+admin = "";
+log-level = "warn";
+kernel-offload = $off;
+EOF
+			lab_bg srv "$tmp/server.log" taskset -c 1 "$tp" -c "$tmp/turnpike.conf"
+			turn=--turn
+			for _ in $(seq 50); do
+				grep -q "listening on" "$tmp/server.log" 2>/dev/null && break
+				sleep 0.1
+			done
+			if [ "$row" = tp-kernel ] && ! grep -q "kernel datapath on" "$tmp/server.log"; then
+				grep "offload" "$tmp/server.log" >&2
+				echo "turnpike with kernel path   did not load: no row"
+				status=1
+			fi
+		elif [ "$row" = kernel ]; then
 			[ -x "$kpath" ] || { echo "kernel path (tp-kpath)      not built (no offload)"; continue; }
 			lab_bg srv "$tmp/server.log" taskset -c 1 "$kpath" --listen 198.51.100.1:3478 \
 				--relay-ip 203.0.113.1 --client-ip 198.51.100.2 --peer-ip 203.0.113.2 \
@@ -103,12 +138,12 @@ for size in 100 1200; do
 		timeout 30 "$gen" --cli-ns "$cli" --peer-ns "$peer" --listen 198.51.100.1:3478 \
 			--client-ip 198.51.100.2 --peer-ip 203.0.113.2 --pairs 4 --rate "$rate" \
 			--size "$size" --time "$secs" --gen-cpu 0 --relay-cpu 1 \
-			--server-pid "${spid:-$pid}" --label "$label" 2>"$tmp/gen.err" || status=1
+			--server-pid "${spid:-$pid}" --label "$label" $turn 2>"$tmp/gen.err" || status=1
 		kill "$pid" 2>/dev/null
 		wait "$pid" 2>/dev/null
 		grep -h "^tp-machcpu:" "$tmp/gen.err" >&2
 		grep -h "^RESULT" "$tmp/gen.err" >>"$tmp/results"
-		grep -h "relayed\|rejected\|error\|program ran\|tp-forwarder:" "$tmp/server.log" >&2
+		grep -h "relayed\|rejected\|error\|program ran\|tp-forwarder:\| W \| E " "$tmp/server.log" >&2
 	done
 	done
 done
