@@ -100,7 +100,7 @@ user-quota = 0;
 total-quota = 0;
 unauth-rate = 0;
 admin = "";
-log-level = "warn";
+log-level = "info";
 kernel-offload = $off;
 EOF
 			lab_bg srv "$tmp/server.log" taskset -c 1 "$tp" -c "$tmp/turnpike.conf"
