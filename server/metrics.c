@@ -14,6 +14,7 @@
 #include <event2/keyvalq_struct.h>
 
 #include "metrics.h"
+#include "offload.h"
 #include "shared.h"
 #include "sock.h"
 
@@ -185,6 +186,19 @@ static void render_turnpike(struct tp_metrics *m, const struct tp_stats *st, str
 		                       "turnpike_offload_bytes_total{direction=\"%s\"} %llu\n",
 		                    d ? "to_client" : "to_peer", (unsigned long long)st->offload_pkts[d],
 		                    d ? "to_client" : "to_peer", (unsigned long long)st->offload_bytes[d]);
+	if (sh->offload) {
+		uint64_t why[TP_OFFLOAD_NREASONS];
+
+		if (tp_offload_reasons(sh->offload, why) == 0) {
+			head(b, "turnpike_offload_datagrams_total", "counter",
+			     "UDP datagrams the kernel program saw: relayed (c2p, p2c) or left to user "
+			     "space, by reason (docs/OFFLOAD.md)");
+			for (int r = 0; r < TP_OFFLOAD_NREASONS; r++)
+				evbuffer_add_printf(b, "turnpike_offload_datagrams_total{reason=\"%s\"} "
+				                    "%llu\n", tp_offload_reason_name(r),
+				                    (unsigned long long)why[r]);
+		}
+	}
 	head(b, "turnpike_relay_bytes_per_second", "gauge", "Bytes relayed in the last second");
 	evbuffer_add_printf(b, "turnpike_relay_bytes_per_second %llu\n",
 	                    (unsigned long long)atomic_load(&sh->relay_bps));

@@ -229,8 +229,17 @@ def _run(binary, mode, srv_ns, cli_ns, peer_ns, home, procs, d):
                      "back" % (k_peer, UC_N, k_cli, UC_N))
             tp.check(m1['turnpike_offload_bytes_total{direction="to_peer"}'] == k_peer * UC_LEN,
                      "kernel bytes = kernel packets x %d" % UC_LEN)
+            tp.check(m1['turnpike_offload_datagrams_total{reason="c2p"}'] == k_peer and
+                     m1['turnpike_offload_datagrams_total{reason="p2c"}'] == k_cli and
+                     # a real checksum equal to the seed: 1 in 65,536
+                     m1['turnpike_offload_datagrams_total{reason="csum-partial"}'] <= 2,
+                     "the program's own decisions agree: %d c2p, %d p2c, %d csum-partial"
+                     % (m1['turnpike_offload_datagrams_total{reason="c2p"}'],
+                        m1['turnpike_offload_datagrams_total{reason="p2c"}'],
+                        m1['turnpike_offload_datagrams_total{reason="csum-partial"}']))
         else:
-            tp.check(k_peer == 0 and k_cli == 0 and m1["turnpike_offload_channels"] == 0,
+            tp.check(k_peer == 0 and k_cli == 0 and m1["turnpike_offload_channels"] == 0 and
+                     not any(k.startswith("turnpike_offload_datagrams") for k in m1),
                      "nothing relayed by the kernel")
         up = 'turnpike_relayed_packets_total{direction="to_peer",transport="udp"}'
         dn = 'turnpike_relayed_packets_total{direction="to_client",transport="udp"}'
