@@ -285,6 +285,20 @@ static struct tp_alloc *live(struct rw_world *w, struct tp_alloc *a)
 	return tp_alloc_find(w->s->allocs, &a->ft) == a ? a : NULL;
 }
 
+/* The kernel offload's hook: only after a ChannelBind that left the channel
+ * live, its permission installed and the peer allowed. */
+static void io_chan_bound(struct tp_alloc *a, const struct tp_chan *ch)
+{
+	time_t now = tp_now(cur->s);
+
+	ENSURE(live(cur, a), "chan_bound for an allocation not in the table");
+	ENSURE(ch && tp_chans_by_num(&a->chans, ch->num, now) == ch,
+	       "chan_bound for a channel that is not live");
+	ENSURE(tp_perms_ok(&a->perms, &ch->peer, now), "chan_bound without a permission");
+	ENSURE(tp_peer_check(cur->s->conf, &cur->s->self, &ch->peer, TP_PEER_PORT) == TP_PEER_OK,
+	       "chan_bound for a peer the policy refuses");
+}
+
 static int io_relay_send(struct tp_alloc *a, const struct tp_addr *peer, const uint8_t *data,
                          size_t len, bool df)
 {
@@ -432,6 +446,7 @@ static const struct tp_io io = {
 	.relay_send = io_relay_send,
 	.tcp_connect = io_tcp_connect,
 	.tcp_bind = io_tcp_bind,
+	.chan_bound = io_chan_bound,
 	.tcp_recheck = io_tcp_recheck,
 	.migrate = io_migrate,
 	.quota_take = io_quota_take,
@@ -481,7 +496,13 @@ static void ops_released(void *env, struct tp_alloc *a)
 	a->qwait = NULL;
 }
 
-static const struct tp_alloc_ops ops = { ops_open, ops_close, ops_move, ops_released };
+static void ops_moved(void *env, struct tp_alloc *a)
+{
+	ENSURE(live(env, a), "moved an allocation not in the table");
+}
+
+static const struct tp_alloc_ops ops = { ops_open, ops_close, ops_move, ops_released,
+                                         ops_moved };
 
 /* ---- sinks ---- */
 
