@@ -143,7 +143,7 @@ EOF
 		wait "$pid" 2>/dev/null
 		grep -h "^tp-machcpu:" "$tmp/gen.err" >&2
 		grep -h "^RESULT" "$tmp/gen.err" >>"$tmp/results"
-		grep -h "relayed\|rejected\|error\|program ran\|tp-forwarder:\| W \| E " "$tmp/server.log" >&2
+		grep -h "relayed\|rejected\|error\|program ran\|tp-forwarder:\| W \| E " "$tmp/server.log" | grep -v "allocation ended" >&2
 	done
 	done
 done
