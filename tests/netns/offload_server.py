@@ -17,8 +17,15 @@ Cases, for both modes (the relaying checks are the same):
   4. a permitted peer port without a channel: a Data indication (user space);
   5. the counters the server reports (/metrics) equal what the clients sent;
   6. after Refresh(0) the peer's datagrams reach nobody, the kernel path
-     stopped (its counters do not move) and the channels are gone.
-With offload on, also: it loaded, and the kernel carried most datagrams.
+     stopped (its counters do not move), the channels are gone and the
+     allocation-end log line has what was sent;
+  8. mobility: after a move peer data reaches the new 5-tuple only; the move
+     takes the channel out of the kernel, the next ChannelBind refresh from
+     the new 5-tuple puts it back;
+  7. a reload that sets max-bps: the channel leaves the kernel at once, user
+     space relays it, and a new ChannelBind is not installed.
+With offload on, also: it loaded, the kernel carried most datagrams and the
+program's own decision counters agree.
 
 With kernel-offload asked for but no privileges (unpriv: the server runs as
 nobody without capabilities): one warning line, then everything as with off.
@@ -301,11 +308,14 @@ def _run(binary, mode, srv_ns, cli_ns, peer_ns, home, procs, d):
                      "our channel is in the kernel")
             dk = m2['turnpike_offload_packets_total{direction="to_peer"}'] - k_peer
             dc = m2['turnpike_offload_packets_total{direction="to_client"}'] - k_cli
-            tp.check(dk == N and dc == N, "the kernel carried all %d each way (%d, %d)" % (N, dk, dc))
+            tp.check(dk == N and dc == N,
+                     "the kernel carried all %d each way (%d, %d)" % (N, dk, dc))
         tp.check(m2[up] - m1[up] == N and m2[upb] - m1[upb] == N * SIZE,
                  "to the peer: counted %d pkts %d B = sent" % (m2[up] - m1[up], m2[upb] - m1[upb]))
+        # + the Data indication's 15 bytes
         tp.check(m2[dn] - m1[dn] == N + 1 and m2[dnb] - m1[dnb] == N * SIZE + 15,
-                 "to the client: counted %d pkts %d B = sent" % (m2[dn] - m1[dn], m2[dnb] - m1[dnb]))
+                 "to the client: counted %d pkts %d B = sent"
+                 % (m2[dn] - m1[dn], m2[dnb] - m1[dnb]))
 
         # 6. Refresh(0): the kernel path stops with the allocation
         r = c.req(tp.REFRESH, [(tp.A_LIFETIME, struct.pack("!I", 0))])
