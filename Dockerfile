@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # Turnpike: a multi-stage Debian 12 build. The build stage mirrors
 # tools/deps.sh (BUILD_PKGS) and the README's cmake commands; the runtime stage
 # has only the shared libraries the server and the probe link. turnpikectl

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # package.cmake - install layout and `cpack -G DEB` (included last by the
 # top-level CMakeLists.txt, once every target exists).
 #
@@ -48,6 +49,8 @@ install(FILES ${PROJECT_SOURCE_DIR}/conf/turnpike.service DESTINATION /lib/syste
 install(FILES ${PROJECT_SOURCE_DIR}/conf/60-turnpike.sysctl DESTINATION lib/sysctl.d
         RENAME 60-turnpike.conf PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
 install(FILES ${PROJECT_SOURCE_DIR}/README.md DESTINATION share/doc/turnpike
+        PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
+install(FILES ${PROJECT_SOURCE_DIR}/LICENSE DESTINATION share/doc/turnpike RENAME copyright
         PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
 
 set(CPACK_GENERATOR DEB)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * addr.c - struct tp_addr: conversion to and from sockaddr, comparison,
  * formatting and parsing.

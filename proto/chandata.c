@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * chandata.c - ChannelData messages (RFC 8656 §12.4, §12.5).
  */

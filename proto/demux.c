@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * demux.c - RFC 7983 §7 first-byte demultiplexing (updating RFC 5764 §5.1.2),
  * with TURN ChannelData as RFC 8656 §12 narrows it (64..79) or RFC 5766 had it

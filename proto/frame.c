@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * frame.c - cutting a byte stream (TURN over TCP/TLS, RFC 8656 §12.5) into
  * STUN messages and ChannelData frames, demultiplexed by their first byte as

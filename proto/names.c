@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * names.c - names for logs and the probe: decoder errors, methods, attribute
  * types and the standard reason phrases of error codes.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * precis.c - the OpaqueString profile of PRECIS (RFC 8265 §4.2 on the
  * FreeformClass of RFC 8264), used to prepare passwords before long-term key

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * precis_tables.h - Unicode 15.0.0 tables for tp_precis_opaque() (proto/precis.c).
  *

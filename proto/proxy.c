@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * proxy.c - the PROXY protocol header, v1 and v2 (see proxy.h). A pointer
  * pair walks the bytes; every length is checked against what is left.

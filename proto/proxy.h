@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * proxy.h - the PROXY protocol header, versions 1 and 2 (HAProxy's
  * proxy-protocol.txt), as a load balancer sends it at the start of a TCP

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * rd.h - internal helpers of the codec: big-endian loads and stores, padding.
  * Not part of the API (proto.h is); included by the .c files of proto/ only.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * stun_attr.c - typed getters over attribute views that tp_stun_decode has
  * already validated: no bounds checks are repeated here beyond what a wrong

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * stun_integrity.c - MESSAGE-INTEGRITY (HMAC-SHA1, RFC 8489 §14.5),
  * MESSAGE-INTEGRITY-SHA256 (§14.6), FINGERPRINT (§14.7), key derivation (§9),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * stun_msg.c - decode and validate one STUN message (RFC 8489 §5, §14; classic
  * RFC 3489 messages without the magic cookie are recognised too).

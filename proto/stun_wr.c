@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * stun_wr.c - the STUN message writer (RFC 8489 §5, §14).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * turn_client.c - the STUN/TURN client state machine (see turn_client.h).
  *

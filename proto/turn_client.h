@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * turn_client.h - a STUN/TURN client without I/O: requests in, responses out
  * (RFC 8489 §6.3 and §9.2, RFC 8656). Included by proto.h.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * alloc.c - the allocation tables, lifecycle and timer wheel (see alloc.h).
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * alloc.h - TURN allocations (RFC 8656 §7): the state layer.
  *

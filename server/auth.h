@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * auth.h - long-term credentials (RFC 8489 §9.2) for TURN requests.
  *

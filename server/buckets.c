@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * buckets.c - token buckets by key in a fixed, shared table (see buckets.h).
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * buckets.h - token buckets by key, in a fixed table shared by the workers.
  *

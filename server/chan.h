@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * chan.h - the channels of one allocation (RFC 8656 §11, §12): channel
  * number <-> peer transport address bindings with an expiry, and the rules

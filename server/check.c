@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * check.c - what a configuration will serve, in words, and the checks that
  * need more than the file: certificates loaded into an SSL_CTX, the Redis

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * check.h - turnpike --check-config, and the start-up lines it shares with a
  * real start (check.c).

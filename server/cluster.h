@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * cluster.h - a worker's part in a cluster of turnpike nodes (issue 14): the
  * edge between the protocol core and the cluster store (redis.h).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * conf.c - the configuration: one table (opts[] below) drives libconfig
  * parsing, type and bound checks, the defaults, the command-line overrides and

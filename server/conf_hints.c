@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * conf_hints.c - what an unknown option is answered with: the closest
  * option name (a typo), or turnpike's equivalent of a coturn option; and the

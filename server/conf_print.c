@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * conf_print.c - the configuration as text: --print-config (libconfig that
  * loads again, secrets as "<hidden>" unless asked for), the diff a reload

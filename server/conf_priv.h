@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * conf_priv.h - what the files of the configuration module share: the option
  * table's types, the state of one load (struct ld) and the helpers every part

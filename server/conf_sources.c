@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * conf_sources.c - values given as text: TURNPIKE_<OPTION> in the
  * environment and --set option=value. Each is staged as the setting a file

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * conf_users.c - the static users: their { name; password | key; } groups,
  * the users-file, the keys computed with the final realm, the USERHASH table,

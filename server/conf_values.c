@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * conf_values.c - one setting into struct tp_conf, as the option table says:
  * the type, the bounds, the string forms of addresses, listeners, ranges and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * conn_limits.c - connection counts of one worker (see conn_limits.h).
  */

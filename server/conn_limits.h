@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * conn_limits.h - one worker's connection counts, against max-connections and
  * max-connections-per-ip.

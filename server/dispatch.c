@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * dispatch.c - from bytes to handlers: RFC 7983 first-byte demultiplexing, the
  * STUN Binding method, the unauthenticated-request cap, and the single place

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * dtls_cookie.c - stateless DTLS cookies with a rotating secret.
  */

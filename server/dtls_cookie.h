@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * dtls_cookie.h - DTLS cookies (RFC 6347 §4.2.1): an HMAC-SHA256 of the
  * client's address (family, port, IP) under a secret that rotates every

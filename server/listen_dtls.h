@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * listen_dtls.h - TURN over DTLS 1.2 (RFC 7350).
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * listen_tcp.c - TURN over TCP and TLS on one listener.
  *

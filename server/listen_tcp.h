@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * listen_tcp.h - stream listeners: TURN over TCP and TLS (RFC 8656 §3.1, RFC
  * 7350), told apart by the first byte on one listener (0x16 starts a TLS

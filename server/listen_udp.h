@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * listen_udp.h - UDP listeners: each is a struct tp_sink for its clients.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * log.c - one line per event on stderr, written with a single write(2):
  *   2026-11-24T12:00:00.123Z I turn: message [udp 1.2.3.4:5 relay 5.6.7.8:9 user=alice]

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * log.h - levelled logging, one line per event, with the event's context
  * appended nginx-style:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * metrics.h - the Prometheus endpoint (metrics = "http:ADDR:PORT").
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * notify.c - sd_notify(3) without libsystemd (see notify.h).
  *

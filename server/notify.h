@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * notify.h - the systemd service-manager notification protocol (sd_notify),
  * without libsystemd: one datagram of "KEY=VALUE\n..." lines to the unix

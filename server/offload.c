@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * offload.c - the control plane of the kernel datapath (see offload.h): loads
  * the skeleton of server/bpf/relay.bpf.c, attaches it (at open and, through

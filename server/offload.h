@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * offload.h - the kernel datapath for established UDP channels (issue 15):
  * load server/bpf/relay.bpf.c, attach it to TC ingress of the interfaces that

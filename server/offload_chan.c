@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * offload_chan.c - the channels of the kernel offload: a tp_offload_chan
  * becomes a c2p and a p2c entry (bpf/relay_maps.h) sharing a per-CPU counter

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * offload_if.c - interfaces and routes for the kernel offload: getifaddrs for
  * the interfaces and their addresses, SIOCGIFMTU for MTUs, one rtnetlink

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * offload_if.h - interfaces and routes for the kernel offload (private to
  * offload.c): which interfaces exist, which addresses they carry, and which

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * offload_priv.h - the state of a tp_offload, shared by offload.c (loading,
  * attaching, the lease) and offload_chan.c (the channels). Private to them.

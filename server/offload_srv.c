@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * offload_srv.c - the kernel offload's control plane from the server's side
  * (see offload_srv.h): install a channel after its ChannelBind, fold its

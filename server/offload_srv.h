@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * offload_srv.h - the kernel offload (offload.h) from the server's side: which
  * channels the kernel relays, and what it relayed for them.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * offload_stub.c - what exists in every build: the names of the kernel
  * path's decisions; and, in a build without the kernel offload (no clang,

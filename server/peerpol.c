@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * peerpol.c - which peer addresses a relay may reach (see peerpol.h).
  *

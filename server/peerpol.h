@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * peerpol.h - which peer addresses a relay may reach (RFC 8656 §21.x,
  * secure by default).

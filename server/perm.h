@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * perm.h - the permissions of one allocation (RFC 8656 §9): peer IP
  * addresses (no port) with an expiry. A pure table: no clock of its own (the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * ports.c - relay port pools (RFC 8656 §7.2 port choice, EVEN-PORT and
  * RESERVATION-TOKEN), see ports.h.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * ports.h - relay port pools: one per relay IP address.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * rand.h - cryptographic randomness for the per-allocation hot path.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * ratelog.c - once per source per minute (ratelog.h).
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * ratelog.h - "log the first refusal per source and minute": a bounded table
  * of source key -> the minute it was last logged, so a flood of refusals

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * redis.c - what the nodes share through the link (redis_link.c): the
  * cluster-wide user quota, the session registry, kill orders and node loads.

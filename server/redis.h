@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * redis.h - the cluster store (issue 14): a node's link to Redis for the small
  * state the nodes of a cluster share.

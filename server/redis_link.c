@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * redis_link.c - the link to Redis: two hiredis connections on the
  * instance's event_base (commands; a subscriber), the handshake (AUTH,

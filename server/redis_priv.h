@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * redis_priv.h - the state of a tp_redis, shared by redis_link.c (the link:
  * connections, handshake, backoff, commands with deadlines), redis.c (quota,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * redis_url.c - the redis = "..." URL and the options an instance is made
  * with. No hiredis here: the configuration loader checks the URL with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * redis_url.h - the cluster store's connection URL and node id (issue 14):
  * parsing and checking only, no I/O, so the configuration can check them at

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * redis_userdb.c - coturn's redis userdb, mirrored into a snapshot that the
  * request path reads without ever waiting on Redis.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * relay.h - UDP relay sockets: open/close, client-to-peer sends, and the
  * peer-to-client path (permission check, ChannelData or Data indication, ICMP

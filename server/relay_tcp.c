@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * relay_tcp.c - TCP relays (RFC 6062).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * relay_udp.c - UDP relay sockets (RFC 8656 §10, §11).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * shaper.c - byte-rate token buckets (see shaper.h).
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * shaper.h - byte-rate token buckets for bandwidth caps (max-bps,
  * user-max-bps).

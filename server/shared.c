@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * shared.c - state shared by the worker loops (see shared.h).
  */

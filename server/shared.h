@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * shared.h - what the worker loops share, behind one mutex.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * signal_ws.c - WebSocket signaling rooms (RFC 6455) on libevent bufferevents.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * signal_ws.h - optional WebSocket (RFC 6455) signaling rooms.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * slab.c - equal-sized objects on pages of their own (see slab.h).
  *

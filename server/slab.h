@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * slab.h - a pool of equal-sized objects on pages of their own.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * srv.c - a server instance on one event loop: listeners, relay addresses, the
  * server's own addresses (for the peer policy), keys, and reload.

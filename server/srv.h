@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * srv.h - creating, reloading and freeing a server instance.
  */

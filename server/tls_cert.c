@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * tls_cert.c - the certificate, key and chain of a TLS/DTLS context, loaded
  * with messages an operator can act on: the option and where it was set, the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * tls_cert.h - loading and describing the server certificate (tls-cert,
  * tls-key, tls-allow-expired).

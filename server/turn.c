@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * turn.c - the TURN methods (RFC 8656 §7-§12, RFC 6156, RFC 8016 mobility):
  * Allocate, Refresh, CreatePermission, ChannelBind, Send indications and

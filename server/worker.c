@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * worker.c - inboxes between worker loops (see worker.h).
  */

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # tests/run.sh - configure with clang, build, and run the whole test suite.
 #
 #   TP_BUILD_DIR   build directory (default: build)

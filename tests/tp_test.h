@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * tp_test.h - the smallest test harness that reports well: each CHECK prints
  * file:line and the expression on failure and counts; TP_TEST_END returns the

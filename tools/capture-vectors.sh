@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # tools/capture-vectors.sh - how tests/vectors/captured/*.hex were made (a record;
 # not run by the tests). Needs root (tshark on lo), coturn, tshark, python3, cc,
 # libnice-dev. All traffic stays on loopback (127.0.0.0/8).

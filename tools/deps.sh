@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # tools/deps.sh - install the Debian 12 packages Turnpike needs (run as root).
 #
 #   tools/deps.sh            what building and running the server needs

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """Generate proto/precis_tables.h: the Unicode tables behind tp_precis_opaque().
 
 Usage (from the repository root):
@@ -264,6 +265,7 @@ def generate(u):
     maxlen = max(len(d) for d in decomp.values())
     pairs = sorted(u.compose_map.items())
 
+    w("/* SPDX-License-Identifier: BSD-3-Clause */\n")
     w("/*\n * precis_tables.h - Unicode %s tables for tp_precis_opaque() (proto/precis.c).\n"
       % u.version)
     w(" *\n * GENERATED - do not edit.  Regenerate from the repository root with\n"

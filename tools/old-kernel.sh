@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # tools/old-kernel.sh - fetch Debian 12's kernel (linux-image-6.1.0-*-amd64),
 # the oldest kernel the kernel offload claims, for tests/netns/vm_kernel.sh,
 # which boots it under qemu and runs the offload test inside. Nothing is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause OR GPL-2.0-only */
 /*
  * csum.h - Internet checksum arithmetic (RFC 1071, incremental update RFC 1624)
  * for the kernel datapath. Shared by relay.bpf.c (clang -target bpf) and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause OR GPL-2.0-only */
 /*
  * relay.bpf.c - the kernel datapath of Turnpike's UDP relay (issue 15).
  *

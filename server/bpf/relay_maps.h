@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause OR GPL-2.0-only */
 /*
  * relay_maps.h - the layout of the maps shared by the kernel datapath
  * (relay.bpf.c) and its control plane (server/offload.c). Both sides include

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # run.sh TURNPIKE-BINARY - the browser test as ctest runs it.
 # Skips (exit 77) only when node or chromium is not installed; installs
 # playwright-core from package-lock.json (npm ci) when node_modules is missing.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // webrtc.mjs - a real browser relays WebRTC data channels through turnpike.
 //
 //   node webrtc.mjs TURNPIKE-BINARY

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * fuzz_chandata.c - libFuzzer target for ChannelData and the stream framer.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * fuzz_proxy.c - libFuzzer target for the PROXY protocol parser (proxy.c).
  *

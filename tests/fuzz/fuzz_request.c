@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * fuzz_request.c - libFuzzer over the whole request path: datagrams and
  * stream bytes from several clients, clock steps, deferred answers and

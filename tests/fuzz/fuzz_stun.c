@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * fuzz_stun.c - libFuzzer target for tp_stun_decode.
  *

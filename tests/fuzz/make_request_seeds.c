@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * make_request_seeds.c - writes the seed corpus of fuzz_request
  * (corpus/request/): whole client sessions recorded against the fake world,

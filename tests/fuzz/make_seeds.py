@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """Regenerate the fuzz seed corpora in tests/fuzz/corpus/ from the committed
 vectors (tests/vectors/*.hex, tests/vectors/captured/*.hex) plus a few crafted
 messages. Run from anywhere; it rewrites corpus/stun, corpus/chandata and

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # Replay the committed request corpus once and check it still gets where it
 # was recorded to go: allocations made and every TURN method answered with
 # success, data relayed (fuzz_request's TP_FUZZ_REPORT figures).

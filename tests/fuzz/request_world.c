@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * request_world.c - the fake edges around the real request path, and the
  * invariants checked after every message (see request_world.h).

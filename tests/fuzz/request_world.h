@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * request_world.h - a whole server request path without I/O, for the request
  * fuzzer (fuzz_request.c) and its seed generator (make_request_seeds.c).

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # Run one fuzzer for a bounded time over a fresh copy of its seed corpus.
 #   cmake -DFUZZER=bin -DCORPUS=dir -DWORK=dir -DSECONDS=n -P run_fuzz.cmake
 # The source corpus is only read; new inputs and crash artifacts go to WORK.

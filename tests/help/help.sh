@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # help.sh NAME PROGRAM - the --help contract of one program (issue 11):
 #   PROGRAM --help       prints "usage: NAME ..." on stdout, nothing on stderr, exits 0;
 #   PROGRAM -h           the same;

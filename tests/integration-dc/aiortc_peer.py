@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-3-Clause
 """aiortc_peer.py - aiortc (Debian python3-aiortc) as the other peer of dc-client.
 
     aiortc_peer.py offer|answer SIGNAL_URL TURN_HOST:PORT USER PASS

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # dc_interop.sh - dc-client against a WebRTC peer nobody here wrote, both
 # through turnpike (TURN over UDP and ws: signaling) on 127.0.0.1.
 #

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # dc_loopback.sh - two dc-clients on 127.0.0.1 through a signaling server.
 #
 #   dc_loopback.sh SCENARIO DC_CLIENT TP_SIGNAL TURNPIKE

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_dc_parse.c - dc-client's parsers: the signaling JSON (escapes, member
  * order, non-string members, malformed input) and the SDP reader (RFC 8841

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_signal_ws.c - server/signal_ws.c on its own event_base (in a thread),
  * driven by blocking client sockets on 127.0.0.1: the upgrade (RFC 6455 §1.3

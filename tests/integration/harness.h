@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * harness.h - integration tests over real sockets on loopback: start the
  * turnpike binary with a generated configuration, talk STUN/TURN to it with a

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # interop_coturn.sh TURNPIKE - coturn's client utilities (never its server)
 # against turnpike on 127.0.0.1: turnutils_stunclient; turnutils_uclient over UDP
 # with channels and with Send indications, a static user and REST credentials,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * nice_relay.c - interop with libnice: two relay-only agents in one process
  * gather relay candidates through turnpike over UDP, exchange candidates and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_allocate.c - Allocate (RFC 8656 §7.2, RFC 6156): the challenge, the
  * success response, retransmissions, 437, EVEN-PORT and RESERVATION-TOKEN,

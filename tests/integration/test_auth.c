@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_auth.c - long-term credentials (RFC 8489 §9.2): wrong password, forged
  * and foreign nonces (438), MD5/SHA-256 with PASSWORD-ALGORITHM(S),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_binding.c - STUN Binding over UDP (RFC 8489, RFC 3489 classic clients,
  * RFC 5780 CHANGE-REQUEST without a second address) and the unauthenticated

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_lifecycle.c - start-up log lines, the demo credential, SIGHUP reload
  * (users and peer policy change, allocations survive, a broken file keeps the

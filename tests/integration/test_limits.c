@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_limits.c - tables an authenticated client can grow are bounded and
  * survive their bounds: more than 32,768 permissions on one allocation (a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_peerpol.c - secure by default: with no allowed-peer, CreatePermission
  * (and ChannelBind) to every special-purpose range of server/peerpol.c and

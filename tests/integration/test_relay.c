@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_relay.c - Refresh, CreatePermission, ChannelBind, Send and Data
  * indications, ChannelData, permissions enforced both ways, ICMP reporting

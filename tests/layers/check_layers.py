@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """The server's layering, checked on the real sources and the real objects.
 
 1. Includes. Every file of server/ belongs to one layer (LAYERS below, lowest

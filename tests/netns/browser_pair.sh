@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # tests/netns/browser_pair.sh - two relay-only headless Chromium peers behind a
 # NAT (lib.sh), both on one turnpike in the lab's "public" segment, with the
 # server's DEFAULT peer policy: no allowed-peer. Each peer's only candidate is

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """The three-node cluster lab (issue 14); run by cluster_lab.sh, which has
 made the namespaces. This program starts Redis, three turnpike nodes, HAProxy
 and a UDP echo peer in the lab's "pub" namespace (ip netns exec), opens the

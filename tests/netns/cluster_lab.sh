@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # tests/netns/cluster_lab.sh - three turnpike nodes sharing one Redis, with
 # HAProxy in front of their TCP listeners and clients behind NATs (issue 14).
 #

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # tests/netns/dc_lab.sh - dc-client through NATs of known behaviour (lib.sh),
 # with turnpike (TURN + ws: signaling) on the lab's "public" segment.
 #

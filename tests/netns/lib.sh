@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # tests/netns/lib.sh - a NAT lab in network namespaces, for any test that needs
 # clients behind NATs of known behaviour. Source it from bash:
 #

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """offload_server.py - turnpike with kernel-offload on or off, real packets in
 three namespaces (offload_server.sh builds them):
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # tests/netns/offload_server.sh - turnpike with kernel-offload on or off, with
 # real packets: client, server and peer in their own namespaces joined by two
 # veth pairs (offload_server.py has the topology and the cases). Removed by the

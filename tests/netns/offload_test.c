@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * offload_test.c - the kernel datapath (server/offload.c + bpf/relay.bpf.c)
  * with real packets across three network namespaces (offload_test.sh builds

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # tests/netns/offload_test.sh - the kernel datapath with real packets: client,
 # server and peer in their own namespaces joined by two veth pairs (see
 # offload_test.c for the topology and the cases). The server namespace has no

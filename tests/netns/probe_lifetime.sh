@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # tests/netns/probe_lifetime.sh - the probe's binding-lifetime estimate (RFC 5780
 # §4.6) against a NAT whose idle UDP mappings expire after 12 s: still alive at
 # 10 s, gone at 20 s.

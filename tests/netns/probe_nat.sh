@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # tests/netns/probe_nat.sh - turnpike-probe classifies a NAT of known behaviour,
 # and coturn's turnutils_natdiscovery / turnutils_stunclient (clients nobody
 # here wrote) agree, against turnpike in RFC 5780 mode.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # tests/netns/ratelimit_v6.sh - the unauthenticated-request budget counts an
 # IPv6 /64 as one source (source-ipv6-prefix), and one source's flood does not
 # silence another. In a namespace of its own: the server on 2001:db8:ff::1, 50

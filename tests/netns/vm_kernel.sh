@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # tests/netns/vm_kernel.sh - the kernel offload on the oldest kernel it claims.
 # Boots Debian 12's 6.1 kernel (fetched by tools/old-kernel.sh) under qemu with
 # a small initramfs that holds the offload test, its driver and the few tools

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """fake_discovery.py - the API discovery documents of a Kubernetes API server
 (for the kinds the manifests use), served on 127.0.0.1, so that
 `kubectl create --dry-run=client` can map and decode the manifests with no

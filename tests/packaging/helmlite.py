@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """helmlite.py - renders a Helm chart's templates like `helm template`, for the
 subset of Go text/template and Sprig that conf/helm/turnpike uses. Helm is not
 packaged for Debian 12 and nothing is downloaded here, so the suite renders

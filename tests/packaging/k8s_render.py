@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """k8s_render.py - the Kubernetes objects of conf/kubernetes (kubectl
 kustomize) and conf/helm/turnpike (helmlite), as lists of dicts, and the
 turnpike.conf they hand the server, for the packaging tests."""

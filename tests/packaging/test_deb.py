@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """The .deb from `cpack -G DEB`, unpacked in a scratch root and run from there
 (ctest: packaging/deb).
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """The Dockerfile and the image's configuration, without a Docker engine
 (ctest: packaging/dockerfile). The image itself is not built here.
 

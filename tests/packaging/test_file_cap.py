@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """The Docker image's way to port 443 for an unprivileged user, checked on the
 host (ctest: packaging/file-capability).
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """conf/grafana/turnpike.json (ctest: packaging/grafana).
 
 usage: test_grafana.py DASHBOARD [TURNPIKE]

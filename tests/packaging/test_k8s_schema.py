@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """Schema check of every object the kustomize base and the Helm chart render
 (ctest: packaging/kubernetes-schema).
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """The Kubernetes manifests and the Helm chart, client-side (ctest:
 packaging/kubernetes). Nothing here talks to a cluster.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """The manual pages (ctest: packaging/man).
 
 usage: test_man.py TURNPIKE MANDIR [TURNPIKECTL]

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """docs/MIGRATING-FROM-COTURN.md against the real option table (issue 17 item 9).
 
     test_migrating.py SOURCE_DIR TURNPIKE

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """conf/turnpike.service checked by systemd's own tools (ctest: packaging/systemd-unit).
 
 usage: test_systemd_unit.py UNIT TURNPIKE [MANDIR]

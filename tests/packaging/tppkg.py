@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """tppkg.py - shared helpers for the packaging tests: pass/fail lines, a free
 loopback port, a STUN Binding over UDP that checks the answer, and the server
 started on a configuration until it logs "listening on".

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * rharness.h - a real redis-server for tests: started by the test with its
  * own configuration in a temporary directory (loopback port picked free, a

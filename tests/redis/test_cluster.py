@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """Two turnpike nodes on loopback (127.0.0.1 and 127.0.0.2) sharing one real
 redis-server, started and stopped by this test:
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_redis.c - server/redis*.c against a real redis-server (Debian's),
  * started and stopped by this test by PID (rharness.c), every instance on one

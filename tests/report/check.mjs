@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // check.mjs - open --report pages in headless Chromium and check them against
 // the JSON of the same run (tests/report/run.sh).
 //

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # run.sh DC_CLIENT TURNPIKE TURNPIKE_PROBE OUTDIR - the --report pages of real
 # runs, opened in headless Chromium (ctest: report/html).
 #

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """ALPN on a tls: listener (RFC 7443): "stun.turn" and "stun.nat-discovery"
 are selected when offered; a client offering none, or only other protocols,
 is still served (no ALPN in the answer, no alert); TLS 1.2 clients too."""

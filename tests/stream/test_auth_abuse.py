@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """Authentication under abuse, over UDP on loopback (issue: security hardening):
 
 - online password guessing is throttled: after auth-fail-burst failed checks a

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """Bandwidth caps, over real sockets on loopback:
 
 - max-bps: a UDP flow offered at twice the cap, client to peer over a channel

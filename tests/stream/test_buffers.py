@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """UDP socket buffers: the listener gets udp-rcvbuf/udp-sndbuf and each relay
 socket relay-rcvbuf (relay-sndbuf 0 leaves the kernel default), as the kernel
 reports them (ss -m: rb/tb are twice the size granted). As root the sizes pass

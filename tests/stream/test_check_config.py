@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """turnpike --check-config (issue 17 item 4) and the configurations that would
 silently do nothing:
 

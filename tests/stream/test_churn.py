@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """Connections that die at every stage (reset or closed) leave nothing
 behind: during first-byte detection, in the middle of a TLS handshake, after
 it, with an allocation, with a Connect still pending (a peer whose accept

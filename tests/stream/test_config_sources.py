@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """Configuration from the environment, --set and secret files (issue 17 item 8),
 and what a reload logs (item 11), seen from outside over real sockets:
 

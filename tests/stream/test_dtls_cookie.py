@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """DTLS: the first ClientHello is answered statelessly, a session needs a
 valid cookie, and DTLS sessions are counted apart from TCP/TLS connections
 (issue 16, item 5).

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """Every packet accounted for over a stream: a TURN client over TCP or TLS
 relays messages of every length 1..N (so ChannelData needs 0-3 bytes of
 padding on the stream, RFC 8656 §12.5) to a UDP echo peer, first as Send

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """A framing error on a stream closes that connection only (RFC 8656 §12.5
 framing, RFC 7983 first bytes): a bad first byte, a STUN length that is not a
 multiple of 4, garbage after a good frame, on tcp: and tls: listeners; a

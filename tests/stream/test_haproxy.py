@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """A real HAProxy (Debian's haproxy, TCP mode) in front of proxy-protocol
 listeners, with coturn's turnutils_uclient as the client.
 

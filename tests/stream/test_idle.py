@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """idle-timeout must not cut allocations short: a control connection that
 carries a live allocation stays open for the allocation's granted lifetime
 (closing it deletes the allocation, RFC 8656 §3.1 / RFC 6062 §4) while the

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """A control connection that floods the server with tiny frames must not grow
 its memory (issue 16, item 3).
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """A peer cannot inject frames into a TURN/TCP client's stream: an IPv6 peer
 datagram of 65,510 bytes (legal: IPv6 over loopback, or fragmented) makes a
 Data indication whose 16-bit length would wrap. It must be dropped (and

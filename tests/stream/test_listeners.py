@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """Issue 17 item 2: listeners that collide.
 
     test_listeners.py TURNPIKE inuse|demux

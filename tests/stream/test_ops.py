@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """Operations, over real sockets: turnpikectl on the admin socket (status,
 stats, sessions with filters, kill by user and by id with the stream client's
 connection closed, log-level, reload, credential, users add/remove/list with a

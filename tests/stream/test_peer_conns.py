@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """RFC 6062 peer connections are capped per allocation and counted in
 max-connections (issue 16, item 7).
 

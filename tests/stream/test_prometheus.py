@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """A real Prometheus server (Debian's prometheus) scrapes turnpike every
 second while coturn's turnutils_uclient relays through it to turnutils_peer;
 Prometheus' HTTP query API then shows:

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """PROXY protocol v1/v2 on tcp: and tls: listeners, over raw sockets.
 
     test_proxy.py TURNPIKE

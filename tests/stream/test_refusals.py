@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """Issue 17 item 6: refusals are logged, once per source and minute.
 
     test_refusals.py TURNPIKE

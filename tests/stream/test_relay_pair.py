@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """Two RFC 6062 TCP allocations of one server relay to each other with the
 default peer policy (loopback relay address, no allowed-peer): A Connects to
 B's relayed address, B gets a ConnectionAttempt from A's relayed address, both

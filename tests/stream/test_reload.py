@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """Certificate reload on SIGHUP: after the certificate and key files are
 replaced and SIGHUP sent, new TLS (and DTLS) sessions see the new certificate
 while an established TLS session with an allocation keeps working; a broken

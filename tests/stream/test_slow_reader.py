@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """A slow stream reader must not grow the server's memory.
 
     test_slow_reader.py TURNPIKE udp|pipe

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """RFC 6062 TCP relays, step by step: a TCP allocation, Connect (from the
 relayed address) -> CONNECTION-ID, ConnectionBind on a data connection that
 becomes a byte pipe both ways, 446 for a second Connect to the same peer, 447

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """Slowloris defences on tcp: and tls: listeners (handshake-timeout = 2 s):
 silent connections, a TLS handshake that stops half-way, a TLS session that
 never sends a first message, and connections that drip one byte at a time are

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """Issue 17 item 3: TLS errors an operator can act on, and the expiry.
 
     test_tls_errors.py TURNPIKE

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """coturn's turnutils_uclient against turnpike, relaying to turnutils_peer.
 
     test_uclient.py TURNPIKE MODE

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """RFC 6062 §5.2/§5.3: a peer connection that no data connection binds within
 30 s is closed, both for a Connect (active) and for a peer that connected in
 (ConnectionAttempt); the allocation itself stays usable. About 32 s; only the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """tpstream.py - shared helpers for the stream tests (TURN over TCP/TLS/DTLS,
 RFC 6062): start turnpike with a generated configuration and a throwaway
 certificate, and a small STUN/TURN client over TCP or TLS sockets.

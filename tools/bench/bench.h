@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * bench.h - tp-bench, the Turnpike load generator: shared declarations.
  *

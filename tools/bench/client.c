@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * client.c - the bench's TURN requests over connected UDP sockets. The
  * protocol (credentials, challenges, matching answers) is proto's tp_tc; this

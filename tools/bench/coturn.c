@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * coturn.c - coturn's turnserver started by hand for --compare coturn, with a
  * configuration equivalent to the one turnpike gets: same realm and user,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * echo.c - UDP echo peers on 127.0.0.2, 127.0.0.3, ...: one thread answers
  * every datagram to its source (the server's relay address), in batches.

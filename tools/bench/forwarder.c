@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * forwarder.c - tp-forwarder: the bare UDP relay used as the physical-limit row.
  *

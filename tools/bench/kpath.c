@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * kpath.c - tp-kpath: the bare kernel datapath as a relay, for
  * tools/bench/machcpu.sh (issue 15 "Benchmark"), until the server itself

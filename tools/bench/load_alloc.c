@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * load_alloc.c - authenticated Allocate -> CreatePermission -> ChannelBind ->
  * Refresh(0) cycles/s, each cycle from a fresh source transport address (so it

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * load_binding.c - Binding requests/s and latency, at maximum (closed loop)
  * and at a fixed rate (open loop), with the server's CPU per request.

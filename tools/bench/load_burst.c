@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * load_burst.c - datagrams lost to a burst: N allocations, each with a
  * channel to an echo peer, send BURST ChannelData datagrams of 1200 B all at

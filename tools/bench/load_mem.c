@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * load_mem.c - the server's resident memory: idle, holding 1k and 10k
  * allocations (each from its own 127.16.x.y source) and after releasing them

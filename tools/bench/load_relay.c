@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * load_relay.c - relayed packets/s, Mbit/s, round trips and the server's CPU
  * per relayed packet: N allocations, each with a permission and a channel to

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * machcpu.c - tp-machcpu: machine CPU per relayed packet (issue 15 "Benchmark").
  *

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # tools/bench/machcpu.sh - machine CPU per relayed packet (issue 15 "Benchmark")
 # in the namespace topology, at 100 B and 1200 B, four rows: the bare kernel
 # datapath (tp-kpath: the offload module with channels installed, the process

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * main.c - tp-bench: measure a STUN/TURN server on loopback and print a table.
  *

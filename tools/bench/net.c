@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * net.c - clock, loopback sockets and source addresses for the bench.
  */

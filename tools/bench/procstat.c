@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * procstat.c - CPU time and resident memory of a process, from /proc.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * report.c - the result table: one row per metric, one column per target,
  * and the ratios turnpike/coturn and turnpike/bare forwarder.

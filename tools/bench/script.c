@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * script.c - scripted clients: many sessions at once, each from its own source
  * address (127.<block>.x.y), each stepping through a list of requests and

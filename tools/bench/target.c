@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * target.c - the servers under test: turnpike and the bare forwarder started
  * by the bench (and stopped by PID at the end), or a server already running.

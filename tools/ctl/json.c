@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * json.c - a small recursive-descent JSON reader (see json.h). Depth and
  * sizes are bounded by the input, which is the server's own answer.

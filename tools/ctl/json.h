@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * json.h - the smallest JSON reader turnpikectl needs: the admin socket's
  * answers (one object, nested objects and arrays, strings, numbers, true,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * turnpikectl - operate a running turnpike through its admin socket.
  *

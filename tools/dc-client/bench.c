@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * bench.c - what runs on the open channel: RTT pings, bulk throughput, and the
  * "done" exchange that lets both peers finish together.

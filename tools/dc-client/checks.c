@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * checks.c - the ICE connectivity checks of a run, per candidate pair, as the
  * tap (tap.c) saw them on the wire: when the first check went out, how many

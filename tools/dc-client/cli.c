@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * cli.c - dc-client's command line, main loop, overall timeout and exit codes.
  *

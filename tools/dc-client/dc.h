@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * dc.h - dc-client: a WebRTC data-channel peer (libnice ICE, OpenSSL DTLS 1.2,
  * usrsctp SCTP over DTLS, DCEP) on a GLib main loop, with WebSocket signaling.

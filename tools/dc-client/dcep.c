@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * dcep.c - the Data Channel Establishment Protocol (RFC 8832).
  *

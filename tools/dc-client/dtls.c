@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * dtls.c - DTLS 1.2 over the ICE path (OpenSSL 3.0).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * gio.c - where the tap (tap.c) gets its bytes: the three GIO calls through
  * which libnice's sockets send and receive (udp-bsd.c, tcp-bsd.c, socket.c

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * html.c - --report FILE.html: the run as one self-contained page. Inline CSS
  * and SVG only: no script runs, nothing is fetched, it reads offline.

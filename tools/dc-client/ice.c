@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * ice.c - ICE with libnice: gathering (host, STUN, TURN over udp/tcp/tls),
  * trickled candidates both ways, connectivity checks, the selected pair.

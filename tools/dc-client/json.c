@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * json.c - the little JSON dc-client needs: writing a string, and reading one
  * string member of a flat object (the signaling messages). Nested values are

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * report.c - the result: text lines, or one JSON object with --json, on stdout;
  * with --report also the HTML picture (html.c), drawn from the same JSON

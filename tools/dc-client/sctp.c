@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * sctp.c - SCTP over DTLS with usrsctp in AF_CONN mode (RFC 8261).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * sdp.c - the WebRTC SDP of a data-channel-only session (RFC 8841, JSEP):
  * building our offer/answer and reading the peer's.

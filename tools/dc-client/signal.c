@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * signal.c - the WebSocket signaling client (libsoup-3.0) and its JSON.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * tap.c - the STUN messages on libnice's sockets, decoded as they pass.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * timeline.c - the run as a sequence of events, each at its measured time, for
  * the JSON report and the HTML picture (html.c) alike.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * tls.c - TURN over TLS (RFC 8656 §3.1) for libnice.
  *

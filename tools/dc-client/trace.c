@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * trace.c - what a run observed, for the reports: the candidates both ways
  * (with when and where from), and the TURN errors the tap read, each named

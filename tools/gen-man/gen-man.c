@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * gen-man.c - write turnpike.conf(5) from the option table (tp_conf_man in
  * server/conf_print.c). Run by the build; not installed.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # gzip-page.sh IN OUT - compress a manual page for installation (no name or
 # time stamp in the header, so the package is reproducible).
 set -e

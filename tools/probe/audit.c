@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * audit.c - --audit: does the server accept CreatePermission for addresses a
  * TURN server must refuse (loopback, private, link-local, metadata, IPv4 hidden

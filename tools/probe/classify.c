@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * classify.c - the probe's decisions, kept pure (no I/O) so they are tested on
  * canned answers: RFC 5780 §4.3 mapping and §4.4 filtering classification, the

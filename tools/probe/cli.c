@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * cli.c - turnpike-probe: options, the order of the checks inside one time
  * budget, and the exit code (0 when STUN and TURN over UDP work, 3 when they do

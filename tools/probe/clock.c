@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * clock.c - monotonic time and deadlines for the probe's bounded phases.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * html.c - turnpike-probe --report FILE.html: the run as one self-contained
  * page (inline CSS and SVG; no script runs, nothing is fetched).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * nat.c - RFC 5780 behaviour discovery from the probe's side: filtering (§4.4)
  * on a fresh socket that has talked only to the primary address, mapping

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * probe.h - turnpike-probe: one-shot connectivity and NAT diagnostics.
  *

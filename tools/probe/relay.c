@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * relay.c - relay round-trip time and throughput through the server, to the
  * probe's own second socket: Allocate over UDP, CreatePermission for the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * report.c - the probe's output: a plain-language report, or one JSON document
  * (schema "turnpike-probe/1", documented in docs/PROBE.md; fields are only ever

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * sock.c - UDP sockets, local interfaces and name resolution for the probe.
  */

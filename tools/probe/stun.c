@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * stun.c - Binding transactions for the probe (RFC 8489 §6.2.1 retransmission,
  * shortened to the probe's budget) with the RFC 5780 attributes: CHANGE-REQUEST,

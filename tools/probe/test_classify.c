@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_classify.c - the probe's decisions on canned answers: RFC 5780 mapping
  * and filtering classification, TURN failure hints, the audit verdict, p95, and

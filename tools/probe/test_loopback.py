@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """turnpike-probe against turnpike on loopback (ctest: tools/probe/loopback).
 
 usage: test_loopback.py TURNPIKE TURNPIKE_PROBE

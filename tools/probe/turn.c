@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * turn.c - the probe's TURN requests (RFC 8656) over any probe transport:
  * Allocate, CreatePermission, ChannelBind and Refresh(0), with TURN REST

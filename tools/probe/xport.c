@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * xport.c - the probe's transports to the server: UDP, TCP (RFC 8656 §12.5
  * framing), TLS over TCP and DTLS 1.2 over UDP (OpenSSL). One message in, one

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * tp-signal - standalone WebSocket signaling relay (server/signal_ws.c).
  *

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // peer.mjs - headless Chromium as the other WebRTC peer of dc-client.
 //
 //   node peer.mjs offer|answer SIGNAL_URL TURN_HOST:PORT USER PASS

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // validate.js - validate Kubernetes objects against the API's schemas, with
 // kubernetes-models (validators generated from the Kubernetes OpenAPI spec:
 // types, required fields, enums, formats). Its validators accept unknown

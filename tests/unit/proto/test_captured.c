@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_captured.c - decode packets captured from real clients and servers.
  *

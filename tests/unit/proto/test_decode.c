@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_decode.c - the decoder's rules on well-formed input: attributes after
  * MESSAGE-INTEGRITY / -SHA256 ignored (RFC 8489 §14.5, §14.6), duplicates kept

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_demux.c - RFC 7983 first-byte demultiplexing (proto/demux.c): every
  * byte value on datagrams and streams, both channel ranges, against the

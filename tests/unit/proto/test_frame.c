@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_frame.c - ChannelData encode/decode, tp_frame_peek, and the pull
  * framer: a caller buffer filled byte by byte or in any chunking, several

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_fuzz.c - a deterministic mutation run over valid messages (bit flips,
  * truncation, random TLV soup after a valid header, random stream chunks).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_malformed.c - a table of malformed inputs, each rejected with its own
  * specific enum tp_perr: STUN headers and attributes (tp_stun_decode),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_precis.c - the OpaqueString profile (RFC 8265 §4.2 on RFC 8264).
  *

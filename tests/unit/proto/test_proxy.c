@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_proxy.c - the PROXY protocol parser (proto/proxy.c): the examples of
  * HAProxy's proxy-protocol.txt (v1 lines, the longest of each kind; v2 blocks

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_rfc5769.c - the RFC 5769 test vectors (and RFC 8489 Appendix B.1 as
  * corrected by erratum 6268): decode, check every attribute, verify

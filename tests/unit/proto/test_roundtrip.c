@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_roundtrip.c - every attribute of proto.h written with the writer, read
  * back with the decoder and the typed getters, field by field; every address

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_turn_client.c - the TURN client state machine (proto/turn_client.c)
  * against responses built with the writer, as a server would send them: the

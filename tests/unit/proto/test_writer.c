@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_writer.c - the writer's bounds: for a message using every kind of put,
  * every buffer size smaller than needed gives -ENOBUFS and never a byte

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_alloc.c - the allocation state layer (server/alloc.c) with fake edges
  * and a fake clock: no sockets, no event loop. The fake relay_open refuses

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_buckets.c - server/buckets.c with a fake clock: burst then refill per
  * minute, per key; a flood on one key does not empty another key's bucket

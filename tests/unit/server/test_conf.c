@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_conf.c - configuration loading: defaults, a file with every option,
  * each kind of error with its "file:line: option:" message, command-line

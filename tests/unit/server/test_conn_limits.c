@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_conn_limits.c - server/conn_limits.c: the total cap and the per-source
  * cap refuse with distinct errors, a zero cap is no cap, releases give room

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_dtls_cookie.c - server/dtls_cookie.c on a synthetic clock: a cookie is
  * bound to the address (family, IP, port) and to the secret set; it is still

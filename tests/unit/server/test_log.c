@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_log.c - server/log.c: one line per event, and nothing a client sends
  * can forge a line or reach a terminal as a control sequence: the message's

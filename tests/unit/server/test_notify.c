@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_notify.c - server/notify.c over real unix datagram sockets: the test
  * binds the socket systemd would (a filesystem path, then an abstract name),

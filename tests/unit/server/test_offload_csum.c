@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_offload_csum.c - server/bpf/csum.h, the checksum arithmetic of the
  * kernel datapath, on the host: against a plain big-endian RFC 1071

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_offload_open.c - tp_offload_open's answers that need no privileges:
  * bad options, an address no interface carries, an address on lo (not

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_offload_srv.c - when the kernel offload may relay a channel
  * (tp_offload_srv_refused, which decides both the install at ChannelBind and

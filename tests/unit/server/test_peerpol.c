@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_peerpol.c - the peer policy as pure functions: tp_cidr_parse/match and
  * tp_peer_check against every built-in range, the IPv4-in-IPv6 forms,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_perm_chan.c - server/perm.c and server/chan.c with a fake clock:
  * permissions for 300 s by IP (any port), refresh, the configured maximum of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_rand.c - server/rand.c: values stay in range, every value of a small
  * range comes up about as often as the others (no modulo bias), consecutive

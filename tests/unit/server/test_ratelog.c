@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_ratelog.c - server/ratelog.c with a fake clock: one line per source
  * per minute, the rest counted and reported with the next line ("and N more

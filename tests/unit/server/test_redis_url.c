@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_redis_url.c - server/redis_url.c and the redis options of conf.c,
  * without a Redis: every URL form and every refusal (rediss:// above all,

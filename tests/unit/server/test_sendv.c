@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_sendv.c - tp_sock_sendv over real loopback sockets: runs of equal-size
  * datagrams to one destination leave as UDP GSO sends and still arrive as the

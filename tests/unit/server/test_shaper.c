@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_shaper.c - server/shaper.c with a fake clock: an offered load above
  * the rate passes at the rate (plus the burst), a load under it passes

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_slab.c - the object pool behind struct tp_alloc: objects are distinct,
  * zeroed and writable; pages fill, and a mass release gives every page back but
