@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * main.c - turnpike: command line, configuration, signals, the event loop.
  *
@@ -501,6 +502,16 @@ stop:
 out:
 	tp_admin_free(app.admin);
 	tp_metrics_free(app.metrics);
+	/* Freeing a signal event puts back the default action, and a second
+	 * SIGTERM (systemd's, or a second Ctrl-C) during the rest of the shutdown
+	 * would then kill the process with work half done: blocked from here, the
+	 * stop just carries on. */
+	{
+		sigset_t all;
+
+		sigfillset(&all);
+		pthread_sigmask(SIG_BLOCK, &all, NULL);
+	}
 	for (size_t i = 0; i < app.nsigs; i++)
 		event_free(app.sigs[i]);
 	if (app.drain_check)
