@@ -70,8 +70,6 @@ struct tp_tcp_listener {
 	struct tp_addr addr;
 	bool tls;                     /* tls: listener (plain TURN still detected) */
 	bool proxy;                   /* proxy-protocol: a PROXY header comes first */
-	time_t plog_sec;              /* rate limit of the PROXY refusal log lines */
-	unsigned plog_n;
 	SSL_CTX *const *ctx;          /* borrowed slot: the current TLS context */
 	struct tp_conn *conns;        /* owned: its connections */
 };
@@ -377,28 +375,22 @@ static void detect_cb(evutil_socket_t fd, short ev, void *arg)
 
 /* ---- PROXY protocol ---- */
 
-#define PLOG_PER_10S 5
-
-/* One refusal from client: counted, and logged at most PLOG_PER_10S times
- * per 10 s per listener (a scan must not flood the log; the next window's
- * first line says how many were not). */
+/* One refusal from client: counted, and logged like the other refusals,
+ * once per source and minute (tp_refusal_log), so a scan cannot flood the log;
+ * the next line logged says how many were not. */
 static void proxy_log(struct tp_tcp_listener *l, const struct tp_addr *client,
                       const char *what, const char *why)
 {
-	struct tp_logctx ctx = { .transport = l->tls ? "tls" : "tcp", .client = client };
-	struct timeval now;
+	uint64_t more;
 
 	l->s->stats.drop_proxy++;
-	event_base_gettimeofday_cached(l->s->base, &now);
-	if (now.tv_sec / 10 != l->plog_sec) {
-		if (l->plog_n > PLOG_PER_10S)
-			tp_warn(&ctx, "proxy-protocol: %u more refusals not logged",
-			        l->plog_n - PLOG_PER_10S);
-		l->plog_sec = now.tv_sec / 10;
-		l->plog_n = 0;
+	if (tp_refusal_log(l->s, TP_REFUSE_PROXY, client, &more)) {
+		struct tp_logctx ctx = { .transport = l->tls ? "tls" : "tcp", .client = client };
+		char t[64];
+
+		tp_warn(&ctx, "proxy-protocol: %s%s%s: closing (logged once a minute per source%s)",
+		        what, why ? ": " : "", why ? why : "", tp_refusal_more(t, sizeof(t), more));
 	}
-	if (l->plog_n++ < PLOG_PER_10S)
-		tp_warn(&ctx, "proxy-protocol: %s%s%s: closing", what, why ? ": " : "", why ? why : "");
 }
 
 static void proxy_refuse(struct tp_conn *c, const char *what, const char *why)

@@ -196,7 +196,11 @@ bool tp_rate_allow(struct tp_srv *s, const struct tp_addr *src);
 /* Refusals are logged once per source (IPv6 per prefix) and minute, per
  * worker (ratelog.h): true when this one is to be logged, with *more the
  * refusals of that kind not logged since the previous line. */
-enum tp_refusal { TP_REFUSE_CONN, TP_REFUSE_UNAUTH, TP_REFUSE_QUOTA, TP_REFUSE_KINDS };
+enum tp_refusal {
+	TP_REFUSE_CONN, TP_REFUSE_UNAUTH, TP_REFUSE_QUOTA,
+	TP_REFUSE_PROXY,   /* PROXY protocol (listen_tcp.c) */
+	TP_REFUSE_KINDS
+};
 bool tp_refusal_log(struct tp_srv *s, enum tp_refusal kind, const struct tp_addr *src,
                     uint64_t *more);
 /* "" or "; N more not logged since the last such line", in buf (>= 64 bytes). */

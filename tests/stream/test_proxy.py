@@ -4,17 +4,21 @@
 
     test_proxy.py TURNPIKE
 
-The server has a tcp: and a tls: listener with proxy-protocol, trusting
-127.0.0.1/32 only, and a plain tcp: listener. This program plays the load
+The server (one worker: the refusal log's tables are per worker) has a tcp:
+and a tls: listener with proxy-protocol, trusting 127.0.0.1/32 and
+127.0.1.0/24, and a plain tcp: listener. This program plays the load
 balancer: it writes the header itself (v1 lines, v2 blocks, byte by byte,
 with TLVs, LOCAL, UNKNOWN), then speaks STUN (in TLS on the tls: listener),
 and checks that XOR-MAPPED-ADDRESS and the allocation's log line carry the
-address in the header. Then every refusal: no header from the trusted source,
-a source outside proxy-trusted (127.0.0.2), a header on the plain listener,
-malformed headers, a second header, a header cut short (closed at
-handshake-timeout); each is counted exactly in
-turnpike_dropped_total{cause="proxy_protocol"}, and a burst is logged at most
-5 times per 10 s. max-connections-per-ip counts the clients in the headers,
+address in the header. Then every refusal, each from its own source address
+(refusals are logged once per source and minute): no header from a trusted
+source, a source outside proxy-trusted (127.0.2.x), a header on the plain
+listener, malformed headers, a second header, a header cut short (closed at
+handshake-timeout); each is logged and counted exactly in
+turnpike_dropped_total{cause="proxy_protocol"}. A burst of 12 from one
+source is logged once and counted 12 times; a refusal from a second source
+then logs its own line saying "11 more not logged". max-connections-per-ip
+counts the clients in the headers,
 not the proxy. (A real HAProxy in front: test_haproxy.py.)
 """
 import re
@@ -29,6 +33,7 @@ import tpstream as tp
 
 V2SIG = b"\r\n\r\n\0\r\nQUIT\n"
 TRUSTED, UNTRUSTED = "127.0.0.1", "127.0.0.2"
+MORE_TRUSTED, MORE_UNTRUSTED = "127.0.1.%d", "127.0.2.%d"  # a source per refusal
 
 
 def v1(src, sport, dst, dport):
@@ -199,6 +204,30 @@ def refused(srv, label, sock, payload=b"", within=3.0):
     return t
 
 
+def proxy_lines(log, ip):
+    """The PROXY refusal lines logged under source ip."""
+    return [l for l in log.splitlines()
+            if " W proxy-protocol:" in l and re.search(r"\[t(cp|ls) %s:" % re.escape(ip), l)]
+
+
+def wait_logged(srv, mark, ip, n=1):
+    for _ in range(40):
+        got = proxy_lines(srv.read_log()[mark:], ip)
+        if len(got) >= n:
+            return got
+        time.sleep(0.05)
+    return proxy_lines(srv.read_log()[mark:], ip)
+
+
+def wait_quiet_minute():
+    """Start a burst early in a monotonic minute (the server's minute is its
+    monotonic clock's, as Python's), so it cannot straddle two."""
+    for _ in range(12):
+        if time.monotonic() % 60 < 50:
+            return
+        time.sleep(1)
+
+
 def test_refusals(srv, mport):
     pp, plain = srv.ports["p"], srv.ports["t"]
     binding = tp.encode(tp.BINDING, tp.REQUEST, [])
@@ -211,47 +240,42 @@ def test_refusals(srv, mport):
             break
         base = b
     n = 0
+    T = [MORE_TRUSTED % i for i in range(10, 20)]
+    U = [MORE_UNTRUSTED % i for i in range(10, 20)]
     cases = [
-        ("no header from the trusted source", lambda: raw(pp), binding,
+        ("no header from a trusted source", T[0], pp, binding,
          "no PROXY header from a trusted source"),
-        ("a valid header from 127.0.0.2 (not trusted)", lambda: raw(pp, UNTRUSTED),
+        ("a valid header from an untrusted source", U[0], pp,
          v1("192.0.2.20", 1, "127.0.0.1", pp) + binding, "source not in proxy-trusted"),
-        ("STUN from 127.0.0.2 on the proxy listener", lambda: raw(pp, UNTRUSTED), binding,
+        ("STUN from an untrusted source on the proxy listener", U[1], pp, binding,
          "source not in proxy-trusted"),
-        ("v1 on the plain tcp: listener", lambda: raw(plain), v1("192.0.2.21", 1, "127.0.0.1", plain)
+        ("v1 on the plain tcp: listener", T[1], plain, v1("192.0.2.21", 1, "127.0.0.1", plain)
          + binding, "PROXY header on a listener without proxy-protocol"),
-        ("v2 on the plain tcp: listener", lambda: raw(plain, UNTRUSTED),
+        ("v2 on the plain tcp: listener", U[2], plain,
          v2("192.0.2.22", 1, "127.0.0.1", plain) + binding,
          "PROXY header on a listener without proxy-protocol"),
-        ("a leading zero in a v1 port", lambda: raw(pp), b"PROXY TCP4 192.0.2.1 127.0.0.1 01 2\r\n",
+        ("a leading zero in a v1 port", T[2], pp, b"PROXY TCP4 192.0.2.1 127.0.0.1 01 2\r\n",
          "malformed PROXY header: v1: a port"),
-        ("v1 without CRLF in 107 bytes", lambda: raw(pp), b"PROXY UNKNOWN " + b"x" * 150,
+        ("v1 without CRLF in 107 bytes", T[3], pp, b"PROXY UNKNOWN " + b"x" * 150,
          "malformed PROXY header: v1: no CRLF"),
-        ("v2 UDP", lambda: raw(pp), v2("192.0.2.23", 1, "127.0.0.1", pp, fam=0x12),
+        ("v2 UDP", T[4], pp, v2("192.0.2.23", 1, "127.0.0.1", pp, fam=0x12),
          "malformed PROXY header: v2: UDP"),
-        ("v2 longer than 536 bytes", lambda: raw(pp), V2SIG + b"\x21\x11\x02\x09",
+        ("v2 longer than 536 bytes", T[5], pp, V2SIG + b"\x21\x11\x02\x09",
          "malformed PROXY header: v2: header longer"),
-        ("a second header behind the first", lambda: raw(pp),
+        ("a second header behind the first", T[6], pp,
          v1("192.0.2.24", 1, "127.0.0.1", pp) + v1("192.0.2.25", 1, "127.0.0.1", pp),
          "a second PROXY header"),
     ]
-    # (listener, 10 s window) -> lines: the log's rate limit is 5 of them; the
-    # current window may hold earlier refusals: count it as full
-    logged = {("proxy", int(time.time() // 10)): 5}
-    for label, connect, payload, why in cases:
-        lis = "plain" if "plain" in label else "proxy"
-        if logged.get((lis, int(time.time() // 10)), 0) >= 5:
-            time.sleep(10 - time.time() % 10 + 0.05)
+    for label, src, port, payload, why in cases:
         mark = len(srv.read_log())
-        refused(srv, label, connect(), payload)
+        refused(srv, label, raw(port, src), payload)
         n += 1
-        for _ in range(20):
-            if why in srv.read_log()[mark:]:
-                break
-            time.sleep(0.05)
-        tp.check(why in srv.read_log()[mark:], "%s: logged (%r)" % (label, why))
-        key = (lis, int(time.time() // 10))
-        logged[key] = logged.get(key, 0) + 1
+        if why == "a second PROXY header":
+            src = "192.0.2.24"  # the first header named the client
+        got = wait_logged(srv, mark, src)
+        tp.check(len(got) == 1 and why in got[0] and
+                 "closing (logged once a minute per source)" in got[0],
+                 "%s: logged once under %s (%r): %r" % (label, src, why, got))
 
     # a header cut short is closed at handshake-timeout (2 s), not before
     s = raw(pp)
@@ -263,31 +287,41 @@ def test_refusals(srv, mport):
     tp.check(got == n, "turnpike_dropped_total{cause=\"proxy_protocol\"} counts each refusal "
              "(%d of %d; the timeout counts as a timeout)" % (got, n))
 
-    # a burst: counted one by one, logged at most 5 times in a 10 s window
-    time.sleep(10 - time.time() % 10 + 0.2)  # at the start of a window
+    # a burst from one source: counted one by one, logged once in the minute
+    burst, other = T[9], U[9]
+    wait_quiet_minute()
     mark = len(srv.read_log())
-    socks = [raw(pp) for _ in range(12)]
+    socks = [raw(pp, burst) for _ in range(12)]
     for s in socks:
         s.sendall(b"PROXY TCP9\r\n")
     for s in socks:
         tp.closed_by_peer(s, 3)
         s.close()
-    lines = [l for l in srv.read_log()[mark:].splitlines() if "proxy-protocol:" in l]
-    tp.check(len(lines) == 5, "a burst of 12 malformed headers: 5 log lines (%d)" % len(lines))
     got = wait_drops(mport, base, n + 12)
     time.sleep(1.2)
     got = wait_drops(mport, base, n + 12)  # and no more
-    tp.check(got == n + 12, "... and all 12 counted (%d)" % (got - n))
-    # the next window's first refusal says how many were not logged
-    time.sleep(10 - time.time() % 10 + 0.2)
+    tp.check(got == n + 12, "a burst of 12 malformed headers from %s: all 12 counted (%d)" %
+             (burst, got - n))
+    lines = proxy_lines(srv.read_log()[mark:], burst)
+    tp.check(len(lines) == 1 and "malformed PROXY header" in lines[0] and
+             "more not logged" not in lines[0],
+             "... and logged once (%d lines: %r)" % (len(lines), lines))
+    tp.check(len([l for l in srv.read_log()[mark:].splitlines() if " W proxy-protocol:" in l]) == 1,
+             "... no other PROXY refusal line")
+    # a second source's refusal logs its own line, with the burst's 11 unlogged
     mark = len(srv.read_log())
-    refused(srv, "a refusal in the next window", raw(pp), b"PROXY TCP9\r\n")
-    for _ in range(20):
-        if "more refusals" in srv.read_log()[mark:]:
-            break
-        time.sleep(0.05)
-    tp.check("proxy-protocol: 7 more refusals not logged" in srv.read_log()[mark:],
-             "the next window logs \"7 more refusals not logged\" first")
+    refused(srv, "a refusal from %s (untrusted) after the burst" % other, raw(pp, other), binding)
+    got = wait_logged(srv, mark, other)
+    tp.check(len(got) == 1 and "source not in proxy-trusted" in got[0] and
+             "(logged once a minute per source; 11 more not logged since the last such line)"
+             in got[0], "... logs its own line saying 11 more not logged (%r)" % got)
+    # the burst's source is still within its minute: counted, not logged
+    mark = len(srv.read_log())
+    refused(srv, "one more from %s" % burst, raw(pp, burst), b"PROXY TCP9\r\n")
+    got = wait_drops(mport, base, n + 14)
+    tp.check(got == n + 14, "... counted (%d of %d)" % (got - n, 14))
+    tp.check(proxy_lines(srv.read_log()[mark:], burst) == [],
+             "... and not logged again in the minute")
     tp.check(srv.alive(), "server still running")
 
 
@@ -326,7 +360,8 @@ def test_per_ip(srv):
 
 def test(binary):
     mport = tp.free_port()
-    opts = {"proxy-trusted": '[ "127.0.0.1/32" ]', "handshake-timeout": "2",
+    opts = {"proxy-trusted": '[ "127.0.0.1/32", "127.0.1.0/24" ]', "handshake-timeout": "2",
+            "workers": "1",
             "max-connections-per-ip": "2", "metrics": '"http:127.0.0.1:%d"' % mport}
     srv = tp.Server(binary, {"p": "tcp proxy-protocol", "pt": "tls proxy-protocol", "t": "tcp"},
                     opts, tls=True)
