@@ -259,6 +259,7 @@ struct tp_bench_opts {
 	double soak_rate;         /* datagrams/s sent over all allocations */
 	double soak_churn;        /* % of the allocations churned every soak_every */
 	double soak_every;        /* seconds between samples */
+	uint32_t soak_leave;      /* allocations not deleted at the end (tests the check) */
 };
 
 #define TP_SOAK_MAX 30000

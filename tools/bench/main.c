@@ -78,6 +78,8 @@ static void usage(FILE *f)
 	        "  --soak-churn P        %% of the allocations deleted and made again per\n"
 	        "                        sample interval (default 1)\n"
 	        "  --soak-every S        seconds between samples (default 5)\n"
+	        "  --soak-leave N        do not delete the last N allocations at the end\n"
+	        "                        (shows that the leak check fires)\n"
 	        "  --metrics HOST:PORT   with --target: the server's metrics listener, for\n"
 	        "                        its allocation count\n");
 }
@@ -241,7 +243,7 @@ int main(int argc, char **argv)
 	enum { O_SERVER = 256, O_TARGET, O_PID, O_COMPARE, O_COTURN, O_CTHREADS, O_FWD, O_ONLY,
 	       O_SECS, O_BRATE, O_RRATE, O_ALLOCS, O_WINDOW, O_CONC, O_MEM, O_UNAUTH, O_QUICK,
 	       O_MD, O_MAXT, O_BURST, O_TPEXTRA, O_SOAK, O_SALLOCS, O_DUR, O_SRATE, O_SCHURN,
-	       O_SEVERY, O_METRICS, O_HELP };
+	       O_SEVERY, O_SLEAVE, O_METRICS, O_HELP };
 	static const struct option lo[] = {
 		{ "server", required_argument, NULL, O_SERVER },
 		{ "target", required_argument, NULL, O_TARGET },
@@ -270,6 +272,7 @@ int main(int argc, char **argv)
 		{ "soak-rate", required_argument, NULL, O_SRATE },
 		{ "soak-churn", required_argument, NULL, O_SCHURN },
 		{ "soak-every", required_argument, NULL, O_SEVERY },
+		{ "soak-leave", required_argument, NULL, O_SLEAVE },
 		{ "metrics", required_argument, NULL, O_METRICS },
 		{ "help", no_argument, NULL, O_HELP },
 		{ NULL, 0, NULL, 0 },
@@ -347,6 +350,7 @@ int main(int argc, char **argv)
 		case O_SRATE: o.soak_rate = atof(optarg); break;
 		case O_SCHURN: o.soak_churn = atof(optarg); break;
 		case O_SEVERY: o.soak_every = atof(optarg); break;
+		case O_SLEAVE: o.soak_leave = (uint32_t)strtoul(optarg, NULL, 10); break;
 		case O_METRICS: metrics = optarg; break;
 		case O_BURST: o.burst_allocs = (unsigned)atoi(optarg); break;
 		case O_TPEXTRA: o.turnpike_extra = optarg; break;
