@@ -552,7 +552,7 @@ static void phase_end(struct soak *k, const struct sockaddr_in *metrics, long id
 	for (int j = 0; j < SETTLE_S; j++) {
 		const struct sample *m = &k->smp[k->nsmp - 1];
 
-		if (m->fds >= 0 && m->fds <= idle_fds + FD_SLACK &&
+		if ((idle_fds < 0 || (m->fds >= 0 && m->fds <= idle_fds + FD_SLACK)) &&
 		    (m->allocs == 0 || m->allocs == -ENOENT))
 			break;
 		tp_bench_sleep_ms(1000);
@@ -609,13 +609,18 @@ static void summary(struct soak *k, long idle_rss, long idle_fds, double run_s, 
 	       end->rss_kb, slope_per_hour(k, false));
 	printf("  fds: idle %ld, peak %ld, end %ld; slope %.1f /h\n", idle_fds, peak_fds,
 	       end->fds, slope_per_hour(k, true));
-	printf("  allocations: peak %ld, end %ld\n", peak_allocs, end->allocs);
+	if (end->allocs >= 0)
+		printf("  allocations: peak %ld, end %ld\n", peak_allocs, end->allocs);
 	*leak = 0;
-	if (end->fds < 0 || end->fds > idle_fds + FD_SLACK) {
+	if (k->t->pid <= 0 || idle_fds < 0) {
+		printf("  (no server PID or no /proc/PID/fd: descriptors not checked)\n");
+	} else if (end->fds < 0 || end->fds > idle_fds + FD_SLACK) {
 		printf("LEAK: the server holds %ld descriptors, %ld at idle\n", end->fds, idle_fds);
 		*leak = 1;
 	}
-	if (end->allocs < 0 && end->allocs != -ENOENT) {
+	if (end->allocs == -ENOENT) {
+		printf("  (no metrics listener: the allocation count not checked)\n");
+	} else if (end->allocs < 0) {
 		printf("LEAK: the allocation count cannot be read at the end (%s)\n",
 		       strerror((int)-end->allocs));
 		*leak = 1;
