@@ -297,9 +297,5 @@ void tp_load_burst(struct tp_target *t, const struct tp_bench_opts *o, struct tp
  */
 int tp_load_soak(struct tp_target *t, const struct tp_bench_opts *o, struct tp_echo *e,
                  const struct sockaddr_in *metrics);
-/* soak_probe.c: the number of open descriptors of pid, or -errno; the sum of
- * the turnpike_allocations gauges at metrics, or -errno (-ENOENT: no metrics). */
-long tp_soak_fds(pid_t pid);
-long tp_soak_metric_allocs(const struct sockaddr_in *metrics);
 
 #endif

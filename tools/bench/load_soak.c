@@ -22,7 +22,6 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <math.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,66 +29,24 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "bench.h"
+#include "soak.h"
 
 #define BLOCK 48                 /* source addresses 127.48.x.y */
-#define CONC 256                 /* transactions in flight at once */
 #define RTO_NS 500000000ull
 #define MAX_TX 5
 #define MAX_ROUNDS 3
 #define LIFETIME 600
-#define PAYLOAD 100
-#define MAX_SAMPLES 8192
-#define FD_SLACK 4               /* descriptors the server may open lazily */
 #define SETTLE_S 15              /* after the deletes: wait for fds and count */
-#define RELAYED_MIN 0.5          /* below this share of sent: a leak of datagrams */
 
 enum op { OP_ALLOC, OP_PERM, OP_CHAN, OP_REFRESH, OP_DELETE };
 
-struct slot {
-	struct tp_tc sess;
-	uint64_t deadline, next_refresh;
-	uint8_t req[512];
-	uint16_t len;
-	uint8_t tid[12];
-	uint8_t ops[4], nops, step, tx, rounds;
-	uint8_t gen;                 /* source address: index + gen * N */
-	bool busy, allocated, ready, ever;
-};
-
-struct sample {
-	double t;
-	char phase;
-	long rss_kb, fds, allocs;
-	double cpu_s;
-	uint64_t sent, relayed, trans, failed;
-};
-
-struct soak {
-	const struct tp_target *t;
-	const struct tp_echo *e;
-	const struct tp_bench_opts *o;
-	struct slot *s;
-	uint32_t n;
-	int fd;
-	uint32_t busy[CONC], nbusy;
-	uint64_t sent, relayed, trans, failed, stale, churns, refreshes;
-	uint16_t last_err;
-	uint8_t chandata[4 + PAYLOAD];
-	uint8_t sendind[16][256];
-	size_t sendind_len[16];
-	struct sample *smp;
-	size_t nsmp;
-	uint64_t t0;
-};
-
-static void src_of(const struct soak *k, uint32_t i, struct sockaddr_in *sa)
+static void src_of(const struct tp_soak *k, uint32_t i, struct sockaddr_in *sa)
 {
 	tp_bench_src_addr(sa, BLOCK, i + (uint32_t)k->s[i].gen * k->n, 0);
 }
 
 /* Send from allocation i's source address. */
-static int send_from(struct soak *k, uint32_t i, const void *b, size_t len)
+static int send_from(struct tp_soak *k, uint32_t i, const void *b, size_t len)
 {
 	struct sockaddr_in src;
 	union { char buf[CMSG_SPACE(sizeof(struct in_pktinfo))]; struct cmsghdr a; } c;
@@ -114,10 +71,10 @@ static int send_from(struct soak *k, uint32_t i, const void *b, size_t len)
 
 /* ---- transactions ---------------------------------------------------- */
 
-static int op_send(struct soak *k, uint32_t i)
+static int op_send(struct tp_soak *k, uint32_t i)
 {
 	static uint32_t seq;
-	struct slot *sl = &k->s[i];
+	struct tp_soak_slot *sl = &k->s[i];
 	const struct tp_addr *peer = &k->e->addr[i % k->e->n];
 	struct tp_req r = { .lifetime = -1, .auth = true };
 	long len;
@@ -161,9 +118,9 @@ static int op_send(struct soak *k, uint32_t i)
 	return send_from(k, i, sl->req, sl->len);
 }
 
-static void done(struct soak *k, uint32_t i, bool ok)
+static void done(struct tp_soak *k, uint32_t i, bool ok)
 {
-	struct slot *sl = &k->s[i];
+	struct tp_soak_slot *sl = &k->s[i];
 
 	for (uint32_t j = 0; j < k->nbusy; j++) {
 		if (k->busy[j] == i) {
@@ -183,10 +140,10 @@ static void done(struct soak *k, uint32_t i, bool ok)
 	sl->ready = sl->allocated;
 }
 
-/* Start a sequence of operations on slot i (not busy; k->nbusy < CONC). */
-static void start(struct soak *k, uint32_t i, const uint8_t *ops, uint8_t nops)
+/* Start a sequence of operations on slot i (not busy; k->nbusy < TP_SOAK_CONC). */
+static void start(struct tp_soak *k, uint32_t i, const uint8_t *ops, uint8_t nops)
 {
-	struct slot *sl = &k->s[i];
+	struct tp_soak_slot *sl = &k->s[i];
 
 	memcpy(sl->ops, ops, nops);
 	sl->nops = nops;
@@ -198,7 +155,7 @@ static void start(struct soak *k, uint32_t i, const uint8_t *ops, uint8_t nops)
 		done(k, i, false);
 }
 
-static void start_setup(struct soak *k, uint32_t i)
+static void start_setup(struct tp_soak *k, uint32_t i)
 {
 	static const uint8_t setup[] = { OP_ALLOC, OP_PERM, OP_CHAN };
 	static const uint8_t churn[] = { OP_DELETE, OP_ALLOC, OP_PERM, OP_CHAN };
@@ -213,7 +170,7 @@ static void start_setup(struct soak *k, uint32_t i)
 		start(k, i, setup, chan ? 3 : 2);
 }
 
-static void start_refresh(struct soak *k, uint32_t i)
+static void start_refresh(struct tp_soak *k, uint32_t i)
 {
 	static const uint8_t ops[] = { OP_REFRESH, OP_PERM, OP_CHAN };
 
@@ -221,7 +178,7 @@ static void start_refresh(struct soak *k, uint32_t i)
 	start(k, i, ops, (i & 1) == 0 ? 3 : 2);
 }
 
-static void start_delete(struct soak *k, uint32_t i)
+static void start_delete(struct tp_soak *k, uint32_t i)
 {
 	static const uint8_t ops[] = { OP_DELETE };
 
@@ -229,9 +186,9 @@ static void start_delete(struct soak *k, uint32_t i)
 	start(k, i, ops, 1);
 }
 
-static void answer(struct soak *k, uint32_t i, enum tp_tc_res res, uint16_t code)
+static void answer(struct tp_soak *k, uint32_t i, enum tp_tc_res res, uint16_t code)
 {
-	struct slot *sl = &k->s[i];
+	struct tp_soak_slot *sl = &k->s[i];
 	enum op op = (enum op)sl->ops[sl->step];
 	/* 437: the allocation is already gone (a retransmitted delete) */
 	bool ok = code == 0 || (op == OP_DELETE && code == 437);
@@ -261,11 +218,11 @@ static void answer(struct soak *k, uint32_t i, enum tp_tc_res res, uint16_t code
 		done(k, i, false);
 }
 
-static void retransmit(struct soak *k, uint64_t now)
+static void retransmit(struct tp_soak *k, uint64_t now)
 {
 	for (uint32_t j = 0; j < k->nbusy; j++) {
 		uint32_t i = k->busy[j];
-		struct slot *sl = &k->s[i];
+		struct tp_soak_slot *sl = &k->s[i];
 
 		if (now < sl->deadline)
 			continue;
@@ -283,7 +240,7 @@ static void retransmit(struct soak *k, uint64_t now)
 /* ---- receiving ------------------------------------------------------- */
 
 /* The slot whose current source address is dst, or -1. */
-static long slot_of(const struct soak *k, struct in_addr dst)
+static long slot_of(const struct tp_soak *k, struct in_addr dst)
 {
 	uint32_t h = ntohl(dst.s_addr), idx, i;
 
@@ -296,9 +253,9 @@ static long slot_of(const struct soak *k, struct in_addr dst)
 	return (long)i;
 }
 
-static void on_datagram(struct soak *k, uint32_t i, const uint8_t *b, size_t n)
+static void on_datagram(struct tp_soak *k, uint32_t i, const uint8_t *b, size_t n)
 {
-	struct slot *sl = &k->s[i];
+	struct tp_soak_slot *sl = &k->s[i];
 	enum tp_tc_res res;
 	uint16_t code = 0;
 
@@ -317,7 +274,7 @@ static void on_datagram(struct soak *k, uint32_t i, const uint8_t *b, size_t n)
 		answer(k, i, res, code);
 }
 
-static void drain(struct soak *k)
+static void drain(struct tp_soak *k)
 {
 	uint8_t buf[2048];
 	union { char b[CMSG_SPACE(sizeof(struct in_pktinfo))]; struct cmsghdr a; } c;
@@ -349,14 +306,14 @@ static void drain(struct soak *k)
 
 /* ---- traffic --------------------------------------------------------- */
 
-static int templates(struct soak *k)
+static int templates(struct tp_soak *k)
 {
-	tp_chan_put_header(k->chandata, TP_CHAN_MIN, PAYLOAD);
-	memset(k->chandata + 4, 0x5a, PAYLOAD);
+	tp_chan_put_header(k->chandata, TP_CHAN_MIN, TP_SOAK_PAYLOAD);
+	memset(k->chandata + 4, 0x5a, TP_SOAK_PAYLOAD);
 	for (unsigned p = 0; p < k->e->n; p++) {
 		size_t off;
 		long len = tp_send_ind_build(k->sendind[p], sizeof(k->sendind[p]), &k->e->addr[p],
-		                             PAYLOAD, &off);
+		                             TP_SOAK_PAYLOAD, &off);
 
 		if (len < 0)
 			return (int)len;
@@ -366,7 +323,7 @@ static int templates(struct soak *k)
 }
 
 /* One datagram from the next ready allocation after *rr; false if none is. */
-static bool send_one(struct soak *k, uint32_t *rr)
+static bool send_one(struct tp_soak *k, uint32_t *rr)
 {
 	for (uint32_t tries = 0; tries < k->n; tries++) {
 		uint32_t i = (*rr)++ % k->n;
@@ -383,71 +340,9 @@ static bool send_one(struct soak *k, uint32_t *rr)
 	return false;
 }
 
-/* ---- samples --------------------------------------------------------- */
-
-static void take_sample(struct soak *k, char phase, const struct sockaddr_in *metrics)
-{
-	struct tp_procstat ps;
-	struct sample *m;
-
-	if (k->nsmp == MAX_SAMPLES)
-		return;
-	m = &k->smp[k->nsmp++];
-	memset(m, 0, sizeof(*m));
-	m->t = (double)(tp_bench_now() - k->t0) / 1e9;
-	m->phase = phase;
-	m->rss_kb = -1;
-	m->cpu_s = NAN;
-	if (tp_procstat_read(k->t->pid, &ps) == 0) {
-		m->rss_kb = (long)ps.rss_kb;
-		m->cpu_s = (double)ps.cpu_ns / 1e9;
-	}
-	/* descriptors first: the scrape's own connection is closed by then */
-	m->fds = k->t->pid > 0 ? tp_soak_fds(k->t->pid) : -1;
-	m->allocs = tp_soak_metric_allocs(metrics);
-	m->sent = k->sent;
-	m->relayed = k->relayed;
-	m->trans = k->trans;
-	m->failed = k->failed;
-}
-
-static void print_row(const struct soak *k, size_t j)
-{
-	const struct sample *m = &k->smp[j], *p = j ? &k->smp[j - 1] : m;
-	double dt = m->t - p->t;
-	double cpu = dt > 0 ? 100 * (m->cpu_s - p->cpu_s) / dt : NAN;
-
-	printf("%8.1f %c %7ld %9ld %6ld %6.1f %11llu %11llu %9llu %6llu\n", m->t, m->phase,
-	       m->allocs, m->rss_kb, m->fds, cpu, (unsigned long long)m->sent,
-	       (unsigned long long)m->relayed, (unsigned long long)m->trans,
-	       (unsigned long long)m->failed);
-}
-
-/* Least-squares slope of y over t (hours) for the run-phase samples. */
-static double slope_per_hour(const struct soak *k, bool fds)
-{
-	double n = 0, st = 0, sy = 0, stt = 0, sty = 0;
-
-	for (size_t j = 0; j < k->nsmp; j++) {
-		const struct sample *m = &k->smp[j];
-		double t = m->t / 3600, y = fds ? (double)m->fds : (double)m->rss_kb;
-
-		if (m->phase != 'R' || y < 0)
-			continue;
-		n++;
-		st += t;
-		sy += y;
-		stt += t * t;
-		sty += t * y;
-	}
-	if (n < 2 || n * stt - st * st <= 0)
-		return NAN;
-	return (n * sty - st * sy) / (n * stt - st * st);
-}
-
 /* ---- the run --------------------------------------------------------- */
 
-static void step_loop(struct soak *k, int poll_ms)
+static void step_loop(struct tp_soak *k, int poll_ms)
 {
 	struct pollfd pfd = { k->fd, POLLIN, 0 };
 
@@ -457,24 +352,24 @@ static void step_loop(struct soak *k, int poll_ms)
 }
 
 /* Run until every slot is set up (or failed once) or the deadline. */
-static void phase_setup(struct soak *k, const struct sockaddr_in *metrics, double every)
+static void phase_setup(struct tp_soak *k, const struct sockaddr_in *metrics, double every)
 {
 	uint64_t until = tp_bench_now() + (uint64_t)(60 + k->n / 50) * 1000000000ull;
 	uint64_t next_smp = tp_bench_now() + (uint64_t)(every * 1e9);
 	uint32_t next = 0;
 
 	while (tp_bench_now() < until && (next < k->n || k->nbusy)) {
-		while (next < k->n && k->nbusy < CONC)
+		while (next < k->n && k->nbusy < TP_SOAK_CONC)
 			start_setup(k, next++);
 		step_loop(k, 1);
 		if (tp_bench_now() >= next_smp) {
-			take_sample(k, 'S', metrics);
+			tp_soak_sample(k, 'S', metrics);
 			next_smp += (uint64_t)(every * 1e9);
 		}
 	}
 }
 
-static void phase_run(struct soak *k, const struct sockaddr_in *metrics, double secs,
+static void phase_run(struct tp_soak *k, const struct sockaddr_in *metrics, double secs,
                       double every)
 {
 	const struct tp_bench_opts *o = k->o;
@@ -489,8 +384,8 @@ static void phase_run(struct soak *k, const struct sockaddr_in *metrics, double 
 		k->s[i].next_refresh = start_ns + (uint64_t)(period * 1e9 * (i + 0.5) / k->n);
 	while ((now = tp_bench_now()) < until) {
 		/* refreshes that are due, round robin, under the in-flight cap */
-		for (uint32_t c = 0; c < 64 && k->nbusy < CONC; c++) {
-			struct slot *sl = &k->s[refresh_rr % k->n];
+		for (uint32_t c = 0; c < 64 && k->nbusy < TP_SOAK_CONC; c++) {
+			struct tp_soak_slot *sl = &k->s[refresh_rr % k->n];
 
 			if (sl->busy || now < sl->next_refresh)
 				break;
@@ -500,7 +395,7 @@ static void phase_run(struct soak *k, const struct sockaddr_in *metrics, double 
 			refresh_rr++;
 		}
 		/* churn: delete and allocate again, from a new source address */
-		for (uint32_t c = 0; churn_due && c < k->n && k->nbusy < CONC; c++) {
+		for (uint32_t c = 0; churn_due && c < k->n && k->nbusy < TP_SOAK_CONC; c++) {
 			uint32_t i = churn_rr++ % k->n;
 
 			if (k->s[i].busy)
@@ -519,7 +414,7 @@ static void phase_run(struct soak *k, const struct sockaddr_in *metrics, double 
 		}
 		step_loop(k, 1);
 		if (tp_bench_now() >= next_smp) {
-			take_sample(k, 'R', metrics);
+			tp_soak_sample(k, 'R', metrics);
 			next_smp += (uint64_t)(every * 1e9);
 			churn_due += churn_each;
 		}
@@ -527,7 +422,7 @@ static void phase_run(struct soak *k, const struct sockaddr_in *metrics, double 
 }
 
 /* Delete every allocation; then wait for the server to give everything back. */
-static void phase_end(struct soak *k, const struct sockaddr_in *metrics, long idle_fds)
+static void phase_end(struct tp_soak *k, const struct sockaddr_in *metrics, long idle_fds)
 {
 	uint64_t until = tp_bench_now() + (uint64_t)(60 + k->n / 50) * 1000000000ull;
 	uint32_t next = 0;
@@ -536,8 +431,8 @@ static void phase_end(struct soak *k, const struct sockaddr_in *metrics, long id
 	for (int j = 0; j < 1000; j++)
 		step_loop(k, 1);
 	while (tp_bench_now() < until && (next < k->n || k->nbusy)) {
-		while (next < k->n && k->nbusy < CONC) {
-			struct slot *sl = &k->s[next];
+		while (next < k->n && k->nbusy < TP_SOAK_CONC) {
+			struct tp_soak_slot *sl = &k->s[next];
 
 			if (sl->busy)
 				break;
@@ -548,93 +443,16 @@ static void phase_end(struct soak *k, const struct sockaddr_in *metrics, long id
 		}
 		step_loop(k, 1);
 	}
-	take_sample(k, 'E', metrics);
+	tp_soak_sample(k, 'E', metrics);
 	for (int j = 0; j < SETTLE_S; j++) {
-		const struct sample *m = &k->smp[k->nsmp - 1];
+		const struct tp_soak_sample *m = &k->smp[k->nsmp - 1];
 
-		if ((idle_fds < 0 || (m->fds >= 0 && m->fds <= idle_fds + FD_SLACK)) &&
+		if ((idle_fds < 0 || (m->fds >= 0 && m->fds <= idle_fds + TP_SOAK_FD_SLACK)) &&
 		    (m->allocs == 0 || m->allocs == -ENOENT))
 			break;
 		tp_bench_sleep_ms(1000);
-		take_sample(k, 'E', metrics);
+		tp_soak_sample(k, 'E', metrics);
 	}
-}
-
-static void summary(struct soak *k, long idle_rss, long idle_fds, double run_s, int *leak)
-{
-	const struct sample *end = &k->smp[k->nsmp - 1];
-	long peak_rss = idle_rss, peak_fds = idle_fds, peak_allocs = 0;
-	double cpu0 = NAN, cpu1 = NAN, t0 = 0, t1 = 0;
-	uint64_t sent0 = 0, sent1 = 0;
-
-	for (size_t j = 0; j < k->nsmp; j++) {
-		const struct sample *m = &k->smp[j];
-
-		if (m->rss_kb > peak_rss)
-			peak_rss = m->rss_kb;
-		if (m->fds > peak_fds)
-			peak_fds = m->fds;
-		if (m->allocs > peak_allocs)
-			peak_allocs = m->allocs;
-		if (m->phase == 'R') {
-			if (isnan(cpu0)) {
-				cpu0 = m->cpu_s;
-				t0 = m->t;
-				sent0 = m->sent;
-			}
-			cpu1 = m->cpu_s;
-			t1 = m->t;
-			sent1 = m->sent;
-		}
-	}
-	printf("\nsoak: %u allocations, %.0f s of traffic at %.0f datagrams/s, churn %.1f%% "
-	       "every %.0f s\n", k->n, run_s, k->o->soak_rate, k->o->soak_churn,
-	       k->o->soak_every);
-	printf("  datagrams sent %llu, relayed back %llu (%.2f%%)\n",
-	       (unsigned long long)k->sent, (unsigned long long)k->relayed,
-	       k->sent ? 100.0 * (double)k->relayed / (double)k->sent : 0.0);
-	printf("  churned (deleted and allocated again) %llu, refreshed (allocation, permission"
-	       "%s) %llu\n", (unsigned long long)k->churns, k->n > 1 ? ", channel" : "",
-	       (unsigned long long)k->refreshes);
-	printf("  transactions %llu, failed %llu (last error %u), stale datagrams %llu\n",
-	       (unsigned long long)k->trans, (unsigned long long)k->failed, k->last_err,
-	       (unsigned long long)k->stale);
-	if (t1 > t0)
-		printf("  server CPU during traffic: %.1f s over %.0f s = %.1f%% of one core "
-		       "(%.1f us per datagram sent)\n", cpu1 - cpu0, t1 - t0,
-		       100 * (cpu1 - cpu0) / (t1 - t0),
-		       sent1 > sent0 ? 1e6 * (cpu1 - cpu0) / (double)(sent1 - sent0) : NAN);
-	printf("  server CPU in all: %.1f s\n", end->cpu_s);
-	printf("  RSS KB: idle %ld, peak %ld, end %ld; slope %.0f KB/h\n", idle_rss, peak_rss,
-	       end->rss_kb, slope_per_hour(k, false));
-	printf("  fds: idle %ld, peak %ld, end %ld; slope %.1f /h\n", idle_fds, peak_fds,
-	       end->fds, slope_per_hour(k, true));
-	if (end->allocs >= 0)
-		printf("  allocations: peak %ld, end %ld\n", peak_allocs, end->allocs);
-	*leak = 0;
-	if (k->t->pid <= 0 || idle_fds < 0) {
-		printf("  (no server PID or no /proc/PID/fd: descriptors not checked)\n");
-	} else if (end->fds < 0 || end->fds > idle_fds + FD_SLACK) {
-		printf("LEAK: the server holds %ld descriptors, %ld at idle\n", end->fds, idle_fds);
-		*leak = 1;
-	}
-	if (end->allocs == -ENOENT) {
-		printf("  (no metrics listener: the allocation count not checked)\n");
-	} else if (end->allocs < 0) {
-		printf("LEAK: the allocation count cannot be read at the end (%s)\n",
-		       strerror((int)-end->allocs));
-		*leak = 1;
-	} else if (end->allocs > 0) {
-		printf("LEAK: the server counts %ld allocations after every delete\n", end->allocs);
-		*leak = 1;
-	}
-	if (k->sent && (double)k->relayed < RELAYED_MIN * (double)k->sent) {
-		printf("LEAK: %llu datagrams relayed back of %llu sent\n",
-		       (unsigned long long)k->relayed, (unsigned long long)k->sent);
-		*leak = 1;
-	}
-	if (!*leak)
-		printf("soak: no leak\n");
 }
 
 static int open_socket(void)
@@ -654,47 +472,39 @@ static int open_socket(void)
 int tp_load_soak(struct tp_target *t, const struct tp_bench_opts *o, struct tp_echo *e,
                  const struct sockaddr_in *metrics)
 {
-	struct soak k = { .t = t, .e = e, .o = o, .n = o->soak_allocs };
+	struct tp_soak k = { .t = t, .e = e, .o = o, .n = o->soak_allocs };
 	long idle_rss = -1, idle_fds = -1;
 	double every = o->soak_every;
 	uint64_t run0, run1;
-	int leak = 1;
+	int leak = -ENOMEM;
 
 	if (k.n == 0 || k.n > TP_SOAK_MAX || e->n == 0)
 		return -EINVAL;
 	k.s = calloc(k.n, sizeof(*k.s));
-	k.smp = calloc(MAX_SAMPLES, sizeof(*k.smp));
+	k.smp = calloc(TP_SOAK_MAX_SAMPLES, sizeof(*k.smp));
 	k.fd = open_socket();
 	if (!k.s || !k.smp || k.fd < 0 || templates(&k) != 0) {
-		fprintf(stderr, "tp-bench: soak: %s\n", k.fd < 0 ? strerror(-k.fd) : "no memory");
+		if (k.fd < 0)
+			leak = k.fd;
 		goto out;
 	}
 	for (uint32_t i = 0; i < k.n; i++)
 		tp_sess_init(&k.s[i].sess);
 	k.t0 = tp_bench_now();
-	take_sample(&k, 'I', metrics);
+	tp_soak_sample(&k, 'I', metrics);
 	idle_rss = k.smp[0].rss_kb;
 	idle_fds = k.smp[0].fds;
 	if (metrics && metrics->sin_port && k.smp[0].allocs < 0)
 		fprintf(stderr, "tp-bench: soak: no allocation count from the metrics listener\n");
-	printf("  time(s) phase allocs  RSS(KB)    fds  CPU%%        sent     relayed     "
-	       "trans failed\n");
 	phase_setup(&k, metrics, every);
-	take_sample(&k, 'S', metrics);
+	tp_soak_sample(&k, 'S', metrics);
 	run0 = tp_bench_now();
 	phase_run(&k, metrics, o->secs, every);
 	run1 = tp_bench_now();
-	take_sample(&k, 'R', metrics);
+	tp_soak_sample(&k, 'R', metrics);
 	phase_end(&k, metrics, idle_fds);
-	{
-		/* at most ~80 rows: every sample of a short run, every n-th of a long one */
-		size_t stride = k.nsmp / 80 + 1;
-
-		for (size_t j = 0; j < k.nsmp; j++)
-			if (j % stride == 0 || j + 1 == k.nsmp || k.smp[j].phase != 'R')
-				print_row(&k, j);
-	}
-	summary(&k, idle_rss, idle_fds, (double)(run1 - run0) / 1e9, &leak);
+	tp_soak_print(&k);
+	leak = tp_soak_summary(&k, idle_rss, idle_fds, (double)(run1 - run0) / 1e9);
 	fflush(stdout);
 out:
 	if (k.fd >= 0)
