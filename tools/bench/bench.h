@@ -255,7 +255,15 @@ struct tp_bench_opts {
 	const char *turnpike_extra; /* configuration lines appended for turnpike */
 	bool quick, markdown;
 	unsigned what;            /* TP_M_* */
+	/* --soak: secs is the duration of the traffic */
+	uint32_t soak_allocs;
+	double soak_rate;         /* datagrams/s sent over all allocations */
+	double soak_churn;        /* % of the allocations churned every soak_every */
+	double soak_every;        /* seconds between samples */
+	uint32_t soak_leave;      /* allocations not deleted at the end (tests the check) */
 };
+
+#define TP_SOAK_MAX 30000
 
 enum {
 	TP_M_BINDING = 1 << 0,
@@ -281,5 +289,14 @@ void tp_load_mem(struct tp_target *t, const struct tp_bench_opts *o);
 /* label: "" for the server's own buffer settings, or a note for the row */
 void tp_load_burst(struct tp_target *t, const struct tp_bench_opts *o, struct tp_echo *e,
                    const char *label);
+
+/*
+ * The soak (load_soak.c): o->soak_allocs allocations held for o->secs with
+ * traffic, churn and refreshes; samples the server's RSS, descriptors, CPU and
+ * (from its /metrics listener at metrics, if any) allocation count. Prints the
+ * samples and a summary; returns 0, 1 for a leak, or a negative errno.
+ */
+int tp_load_soak(struct tp_target *t, const struct tp_bench_opts *o, struct tp_echo *e,
+                 const struct sockaddr_in *metrics);
 
 #endif

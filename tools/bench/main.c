@@ -10,11 +10,14 @@
  * Everything is bounded: each measurement by --secs and a count, the whole run
  * by --max-time (a watchdog stops the servers and exits).
  */
+#include <arpa/inet.h>
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "bench.h"
@@ -63,7 +66,23 @@ static void usage(FILE *f)
 	        "  --unauth N            unauthenticated sources for memory (default 10000)\n"
 	        "  --quick               small and short (the smoke test)\n"
 	        "  --markdown            print the table in Markdown\n"
-	        "  --max-time S          stop everything after S seconds (default 1800)\n");
+	        "  --max-time S          stop everything after S seconds (default 1800; with\n"
+	        "                        --soak: the duration plus the setup and teardown)\n"
+	        "  --soak                the soak instead of the table: allocations held with\n"
+	        "                        traffic, churn and refreshes; samples the server's\n"
+	        "                        RSS, fds, CPU and allocation count; exit status 1\n"
+	        "                        only for a leak (fds or allocations not back to\n"
+	        "                        idle, datagrams relayed back far below those sent)\n"
+	        "  --soak-allocs N       allocations held (default 10000, at most 30000)\n"
+	        "  --duration S          seconds of soak traffic (default 60)\n"
+	        "  --soak-rate R         soak datagrams/s over all allocations (default 2000)\n"
+	        "  --soak-churn P        %% of the allocations deleted and made again per\n"
+	        "                        sample interval (default 1)\n"
+	        "  --soak-every S        seconds between samples (default 5)\n"
+	        "  --soak-leave N        do not delete the last N allocations at the end\n"
+	        "                        (shows that the leak check fires)\n"
+	        "  --metrics HOST:PORT   with --target: the server's metrics listener, for\n"
+	        "                        its allocation count\n");
 }
 
 static unsigned parse_only(const char *s)
@@ -122,6 +141,87 @@ static void measure(struct tp_target *t, const struct tp_bench_opts *o, struct t
 		tp_load_burst(t, o, e, "");
 }
 
+/* A TCP port on 127.0.0.1 that was free a moment ago (for the metrics listener). */
+static int free_tcp_port(void)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	socklen_t sl = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), port = -EIO;
+
+	if (fd < 0)
+		return -errno;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&sa, &sl) == 0)
+		port = ntohs(sa.sin_port);
+	close(fd);
+	return port;
+}
+
+/* --soak: start turnpike with a metrics listener (or use the target given),
+ * soak it, stop it. 0, 1 for a leak, 2 if the soak could not run. */
+static int soak(const char *server, const char *target, pid_t pid, const char *metrics,
+                const struct tp_bench_opts *o)
+{
+	struct tp_bench_opts so = *o;
+	struct sockaddr_in maddr = { .sin_family = AF_INET };
+	char extra[1024];
+	struct tp_echo echo;
+	struct tp_target t;
+	int err, rc;
+
+	err = tp_echo_start(&echo, 4);
+	if (err) {
+		fprintf(stderr, "tp-bench: echo peers: %s\n", strerror(-err));
+		return 2;
+	}
+	if (target) {
+		struct tp_addr a;
+
+		if (metrics && (tp_addr_parse(&a, metrics, 0) != 0 || a.family != AF_INET)) {
+			fprintf(stderr, "tp-bench: bad --metrics %s\n", metrics);
+			tp_echo_stop(&echo);
+			return 2;
+		}
+		if (metrics)
+			tp_addr_to_sa(&a, &maddr);
+		err = tp_target_external(&t, target, pid);
+	} else {
+		int port = free_tcp_port();
+
+		if (port < 0) {
+			tp_echo_stop(&echo);
+			return 2;
+		}
+		maddr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		maddr.sin_port = htons((uint16_t)port);
+		snprintf(extra, sizeof(extra), "metrics = \"http:127.0.0.1:%d\";\n%s", port,
+		         o->turnpike_extra ? o->turnpike_extra : "");
+		so.turnpike_extra = extra;
+		err = tp_target_turnpike(&t, server, &so);
+	}
+	running = t.pid;
+	if (err) {
+		fprintf(stderr, "tp-bench: %s: %s\n", target ? target : server, strerror(-err));
+		tp_target_stop(&t);
+		tp_echo_stop(&echo);
+		return 2;
+	}
+	if ((ntohl(maddr.sin_addr.s_addr) >> 24) != 127)
+		maddr.sin_port = 0;   /* the bench only ever talks to loopback */
+	fprintf(stderr, "tp-bench: soaking %s (pid %d): %u allocations for %.0f s\n", t.name,
+	        (int)t.pid, so.soak_allocs, so.secs);
+	rc = tp_load_soak(&t, &so, &echo, &maddr);
+	tp_target_stop(&t);
+	running = 0;
+	tp_echo_stop(&echo);
+	if (rc < 0) {
+		fprintf(stderr, "tp-bench: soak: %s\n", strerror(-rc));
+		return 2;
+	}
+	return rc;
+}
+
 /* The burst again against turnpike with the kernel's default UDP buffers, to
  * show what udp-rcvbuf and relay-rcvbuf buy. */
 static void burst_kernel_defaults(const char *server, const struct tp_bench_opts *o,
@@ -143,7 +243,8 @@ int main(int argc, char **argv)
 {
 	enum { O_SERVER = 256, O_TARGET, O_PID, O_COMPARE, O_COTURN, O_CTHREADS, O_FWD, O_ONLY,
 	       O_SECS, O_BRATE, O_RRATE, O_ALLOCS, O_WINDOW, O_CONC, O_MEM, O_UNAUTH, O_QUICK,
-	       O_MD, O_MAXT, O_BURST, O_TPEXTRA, O_HELP };
+	       O_MD, O_MAXT, O_BURST, O_TPEXTRA, O_SOAK, O_SALLOCS, O_DUR, O_SRATE, O_SCHURN,
+	       O_SEVERY, O_SLEAVE, O_METRICS, O_HELP };
 	static const struct option lo[] = {
 		{ "server", required_argument, NULL, O_SERVER },
 		{ "target", required_argument, NULL, O_TARGET },
@@ -166,6 +267,14 @@ int main(int argc, char **argv)
 		{ "max-time", required_argument, NULL, O_MAXT },
 		{ "burst-allocs", required_argument, NULL, O_BURST },
 		{ "turnpike-conf", required_argument, NULL, O_TPEXTRA },
+		{ "soak", no_argument, NULL, O_SOAK },
+		{ "soak-allocs", required_argument, NULL, O_SALLOCS },
+		{ "duration", required_argument, NULL, O_DUR },
+		{ "soak-rate", required_argument, NULL, O_SRATE },
+		{ "soak-churn", required_argument, NULL, O_SCHURN },
+		{ "soak-every", required_argument, NULL, O_SEVERY },
+		{ "soak-leave", required_argument, NULL, O_SLEAVE },
+		{ "metrics", required_argument, NULL, O_METRICS },
 		{ "help", no_argument, NULL, O_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -173,12 +282,14 @@ int main(int argc, char **argv)
 		.secs = 5, .bind_rate = 10000, .relay_rate = 10000, .relay_allocs = 16,
 		.window = 32, .conc = 64, .burst_allocs = 64, .mem_allocs = { 1000, 10000 }, .nmem_allocs = 2,
 		.unauth = 10000, .coturn_threads = 2,
+		.soak_allocs = 10000, .soak_rate = 2000, .soak_churn = 1, .soak_every = 5,
 		.what = TP_M_BINDING | TP_M_ALLOC | TP_M_RELAY | TP_M_MEM | TP_M_FWD | TP_M_BURST,
 	};
 	const char *server = TP_BENCH_TURNPIKE, *coturn = "turnserver", *fwd = TP_BENCH_FORWARDER;
-	const char *target = NULL;
+	const char *target = NULL, *metrics = NULL;
 	pid_t pid = 0;
-	bool compare = false;
+	bool compare = false, is_soak = false, maxt_set = false;
+	double duration = 60;
 	unsigned maxt = 1800;
 	struct tp_echo echo;
 	struct tp_target t;
@@ -233,7 +344,15 @@ int main(int argc, char **argv)
 			o.burst_allocs = 4;
 			break;
 		case O_MD: o.markdown = true; break;
-		case O_MAXT: maxt = (unsigned)atoi(optarg); break;
+		case O_MAXT: maxt = (unsigned)atoi(optarg); maxt_set = true; break;
+		case O_SOAK: is_soak = true; break;
+		case O_SALLOCS: o.soak_allocs = (uint32_t)strtoul(optarg, NULL, 10); break;
+		case O_DUR: duration = atof(optarg); break;
+		case O_SRATE: o.soak_rate = atof(optarg); break;
+		case O_SCHURN: o.soak_churn = atof(optarg); break;
+		case O_SEVERY: o.soak_every = atof(optarg); break;
+		case O_SLEAVE: o.soak_leave = (uint32_t)strtoul(optarg, NULL, 10); break;
+		case O_METRICS: metrics = optarg; break;
 		case O_BURST: o.burst_allocs = (unsigned)atoi(optarg); break;
 		case O_TPEXTRA: o.turnpike_extra = optarg; break;
 		case O_HELP: case 'h': usage(stdout); return 0;
@@ -246,11 +365,27 @@ int main(int argc, char **argv)
 		                "--unauth <= 100000\n");
 		return 2;
 	}
+	if (is_soak) {
+		if (!(duration > 0 && duration <= 86400) || o.soak_allocs == 0 ||
+		    o.soak_allocs > TP_SOAK_MAX || !(o.soak_rate >= 0 && o.soak_rate <= 1e6) ||
+		    !(o.soak_churn >= 0 && o.soak_churn <= 100) ||
+		    !(o.soak_every >= 1 && o.soak_every <= 600)) {
+			fprintf(stderr, "tp-bench: --duration must be in (0, 86400], --soak-allocs "
+			                "in [1, %u], --soak-rate in [0, 1e6], --soak-churn in "
+			                "[0, 100], --soak-every in [1, 600]\n", TP_SOAK_MAX);
+			return 2;
+		}
+		o.secs = duration;
+		if (!maxt_set)
+			maxt = (unsigned)duration + 600 + o.soak_allocs / 20;
+	}
 	signal(SIGINT, on_fatal);
 	signal(SIGTERM, on_fatal);
 	signal(SIGALRM, on_fatal);
 	signal(SIGPIPE, SIG_IGN);
 	alarm(maxt);
+	if (is_soak)
+		return soak(server, target, pid, metrics, &o);
 	err = tp_echo_start(&echo, 4);
 	if (err) {
 		fprintf(stderr, "tp-bench: echo peers: %s\n", strerror(-err));
