@@ -12,7 +12,7 @@
 # generator's maximum: relayed/s, Mbit/s of payload, loss). Prints figures
 # only.
 #
-#   tools/bench/machcpu.sh BUILD_DIR [--quick] [--rate PPS] [--reps N]
+#   tools/bench/machcpu.sh BUILD_DIR [--quick] [--rate PPS] [--reps N] [--size B]
 #
 # TP_KPATH_STATS=1 also prints the BPF program's own run time per packet
 # (tp-kpath --prog-stats; it adds two clock reads per packet to the kernel row).
@@ -39,15 +39,16 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../../tests/netns/lib.sh"
 
-build=${1:?usage: machcpu.sh BUILD_DIR [--quick] [--rate PPS] [--reps N]}
+build=${1:?usage: machcpu.sh BUILD_DIR [--quick] [--rate PPS] [--reps N] [--size B]}
 shift
-secs=4 rate=100000 reps=3 lat_rate=10000 tput_rate=200000 lat_secs=2 lat_sizes="100 1200"
+secs=4 rate=100000 reps=3 lat_rate=10000 tput_rate=200000 lat_secs=2 lat_sizes="100 1200" sizes="100 1200"
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--quick) secs=1 reps=1 lat_secs=1 lat_sizes=100 ;;
 	--rate) rate=$2; shift ;;
 	--reps) reps=$2; shift ;;
-	*) echo "usage: machcpu.sh BUILD_DIR [--quick] [--rate PPS] [--reps N]" >&2; exit 2 ;;
+	--size) sizes=$2 lat_sizes=$2; shift ;;
+	*) echo "usage: machcpu.sh BUILD_DIR [--quick] [--rate PPS] [--reps N] [--size B]" >&2; exit 2 ;;
 	esac
 	shift
 done
@@ -201,7 +202,7 @@ EOF
 rows="kernel user tp-kernel tp-user coturn"
 echo "== machine CPU per relayed datagram at $rate datagrams/s from the client"
 "$gen" --header
-for size in 100 1200; do
+for size in $sizes; do
 	for rep in $(seq "$reps"); do
 		for row in $rows; do
 			run_row "$row" "$size" "$rate" "$secs" cpu
