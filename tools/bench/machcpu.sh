@@ -259,13 +259,15 @@ print("%-26s %5s %8s %8s %6s %10s" % ("row", "size", "p50 rtt", "p99 rtt", "loss
 for (label, size), runs in load("lat"):
     for r in runs:
         print("%-26s %5d %5.0f us %5.0f us %5.2f%% %10.2f" % (label, size, r[5], r[6], r[4], r[8]))
-print("-- throughput: %s datagrams/s offered from the client (each relayed once each way)"
+print("-- throughput: %s datagrams/s offered from the client (the generator's maximum),"
       % tput_rate)
-print("%-26s %5s %12s %9s %6s %10s" % ("row", "size", "relayed/s", "Mbit/s", "loss",
+print("   delivered = round trips back at the client per second, payload Mbit/s each way")
+print("%-26s %5s %12s %9s %6s %10s" % ("row", "size", "delivered/s", "Mbit/s", "loss",
       "background"))
 for (label, size), runs in load("tput"):
     for r in runs:
-        print("%-26s %5d %12.0f %9.0f %5.2f%% %10.2f" % (label, size, r[9],
-              r[9] * size * 8 / 1e6, r[4], r[8]))
+        rt = float(tput_rate) * (1 - r[4] / 100)
+        print("%-26s %5d %12.0f %9.0f %5.2f%% %10.2f" % (label, size, rt, rt * size * 8 / 1e6,
+              r[4], r[8]))
 PY
 exit $status
