@@ -42,7 +42,7 @@ TEST_PKGS=(
 	clang             # tests/run.sh builds with clang; libFuzzer for tests/fuzz
 	libclang-rt-14-dev # the libFuzzer/ASan/UBSan runtimes (only recommended by clang)
 	llvm              # llvm-symbolizer, so sanitizer reports have line numbers
-	coturn            # turnutils_uclient/_stunclient/_peer for interop tests (the daemon is never started)
+	coturn            # turnutils_uclient/_stunclient/_peer for interop tests; turnserver only as the comparison row of tools/bench (tp-bench --compare, machcpu.sh), never in tests
 	libnice-dev       # ICE agent for interop tests and tools/dc-client
 	libglib2.0-dev    # libnice's main loop
 	iproute2          # ip netns / veth for the NAT lab

@@ -546,11 +546,14 @@ int main(int argc, char **argv)
 	       o.server_pid && relayed ? server / relayed * 1e6 : 0,
 	       relayed ? self / relayed * 1e6 : 0, loss * 100, p50, p99);
 	/* the same, tab-separated, for the driver's medians */
-	fprintf(stderr, "RESULT\t%s\t%u\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.0f\t%.0f\t%.3f\t%.3f\n",
+	/* ... and the relayed datagrams per second of the loaded slices last */
+	fprintf(stderr, "RESULT\t%s\t%u\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.0f\t%.0f\t%.3f\t%.3f"
+	                "\t%.0f\n",
 	        o.label, o.size, relayed ? (busy - self) / relayed * 1e6 : 0,
 	        o.relay_cpu >= 0 && relayed ? busy1 / relayed * 1e6 : 0,
 	        o.server_pid && relayed ? server / relayed * 1e6 : 0,
-	        relayed ? self / relayed * 1e6 : 0, loss * 100, p50, p99, idle_rate, idle_rate1);
+	        relayed ? self / relayed * 1e6 : 0, loss * 100, p50, p99, idle_rate, idle_rate1,
+	        win > 0 ? relayed / win : 0);
 	fprintf(stderr, "tp-machcpu: %s: %.2f s loaded, sent %llu, echoed %llu, back %llu, bad %llu, "
 	                "late ticks %llu, background busy %.3f (cpu%d %.3f) s/s\n",
 	        o.label, win, (unsigned long long)sent, (unsigned long long)echoed,
