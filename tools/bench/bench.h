@@ -261,6 +261,7 @@ struct tp_bench_opts {
 	double soak_churn;        /* % of the allocations churned every soak_every */
 	double soak_every;        /* seconds between samples */
 	uint32_t soak_leave;      /* allocations not deleted at the end (tests the check) */
+	bool soak_fresh;          /* each churn from a source address never used before */
 };
 
 #define TP_SOAK_MAX 30000

@@ -33,6 +33,7 @@
 #include "soak.h"
 
 #define BLOCK 48                 /* source addresses 127.48.x.y */
+#define BLOCK_ADDRS (254 * 256)  /* of them: x 0-255, y 1-254 */
 #define RTO_NS 500000000ull
 #define MAX_TX 5
 #define MAX_ROUNDS 3
@@ -83,7 +84,12 @@ static int op_send(struct tp_soak *k, uint32_t i)
 	switch ((enum op)sl->ops[sl->step]) {
 	case OP_ALLOC:
 		if (sl->ever) {   /* a new 5-tuple: what the server kept of the old one stays */
-			sl->gen ^= 1;
+			/* two addresses per slot in turn, or (--soak-fresh) every
+			 * address of the block before one comes back */
+			if (k->o->soak_fresh)
+				sl->gen = (uint16_t)((sl->gen + 1) % (BLOCK_ADDRS / k->n));
+			else
+				sl->gen ^= 1;
 			tp_sess_init(&sl->sess);
 		}
 		sl->ever = true;

@@ -81,6 +81,9 @@ static void usage(FILE *f)
 	        "  --soak-every S        seconds between samples (default 5)\n"
 	        "  --soak-leave N        do not delete the last N allocations at the end\n"
 	        "                        (shows that the leak check fires)\n"
+	        "  --soak-fresh          churn from a new source address every time (all of\n"
+	        "                        127.48.0.0/16 before one is used again), not\n"
+	        "                        between two addresses per allocation\n"
 	        "  --metrics HOST:PORT   with --target: the server's metrics listener, for\n"
 	        "                        its allocation count\n");
 }
@@ -244,7 +247,7 @@ int main(int argc, char **argv)
 	enum { O_SERVER = 256, O_TARGET, O_PID, O_COMPARE, O_COTURN, O_CTHREADS, O_FWD, O_ONLY,
 	       O_SECS, O_BRATE, O_RRATE, O_ALLOCS, O_WINDOW, O_CONC, O_MEM, O_UNAUTH, O_QUICK,
 	       O_MD, O_MAXT, O_BURST, O_TPEXTRA, O_SOAK, O_SALLOCS, O_DUR, O_SRATE, O_SCHURN,
-	       O_SEVERY, O_SLEAVE, O_METRICS, O_HELP };
+	       O_SEVERY, O_SLEAVE, O_SFRESH, O_METRICS, O_HELP };
 	static const struct option lo[] = {
 		{ "server", required_argument, NULL, O_SERVER },
 		{ "target", required_argument, NULL, O_TARGET },
@@ -274,6 +277,7 @@ int main(int argc, char **argv)
 		{ "soak-churn", required_argument, NULL, O_SCHURN },
 		{ "soak-every", required_argument, NULL, O_SEVERY },
 		{ "soak-leave", required_argument, NULL, O_SLEAVE },
+		{ "soak-fresh", no_argument, NULL, O_SFRESH },
 		{ "metrics", required_argument, NULL, O_METRICS },
 		{ "help", no_argument, NULL, O_HELP },
 		{ NULL, 0, NULL, 0 },
@@ -352,6 +356,7 @@ int main(int argc, char **argv)
 		case O_SCHURN: o.soak_churn = atof(optarg); break;
 		case O_SEVERY: o.soak_every = atof(optarg); break;
 		case O_SLEAVE: o.soak_leave = (uint32_t)strtoul(optarg, NULL, 10); break;
+		case O_SFRESH: o.soak_fresh = true; break;
 		case O_METRICS: metrics = optarg; break;
 		case O_BURST: o.burst_allocs = (unsigned)atoi(optarg); break;
 		case O_TPEXTRA: o.turnpike_extra = optarg; break;

@@ -21,7 +21,7 @@ struct tp_soak_slot {
 	uint16_t len;
 	uint8_t tid[12];
 	uint8_t ops[4], nops, step, tx, rounds; /* ops: load_soak.c's enum op */
-	uint8_t gen;                 /* source address: index + gen * N */
+	uint16_t gen;                /* source address: index + gen * N */
 	bool busy, allocated, ready, ever;
 };
 
