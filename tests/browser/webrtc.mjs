@@ -74,23 +74,24 @@ export function makeCert(dir) {
 	return { cert, key };
 }
 
-// turnpike on 127.0.0.1. listeners maps a name to "proto" or "proto flags"
+// turnpike on 127.0.0.1 (or host). listeners maps a name to "proto" or "proto flags"
 // (e.g. "tls proxy-protocol"); extra is more config lines; name keeps two
 // servers' files apart in one directory.
 export async function startServer(binary, dir,
-	{ listeners = { udp: 'udp', tcp: 'tcp', tls: 'tls' }, extra = [], name = 'turnpike' } = {}) {
+	{ listeners = { udp: 'udp', tcp: 'tcp', tls: 'tls' }, extra = [], name = 'turnpike',
+		host = '127.0.0.1' } = {}) {
 	const ports = {}, specs = [];
 	for (const [n, spec] of Object.entries(listeners)) {
 		const [proto, ...flags] = spec.split(' ');
 		ports[n] = await freePort();
-		specs.push(`"${proto}:127.0.0.1:${ports[n]}${flags.length ? ' ' + flags.join(' ') : ''}"`);
+		specs.push(`"${proto}:${host}:${ports[n]}${flags.length ? ' ' + flags.join(' ') : ''}"`);
 	}
 	const { cert, key } = makeCert(dir);
 	const base = 10000 + 100 * Math.floor(Math.random() * 90);
 	const conf = path.join(dir, `${name}.conf`), logPath = path.join(dir, `${name}.log`);
 	fs.writeFileSync(conf, [
 		`listen = [ ${specs.join(', ')} ];`,
-		'relay-ip = [ "127.0.0.1" ];',
+		`relay-ip = [ "${host}" ];`,
 		`min-port = ${base}; max-port = ${base + 99};`,
 		`realm = "${REALM}";`,
 		'log-level = "debug";',
