@@ -1,6 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: BSD-3-Clause
-# run.sh TURNPIKE-BINARY - the browser test as ctest runs it.
+# run.sh TURNPIKE-BINARY [SCRIPT [ARGS...]] - a browser test as ctest runs it:
+# SCRIPT (default webrtc.mjs) is run with node, given the binary and ARGS.
 # Skips (exit 77) only when node or chromium is not installed; installs
 # playwright-core from package-lock.json (npm ci) when node_modules is missing.
 # Never downloads a browser: the test drives Debian's /usr/bin/chromium.
@@ -22,4 +23,7 @@ if [ ! -f node_modules/playwright-core/package.json ]; then
 	echo "installing playwright-core (npm ci)"
 	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund || exit 1
 fi
-exec node webrtc.mjs "$1"
+bin=$1
+script=${2:-webrtc.mjs}
+[ $# -ge 2 ] && shift 2 || shift $#
+exec node "$script" "$bin" "$@"

@@ -17,6 +17,10 @@
 // address on the one server, so each allocation relays to the other's relay
 // address: the server's default peer policy opens exactly that (the relay
 // addresses are loopback, a special-purpose range). Exit 0 pass, 1 fail, 77 skip.
+//
+// The other browser tests (haproxy.mjs, alternate.mjs) import the harness from
+// here: the server, the browser, the page and the checks; main() runs only when
+// this file is the one node was started with.
 import { spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:http';
 import dgram from 'node:dgram';
@@ -24,21 +28,23 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-const CHROMIUM = process.env.TP_CHROMIUM || '/usr/bin/chromium';
-const USER = 'alice', PASS = 'alicepw', REALM = 'test';
+export const CHROMIUM = process.env.TP_CHROMIUM || '/usr/bin/chromium';
+export const USER = 'alice', PASS = 'alicepw', REALM = 'test';
 const SAN_MARKERS = ['AddressSanitizer', 'LeakSanitizer', 'runtime error:'];
 
-const log = (...a) => console.log(...a);
+export const log = (...a) => console.log(...a);
 let failures = 0;
-function check(cond, what) {
+export const failed = () => failures;
+export function check(cond, what) {
 	log(cond ? 'ok:' : 'FAILED:', what);
 	if (!cond)
 		failures++;
 	return cond;
 }
 
-async function freePort() {
+export async function freePort() {
 	for (let i = 0; i < 50; i++) {
 		const port = await new Promise((res, rej) => {
 			const s = net.createServer();
@@ -59,7 +65,7 @@ async function freePort() {
 	throw new Error('no free port');
 }
 
-function makeCert(dir) {
+export function makeCert(dir) {
 	const cert = path.join(dir, 'server.crt'), key = path.join(dir, 'server.key');
 	const r = spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt',
 		'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2', '-subj', '/CN=turnpike-test',
@@ -69,14 +75,24 @@ function makeCert(dir) {
 	return { cert, key };
 }
 
-async function startServer(binary, dir) {
-	const ports = { udp: await freePort(), tcp: await freePort(), tls: await freePort() };
+// turnpike on 127.0.0.1 (or host). listeners maps a name to "proto" or "proto flags"
+// (e.g. "tls proxy-protocol"); extra is more config lines; name keeps two
+// servers' files apart in one directory.
+export async function startServer(binary, dir,
+	{ listeners = { udp: 'udp', tcp: 'tcp', tls: 'tls' }, extra = [], name = 'turnpike',
+		host = '127.0.0.1' } = {}) {
+	const ports = {}, specs = [];
+	for (const [n, spec] of Object.entries(listeners)) {
+		const [proto, ...flags] = spec.split(' ');
+		ports[n] = await freePort();
+		specs.push(`"${proto}:${host}:${ports[n]}${flags.length ? ' ' + flags.join(' ') : ''}"`);
+	}
 	const { cert, key } = makeCert(dir);
 	const base = 10000 + 100 * Math.floor(Math.random() * 90);
-	const conf = path.join(dir, 'turnpike.conf'), logPath = path.join(dir, 'turnpike.log');
+	const conf = path.join(dir, `${name}.conf`), logPath = path.join(dir, `${name}.log`);
 	fs.writeFileSync(conf, [
-		`listen = [ "udp:127.0.0.1:${ports.udp}", "tcp:127.0.0.1:${ports.tcp}", "tls:127.0.0.1:${ports.tls}" ];`,
-		'relay-ip = [ "127.0.0.1" ];',
+		`listen = [ ${specs.join(', ')} ];`,
+		`relay-ip = [ "${host}" ];`,
 		`min-port = ${base}; max-port = ${base + 99};`,
 		`realm = "${REALM}";`,
 		'log-level = "debug";',
@@ -86,6 +102,7 @@ async function startServer(binary, dir) {
 		// no allowed-peer: the default policy must open relay-to-relay
 		'default-lifetime = 60; max-lifetime = 60;',
 		`tls-cert = "${cert}"; tls-key = "${key}";`,
+		...extra,
 	].join('\n') + '\n');
 	const out = fs.openSync(logPath, 'w');
 	const env = { ...process.env };
@@ -97,14 +114,14 @@ async function startServer(binary, dir) {
 		if (proc.exitCode !== null)
 			throw new Error('server exited at start:\n' + readLog());
 		if (readLog().includes('listening on'))
-			return { proc, ports, exited, readLog };
+			return { proc, ports, exited, readLog, minPort: base, maxPort: base + 99, dir };
 		await new Promise((r) => setTimeout(r, 50));
 	}
 	proc.kill('SIGKILL');
 	throw new Error('server did not start:\n' + readLog());
 }
 
-async function stopServer(srv) {
+export async function stopServer(srv) {
 	srv.proc.kill('SIGTERM');
 	const t = setTimeout(() => srv.proc.kill('SIGKILL'), 15000);
 	const { code, sig } = await srv.exited;
@@ -116,8 +133,9 @@ async function stopServer(srv) {
 }
 
 // Runs in the page: two relay-only peers, a data channel, messages both ways,
-// the selected pairs from getStats.
-async function pageTest({ url, user, pass }) {
+// the selected pairs from getStats; holdMs keeps both peers (and their
+// allocations) up that long after the checks, for a test to look at the server.
+export async function pageTest({ url, user, pass, holdMs = 0 }) {
 	const cfg = { iceServers: [{ urls: [url], username: user, credential: pass }],
 		iceTransportPolicy: 'relay' };
 	const a = new RTCPeerConnection(cfg), b = new RTCPeerConnection(cfg);
@@ -186,6 +204,8 @@ async function pageTest({ url, user, pass }) {
 		bulkRes.ms = Math.round(performance.now() - tb);
 		const res = { ok: true, openMs, gotB: data, gotA: back, bulk: bulkRes, selA: await selected(a),
 			selB: await selected(b), cands, errors };
+		if (holdMs)
+			await new Promise((r) => setTimeout(r, holdMs));
 		a.close();
 		b.close();
 		return res;
@@ -196,6 +216,42 @@ async function pageTest({ url, user, pass }) {
 		b.close();
 		return res;
 	}
+}
+
+// A blank page on 127.0.0.1 for the browser to open (a secure-enough origin).
+export async function servePage() {
+	const http = createServer((req, res) => {
+		res.writeHead(200, { 'content-type': 'text/html' });
+		res.end('<!doctype html><title>turnpike</title><p>turnpike relay test</p>');
+	});
+	await new Promise((r) => http.listen(0, '127.0.0.1', r));
+	return http;
+}
+
+// Debian's chromium, headless, with a fresh profile (flags: LAB-NOTES.md).
+export async function launchBrowser(profile) {
+	const { chromium } = await import('playwright-core');
+	return chromium.launchPersistentContext(profile, {
+		executablePath: CHROMIUM,
+		headless: true,
+		timeout: 30000,
+		args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic',
+			'--disable-background-networking', '--disable-component-update', '--disable-sync',
+			'--no-first-run', '--ignore-certificate-errors',
+			// only the last --disable-features counts: keep them in one list
+			'--disable-features=WebRtcHideLocalIpsWithMdns,Translate,MediaRouter,' +
+			'DialMediaRouteProvider,OptimizationHints,CertificateTransparencyComponentUpdater'],
+	});
+}
+
+// The checks on one pageTest result: open, messages, bulk; returns r.ok.
+export function checkFlow(r, url) {
+	if (!check(r.ok, `${url}: data channel opened${r.ok ? ` in ${r.openMs} ms` : ': ' + r.error}`))
+		return false;
+	check(r.gotB === 'ping from a' && r.gotA === 'pong from b', `${url}: messages both ways`);
+	check(r.bulk && r.bulk.n === 100 && r.bulk.bad === 0,
+		`${url}: 100 x 16 KiB arrived intact (${r.bulk && r.bulk.ms} ms)`);
+	return true;
 }
 
 async function main() {
@@ -209,7 +265,6 @@ async function main() {
 		log(`SKIP: ${CHROMIUM} not installed (apt-get install chromium)`);
 		process.exit(77);
 	}
-	const { chromium } = await import('playwright-core');
 	const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tp-browser-'));
 	const profile = path.join(dir, 'profile');
 	let srv = null, host = '127.0.0.1', cases;
@@ -230,35 +285,18 @@ async function main() {
 			{ url: `turn:127.0.0.1:${srv.ports.tls}?transport=tcp`, proto: 'tcp' },
 		];
 	}
-	const http = createServer((req, res) => {
-		res.writeHead(200, { 'content-type': 'text/html' });
-		res.end('<!doctype html><title>turnpike</title><p>turnpike relay test</p>');
-	});
-	await new Promise((r) => http.listen(0, '127.0.0.1', r));
+	const http = await servePage();
 	const pageUrl = `http://127.0.0.1:${http.address().port}/`;
 	let ctx = null;
 	try {
-		ctx = await chromium.launchPersistentContext(profile, {
-			executablePath: CHROMIUM,
-			headless: true,
-			timeout: 30000,
-			args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic',
-				'--disable-background-networking', '--disable-component-update', '--disable-sync',
-				'--no-first-run', '--ignore-certificate-errors',
-				// only the last --disable-features counts: keep them in one list
-				'--disable-features=WebRtcHideLocalIpsWithMdns,Translate,MediaRouter,' +
-				'DialMediaRouteProvider,OptimizationHints,CertificateTransparencyComponentUpdater'],
-		});
+		ctx = await launchBrowser(profile);
 		const page = ctx.pages()[0] || await ctx.newPage();
 		await page.goto(pageUrl);
 		for (const c of cases) {
 			const r = await page.evaluate(pageTest, { url: c.url, user: USER, pass: PASS });
 			log(`${c.url}: ${JSON.stringify(r)}`);
-			if (!check(r.ok, `${c.url}: data channel opened${r.ok ? ` in ${r.openMs} ms` : ': ' + r.error}`))
+			if (!checkFlow(r, c.url))
 				continue;
-			check(r.gotB === 'ping from a' && r.gotA === 'pong from b', `${c.url}: messages both ways`);
-			check(r.bulk && r.bulk.n === 100 && r.bulk.bad === 0,
-				`${c.url}: 100 x 16 KiB arrived intact (${r.bulk && r.bulk.ms} ms)`);
 			for (const [side, sel] of [['a', r.selA], ['b', r.selB]]) {
 				check(sel && sel.local.type === 'relay' && sel.local.relayProtocol === c.proto &&
 					sel.local.address === host,
@@ -286,7 +324,12 @@ async function main() {
 	process.exit(failures ? 1 : 0);
 }
 
-main().catch((e) => {
-	log('FAIL:', e && e.stack ? e.stack : e);
-	process.exit(1);
-});
+export function run(fn) {
+	fn().catch((e) => {
+		log('FAIL:', e && e.stack ? e.stack : e);
+		process.exit(1);
+	});
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url))
+	run(main);
