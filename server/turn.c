@@ -129,34 +129,32 @@ static bool same_user(const struct tp_req *rq, const struct tp_alloc *a)
 	       memcmp(a->user, rq->auth.user, rq->auth.user_len) == 0;
 }
 
-/*
- * This server does not take new allocations (draining, total-quota or
- * bps-capacity reached): 300 Try Alternate to the next alternate-server (RFC
- * 8489 §10; over TLS with ALTERNATE-DOMAIN, §14.16) when there is one, else
- * the given code.
- */
-static int redirect(struct tp_req *rq, uint16_t code, const char *why)
+/* Where to send a new allocation: the least loaded node the cluster store
+ * knows of, else the next alternate-server; false when there is none. */
+static bool pick_alternate(struct tp_srv *s, struct tp_addr *out)
+{
+	const struct tp_conf *c = s->conf;
+
+	if (s->io->alternate(s, out) == 0)
+		return true;
+	if (c->nalternate == 0)
+		return false;
+	*out = c->alternate[atomic_fetch_add(&s->sh->alternate_next, 1) % c->nalternate];
+	return true;
+}
+
+/* 300 Try Alternate (RFC 8489 §10; over TLS and DTLS with ALTERNATE-DOMAIN,
+ * §14.16), signed when the request was authenticated (rq->rp.authed). */
+static void try_alternate(struct tp_req *rq, const struct tp_addr *alt, const char *why)
 {
 	const struct tp_conf *c = rq->s->conf;
-	struct tp_shared *sh = rq->s->sh;
-	const struct tp_addr *alt;
-	struct tp_addr least;
 	struct tp_stun_wr w;
 	uint8_t buf[TP_REPLY_MAX];
+	char a[64];
 
-	/* the least loaded node the cluster store knows of, else the list */
-	if (rq->s->io->alternate(rq->s, &least) == 0)
-		alt = &least;
-	else if (c->nalternate == 0)
-		return tp_req_fail(rq, code, why);
-	else
-		alt = &c->alternate[atomic_fetch_add(&sh->alternate_next, 1) % c->nalternate];
-	{
-		char a[64];
-
-		tp_addr_fmt(alt, a, sizeof(a));
-		tp_info(&rq->log, "stun: ALLOCATE: 300 Try Alternate %s: %s", a, why);
-	}
+	tp_addr_fmt(alt, a, sizeof(a));
+	tp_info(&rq->log, "stun: ALLOCATE: 300 Try Alternate %s%s: %s", a,
+	        rq->rp.authed ? "" : " (before authentication)", why);
 	tp_reply_start(&rq->rp, &w, buf, sizeof(buf), TP_CLASS_ERROR);
 	tp_stun_put_error(&w, 300, tp_error_reason(300));
 	tp_stun_put_addr(&w, TP_ATTR_ALTERNATE_SERVER, alt);
@@ -165,6 +163,20 @@ static int redirect(struct tp_req *rq, uint16_t code, const char *why)
 		tp_stun_put_str(&w, TP_ATTR_ALTERNATE_DOMAIN, c->alternate_domain,
 		                strlen(c->alternate_domain));
 	tp_reply_send(rq->s, &rq->rp, &w, 300, false);
+}
+
+/*
+ * This server does not take new allocations (draining, total-quota or
+ * bps-capacity reached): 300 Try Alternate when there is an alternate, else
+ * the given code.
+ */
+static int redirect(struct tp_req *rq, uint16_t code, const char *why)
+{
+	struct tp_addr alt;
+
+	if (!pick_alternate(rq->s, &alt))
+		return tp_req_fail(rq, code, why);
+	try_alternate(rq, &alt, why);
 	return 300;
 }
 
@@ -180,6 +192,58 @@ static const char *shedding(const struct tp_srv *s)
 	                               c->bps_capacity)
 		return "relaying at bps-capacity";
 	return NULL;
+}
+
+/* shedding(), or total-quota reached now (the exact check stays at create) */
+static const char *node_full(const struct tp_srv *s)
+{
+	const char *why = shedding(s);
+	uint64_t n;
+
+	if (why || !s->conf->total_quota)
+		return why;
+	pthread_mutex_lock(&s->sh->mu);
+	n = s->sh->nallocs;
+	pthread_mutex_unlock(&s->sh->mu);
+	return n >= s->conf->total_quota ? "allocation quota reached (total-quota)" : NULL;
+}
+
+/*
+ * The node-level reasons to send an Allocate elsewhere (draining,
+ * bps-capacity, total-quota) depend on no user, so they are decided before
+ * authentication: a new Allocate gets its 300 at once, without a 401, and the
+ * client authenticates at the alternate with that node's own nonce (nonce
+ * keys are per process). RFC 8489 §10 allows the 300 unauthenticated; it is
+ * signed when the request carried valid MESSAGE-INTEGRITY. Without an
+ * alternate the request goes on as before (authentication, then 508 or 486).
+ * True when answered (or dropped).
+ */
+static bool redirect_early(struct tp_req *rq)
+{
+	struct tp_srv *s = rq->s;
+	const struct tp_stun_msg *m = rq->m;
+	const char *why = node_full(s), *awhy = "";
+	struct tp_addr alt;
+	int rc;
+
+	/* a 5-tuple's own allocation is answered by allocate() (retransmit, 437) */
+	if (!why || tp_alloc_find(s->allocs, rq->ft) || !pick_alternate(s, &alt))
+		return false;
+	if (m->mi >= 0 || m->mi256 >= 0) {
+		rc = tp_auth_request(s, rq->ft, m, &rq->auth, &awhy);
+		if (rc == TP_AUTH_THROTTLED) {
+			tp_debug(&rq->log, "stun: %s dropped: %s", tp_method_name(m->method), awhy);
+			return true;
+		}
+		if (rc == 0) {
+			tp_req_authed(rq);
+			rq->log.user = rq->auth.user;
+		} else if (!tp_rate_allow(s, &rq->ft->client)) {
+			return true;
+		}
+	}
+	try_alternate(rq, &alt, why);
+	return true;
 }
 
 /* RFC 8656 §7.2 and RFC 6156 §4.2. */
@@ -208,6 +272,7 @@ static int allocate(struct tp_req *rq, struct tp_alloc *a)
 	}
 	if (!rt)
 		return tp_req_fail(rq, 400, "REQUESTED-TRANSPORT missing");
+	/* became so since redirect_early(), or no alternate: 508 */
 	if (shedding(s))
 		return redirect(rq, 508, shedding(s));
 	if (tp_attr_transport(rt) == TP_TRANSPORT_TCP) {
@@ -542,6 +607,8 @@ void tp_turn_request(struct tp_req *rq)
 
 	/* unauthenticated answers are capped per source (no reflection) */
 	if (m->mi < 0 && m->mi256 < 0 && !tp_rate_allow(s, &rq->ft->client))
+		return;
+	if (m->method == TP_METHOD_ALLOCATE && redirect_early(rq))
 		return;
 	rc = tp_auth_request(s, rq->ft, m, &rq->auth, &why);
 	if (rc) {
