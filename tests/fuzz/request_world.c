@@ -33,6 +33,12 @@
 #define UNAUTH_EXTRA(realm_len)                                                  \
 	((8 + REASON_MAX) + (4 + (((realm_len) + 3) & ~3u)) + (4 + 64) + (4 + 8) + \
 	 (4 + ((2 * TP_STUN_MAX_UNKNOWN + 3) & ~3u)))
+/* a 300 Try Alternate, answered before authentication: ERROR-CODE,
+ * ALTERNATE-SERVER (IPv6 at most), ALTERNATE-DOMAIN (RW_ALT_DOMAIN, over TLS
+ * and DTLS); no REALM or NONCE */
+#define RW_ALT_DOMAIN "turn2.example.net"
+#define UNAUTH_300_EXTRA                                                          \
+	((8 + REASON_MAX) + (4 + 20) + (4 + ((sizeof(RW_ALT_DOMAIN) - 1 + 3) & ~3u)))
 
 static void fail(const char *what, const char *detail)
 {
@@ -203,6 +209,10 @@ static struct tp_conf *make_conf(unsigned variant)
 		c->mobility = false;
 		c->nalternate = 1;
 		c->alternate[0] = (struct tp_addr)V4(192, 0, 2, 99), .port = 3478 };
+		free(c->alternate_domain);
+		c->alternate_domain = strdup(RW_ALT_DOMAIN);
+		if (!c->alternate_domain)
+			abort();
 		c->ndenied_peers = 1;
 		c->denied_peers[0] = (struct tp_cidr){ V4(198, 51, 100, 128) }, 25 };
 		c->max_bps = 2000;
@@ -929,6 +939,17 @@ static void count_answer(const struct tp_stun_msg *m)
 	totals.answers[tp_stats_method(m->method)][tp_stats_result(code)]++;
 }
 
+static bool is_300(const struct tp_stun_msg *m)
+{
+	const struct tp_stun_attr *e = tp_stun_find(m, TP_ATTR_ERROR_CODE);
+	struct tp_error_code ec = { .code = 0 };
+
+	if (m->cls != TP_CLASS_ERROR || !e)
+		return false;
+	tp_attr_error_code(e, &ec);
+	return ec.code == 300;
+}
+
 /* One message (a datagram or a stream frame) into tp_dispatch, checked. */
 static void deliver(struct rw_world *w, unsigned t, const uint8_t *b, size_t n)
 {
@@ -973,6 +994,15 @@ static void deliver(struct rw_world *w, unsigned t, const uint8_t *b, size_t n)
 			ENSURE(r->len <= n + UNAUTH_EXTRA(realm_len),
 			       "an unauthenticated reply outgrows its request by more than the fixed "
 			       "attributes");
+			if (is_300(&rm)) {
+				ENSURE(r->len <= n + UNAUTH_300_EXTRA,
+				       "an unauthenticated 300 outgrows its request by more than "
+				       "ERROR-CODE, ALTERNATE-SERVER and ALTERNATE-DOMAIN");
+				ENSURE(!tp_stun_find(&rm, TP_ATTR_NONCE) && !tp_stun_find(&rm, TP_ATTR_REALM),
+				       "an unauthenticated 300 with a challenge");
+				ENSURE(tp_stun_find(&rm, TP_ATTR_ALTERNATE_SERVER),
+				       "a 300 without ALTERNATE-SERVER");
+			}
 		}
 		/* the mapped address; RFC 5780 adds RESPONSE-ORIGIN and OTHER-ADDRESS
 		 * (and PADDING only within the request's size) */
