@@ -33,7 +33,8 @@ struct turn_cli {
 	uint32_t lifetime;
 	struct turn_fail fail;
 	char reason[128];
-	bool has_alternate;                /* the last Allocate: an authentic 300 */
+	enum tp_tc_res last;               /* what tp_tc made of the last answer */
+	bool has_alternate;                /* the last Allocate: a 300 to follow */
 	struct tp_addr alternate;          /* ... and its ALTERNATE-SERVER */
 };
 
@@ -194,6 +195,7 @@ static int request(struct turn_cli *t, const struct req_spec *rs, uint8_t *buf, 
 			return -1;
 		}
 		rc = transact(t, req, (size_t)len, buf, cap, r, &res, probe_left(end));
+		t->last = res;
 		tp_tc_challenge(&t->tc, &realm, &realm_len, NULL, NULL, NULL, NULL);
 		snprintf(t->realm, sizeof(t->realm), "%.*s", (int)realm_len, realm);
 		if (rc <= 0) {
@@ -240,9 +242,12 @@ int turn_allocate(struct turn_cli *t, uint8_t family, int ms)
 			         "ALTERNATE-SERVER");
 			return -1;
 		}
-		/* RFC 8489 §10: a redirect is only as good as the answer it came in;
-		 * with credentials, only an authenticated one is followed */
-		if (t->have_creds && !r.authenticated) {
+		/* RFC 8489 §10: a redirect is only as good as the answer it came in.
+		 * An unsigned 300 to an unsigned Allocate is followed: a server that
+		 * sheds load says so before authentication (the client then
+		 * authenticates at the alternate with that node's nonce). An unsigned
+		 * 300 to a signed request is not: the server knows the key. */
+		if (!r.authenticated && t->last == TP_TC_UNAUTHENTICATED) {
 			snprintf(t->reason, sizeof(t->reason), "300 Try Alternate without "
 			         "MESSAGE-INTEGRITY: not followed");
 			return -1;
