@@ -6,7 +6,8 @@ connection closed, log-level, reload, credential, users add/remove/list with a
 users-file), the Prometheus endpoint (/, /live, /ready, /metrics with live
 counters that move by exactly what a client sent, coturn's names), drain
 (sessions made before keep relaying, a new Allocate gets 300 with
-ALTERNATE-SERVER or 508, /ready 503, the process exits 0 by itself when the
+ALTERNATE-SERVER before authentication, no challenge, signed only when the
+request was; without alternate-server 401, then 508; /ready 503, the process exits 0 by itself when the
 last allocation ends; a drain deadline ends it too), SIGUSR1 drains, an
 ignored signal is logged, JSON logs are JSON, and the kernel's drops in a full
 UDP receive buffer are counted.
@@ -234,6 +235,10 @@ def test_drain(binary, ctl_bin):
     old = Udp(srv.ports["u"])
     tp.check(old.allocate().cls == tp.SUCCESS, "an allocation before the drain")
     old.permit(*peer.getsockname())
+    # a client that has a nonce from before the drain (401, then 437)
+    signed = Udp(srv.ports["u"], src="127.0.0.5")
+    tp.check(signed.permit(*peer.getsockname()).code() == 437 and signed.nonce,
+             "a client with a nonce (CreatePermission without an allocation: 437)")
     tp.check(ctl.run("drain", "--deadline", "60").returncode == 0, "drain")
     tp.check(http(mport, "/ready")[0] == 503, "/ready 503 while draining")
     m = Udp(srv.ports["u"], src="127.0.0.3").allocate()
@@ -241,6 +246,19 @@ def test_drain(binary, ctl_bin):
     tp.check(m.code() == 300 and alt is not None and
              socket.inet_ntoa(alt[4:8]) == "192.0.2.7" and struct.unpack("!H", alt[2:4])[0] == 3478,
              "a new Allocate: 300 with ALTERNATE-SERVER 192.0.2.7:3478 (%r)" % m)
+    # decided before authentication: the first, unauthenticated Allocate gets
+    # the 300 itself, no challenge (the client authenticates at the alternate)
+    m, n = raw_allocate(srv.ports["u"], "127.0.0.6")
+    tp.check(m is not None and m.code() == 300 and m.get(A_ALTERNATE) is not None and
+             m.get(tp.A_NONCE) is None and m.get(tp.A_REALM) is None and m.get(tp.A_MI) is None,
+             "an unauthenticated Allocate: 300 with ALTERNATE-SERVER, no NONCE, REALM or "
+             "MESSAGE-INTEGRITY (%r)" % m)
+    tp.check(m is not None and len(m.raw) <= n + 8 + 128 + 24,
+             "... within the request's size plus ERROR-CODE and ALTERNATE-SERVER (%d <= %d + 160)"
+             % (len(m.raw) if m else -1, n))
+    m = signed.allocate()
+    tp.check(m.code() == 300 and m.get(A_ALTERNATE) is not None and m.get(tp.A_MI) is not None,
+             "a signed Allocate gets a signed 300 (%r)" % m)
     old.send(*peer.getsockname(), b"still here")
     tp.check(peer.recv(100) == b"still here", "the old allocation still relays")
     tp.check(old.req(tp.REFRESH, [(tp.A_LIFETIME, struct.pack("!I", 600))]).cls == tp.SUCCESS,
@@ -270,6 +288,44 @@ def test_drain(binary, ctl_bin):
              "... with the context as keys")
     srv.proc = None
     peer.close()
+
+
+def raw_allocate(port, src):
+    """One unauthenticated Allocate: (the answer or None, the request's size)."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind((src, 0))
+    s.settimeout(2)
+    tid = os.urandom(12)
+    req = tp.encode(tp.ALLOCATE, tp.REQUEST, [(tp.A_REQ_TRANSPORT, b"\x11\0\0\0")], tid)
+    try:
+        s.sendto(req, ("127.0.0.1", port))
+        for _ in range(10):
+            m = tp.Msg(s.recv(4096))
+            if m.tid == tid:
+                return m, len(req)
+    except socket.timeout:
+        pass
+    finally:
+        s.close()
+    return None, len(req)
+
+
+def test_drain_no_alternate(binary, ctl_bin):
+    """Draining without alternate-server: as before, 401 first, then 508."""
+    srv = tp.Server(binary, {"u": "udp"}, {})
+    sock = os.path.join(srv.dir, "admin.sock")
+    set_admin(srv, sock)
+    with srv:
+        ctl = Ctl(ctl_bin, sock)
+        held = Udp(srv.ports["u"])  # a drain with no allocation ends the process
+        tp.check(held.allocate().cls == tp.SUCCESS, "an allocation before the drain")
+        tp.check(ctl.run("drain", "--deadline", "60").returncode == 0, "drain (no alternate)")
+        m, _ = raw_allocate(srv.ports["u"], "127.0.0.7")
+        tp.check(m is not None and m.code() == 401 and m.get(tp.A_NONCE) is not None,
+                 "no alternate: an unauthenticated Allocate is challenged, 401 (%r)" % m)
+        m = Udp(srv.ports["u"], src="127.0.0.7").allocate()
+        tp.check(m.code() == 508 and m.get(tp.A_MI) is not None,
+                 "... and the authenticated one answered 508, signed (%r)" % m)
 
 
 def test_signals_and_deadline(binary, ctl_bin):
@@ -331,6 +387,7 @@ def test(binary, ctl_bin):
     test_utf8_names(binary, ctl_bin)
     test_users_and_credential(binary, ctl_bin)
     test_drain(binary, ctl_bin)
+    test_drain_no_alternate(binary, ctl_bin)
     test_signals_and_deadline(binary, ctl_bin)
     test_kernel_drops(binary, ctl_bin)
 
