@@ -12,6 +12,12 @@ if [ "$(id -u)" -ne 0 ] || ! command -v ip >/dev/null 2>&1; then
 	echo "SKIP: needs root and ip (a network namespace for the alternate node)"
 	exit 77
 fi
+# playwright-core is installed here, outside the namespace (the registry is
+# not reachable from inside it); run.sh would try to, and fail, in there
+if [ ! -f "$here/node_modules/playwright-core/package.json" ] && command -v npm >/dev/null 2>&1; then
+	echo "installing playwright-core (npm ci)"
+	(cd "$here" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund) || exit 1
+fi
 ns=tpalt$$
 sink=tpalts$$
 home=$(mktemp -d /tmp/tp-browser-alt-home.XXXXXX) || exit 1
