@@ -22,19 +22,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_assert.h"
 #include "proto.h"
 
-#define FAIL(...)                                                      \
-	do {                                                           \
-		fprintf(stderr, "fuzz_chandata: " __VA_ARGS__);        \
-		fputc('\n', stderr);                                   \
-		abort();                                               \
-	} while (0)
-#define ASSERT(c)                                                      \
-	do {                                                           \
-		if (!(c))                                              \
-			FAIL("%s:%d: %s", __FILE__, __LINE__, #c);     \
-	} while (0)
 
 #define FRAMER_CAP 1500      /* small enough that long frames are refused */
 #define MAX_FRAMES 4096

@@ -20,19 +20,9 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "fuzz_assert.h"
 #include "proto.h"
 
-#define FAIL(...)                                                   \
-	do {                                                        \
-		fprintf(stderr, "fuzz_proxy: " __VA_ARGS__);        \
-		fputc('\n', stderr);                                \
-		abort();                                            \
-	} while (0)
-#define ASSERT(c)                                                   \
-	do {                                                        \
-		if (!(c))                                           \
-			FAIL("%s:%d: %s", __FILE__, __LINE__, #c);  \
-	} while (0)
 
 static int same_hdr(const struct tp_proxy_hdr *a, const struct tp_proxy_hdr *b)
 {

@@ -18,19 +18,9 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "fuzz_assert.h"
 #include "proto.h"
 
-#define FAIL(...)                                                      \
-	do {                                                           \
-		fprintf(stderr, "fuzz_stun: " __VA_ARGS__);            \
-		fputc('\n', stderr);                                   \
-		abort();                                               \
-	} while (0)
-#define ASSERT(c)                                                      \
-	do {                                                           \
-		if (!(c))                                              \
-			FAIL("%s:%d: %s", __FILE__, __LINE__, #c);     \
-	} while (0)
 
 static const uint8_t key[32] = {
 	0x6b, 0x65, 0x79, 0x2d, 0x66, 0x6f, 0x72, 0x2d, 0x66, 0x75, 0x7a, 0x7a,
