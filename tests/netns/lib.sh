@@ -105,6 +105,26 @@ lab_bg() { # lab_bg NAME LOG cmd...: start in the background; killed by the trap
 
 lab_sysctl() { lab_exec "$1" sysctl -qw "$2" >/dev/null; }
 
+# lab_relay3: a relay between two links, in namespaces <tag>-cli, -srv, -peer:
+#   cli c0 198.51.100.2/24 -- s0 198.51.100.1  srv  s1 203.0.113.1/24 -- p0 203.0.113.2 peer
+# links up, the server namespace not forwarding; sets srv, cli and peer to the
+# namespace names (the offload tests and tools/bench/machcpu.sh).
+lab_relay3() {
+	local l
+	lab_ns srv && lab_ns cli && lab_ns peer || return 1
+	srv=$LAB_TAG-srv cli=$LAB_TAG-cli peer=$LAB_TAG-peer
+	ip link add c0 netns "$cli" type veth peer name s0 netns "$srv" &&
+		ip link add p0 netns "$peer" type veth peer name s1 netns "$srv" &&
+		ip -n "$cli" addr add 198.51.100.2/24 dev c0 &&
+		ip -n "$srv" addr add 198.51.100.1/24 dev s0 &&
+		ip -n "$srv" addr add 203.0.113.1/24 dev s1 &&
+		ip -n "$peer" addr add 203.0.113.2/24 dev p0 || return 1
+	for l in "$cli c0" "$srv s0" "$srv s1" "$peer p0"; do
+		ip -n "${l% *}" link set "${l#* }" up || return 1
+	done
+	lab_sysctl srv net.ipv4.ip_forward=0
+}
+
 lab_init() {
 	trap lab_cleanup EXIT
 	trap 'exit 130' INT TERM

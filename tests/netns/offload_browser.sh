@@ -44,24 +44,12 @@ fail() {
 	exit 1
 }
 
-lab_ns srv && lab_ns cli && lab_ns peer || fail "namespaces"
-srv=$LAB_TAG-srv cli=$LAB_TAG-cli peer=$LAB_TAG-peer
-ip link add c0 netns "$cli" type veth peer name s0 netns "$srv" &&
-	ip link add p0 netns "$peer" type veth peer name s1 netns "$srv" || fail "veth"
-ip -n "$cli" addr add 198.51.100.2/24 dev c0
-ip -n "$srv" addr add 198.51.100.1/24 dev s0
-ip -n "$srv" addr add 203.0.113.1/24 dev s1
-ip -n "$peer" addr add 203.0.113.2/24 dev p0
-for l in "$cli c0" "$srv s0" "$srv s1" "$peer p0"; do
-	set -- $l
-	ip -n "$1" link set "$2" up
-done
+lab_relay3 || fail "namespaces and veths"
 # Without a default route Chromium (no media permission) finds no interface
 # to gather host candidates on; the server namespace does not forward, so
 # nothing goes anywhere through it.
 ip -n "$peer" route add default via 203.0.113.1
 ip -n "$cli" route add default via 198.51.100.1
-lab_sysctl srv net.ipv4.ip_forward=0
 # Client and peer compute their UDP checksums as real NICs do; otherwise every
 # datagram reaches TC as CHECKSUM_PARTIAL and stays in user space
 # (docs/OFFLOAD.md, Checksums). ETHTOOL_STXCSUM 0 = `ethtool -K IF tx off`.

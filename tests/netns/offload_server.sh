@@ -20,20 +20,8 @@ for t in ip python3 setpriv turnutils_uclient turnutils_peer timeout; do
 done
 trap lab_cleanup EXIT
 trap 'exit 130' INT TERM
-lab_ns srv && lab_ns cli && lab_ns peer || { echo "FAIL: namespaces"; exit 1; }
-srv=$LAB_TAG-srv cli=$LAB_TAG-cli peer=$LAB_TAG-peer
-ip link add c0 netns "$cli" type veth peer name s0 netns "$srv" &&
-	ip link add p0 netns "$peer" type veth peer name s1 netns "$srv" || { echo "FAIL: veth"; exit 1; }
-ip -n "$cli" addr add 198.51.100.2/24 dev c0
-ip -n "$srv" addr add 198.51.100.1/24 dev s0
-ip -n "$srv" addr add 203.0.113.1/24 dev s1
-ip -n "$peer" addr add 203.0.113.2/24 dev p0
+lab_relay3 || { echo "FAIL: namespaces and veths"; exit 1; }
 ip -n "$peer" addr add 203.0.113.3/24 dev p0
-for l in "$cli c0" "$srv s0" "$srv s1" "$peer p0"; do
-	set -- $l
-	ip -n "$1" link set "$2" up
-done
-lab_sysctl srv net.ipv4.ip_forward=0
 
 timeout 28 python3 "$here/offload_server.py" "$bin" "$mode" "$srv" "$cli" "$peer"
 rc=$?

@@ -65,22 +65,10 @@ command -v taskset >/dev/null || { echo "SKIP: taskset missing (util-linux)"; ex
 
 trap lab_cleanup EXIT
 trap 'exit 130' INT TERM
-lab_ns srv && lab_ns cli && lab_ns peer || { echo "FAIL: namespaces"; exit 1; }
-srv=$LAB_TAG-srv cli=$LAB_TAG-cli peer=$LAB_TAG-peer
-ip link add c0 netns "$cli" type veth peer name s0 netns "$srv"
-ip link add p0 netns "$peer" type veth peer name s1 netns "$srv"
-ip -n "$cli" addr add 198.51.100.2/24 dev c0
-ip -n "$srv" addr add 198.51.100.1/24 dev s0
-ip -n "$srv" addr add 203.0.113.1/24 dev s1
-ip -n "$peer" addr add 203.0.113.2/24 dev p0
-for l in "$cli c0" "$srv s0" "$srv s1" "$peer p0"; do
-	set -- $l
-	ip -n "$1" link set "$2" up
-done
+lab_relay3 || { echo "FAIL: namespaces and veths"; exit 1; }
 # tp-forwarder's relay sockets use the listener's address: let the peer's
 # echo find it (the server namespace does not forward)
 ip -n "$peer" route add 198.51.100.0/24 via 203.0.113.1
-lab_sysctl srv net.ipv4.ip_forward=0
 rps() { ip netns exec "$1" sh -c "echo $3 > /sys/class/net/$2/queues/rx-0/rps_cpus"; }
 rps "$srv" s0 2 && rps "$srv" s1 2 && rps "$cli" c0 1 && rps "$peer" p0 1 ||
 	echo "note: RPS steering failed; relay cpu/pkt is not separated from the generator"
