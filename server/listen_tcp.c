@@ -468,10 +468,14 @@ static void proxy_cb(evutil_socket_t fd, short ev, void *arg)
 			return;
 		}
 	}
-	/* counted under the client's address from now on */
-	tp_limits_release(s->limits, c->ipslot);
-	c->ipslot = ip_slot(s, &c->ft.client);
-	rc = tp_limits_admit(s->limits, s->conf, c->ipslot);
+	/* counted under the client's address from now on; a LOCAL or UNKNOWN
+	 * header leaves the proxy's own address, which is not capped */
+	rc = 0;
+	if (h.family) {
+		tp_limits_release(s->limits, c->ipslot);
+		c->ipslot = ip_slot(s, &c->ft.client);
+		rc = tp_limits_admit(s->limits, s->conf, c->ipslot);
+	}
 	if (rc != 0) {
 		uint64_t more;
 

@@ -342,6 +342,16 @@ def test_per_ip(srv):
     tp.check(re.search(r"connection refused: max-connections-per-ip 2 reached.*\[tcp "
                        r"192\.0\.2\.50:1002\]", srv.read_log()) is not None,
              "... logged under the client's address, not the proxy's")
+    # LOCAL (health checks) keep the proxy's own address, which is not capped:
+    # three held open at once with max-connections-per-ip 2
+    local = []
+    for i in range(3):
+        s = proxied(srv, v2("192.0.2.70", 3000 + i, "127.0.0.1", pp, cmd=0))
+        tp.check(mapped(s) == s.getsockname(),
+                 "LOCAL connection %d from the proxy's own address: served" % i)
+        local.append(s)
+    for s in local:
+        s.close()
     others = []
     for i in range(4):
         s = proxied(srv, v2("192.0.2.%d" % (60 + i), 2000, "127.0.0.1", pp))
