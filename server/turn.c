@@ -222,12 +222,16 @@ static bool redirect_early(struct tp_req *rq)
 {
 	struct tp_srv *s = rq->s;
 	const struct tp_stun_msg *m = rq->m;
-	const char *why = node_full(s), *awhy = "";
+	const char *why, *awhy = "";
 	struct tp_addr alt;
 	int rc;
 
-	/* a 5-tuple's own allocation is answered by allocate() (retransmit, 437) */
-	if (!why || tp_alloc_find(s->allocs, rq->ft) || !pick_alternate(s, &alt))
+	/* an unknown comprehension-required attribute is answered 420 first (RFC
+	 * 8489 §6.3.1); a 5-tuple's own allocation by allocate() (retransmit,
+	 * 437); the cheap tests first, the shared lock (total-quota) and the
+	 * alternate's pick (round robin, cluster store) last */
+	if (m->nunknown || tp_alloc_find(s->allocs, rq->ft) || !(why = node_full(s)) ||
+	    !pick_alternate(s, &alt))
 		return false;
 	if (m->mi >= 0 || m->mi256 >= 0) {
 		rc = tp_auth_request(s, rq->ft, m, &rq->auth, &awhy);

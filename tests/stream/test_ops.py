@@ -256,6 +256,11 @@ def test_drain(binary, ctl_bin):
     tp.check(m is not None and len(m.raw) <= n + 8 + 128 + 24,
              "... within the request's size plus ERROR-CODE and ALTERNATE-SERVER (%d <= %d + 160)"
              % (len(m.raw) if m else -1, n))
+    # an unknown comprehension-required attribute is never redirected: the
+    # request goes the usual way (the 401, then 420 once signed; RFC 8489 §6.3.1)
+    m, n = raw_allocate(srv.ports["u"], "127.0.0.6", [(0x7001, b"\0\0\0\0")])
+    tp.check(m is not None and m.code() == 401 and m.get(A_ALTERNATE) is None,
+             "an Allocate with an unknown comprehension-required attribute: no 300 (%r)" % m)
     m = signed.allocate()
     tp.check(m.code() == 300 and m.get(A_ALTERNATE) is not None and m.get(tp.A_MI) is not None,
              "a signed Allocate gets a signed 300 (%r)" % m)
@@ -290,13 +295,14 @@ def test_drain(binary, ctl_bin):
     peer.close()
 
 
-def raw_allocate(port, src):
+def raw_allocate(port, src, extra=()):
     """One unauthenticated Allocate: (the answer or None, the request's size)."""
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.bind((src, 0))
     s.settimeout(2)
     tid = os.urandom(12)
-    req = tp.encode(tp.ALLOCATE, tp.REQUEST, [(tp.A_REQ_TRANSPORT, b"\x11\0\0\0")], tid)
+    req = tp.encode(tp.ALLOCATE, tp.REQUEST, [(tp.A_REQ_TRANSPORT, b"\x11\0\0\0")] + list(extra),
+                    tid)
     try:
         s.sendto(req, ("127.0.0.1", port))
         for _ in range(10):
