@@ -354,11 +354,13 @@ void tp_turn_quota_done(struct tp_srv *s, struct tp_alloc *a, const struct tp_re
 		return;
 	}
 	tp_alloc_logctx(a, &ctx);
-	uint64_t more;
+	uint64_t more = 0;
+	char t[64];
 
 	if (!ctx.client || tp_refusal_log(s, TP_REFUSE_QUOTA, ctx.client, &more))
 		tp_warn(&ctx, "turn: allocation refused: the user has %u allocations across the "
-		        "cluster (user-quota; logged once a minute per source)", s->conf->user_quota);
+		        "cluster (user-quota; logged once a minute per source%s)", s->conf->user_quota,
+		        tp_refusal_more(t, sizeof(t), more));
 	tp_reply_error_why(s, rp, 486, "allocation quota reached (user-quota, across the cluster)",
 	                   NULL, 0);
 	a->end = TP_END_REFUSED;
