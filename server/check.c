@@ -18,6 +18,7 @@
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <sodium.h>
 
 #include "check.h"
 #include "listen_tcp.h"
@@ -142,6 +143,7 @@ int tp_check_config(const struct tp_conf *c, bool demo, FILE *out, char *err, si
 	struct tp_shared *sh = NULL;
 	struct tp_redis_opts ro;
 	SSL_CTX *ctx = NULL;
+	bool redis_ok;
 	int rc = -1;
 
 	if (c->tls_cert && c->tls_cert[0]) {
@@ -153,9 +155,10 @@ int tp_check_config(const struct tp_conf *c, bool demo, FILE *out, char *err, si
 		SSL_CTX_free(ctx);
 		ctx = NULL;
 	}
-	if (tp_redis_opts_from_conf(c, &ro, err, errlen) < 0)
+	redis_ok = tp_redis_opts_from_conf(c, &ro, err, errlen) >= 0; /* 1: no redis */
+	sodium_memzero(&ro, sizeof(ro));   /* a Redis password, on either path */
+	if (!redis_ok)
 		goto out;
-	memset(&ro, 0, sizeof(ro));
 	if (!(sh = tp_shared_create())) {
 		snprintf(err, errlen, "out of memory");
 		goto out;

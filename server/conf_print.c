@@ -11,20 +11,13 @@
 #include <arpa/inet.h>
 #include <sys/socket.h>
 
+#include <sodium.h>
+
 #include "conf_priv.h"
 #include "log.h"
 #include "redis_url.h"
 
 /* ---- printing -------------------------------------------------------- */
-
-/* Wipe a printed value that may hold a secret. */
-static void sodium_memzero_like(char *s)
-{
-	volatile char *p = s;
-
-	while (*p)
-		*p++ = '\0';
-}
 
 /* A libconfig string literal. */
 static void print_str(FILE *f, const char *s)
@@ -248,9 +241,9 @@ size_t tp_conf_diff(const struct tp_conf *a, const struct tp_conf *b,
 			fn(arg, line);
 		}
 		if (fa)
-			sodium_memzero_like(fa);
+			sodium_memzero(fa, strlen(fa));
 		if (fb)
-			sodium_memzero_like(fb);
+			sodium_memzero(fb, strlen(fb));
 		free(fa);
 		free(fb);
 		free(pa);
