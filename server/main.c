@@ -505,12 +505,15 @@ out:
 	/* Freeing a signal event puts back the default action, and a second
 	 * SIGTERM (systemd's, or a second Ctrl-C) during the rest of the shutdown
 	 * would then kill the process with work half done: blocked from here, the
-	 * stop just carries on. */
+	 * stop just carries on. Only the signals handled here: a fault signal
+	 * (SIGSEGV, SIGBUS, ...) must never be blocked. */
 	{
-		sigset_t all;
+		sigset_t handled;
 
-		sigfillset(&all);
-		pthread_sigmask(SIG_BLOCK, &all, NULL);
+		sigemptyset(&handled);
+		for (size_t i = 0; i < app.nsigs; i++)
+			sigaddset(&handled, (int)event_get_fd(app.sigs[i]));   /* its signal */
+		pthread_sigmask(SIG_BLOCK, &handled, NULL);
 	}
 	for (size_t i = 0; i < app.nsigs; i++)
 		event_free(app.sigs[i]);
